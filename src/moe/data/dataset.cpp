@@ -1,0 +1,20 @@
+#include "moe/data/dataset.hpp"
+
+namespace moe {
+
+Dataset Dataset::subset(const arma::uvec& cols) const {
+  Dataset out;
+  out.task = task;
+  out.X = X.cols(cols);
+  out.Y = Y.cols(cols);
+  if (!labels.empty()) out.labels = labels.cols(cols);
+  if (!groups.empty()) {
+    out.groups.reserve(cols.n_elem);
+    for (arma::uword c : cols) out.groups.push_back(groups[c]);
+  }
+  out.feature_names = feature_names;
+  out.target_names = target_names;
+  return out;
+}
+
+}  // namespace moe

@@ -1,0 +1,28 @@
+#pragma once
+// A data set with observations as columns (DESIGN.md principle 1).
+#include <armadillo>
+#include <string>
+#include <vector>
+
+namespace moe {
+
+enum class Task { classification, regression };
+
+struct Dataset {
+  Task task = Task::regression;
+  arma::mat X;                    // d x N features
+  arma::mat Y;                    // m x N targets: regression values, or one-hot (m = classes)
+  arma::urowvec labels;           // 1 x N class index in [0, m); classification only
+  std::vector<std::string> groups;  // N group ids (e.g. speaker); empty when no group column
+  std::vector<std::string> feature_names;  // d
+  std::vector<std::string> target_names;   // m: class names or target column names
+
+  arma::uword n() const { return X.n_cols; }
+  arma::uword d() const { return X.n_rows; }
+  arma::uword m() const { return Y.n_rows; }
+  bool is_classification() const { return task == Task::classification; }
+  // Columns `cols` of every per-observation field (X, Y, labels, groups), in that order.
+  Dataset subset(const arma::uvec& cols) const;
+};
+
+}  // namespace moe

@@ -1,0 +1,36 @@
+#pragma once
+// The expert interface: a conditional density p(y | x) with a point prediction.
+// X: d x N inputs, Y: m x N targets (for classifiers Y is one-hot, or soft targets).
+#include <armadillo>
+#include <memory>
+#include <string>
+
+#include "moe/core/params.hpp"
+#include "moe/core/rng.hpp"
+
+namespace moe {
+
+class Expert {
+ public:
+  virtual ~Expert() = default;
+  virtual std::string kind() const = 0;
+  virtual void init(Rng& rng) = 0;
+  virtual void collect(ParamList& params, const std::string& prefix) = 0;
+
+  // 1 x N: log p(y_n | x_n).
+  virtual arma::rowvec log_likelihood(const arma::mat& X, const arma::mat& Y) const = 0;
+  // m x N point prediction: E[y | x] (class probabilities for a classifier).
+  virtual arma::mat predict(const arma::mat& X) const = 0;
+  // grads += d/dtheta of  -sum_n w_n log p(y_n | x_n);  w: 1 x N (posteriors / N in a mixture).
+  virtual void accumulate_grad(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w) = 0;
+};
+
+enum class ExpertKind { gaussian, linear_gaussian, softmax };
+ExpertKind parse_expert_kind(const std::string& name);  // "gaussian" | "linear-gaussian" | "softmax"
+std::string to_string(ExpertKind kind);
+
+// inputs d, outputs m (classes for softmax); learn_variance applies to linear-gaussian.
+std::unique_ptr<Expert> make_expert(ExpertKind kind, arma::uword inputs, arma::uword outputs,
+                                    bool learn_variance);
+
+}  // namespace moe

@@ -1,0 +1,32 @@
+#pragma once
+// Linear-softmax gate: g(x) = softmax(V x + c). Jacobs et al. 1991; the gate of every flat mixture.
+#include <armadillo>
+#include <string>
+
+#include "moe/core/params.hpp"
+#include "moe/core/rng.hpp"
+
+namespace moe {
+
+class LinearSoftmaxGate {
+ public:
+  LinearSoftmaxGate(arma::uword inputs, arma::uword experts);
+  // Starts at zero (uniform gate): the experts' random weights break the symmetry.
+  void init(Rng& rng, double scale = 0.0);
+  void collect(ParamList& params, const std::string& prefix);
+
+  arma::mat logits(const arma::mat& X) const;         // X: d x N -> K x N
+  arma::mat probabilities(const arma::mat& X) const;  // K x N, columns sum to 1
+  arma::mat log_probabilities(const arma::mat& X) const;
+  // grads += dL/dV, dL/dc given dL/dlogits (K x N).
+  void accumulate_grad(const arma::mat& X, const arma::mat& dlogits);
+
+  arma::uword inputs() const { return V_.n_cols; }
+  arma::uword experts() const { return V_.n_rows; }
+
+ private:
+  arma::mat V_, c_;    // K x d, K x 1
+  arma::mat dV_, dc_;
+};
+
+}  // namespace moe

@@ -1,0 +1,69 @@
+#include "moe/models/local_experts.hpp"
+
+#include "moe/core/math.hpp"
+
+namespace moe {
+
+LocalExpertsMixture::LocalExpertsMixture(const ModelSpec& spec) : spec_(spec), gate_(spec.inputs, spec.experts) {
+  spec_.validate();
+  const ExpertKind kind = parse_expert_kind(spec.expert);
+  for (arma::uword i = 0; i < spec.experts; ++i)
+    experts_.push_back(make_expert(kind, spec.inputs, spec.outputs, spec.learn_variance));
+}
+
+void LocalExpertsMixture::init(Rng& rng) {
+  gate_.init(rng, spec_.gate_init_scale);
+  for (auto& e : experts_) e->init(rng);
+}
+
+void LocalExpertsMixture::collect(ParamList& params) {
+  gate_.collect(params, "gate/");
+  for (std::size_t i = 0; i < experts_.size(); ++i) experts_[i]->collect(params, "expert" + std::to_string(i) + "/");
+}
+
+arma::mat LocalExpertsMixture::log_joint(const arma::mat& X, const arma::mat& Y) const {
+  arma::mat L = gate_.log_probabilities(X);
+  const long K = long(experts_.size());
+  // Each expert writes its own row: the result does not depend on the thread count.
+#pragma omp parallel for schedule(static) if (K > 1 && X.n_cols >= 2048)
+  for (long i = 0; i < K; ++i) L.row(i) += experts_[i]->log_likelihood(X, Y);
+  return L;
+}
+
+arma::rowvec LocalExpertsMixture::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
+  return -logsumexp_cols(log_joint(X, Y));
+}
+
+double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
+  const arma::mat L = log_joint(X, Y);
+  const arma::rowvec lse = logsumexp_cols(L);
+  const double n = double(X.n_cols);
+  const double value = -arma::accu(lse) / n;
+  if (!accumulate_grad) return value;
+
+  const arma::mat H = arma::exp(L.each_row() - lse);  // K x N posteriors
+  gate_.accumulate_grad(X, (gate_.probabilities(X) - H) / n);
+  const long K = long(experts_.size());
+#pragma omp parallel for schedule(static) if (K > 1 && X.n_cols >= 2048)
+  for (long i = 0; i < K; ++i) experts_[i]->accumulate_grad(X, Y, H.row(i) / n);
+  return value;
+}
+
+Prediction LocalExpertsMixture::predict(const arma::mat& X) const {
+  Prediction p;
+  p.gate = gate_.probabilities(X);
+  p.output.zeros(spec_.outputs, X.n_cols);
+  for (std::size_t i = 0; i < experts_.size(); ++i) {
+    arma::mat f = experts_[i]->predict(X);
+    f.each_row() %= p.gate.row(i);
+    p.output += f;
+  }
+  return p;
+}
+
+arma::mat LocalExpertsMixture::posterior(const arma::mat& X, const arma::mat& Y) const {
+  const arma::mat L = log_joint(X, Y);
+  return arma::exp(L.each_row() - logsumexp_cols(L));
+}
+
+}  // namespace moe

@@ -1,0 +1,14 @@
+#include "moe/core/error.hpp"
+#include "moe/models/local_experts.hpp"
+#include "moe/models/mlp.hpp"
+
+namespace moe {
+
+std::unique_ptr<Model> make_model(const ModelSpec& spec) {
+  spec.validate();
+  if (spec.kind == "mixture") return std::make_unique<LocalExpertsMixture>(spec);
+  if (spec.kind == "mlp") return std::make_unique<Mlp>(spec);
+  fail("unknown model '" + spec.kind + "'");
+}
+
+}  // namespace moe

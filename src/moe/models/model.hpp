@@ -1,0 +1,39 @@
+#pragma once
+// The model interface every trainer, evaluator and writer works with.
+// Observations are columns: X is d x N, Y is m x N (one-hot for classification).
+#include <armadillo>
+#include <memory>
+#include <string>
+
+#include "moe/core/params.hpp"
+#include "moe/core/rng.hpp"
+#include "moe/models/model_spec.hpp"
+
+namespace moe {
+
+struct Prediction {
+  arma::mat output;  // m x N: E[y | x] (class probabilities for classification)
+  arma::mat gate;    // K x N gate probabilities; empty for models without a gate
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelSpec& spec() const = 0;
+  virtual void init(Rng& rng) = 0;
+  // Registers every trainable matrix; names are stable and become HDF5 dataset names.
+  virtual void collect(ParamList& params) = 0;
+
+  // Mean loss over the N columns. With accumulate_grad, adds d(mean loss)/d(theta) to the gradients.
+  virtual double loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) = 0;
+  // 1 x N per-observation loss (its mean is loss()).
+  virtual arma::rowvec pointwise_loss(const arma::mat& X, const arma::mat& Y) const = 0;
+  virtual Prediction predict(const arma::mat& X) const = 0;
+  // K x N posterior responsibility of each expert given the targets; empty without experts.
+  virtual arma::mat posterior(const arma::mat& /*X*/, const arma::mat& /*Y*/) const { return {}; }
+  virtual arma::uword experts() const { return 0; }
+};
+
+std::unique_ptr<Model> make_model(const ModelSpec& spec);
+
+}  // namespace moe
