@@ -5,23 +5,23 @@
 #endif
 
 extern "C" void openblas_set_num_threads(int);
-extern "C" int openblas_get_num_threads(void);
 
 namespace moe {
 
 void set_threads(int threads) {
-  if (threads <= 0) return;
+  openblas_set_num_threads(1);
 #ifdef MOE_HAVE_OPENMP
-  omp_set_num_threads(threads);
+  if (threads > 0) omp_set_num_threads(threads);
+#else
+  (void)threads;
 #endif
-  openblas_set_num_threads(threads);
 }
 
 int max_threads() {
 #ifdef MOE_HAVE_OPENMP
   return omp_get_max_threads();
 #else
-  return openblas_get_num_threads();
+  return 1;
 #endif
 }
 

@@ -12,6 +12,7 @@ Dataset Dataset::subset(const arma::uvec& cols) const {
     out.groups.reserve(cols.n_elem);
     for (arma::uword c : cols) out.groups.push_back(groups[c]);
   }
+  out.group_name = group_name;
   out.feature_names = feature_names;
   out.target_names = target_names;
   return out;

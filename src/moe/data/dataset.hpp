@@ -14,6 +14,7 @@ struct Dataset {
   arma::mat Y;                    // m x N targets: regression values, or one-hot (m = classes)
   arma::urowvec labels;           // 1 x N class index in [0, m); classification only
   std::vector<std::string> groups;  // N group ids (e.g. speaker); empty when no group column
+  std::string group_name;           // the column(s) the group ids came from, for messages
   std::vector<std::string> feature_names;  // d
   std::vector<std::string> target_names;   // m: class names or target column names
 

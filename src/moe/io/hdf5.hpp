@@ -29,7 +29,7 @@ class File {
   File& operator=(const File&) = delete;
   ~File();
 
-  void commit();  // flush, close, rename the temporary onto the final path
+  void commit();  // flush, close, rename the temporary onto the final path; the File is closed after
   const std::string& path() const { return path_; }
 
   // Object paths are slash-separated ("eval/test/gate"); parent groups are created on demand.
@@ -42,24 +42,28 @@ class File {
   void write(const std::string& path, const std::vector<std::string>& value);  // 1-D strings
   void create_group(const std::string& path);
 
-  // Attributes on a group or dataset ("/" for the root). Replaces an existing attribute.
+  // Attributes on a group or dataset ("/" for the root). Replaces an existing attribute. A missing
+  // object is created as a group (like a dataset's parents).
   void set_attr(const std::string& object, const std::string& name, const std::string& value);
   void set_attr(const std::string& object, const std::string& name, const char* value);
   void set_attr(const std::string& object, const std::string& name, double value);
   void set_attr(const std::string& object, const std::string& name, std::int64_t value);
 
   bool exists(const std::string& path) const;           // group or dataset
+  bool is_group(const std::string& path) const;         // false when missing or a dataset ("" and "/": root)
+  bool is_dataset(const std::string& path) const;       // false when missing or a group
   bool has_attr(const std::string& object, const std::string& name) const;
-  std::vector<std::string> children(const std::string& group) const;  // sorted names
-  std::vector<std::uint64_t> shape(const std::string& dataset) const;
+  std::vector<std::string> children(const std::string& group) const;  // sorted names ("" or "/": root)
+  std::vector<std::uint64_t> shape(const std::string& dataset) const;  // {} for a scalar; throws for a group
 
   // Readers fail with moe::Error naming file and object: missing dataset, wrong rank, wrong type.
   arma::mat read_matrix(const std::string& path) const;   // 2-D numeric (any int/float type) -> r x c;
                                                           // a 1-D dataset reads as a column n x 1
-  arma::vec read_vector(const std::string& path) const;   // 1-D numeric
-  arma::uvec read_uvec(const std::string& path) const;    // 1-D integer
+  arma::vec read_vector(const std::string& path) const;   // 1-D numeric (also 2-D of shape (n, 1) or (1, n))
+  arma::uvec read_uvec(const std::string& path) const;    // 1-D integer; also floats holding whole numbers;
+                                                          // rejects negative, fractional, NaN values
   std::vector<std::string> read_strings(const std::string& path) const;  // 1-D string (var or fixed)
-  bool is_string_dataset(const std::string& path) const;
+  bool is_string_dataset(const std::string& path) const;  // false for a group; throws when missing
   std::string attr_string(const std::string& object, const std::string& name) const;
   double attr_double(const std::string& object, const std::string& name) const;
   std::int64_t attr_int(const std::string& object, const std::string& name) const;

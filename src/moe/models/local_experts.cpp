@@ -21,8 +21,7 @@ void LocalExpertsMixture::collect(ParamList& params) {
   for (std::size_t i = 0; i < experts_.size(); ++i) experts_[i]->collect(params, "expert" + std::to_string(i) + "/");
 }
 
-arma::mat LocalExpertsMixture::log_joint(const arma::mat& X, const arma::mat& Y) const {
-  arma::mat L = gate_.log_probabilities(X);
+arma::mat LocalExpertsMixture::log_joint(const arma::mat& X, const arma::mat& Y, arma::mat L) const {
   const long K = long(experts_.size());
   // Each expert writes its own row: the result does not depend on the thread count.
 #pragma omp parallel for schedule(static) if (K > 1 && X.n_cols >= 2048)
@@ -31,18 +30,19 @@ arma::mat LocalExpertsMixture::log_joint(const arma::mat& X, const arma::mat& Y)
 }
 
 arma::rowvec LocalExpertsMixture::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
-  return -logsumexp_cols(log_joint(X, Y));
+  return -column_softmax(log_joint(X, Y, gate_.log_probabilities(X))).lse;
 }
 
 double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
-  const arma::mat L = log_joint(X, Y);
-  const arma::rowvec lse = logsumexp_cols(L);
+  ColumnSoftmax gate = column_softmax(gate_.logits(X));
+  // Softmax over experts of the log joint: prob = posteriors h (K x N), lse = log p(y | x).
+  const ColumnSoftmax joint = column_softmax(log_joint(X, Y, std::move(gate.log_prob)));
   const double n = double(X.n_cols);
-  const double value = -arma::accu(lse) / n;
+  const double value = -arma::accu(joint.lse) / n;
   if (!accumulate_grad) return value;
 
-  const arma::mat H = arma::exp(L.each_row() - lse);  // K x N posteriors
-  gate_.accumulate_grad(X, (gate_.probabilities(X) - H) / n);
+  const arma::mat& H = joint.prob;
+  gate_.accumulate_grad(X, (gate.prob - H) / n);
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(static) if (K > 1 && X.n_cols >= 2048)
   for (long i = 0; i < K; ++i) experts_[i]->accumulate_grad(X, Y, H.row(i) / n);
@@ -62,8 +62,7 @@ Prediction LocalExpertsMixture::predict(const arma::mat& X) const {
 }
 
 arma::mat LocalExpertsMixture::posterior(const arma::mat& X, const arma::mat& Y) const {
-  const arma::mat L = log_joint(X, Y);
-  return arma::exp(L.each_row() - logsumexp_cols(L));
+  return column_softmax(log_joint(X, Y, gate_.log_probabilities(X))).prob;
 }
 
 }  // namespace moe

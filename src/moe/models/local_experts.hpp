@@ -24,8 +24,8 @@ class LocalExpertsMixture final : public Model {
   arma::uword experts() const override { return experts_.size(); }
 
  private:
-  // K x N: log g_i(x_n) + log p_i(y_n | x_n).
-  arma::mat log_joint(const arma::mat& X, const arma::mat& Y) const;
+  // K x N: log g_i(x_n) + log p_i(y_n | x_n), given log g (K x N).
+  arma::mat log_joint(const arma::mat& X, const arma::mat& Y, arma::mat log_gate) const;
   ModelSpec spec_;
   LinearSoftmaxGate gate_;
   std::vector<std::unique_ptr<Expert>> experts_;

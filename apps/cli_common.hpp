@@ -1,0 +1,106 @@
+#pragma once
+// Flag plumbing shared by the apps: flags -> config structs, the one-line error convention, and the
+// recorded command line. No maths here: everything else is a library call.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "moe/core/error.hpp"
+#include "moe/run/data_options.hpp"
+
+namespace moe::cli {
+
+inline std::string command_line(int argc, char** argv) {
+  std::string out;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    const bool plain = !a.empty() && a.find_first_of(" \t\"'\\$`*?[]{}()<>|&;!") == std::string::npos;
+    if (i) out += ' ';
+    if (plain) {
+      out += a;
+    } else {
+      out += '\'';
+      for (char c : a) out += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+      out += '\'';
+    }
+  }
+  return out;
+}
+
+// `--config FILE` reads any flag from TOML (key = flag name without dashes, e.g. learning-rate = 0.1).
+inline void add_config_option(CLI::App& app) {
+  app.set_config("--config", "", "Read flags from a TOML file (keys are the long flag names; flags given on the "
+                                  "command line win)");
+}
+
+inline void add_data_options(CLI::App& app, DataOptions& d, bool features_required) {
+  app.add_option("--data", d.path, "Data file: CSV with a header line, or HDF5 (.h5/.hdf5) whose group holds one "
+                                   "1-D dataset per column")
+      ->required();
+  app.add_option("--hdf5-group", d.hdf5_group, "HDF5 group holding the columns")->capture_default_str();
+  auto* f = app.add_option("--features", d.features, "Feature columns, comma-separated (e.g. F1,F2)")->delimiter(',');
+  if (features_required) f->required();
+  app.add_option("--target", d.target, "Target column (classification: class names; regression: numbers, "
+                                       "comma-separated for several outputs)")
+      ->required();
+  app.add_option("--filter", d.filters, "Keep rows whose column is one of the values: COLUMN=v1,v2 (repeatable; "
+                                        "all must hold)");
+  app.add_option("--group", d.group, "Group column (e.g. Speaker) for group-disjoint splits");
+  app.add_option("--classes", d.classes, "Class order, comma-separated (default: sorted class names)")->delimiter(',');
+}
+
+inline void add_split_options(CLI::App& app, DataOptions& d) {
+  app.add_option("--task", d.task, "classification or regression")->capture_default_str();
+  app.add_option("--train-groups", d.train_groups, "Split by --group: number of training groups (0: split rows "
+                                                   "at random instead)")
+      ->capture_default_str();
+  app.add_option("--valid-groups", d.valid_groups, "Split by --group: number of validation groups")
+      ->capture_default_str();
+  app.add_option("--test-groups", d.test_groups, "Split by --group: number of test groups")->capture_default_str();
+  app.add_option("--valid-fraction", d.valid_fraction, "Random split: fraction of rows for validation")
+      ->capture_default_str();
+  app.add_option("--test-fraction", d.test_fraction, "Random split: fraction of rows for test")->capture_default_str();
+  app.add_option("--split-seed", d.split_seed, "Seed of the train/valid/test split alone (0: use --seed), so "
+                                               "runs with different seeds can share one split")
+      ->capture_default_str();
+  app.add_flag("!--no-standardize", d.standardize, "Do not standardise features (default: zero mean, unit "
+                                                   "variance with training statistics, saved with the model)");
+}
+
+// Runs `body` after parsing; maps every failure to "<program>: error: <one line>" and a non-zero exit
+// (2 for usage errors, 1 for everything else).
+inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
+  const std::string program = app.get_name();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n') c = ' ';
+    std::fprintf(stderr, "%s: error: %s (see --help)\n", program.c_str(), msg.c_str());
+    return 2;
+  }
+  try {
+    body();
+  } catch (const moe::Error& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: error: out of memory\n", program.c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace moe::cli

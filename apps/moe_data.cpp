@@ -1,0 +1,124 @@
+// moe-data: fetch real data sets, generate synthetic ones, describe a table. Flags -> library calls;
+// no maths here (src/moe/data/ does the work).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "moe/core/error.hpp"
+#include "moe/core/rng.hpp"
+#include "moe/data/csv.hpp"
+#include "moe/data/fetch.hpp"
+#include "moe/data/generate.hpp"
+#include "moe/data/read_table.hpp"
+#include "moe/data/summary.hpp"
+
+namespace {
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+void print_info(const std::string& path, const moe::Table& t) {
+  std::cout << path << ": " << t.rows.size() << " rows, " << t.columns.size() << " columns\n";
+  std::size_t width = 0;
+  for (const auto& c : t.columns) width = std::max(width, c.size());
+  for (const auto& s : moe::summarize(t)) {
+    std::cout << "  " << s.name << std::string(width - s.name.size() + 2, ' ');
+    if (s.numeric) {
+      std::cout << "numeric  " << fmt(s.min) << " .. " << fmt(s.max) << "  (" << s.distinct << " distinct)\n";
+    } else {
+      std::cout << "text     " << s.distinct << " distinct:";
+      for (std::size_t k = 0; k < s.examples.size(); ++k) std::cout << (k ? ", " : " ") << s.examples[k];
+      std::cout << (s.distinct > s.examples.size() ? ", ...\n" : "\n");
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"moe-data: fetch real data sets, generate synthetic ones, describe a table"};
+  app.set_config("--config", "", "Read flags from a TOML file ([fetch], [generate], [info] sections)");
+  app.require_subcommand(1);
+
+  std::vector<std::string> set_names;
+  std::string sets_help = "Data sets (all from the Debian package praat, run headless):\n";
+  for (const auto& s : moe::praat_sets()) {
+    set_names.push_back(s.name);
+    sets_help += "  " + s.name + ": " + s.description + "\n";
+  }
+
+  auto* fetch = app.add_subcommand("fetch", "Export a data set with praat into a CSV plus a .meta file");
+  fetch->footer(sets_help);
+  std::string set_name, fetch_out;
+  fetch->add_option("set", set_name, "Data set name")->required()->check(CLI::IsMember(set_names));
+  fetch->add_option("--out", fetch_out,
+                    "Output CSV (default data/cache/<set>.csv); <out>.meta records provenance");
+
+  auto* gen = app.add_subcommand("generate", "Write a synthetic data set with known mixture structure");
+  std::string kind, gen_out;
+  std::size_t n = 20000, inputs = 2, experts = 4;
+  double noise = 0.1;
+  std::uint64_t seed = 1;
+  gen->add_option("kind", kind, "Generator: linear-mixture (softmax gate over linear experts)")
+      ->required()
+      ->check(CLI::IsMember({"linear-mixture"}));
+  const auto count = [](std::size_t hi) { return CLI::Range(std::size_t{1}, hi); };
+  gen->add_option("--n", n, "Observations")->capture_default_str()->check(count(1000000000));
+  gen->add_option("--inputs", inputs, "Input dimension d (columns x1..xd)")
+      ->capture_default_str()
+      ->check(count(100000));
+  gen->add_option("--experts", experts, "True experts K (column 'component' = 0..K-1)")
+      ->capture_default_str()
+      ->check(count(100000));
+  gen->add_option("--noise", noise, "Standard deviation of expert noise")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  gen->add_option("--seed", seed, "Random seed (same seed, same file)")->capture_default_str();
+  gen->add_option("--out", gen_out, "Output CSV")->required();
+
+  auto* info = app.add_subcommand("info", "Describe a CSV or HDF5 table: rows, columns, ranges");
+  std::string info_path, info_group;
+  info->add_option("file", info_path, "CSV file, or HDF5 file (.h5) with --group")->required();
+  info->add_option("--group", info_group, "HDF5 group whose 1-D datasets are the columns (default /)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "moe-data: error: " << one_line(e.what()) << "\n";
+    return 2;
+  }
+
+  try {
+    if (*fetch) {
+      const auto& set = moe::find_praat_set(set_name);
+      if (fetch_out.empty()) fetch_out = "data/cache/" + set.name + ".csv";
+      auto r = moe::fetch_praat_set(set, fetch_out);
+      std::cout << "wrote " << r.csv_path << " (" << r.rows << " rows, sha256 " << r.sha256 << ") and "
+                << r.meta_path << "\n";
+    } else if (*gen) {
+      moe::Rng rng(seed);
+      moe::Table t = moe::generate_linear_mixture(n, inputs, experts, noise, rng);
+      moe::write_csv(gen_out, t);
+      std::cout << "wrote " << gen_out << " (" << t.rows.size() << " rows, " << t.columns.size() << " columns)\n";
+    } else if (*info) {
+      print_info(info_path, moe::read_table(info_path, info_group));
+    }
+  } catch (const std::exception& e) {  // moe::Error and anything unexpected: one line, exit 1
+    std::cerr << "moe-data: error: " << one_line(e.what()) << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,30 @@
+// moe-eval: evaluate a model saved by moe-train on a data set; write predictions, gate probabilities,
+// posteriors, hard assignments and metrics to HDF5 and print a summary.
+#include "cli_common.hpp"
+#include "moe/core/build_info.hpp"
+#include "moe/run/eval_job.hpp"
+
+int main(int argc, char** argv) {
+  moe::EvalJob job;
+  bool quiet = false;
+  CLI::App app{"Evaluate a model saved by moe-train on a data set and write an HDF5 results file.\n"
+               "Features and class order come from the model; give the target column and any row filters.",
+               "moe-eval"};
+  app.set_version_flag("--version", std::string("moekit ") + moe::build::version + " (" + moe::build::git_revision + ")");
+  moe::cli::add_config_option(app);
+  app.add_option("--model", job.model_path, "Results file written by moe-train (its /model group is loaded)")
+      ->required();
+  moe::cli::add_data_options(app, job.data, false);
+  app.add_option("--name", job.name, "Name of the group under /eval")->capture_default_str();
+  app.add_option("--threads", job.threads, "Threads for OpenMP and OpenBLAS (0: their defaults)")
+      ->capture_default_str();
+  app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
+  app.add_flag("-q,--quiet", quiet, "No summary");
+
+  return moe::cli::run(app, argc, argv, [&] {
+    job.info.command_line = moe::cli::command_line(argc, argv);
+    job.info.config_toml = app.config_to_str(true, false);
+    const moe::EvalJobResult r = moe::run_eval_job(job);
+    if (!quiet) std::fputs(moe::summarize(r).c_str(), stdout);
+  });
+}

@@ -1,0 +1,73 @@
+// moe-train: train one model on one data set and write one HDF5 results file.
+#include "cli_common.hpp"
+#include "moe/core/build_info.hpp"
+#include "moe/run/train_job.hpp"
+
+int main(int argc, char** argv) {
+  moe::TrainJob job;
+  job.seed = 1;
+  bool fixed_variance = false;
+  CLI::App app{"Train a mixture of experts (or a baseline) and write an HDF5 results file.\n"
+               "Example (Jacobs et al. 1991 vowels):\n"
+               "  moe-train --data pb.csv --features F1,F2 --target Vowel --filter Vowel=iy,ih,aa,ah \\\n"
+               "            --group Speaker --train-groups 50 --test-groups 25 --experts 4 -o run.h5",
+               "moe-train"};
+  app.set_version_flag("--version", std::string("moekit ") + moe::build::version + " (" + moe::build::git_revision + ")");
+  moe::cli::add_config_option(app);
+  moe::cli::add_data_options(app, job.data, true);
+  moe::cli::add_split_options(app, job.data);
+
+  auto& m = job.model;
+  app.add_option("--model", m.kind, "mixture (adaptive mixture of local experts) or mlp (backprop baseline)")
+      ->capture_default_str();
+  app.add_option("--experts", m.experts, "Mixture: number of experts K")->capture_default_str();
+  app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
+                                       "linear-gaussian (learnable variance) or softmax (classifier)")
+      ->capture_default_str();
+  app.add_flag("--fixed-variance", fixed_variance, "Mixture: linear-gaussian experts keep unit variance");
+  app.add_option("--gate-init-scale", m.gate_init_scale, "Mixture: std of the gate's initial weights (0: uniform "
+                                                         "gate)")
+      ->capture_default_str();
+  app.add_option("--hidden", m.hidden, "MLP: hidden units")->capture_default_str();
+  app.add_option("--activation", m.activation, "MLP: tanh, sigmoid or relu")->capture_default_str();
+  app.add_option("--mlp-output", m.output, "MLP: softmax (cross-entropy), sigmoid or linear (squared error)")
+      ->capture_default_str();
+
+  auto& t = job.train;
+  app.add_option("--optimizer", t.optimizer.name, "momentum (gradient descent with momentum), sgd (same, name for "
+                                                  "minibatch use) or adam")
+      ->capture_default_str();
+  app.add_option("--learning-rate,--lr", t.optimizer.learning_rate, "Step size")->capture_default_str();
+  app.add_option("--momentum", t.optimizer.momentum, "Momentum coefficient in [0, 1)")->capture_default_str();
+  app.add_option("--beta1", t.optimizer.beta1, "Adam beta1")->capture_default_str();
+  app.add_option("--beta2", t.optimizer.beta2, "Adam beta2")->capture_default_str();
+  app.add_option("--epochs", t.epochs, "Maximum number of passes over the training set")->capture_default_str();
+  app.add_option("--batch-size", t.batch_size, "Minibatch size (0: full batch)")->capture_default_str();
+  app.add_option("--patience", t.patience, "Early stopping: epochs without validation-loss improvement before "
+                                           "stopping and restoring the best weights (0: off; needs a validation "
+                                           "split)")
+      ->capture_default_str();
+  app.add_option("--criterion-metric", t.criterion_metric, "Metric for --criterion, on the training set: mse "
+                                                           "(mean squared error per output), error (1 - "
+                                                           "accuracy) or loss")
+      ->capture_default_str();
+  app.add_option("--criterion", t.criterion, "Stop when the training metric is <= this value and record the "
+                                             "epoch (negative: off)")
+      ->capture_default_str();
+  app.add_flag("!--no-stop-at-criterion", t.stop_at_criterion, "Record the criterion epoch but keep training");
+
+  app.add_option("--seed", job.seed, "Random seed: fixes the split, the initial weights and the minibatch order")
+      ->capture_default_str();
+  app.add_option("--threads", job.threads, "Threads for OpenMP and OpenBLAS (0: their defaults)")
+      ->capture_default_str();
+  app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
+  app.add_flag("-q,--quiet", t.quiet, "No progress bar or summary");
+
+  return moe::cli::run(app, argc, argv, [&] {
+    m.learn_variance = !fixed_variance;
+    job.info.command_line = moe::cli::command_line(argc, argv);
+    job.info.config_toml = app.config_to_str(true, false);
+    const moe::TrainJobResult r = moe::run_train_job(job);
+    if (!t.quiet) std::fputs(moe::summarize(r, m).c_str(), stdout);
+  });
+}

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Quick-start command 2: install what is missing, build, run the whole test suite (ctest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+cd build && ctest --output-on-failure -j"$(nproc)"

@@ -1,0 +1,37 @@
+#pragma once
+// Which columns of a Table make a Dataset: features, target(s), row filters, group column, classes.
+#include <string>
+#include <vector>
+
+#include "moe/data/csv.hpp"
+#include "moe/data/dataset.hpp"
+
+namespace moe {
+
+struct DatasetSpec {
+  std::vector<std::string> features;  // d numeric columns, in this order (rows of X)
+  // Classification: one column whose strings are class names. Regression: one or more numeric
+  // columns separated by commas ("F1,F2"), giving m rows of Y.
+  std::string target;
+  Task task = Task::classification;
+  // Each "column=v1,v2,..." keeps rows whose cell equals one of the values (exact string match);
+  // several filters are AND'ed.
+  std::vector<std::string> filters;
+  // Group column for split_by_group (e.g. "Speaker"); several columns "Type,Sex,Speaker" are joined
+  // with ':' into one id (Hillenbrand numbers speakers within each Type and Sex). Empty: no groups.
+  std::string group;
+  // Class order (label k = classes[k]); a row whose class is not listed is an error. Empty: the
+  // sorted unique target values (deterministic whatever the row order).
+  std::vector<std::string> classes;
+};
+
+// Splits "a,b,c" at commas, trimming spaces; empty items dropped.
+std::vector<std::string> split_list(const std::string& text);
+
+// Table -> Dataset with X d x N, Y m x N (one-hot for classification, labels 1 x N), groups N.
+// Errors (one line, naming file, row and column; rows counted 1-based over data rows): unknown
+// column, malformed filter, non-numeric or non-finite feature / regression target, class not in
+// spec.classes, no rows left after filters.
+Dataset build_dataset(const Table& table, const DatasetSpec& spec);
+
+}  // namespace moe

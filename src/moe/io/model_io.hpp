@@ -1,0 +1,29 @@
+#pragma once
+// Saving and loading a trained model in the /model group of a results file:
+//   /model            attributes: every ModelSpec field (kind, experts, ...), feature and target names
+//   /model/params/... one dataset per ParamList entry, named as the ParamList names it ("gate/V")
+//   /model/standardizer/mean, /model/standardizer/scale   (d) the input statistics used in training
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "moe/data/standardizer.hpp"
+#include "moe/io/hdf5.hpp"
+#include "moe/models/model.hpp"
+
+namespace moe {
+
+struct SavedModel {
+  std::unique_ptr<Model> model;
+  Standardizer standardizer;
+  std::vector<std::string> feature_names, target_names;
+};
+
+void write_model(h5::File& file, Model& model, const Standardizer& standardizer,
+                 const std::vector<std::string>& feature_names, const std::vector<std::string>& target_names);
+
+// Rebuilds the model from its attributes and loads every parameter; fails with a one-line moe::Error
+// naming the file and what is missing or of the wrong shape.
+SavedModel read_model(const h5::File& file);
+
+}  // namespace moe

@@ -1,0 +1,79 @@
+#include "moe/io/results.hpp"
+
+#include <ctime>
+
+#include "moe/core/build_info.hpp"
+
+namespace moe {
+
+std::string utc_now_iso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_run_info(h5::File& file, const RunInfo& info) {
+  file.set_attr("/", "program", info.program);
+  file.set_attr("/", "version", build::version);
+  file.set_attr("/", "git_revision", build::git_revision);
+  file.set_attr("/", "build_flags", build::flags);
+  file.set_attr("/", "command_line", info.command_line);
+  file.set_attr("/", "config", info.config_toml);
+  file.set_attr("/", "seed", std::int64_t(info.seed));
+  file.set_attr("/", "created", utc_now_iso8601());
+  file.set_attr("/", "threads", std::int64_t(info.threads));
+  file.set_attr("/", "device", info.device);
+}
+
+void write_history(h5::File& file, const TrainResult& result, const TrainOptions& options) {
+  const History& h = result.history;
+  auto row = [](const std::vector<double>& v) { return arma::rowvec(v); };
+  file.write("history/epoch", row(h.epoch));
+  file.write("history/loss", row(h.loss));
+  file.write("history/train_metric", row(h.train_metric));
+  file.write("history/train_accuracy", row(h.train_accuracy));
+  file.write("history/valid_loss", row(h.valid_loss));
+  file.write("history/valid_accuracy", row(h.valid_accuracy));
+  file.write("history/seconds", row(h.seconds));
+  file.write("history/usage", h.usage);
+  file.set_attr("history", "criterion_metric", options.criterion_metric);
+  file.set_attr("history", "criterion", options.criterion);
+  file.set_attr("history", "criterion_epoch", std::int64_t(result.criterion_epoch));
+  file.set_attr("history", "best_epoch", std::int64_t(result.best_epoch));
+  file.set_attr("history", "stopped_early", std::int64_t(result.stopped_early));
+  file.set_attr("history", "epochs_run", std::int64_t(h.epoch.size()));
+  file.set_attr("history", "train_seconds", result.seconds);
+}
+
+Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data) {
+  const std::string g = "eval/" + split + "/";
+  const Prediction p = model.predict(data.X);
+  const Metrics m = evaluate(model, data.X, data.Y, data.is_classification());
+  file.write(g + "inputs", data.X);
+  file.write(g + "targets", data.Y);
+  file.write(g + "predictions", p.output);
+  if (data.is_classification()) {
+    file.write(g + "labels", arma::urowvec(arma::index_max(data.Y, 0)));
+    file.write(g + "predicted_labels", arma::urowvec(arma::index_max(p.output, 0)));
+  }
+  if (!p.gate.empty()) {
+    const arma::mat post = model.posterior(data.X, data.Y);
+    file.write(g + "gate", p.gate);
+    file.write(g + "posterior", post);
+    file.write(g + "assignment", arma::urowvec(arma::index_max(p.gate, 0)));
+    file.write(g + "posterior_assignment", arma::urowvec(arma::index_max(post, 0)));
+    file.write(g + "usage", m.usage);
+    file.set_attr("eval/" + split, "alive_experts", std::int64_t(alive_experts(m.usage)));
+  }
+  if (!data.groups.empty()) file.write(g + "groups", data.groups);
+  file.set_attr("eval/" + split, "n", std::int64_t(data.n()));
+  file.set_attr("eval/" + split, "loss", m.loss);
+  file.set_attr("eval/" + split, "mse", m.mse);
+  file.set_attr("eval/" + split, "accuracy", m.accuracy);
+  return m;
+}
+
+}  // namespace moe

@@ -1,0 +1,38 @@
+#pragma once
+// The results file of one run (schema in README.md, "HDF5 results"). Every writer takes an open
+// h5::File; the caller commits it, so a failure anywhere leaves no file behind.
+#include <string>
+
+#include "moe/data/dataset.hpp"
+#include "moe/io/hdf5.hpp"
+#include "moe/models/model.hpp"
+#include "moe/train/metrics.hpp"
+#include "moe/train/trainer.hpp"
+
+namespace moe {
+
+// How a result was made: root attributes version, git_revision, build_flags, command_line, config (TOML),
+// seed, created (UTC, ISO 8601), threads, device, program.
+struct RunInfo {
+  std::string program;       // "moe-train" | "moe-eval"
+  std::string command_line;
+  std::string config_toml;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  std::string device = "cpu";
+};
+void write_run_info(h5::File& file, const RunInfo& info);
+
+// /history: epoch, loss, train_metric (name in attribute 'criterion_metric'), train_accuracy,
+// valid_loss, valid_accuracy, usage (K x epochs), seconds (wall time of the updates: the only dataset
+// that is not a pure function of the seed); attributes criterion, criterion_epoch, best_epoch, stopped_early.
+void write_history(h5::File& file, const TrainResult& result, const TrainOptions& options);
+
+// /eval/<split>: inputs (d x N, standardised as the model sees them), targets (m x N), predictions (m x N), labels and predicted_labels (classification),
+// gate (K x N), posterior (K x N), assignment (N: argmax gate), posterior_assignment (N), groups (N),
+// usage (K); attributes loss, mse, accuracy, n, alive_experts.
+Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data);
+
+std::string utc_now_iso8601();
+
+}  // namespace moe

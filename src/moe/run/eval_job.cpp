@@ -1,0 +1,64 @@
+#include "moe/run/eval_job.hpp"
+
+#include <cstdio>
+
+#include "moe/core/error.hpp"
+#include "moe/core/threads.hpp"
+#include "moe/io/hdf5.hpp"
+#include "moe/io/model_io.hpp"
+#include "moe/train/metrics.hpp"
+
+namespace moe {
+
+EvalJobResult run_eval_job(const EvalJob& job) {
+  require(!job.output.empty(), "no output file given (--output)");
+  require(!job.model_path.empty(), "no model file given (--model)");
+  set_threads(job.threads);
+  const h5::File model_file = h5::File::open(job.model_path);
+  SavedModel saved = read_model(model_file);
+  const ModelSpec& spec = saved.model->spec();
+
+  DataOptions options = job.data;
+  if (options.features.empty()) options.features = saved.feature_names;
+  options.task = to_string(spec.task);
+  if (spec.task == Task::classification && options.classes.empty()) options.classes = saved.target_names;
+  Dataset data = load_dataset(options);
+  require(data.d() == spec.inputs, "the data has " + std::to_string(data.d()) + " features, the model expects " +
+                                       std::to_string(spec.inputs));
+  require(data.m() == spec.outputs, "the data has " + std::to_string(data.m()) + " targets, the model expects " +
+                                        std::to_string(spec.outputs));
+  data.X = saved.standardizer.apply(data.X);
+
+  h5::File out = h5::File::create(job.output);
+  RunInfo info = job.info;
+  info.program = "moe-eval";
+  info.threads = max_threads();
+  write_run_info(out, info);
+  out.set_attr("/", "model_file", job.model_path);
+  EvalJobResult r;
+  r.metrics = write_eval(out, job.name, *saved.model, data);
+  r.n = data.n();
+  r.experts = saved.model->experts();
+  r.model_kind = spec.kind;
+  out.commit();
+  return r;
+}
+
+std::string summarize(const EvalJobResult& r) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%s on %llu points: loss %.5f  mse %.5f", r.model_kind.c_str(),
+                (unsigned long long)r.n, r.metrics.loss, r.metrics.mse);
+  std::string out = buf;
+  if (r.metrics.accuracy >= 0) {
+    std::snprintf(buf, sizeof buf, "  accuracy %.4f", r.metrics.accuracy);
+    out += buf;
+  }
+  if (r.experts > 0) {
+    std::snprintf(buf, sizeof buf, "  experts alive (>0.05) %llu of %llu",
+                  (unsigned long long)alive_experts(r.metrics.usage), (unsigned long long)r.experts);
+    out += buf;
+  }
+  return out + "\n";
+}
+
+}  // namespace moe

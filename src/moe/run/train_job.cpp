@@ -1,0 +1,85 @@
+#include "moe/run/train_job.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "moe/core/error.hpp"
+#include "moe/core/threads.hpp"
+#include "moe/io/hdf5.hpp"
+#include "moe/io/model_io.hpp"
+
+namespace moe {
+
+TrainJobResult run_train_job(const TrainJob& job) {
+  require(!job.output.empty(), "no output file given (--output)");
+  set_threads(job.threads);
+  Rng rng(job.seed);
+  Rng split_rng = job.data.split_seed ? Rng(job.data.split_seed).stream(1) : rng.stream(1);
+  Rng init_rng = rng.stream(2), train_rng = rng.stream(3);
+
+  PreparedData data = prepare_data(job.data, split_rng);
+  ModelSpec spec = job.model;
+  spec.task = data.train.task;
+  spec.inputs = data.train.d();
+  spec.outputs = data.train.m();
+  spec.validate();
+  job.train.validate(data.train.is_classification());
+  if (spec.kind == "mixture")
+    require(data.train.n() >= spec.experts, "fewer training rows (" + std::to_string(data.train.n()) +
+                                                ") than experts (" + std::to_string(spec.experts) + ")");
+  // Open the output before training so an unwritable path fails fast; nothing appears until commit().
+  h5::File file = h5::File::create(job.output);
+
+  auto model = make_model(spec);
+  model->init(init_rng);
+  TrainJobResult r;
+  r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
+                  job.train, train_rng);
+
+  RunInfo info = job.info;
+  info.program = "moe-train";
+  info.seed = job.seed;
+  info.threads = max_threads();
+  write_run_info(file, info);
+  write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
+  write_history(file, r.train, job.train);
+  file.write("split/train_groups", data.split.train_groups);
+  file.write("split/valid_groups", data.split.valid_groups);
+  file.write("split/test_groups", data.split.test_groups);
+  r.train_metrics = write_eval(file, "train", *model, data.train);
+  if ((r.has_valid = data.valid.n() > 0)) r.valid_metrics = write_eval(file, "valid", *model, data.valid);
+  if ((r.has_test = data.test.n() > 0)) r.test_metrics = write_eval(file, "test", *model, data.test);
+  file.commit();
+  return r;
+}
+
+std::string summarize(const TrainJobResult& r, const ModelSpec& spec) {
+  char buf[512];
+  std::string out;
+  auto line = [&](const char* name, const Metrics& m) {
+    std::snprintf(buf, sizeof buf, "%-6s loss %.5f  mse %.5f", name, m.loss, m.mse);
+    out += buf;
+    if (m.accuracy >= 0) {
+      std::snprintf(buf, sizeof buf, "  accuracy %.4f", m.accuracy);
+      out += buf;
+    }
+    out += "\n";
+  };
+  std::snprintf(buf, sizeof buf, "epochs %zu, criterion reached at epoch %ld, %.3f s of updates\n",
+                r.train.history.epoch.size(), r.train.criterion_epoch, r.train.seconds);
+  out += buf;
+  line("train", r.train_metrics);
+  if (r.has_valid) line("valid", r.valid_metrics);
+  if (r.has_test) line("test", r.test_metrics);
+  if (spec.kind == "mixture") {
+    out += "mixing proportions:";
+    for (double u : r.train_metrics.usage) {
+      std::snprintf(buf, sizeof buf, " %.3f", u);
+      out += buf;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace moe

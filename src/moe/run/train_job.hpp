@@ -1,0 +1,36 @@
+#pragma once
+// What moe-train does, as a library call: data -> model -> training -> one HDF5 results file.
+// The app only turns flags into a TrainJob (no maths in apps).
+#include <string>
+
+#include "moe/io/results.hpp"
+#include "moe/models/model_spec.hpp"
+#include "moe/run/data_options.hpp"
+#include "moe/train/metrics.hpp"
+#include "moe/train/trainer.hpp"
+
+namespace moe {
+
+struct TrainJob {
+  DataOptions data;
+  ModelSpec model;      // kind and sizes; inputs/outputs/task are filled from the data
+  TrainOptions train;
+  std::uint64_t seed = 1;
+  int threads = 0;      // 0 = library default
+  std::string output;   // results file (.h5)
+  RunInfo info;         // command line and config text, recorded in the file
+};
+
+struct TrainJobResult {
+  TrainResult train;
+  Metrics train_metrics, valid_metrics, test_metrics;
+  bool has_valid = false, has_test = false;
+};
+
+// Throws moe::Error (one line) on bad input, before anything is written; the output file appears
+// only when everything succeeded.
+TrainJobResult run_train_job(const TrainJob& job);
+
+std::string summarize(const TrainJobResult& result, const ModelSpec& spec);
+
+}  // namespace moe

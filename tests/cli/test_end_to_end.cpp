@@ -1,0 +1,128 @@
+// End to end through the apps: train on the committed vowel fixture, evaluate the saved model, read
+// the HDF5 values back and check them against an independent computation.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "cli/run_command.hpp"
+#include "moe/io/hdf5.hpp"
+
+using namespace moe;
+using moe::test::run_command;
+using moe::test::TempDir;
+
+namespace {
+
+const std::string fixture = std::string(MOE_FIXTURES) + "/vowels_small.csv";
+
+std::string train_command(const std::string& out, const std::string& extra = "") {
+  return std::string(MOE_TRAIN_BIN) + " --data " + fixture +
+         " --features F1,F2 --target Vowel --filter Vowel=iy,ih,aa,ah --group Speaker --train-groups 8"
+         " --test-groups 4 --experts 4 --expert softmax --learning-rate 0.5 --epochs 60 --seed 7 --quiet -o " +
+         out + " " + extra;
+}
+
+}  // namespace
+
+TEST_CASE("cli: moe-train writes the schema, and moe-eval reproduces its evaluation") {
+  TempDir dir("e2e");
+  const std::string run = dir / "run.h5", ev = dir / "eval.h5";
+  auto r = run_command(train_command(run));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+
+  h5::File f = h5::File::open(run);
+  for (const char* a : {"version", "git_revision", "command_line", "config", "created", "build_flags", "device"})
+    CHECK(f.has_attr("/", a));
+  CHECK(f.attr_int("/", "seed") == 7);
+  CHECK(f.attr_string("/", "config").find("learning-rate=0.5") != std::string::npos);
+  CHECK(f.attr_string("model", "kind") == "mixture");
+  CHECK(f.read_matrix("model/params/gate/V").n_rows == 4);
+  CHECK(f.read_vector("history/epoch").n_elem == 60);
+  CHECK(f.read_matrix("history/usage").n_rows == 4);
+  CHECK(f.read_matrix("history/usage").n_cols == 60);
+
+  // Accuracy attribute = accuracy recomputed from the stored predictions and labels.
+  const arma::mat pred = f.read_matrix("eval/test/predictions");
+  const arma::uvec labels = f.read_uvec("eval/test/labels");
+  const arma::mat gate = f.read_matrix("eval/test/gate");
+  CHECK(pred.n_rows == 4);
+  CHECK(gate.n_rows == 4);
+  CHECK(gate.n_cols == labels.n_elem);
+  CHECK(arma::abs(arma::sum(gate, 0) - 1.0).max() < 1e-12);
+  const arma::uvec predicted = arma::index_max(pred, 0).t();
+  CHECK(f.attr_double("eval/test", "accuracy") ==
+        doctest::Approx(double(arma::accu(predicted == labels)) / double(labels.n_elem)));
+  // The split is speaker-disjoint.
+  auto train_groups = f.read_strings("split/train_groups"), test_groups = f.read_strings("split/test_groups");
+  CHECK(train_groups.size() == 8);
+  CHECK(test_groups.size() == 4);
+  for (const auto& g : test_groups) CHECK(std::find(train_groups.begin(), train_groups.end(), g) == train_groups.end());
+
+  // moe-eval on the whole fixture: rows of the test speakers must get identical predictions.
+  r = run_command(std::string(MOE_EVAL_BIN) + " --model " + run + " --data " + fixture +
+                  " --target Vowel --filter Vowel=iy,ih,aa,ah --group Speaker --name all -o " + ev);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("accuracy") != std::string::npos);
+  h5::File e = h5::File::open(ev);
+  const arma::mat all_pred = e.read_matrix("eval/all/predictions");
+  const auto all_groups = e.read_strings("eval/all/groups");
+  const auto test_rows = f.read_strings("eval/test/groups");
+  arma::uword j = 0;
+  for (arma::uword c = 0; c < all_groups.size(); ++c) {
+    if (std::find(test_groups.begin(), test_groups.end(), all_groups[c]) == test_groups.end()) continue;
+    REQUIRE(j < pred.n_cols);
+    CHECK(test_rows[j] == all_groups[c]);
+    CHECK(arma::abs(all_pred.col(c) - pred.col(j)).max() < 1e-12);
+    ++j;
+  }
+  CHECK(j == pred.n_cols);
+  for (const char* d : {"gate", "posterior", "assignment", "posterior_assignment", "predicted_labels", "usage"})
+    CHECK(e.exists(std::string("eval/all/") + d));
+}
+
+TEST_CASE("cli: the same seed gives identical numeric results with 1 and 2 threads") {
+  TempDir dir("threads");
+  const std::string a = dir / "t1.h5", b = dir / "t2.h5";
+  REQUIRE(run_command(train_command(a, "--threads 1")).status == 0);
+  REQUIRE(run_command(train_command(b, "--threads 2")).status == 0);
+  h5::File fa = h5::File::open(a), fb = h5::File::open(b);
+  CHECK(fb.attr_int("/", "threads") == 2);
+  int compared = 0;
+  // Walk every dataset; wall-clock times (history/seconds) are the one thing a seed cannot fix.
+  std::function<void(const std::string&)> walk = [&](const std::string& group) {
+    for (const auto& name : fa.children(group)) {
+      const std::string path = group.empty() ? name : group + "/" + name;
+      if (fa.is_dataset(path)) {
+        if (path == "history/seconds") continue;
+        CAPTURE(path);
+        if (fa.is_string_dataset(path)) {
+          CHECK(fa.read_strings(path) == fb.read_strings(path));
+        } else {
+          const arma::mat x = fa.read_matrix(path), y = fb.read_matrix(path);
+          REQUIRE(arma::size(x) == arma::size(y));
+          CHECK(arma::approx_equal(x, y, "absdiff", 0.0));
+        }
+        ++compared;
+      } else {
+        walk(path);
+      }
+    }
+  };
+  walk("");
+  CHECK(compared > 20);
+}
+
+TEST_CASE("cli: a TOML config file supplies flags, and the command line overrides it") {
+  TempDir dir("config");
+  const std::string cfg = dir / "c.toml", out = dir / "r.h5";
+  std::ofstream(cfg) << "experts = 3\nepochs = 5\nlearning-rate = 0.2\n";
+  auto r = run_command(std::string(MOE_TRAIN_BIN) + " --config " + cfg + " --data " + fixture +
+                       " --features F1,F2 --target Vowel --group Speaker --train-groups 8 --epochs 9 --quiet -o " + out);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  h5::File f = h5::File::open(out);
+  CHECK(f.attr_string("model", "experts") == "3");
+  CHECK(f.read_vector("history/epoch").n_elem == 9);
+}
