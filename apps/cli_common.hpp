@@ -33,6 +33,7 @@ inline std::string command_line(int argc, char** argv) {
 inline void add_config_option(CLI::App& app) {
   app.set_config("--config", "", "Read flags from a TOML file (keys are the long flag names; flags given on the "
                                   "command line win)");
+  app.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error, not ignored
 }
 
 inline void add_data_options(CLI::App& app, DataOptions& d, bool features_required) {
@@ -83,6 +84,8 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
+    const std::string extra = "INI was not able to parse ";  // CLI11's words for an unknown config key
+    if (msg.rfind(extra, 0) == 0) msg = "unknown key '" + msg.substr(extra.size()) + "' in the --config file";
     for (char& c : msg)
       if (c == '\n') c = ' ';
     std::fprintf(stderr, "%s: error: %s (see --help)\n", program.c_str(), msg.c_str());

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
       ->required();
   moe::cli::add_data_options(app, job.data, false);
   app.add_option("--name", job.name, "Name of the group under /eval")->capture_default_str();
-  app.add_option("--threads", job.threads, "Threads for OpenMP and OpenBLAS (0: their defaults)")
+  app.add_option("--threads", job.threads, "Threads of the library's OpenMP loops (0: all cores); BLAS calls run single-threaded")
       ->capture_default_str();
   app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
   app.add_flag("-q,--quiet", quiet, "No summary");

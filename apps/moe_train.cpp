@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
 
   app.add_option("--seed", job.seed, "Random seed: fixes the split, the initial weights and the minibatch order")
       ->capture_default_str();
-  app.add_option("--threads", job.threads, "Threads for OpenMP and OpenBLAS (0: their defaults)")
+  app.add_option("--threads", job.threads, "Threads of the library's OpenMP loops (0: all cores); BLAS calls run single-threaded")
       ->capture_default_str();
   app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
   app.add_flag("-q,--quiet", t.quiet, "No progress bar or summary");

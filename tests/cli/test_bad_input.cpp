@@ -105,6 +105,17 @@ TEST_CASE("bad input: impossible values") {
   expect_failure(dir, fixture, "--group Speaker --train-groups 500", "groups");
 }
 
+TEST_CASE("bad input: unknown key or missing config file") {
+  TempDir dir("bad");
+  expect_failure(dir, fixture, "--config " + write(dir, "c.toml", "expertz = 3\n"), "unknown key 'expertz'");
+  expect_failure(dir, fixture, "--config " + (dir / "missing.toml"), "missing.toml");
+}
+
+TEST_CASE("bad input: early stopping without a validation split") {
+  TempDir dir("bad");
+  expect_failure(dir, fixture, "--patience 3", "--patience");
+}
+
 TEST_CASE("bad input: unwritable output path") {
   TempDir dir("bad");
   expect_failure(dir, fixture, "", "cannot write", dir / "no/such/dir/out.h5");

@@ -34,25 +34,27 @@ arma::mat LinearGaussianExpert::predict(const arma::mat& X) const {
 
 arma::rowvec LinearGaussianExpert::log_likelihood(const arma::mat& X, const arma::mat& Y) const {
   const arma::vec s = floored_log_variance();
+  const arma::vec inv_var = arma::exp(-s);      // evaluated once: each_col would re-evaluate an expression per column
   arma::mat R = Y - predict(X);                 // m x N residuals
   arma::mat Z = arma::square(R);
-  Z.each_col() %= arma::exp(-s);
+  Z.each_col() %= inv_var;
   return -0.5 * arma::sum(Z, 0) - 0.5 * (arma::accu(s) + double(s.n_elem) * log_2pi);
 }
 
 void LinearGaussianExpert::accumulate_grad(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w) {
   const arma::vec s = floored_log_variance();
+  const arma::vec inv_var = arma::exp(-s);
   arma::mat R = Y - predict(X);
   // d(-log p)/dmean = -(y - mean) / var, weighted per column.
   arma::mat G = R;
-  G.each_col() %= arma::exp(-s);
+  G.each_col() %= inv_var;
   G.each_row() %= w;
   dW_ -= G * X.t();
   db_ -= arma::sum(G, 1);
   if (learn_variance_) {
     // d(-log p)/ds_j = 0.5 (1 - r_j^2 / var_j); zero below the floor, where s does not enter the loss.
     arma::mat Q = arma::square(R);
-    Q.each_col() %= arma::exp(-s);
+    Q.each_col() %= inv_var;
     Q = 0.5 * (1.0 - Q);
     arma::vec g = Q * w.t();
     g.elem(arma::find(s_.col(0) < log_variance_floor)).zeros();

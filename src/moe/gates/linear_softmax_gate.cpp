@@ -26,8 +26,8 @@ arma::mat LinearSoftmaxGate::logits(const arma::mat& X) const {
   return Z;
 }
 
-arma::mat LinearSoftmaxGate::probabilities(const arma::mat& X) const { return softmax_cols(logits(X)); }
-arma::mat LinearSoftmaxGate::log_probabilities(const arma::mat& X) const { return log_softmax_cols(logits(X)); }
+arma::mat LinearSoftmaxGate::probabilities(const arma::mat& X) const { return column_softmax(logits(X)).prob; }
+arma::mat LinearSoftmaxGate::log_probabilities(const arma::mat& X) const { return column_softmax(logits(X)).log_prob; }
 
 void LinearSoftmaxGate::accumulate_grad(const arma::mat& X, const arma::mat& dlogits) {
   dV_ += dlogits * X.t();

@@ -24,6 +24,8 @@ TrainJobResult run_train_job(const TrainJob& job) {
   spec.outputs = data.train.m();
   spec.validate();
   job.train.validate(data.train.is_classification());
+  require(job.train.patience == 0 || data.valid.n() > 0,
+          "--patience needs a validation split (--valid-groups or --valid-fraction)");
   if (spec.kind == "mixture")
     require(data.train.n() >= spec.experts, "fewer training rows (" + std::to_string(data.train.n()) +
                                                 ") than experts (" + std::to_string(spec.experts) + ")");
