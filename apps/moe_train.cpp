@@ -18,9 +18,10 @@ int main(int argc, char** argv) {
   moe::cli::add_split_options(app, job.data);
 
   auto& m = job.model;
-  app.add_option("--model", m.kind, "mixture (adaptive mixture of local experts) or mlp (backprop baseline)")
+  app.add_option("--model", m.kind, "mixture (adaptive mixture of local experts), hme (hierarchical mixture "
+                                    "of experts, --depth/--branching) or mlp (backprop baseline)")
       ->capture_default_str();
-  app.add_option("--experts", m.experts, "Mixture: number of experts K")->capture_default_str();
+  app.add_option("--experts", m.experts, "Mixture: number of experts K (hme: branching^depth)")->capture_default_str();
   app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
                                        "linear-gaussian (learnable variance) or softmax (classifier)")
       ->capture_default_str();
@@ -28,12 +29,28 @@ int main(int argc, char** argv) {
   app.add_option("--gate-init-scale", m.gate_init_scale, "Mixture: std of the gate's initial weights (0: uniform "
                                                          "gate)")
       ->capture_default_str();
+  app.add_option("--depth", m.depth, "HME: depth of the tree (experts = branching^depth)")->capture_default_str();
+  app.add_option("--branching", m.branching, "HME: children of every gate")->capture_default_str();
   app.add_option("--hidden", m.hidden, "MLP: hidden units")->capture_default_str();
   app.add_option("--activation", m.activation, "MLP: tanh, sigmoid or relu")->capture_default_str();
   app.add_option("--mlp-output", m.output, "MLP: softmax (cross-entropy), sigmoid or linear (squared error)")
       ->capture_default_str();
 
   auto& t = job.train;
+  app.add_option("--trainer", t.method, "gradient (the --optimizer below) or em (mixture and hme: E-step "
+                                        "posteriors, M-step weighted least squares / IRLS)")
+      ->capture_default_str();
+  app.add_option("--gate-fit", t.em.gate_fit, "EM: gate M-step by irls (Newton on the posteriors) or "
+                                              "least-squares (Jordan & Jacobs 1994 Algorithm 2)")
+      ->capture_default_str();
+  app.add_flag("--hard-em", t.em.hard, "EM: hard (Viterbi) assignments instead of posteriors");
+  app.add_option("--irls-iterations", t.em.irls.max_iterations, "EM: Newton steps per gate/softmax M-step")
+      ->capture_default_str();
+  app.add_option("--irls-ridge", t.em.irls.ridge, "EM: relative damping of the IRLS Hessian")
+      ->capture_default_str();
+  app.add_option("--tolerance", t.tolerance, "Stop when the training loss changes by less than this (relative) "
+                                             "between epochs; 0: off")
+      ->capture_default_str();
   app.add_option("--optimizer", t.optimizer.name, "momentum (gradient descent with momentum), sgd (same, name for "
                                                   "minibatch use) or adam")
       ->capture_default_str();

@@ -22,7 +22,8 @@ else
   echo "fetch.sh: error: moe-data not built: run scripts/build.sh (or set MOE_DATA)" >&2
   exit 1
 fi
+# moe-data's default output for each set is under data/cache/ of the working directory.
 case " $* " in
   *" --out "*|*" --out="*) exec "$bin" fetch "$set_name" "$@" ;;
-  *) exec "$bin" fetch "$set_name" --out "$root/data/cache/$set_name.csv" "$@" ;;
+  *) cd "$root" && exec "$bin" fetch "$set_name" "$@" ;;
 esac

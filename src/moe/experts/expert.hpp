@@ -7,6 +7,7 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
+#include "moe/train/irls.hpp"
 
 namespace moe {
 
@@ -23,6 +24,9 @@ class Expert {
   virtual arma::mat predict(const arma::mat& X) const = 0;
   // grads += d/dtheta of  -sum_n w_n log p(y_n | x_n);  w: 1 x N (posteriors / N in a mixture).
   virtual void accumulate_grad(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w) = 0;
+  // The EM M-step: parameters that do not decrease sum_n w_n log p(y_n | x_n) (exact maximiser where
+  // one exists in closed form, IRLS steps otherwise). An expert with (almost) no weight keeps its values.
+  virtual void fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions& irls) = 0;
 };
 
 enum class ExpertKind { gaussian, linear_gaussian, softmax };

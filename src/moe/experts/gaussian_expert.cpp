@@ -21,4 +21,10 @@ void GaussianExpert::accumulate_grad(const arma::mat&, const arma::mat& Y, const
   dmu_ -= R * w.t();
 }
 
+void GaussianExpert::fit(const arma::mat&, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions&) {
+  const double mass = arma::accu(w);
+  if (mass <= 1e-300) return;
+  mu_ = (Y * w.t()) / mass;  // weighted mean: the exact maximiser
+}
+
 }  // namespace moe

@@ -13,6 +13,7 @@ class GaussianExpert final : public Expert {
   arma::rowvec log_likelihood(const arma::mat& X, const arma::mat& Y) const override;
   arma::mat predict(const arma::mat& X) const override;
   void accumulate_grad(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w) override;
+  void fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions& irls) override;
 
  private:
   arma::mat mu_, dmu_;

@@ -14,6 +14,7 @@ class LinearGaussianExpert final : public Expert {
   arma::rowvec log_likelihood(const arma::mat& X, const arma::mat& Y) const override;
   arma::mat predict(const arma::mat& X) const override;
   void accumulate_grad(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w) override;
+  void fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions& irls) override;
 
   // Variances never go below this (a collapsing expert would otherwise reach -inf loss).
   static constexpr double log_variance_floor = -13.815510557964274;  // log(1e-6)

@@ -35,4 +35,9 @@ void SoftmaxExpert::accumulate_grad(const arma::mat& X, const arma::mat& Y, cons
   db_ += arma::sum(G, 1);
 }
 
+void SoftmaxExpert::fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions& irls) {
+  if (arma::accu(w) <= 1e-300) return;
+  irls_softmax(W_, b_, X, Y, w, irls);
+}
+
 }  // namespace moe

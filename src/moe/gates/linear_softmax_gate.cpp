@@ -34,4 +34,23 @@ void LinearSoftmaxGate::accumulate_grad(const arma::mat& X, const arma::mat& dlo
   dc_ += arma::sum(dlogits, 1);
 }
 
+void LinearSoftmaxGate::fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls) {
+  irls_softmax(V_, c_, X, T, w, irls);
+}
+
+void LinearSoftmaxGate::fit_least_squares(const arma::mat& X, const arma::mat& T, const arma::rowvec& w) {
+  // Targets: log posteriors, floored so an expert with zero posterior gives a finite target, and
+  // centred per point (softmax logits are defined up to a shift).
+  arma::mat Z = arma::log(arma::clamp(T, 1e-12, arma::datum::inf));
+  Z.each_row() -= arma::mean(Z, 0);
+  const arma::mat Xt = arma::join_cols(X, arma::ones<arma::rowvec>(X.n_cols));
+  const arma::mat Xw = Xt.each_row() % w;
+  arma::mat A = Xw * Xt.t();
+  A.diag() += 1e-10 * (arma::trace(A) / double(A.n_rows) + 1e-300);
+  arma::mat coef;
+  if (!arma::solve(coef, A, (Z * Xw.t()).t(), arma::solve_opts::likely_sympd)) return;
+  V_ = coef.rows(0, X.n_rows - 1).t();
+  c_ = coef.row(X.n_rows).t();
+}
+
 }  // namespace moe

@@ -5,6 +5,7 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
+#include "moe/train/irls.hpp"
 
 namespace moe {
 
@@ -20,6 +21,11 @@ class LinearSoftmaxGate {
   arma::mat log_probabilities(const arma::mat& X) const;
   // grads += dL/dV, dL/dc given dL/dlogits (K x N).
   void accumulate_grad(const arma::mat& X, const arma::mat& dlogits);
+  // EM M-step: IRLS towards soft targets T (K x N) with per-point weights w (1 x N); never decreases
+  // sum_n w_n sum_k T_kn log g_k(x_n).
+  void fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls);
+  // Algorithm 2 of Jordan & Jacobs (1994): least squares of the logits on log T, weighted by w.
+  void fit_least_squares(const arma::mat& X, const arma::mat& T, const arma::rowvec& w);
 
   arma::uword inputs() const { return V_.n_cols; }
   arma::uword experts() const { return V_.n_rows; }

@@ -45,6 +45,8 @@ void write_history(h5::File& file, const TrainResult& result, const TrainOptions
   file.set_attr("history", "best_epoch", std::int64_t(result.best_epoch));
   file.set_attr("history", "stopped_early", std::int64_t(result.stopped_early));
   file.set_attr("history", "epochs_run", std::int64_t(h.epoch.size()));
+  file.set_attr("history", "converged_epoch", std::int64_t(result.converged_epoch));
+  file.set_attr("history", "trainer", options.method);
   file.set_attr("history", "train_seconds", result.seconds);
 }
 

@@ -49,6 +49,19 @@ double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
   return value;
 }
 
+double LocalExpertsMixture::em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& o) {
+  const ColumnSoftmax joint = column_softmax(log_joint(X, Y, gate_.log_probabilities(X)));
+  const double loglik = arma::accu(joint.lse);
+  const arma::mat H = o.hard ? harden(joint.prob) : joint.prob;  // K x N
+  const arma::rowvec ones(X.n_cols, arma::fill::ones);
+  if (o.gate_fit == "least-squares") gate_.fit_least_squares(X, H, ones);
+  else gate_.fit(X, H, ones, o.irls);
+  const long K = long(experts_.size());
+#pragma omp parallel for schedule(dynamic) if (K > 1)
+  for (long i = 0; i < K; ++i) experts_[i]->fit(X, Y, H.row(i), o.irls);
+  return loglik;
+}
+
 Prediction LocalExpertsMixture::predict(const arma::mat& X) const {
   Prediction p;
   p.gate = gate_.probabilities(X);

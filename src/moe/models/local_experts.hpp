@@ -11,7 +11,7 @@
 
 namespace moe {
 
-class LocalExpertsMixture final : public Model {
+class LocalExpertsMixture final : public Model, public EmTrainable {
  public:
   explicit LocalExpertsMixture(const ModelSpec& spec);
   const ModelSpec& spec() const override { return spec_; }
@@ -22,6 +22,8 @@ class LocalExpertsMixture final : public Model {
   Prediction predict(const arma::mat& X) const override;
   arma::mat posterior(const arma::mat& X, const arma::mat& Y) const override;
   arma::uword experts() const override { return experts_.size(); }
+  EmTrainable* em() override { return this; }
+  double em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& options) override;
 
  private:
   // K x N: log g_i(x_n) + log p_i(y_n | x_n), given log g (K x N).

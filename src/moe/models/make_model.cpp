@@ -1,4 +1,5 @@
 #include "moe/core/error.hpp"
+#include "moe/models/hierarchical.hpp"
 #include "moe/models/local_experts.hpp"
 #include "moe/models/mlp.hpp"
 
@@ -8,6 +9,7 @@ std::unique_ptr<Model> make_model(const ModelSpec& spec) {
   spec.validate();
   if (spec.kind == "mixture") return std::make_unique<LocalExpertsMixture>(spec);
   if (spec.kind == "mlp") return std::make_unique<Mlp>(spec);
+  if (spec.kind == "hme") return std::make_unique<HierarchicalMixture>(spec);
   fail("unknown model '" + spec.kind + "'");
 }
 

@@ -7,6 +7,7 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
+#include "moe/models/em.hpp"
 #include "moe/models/model_spec.hpp"
 
 namespace moe {
@@ -32,6 +33,8 @@ class Model {
   // K x N posterior responsibility of each expert given the targets; empty without experts.
   virtual arma::mat posterior(const arma::mat& /*X*/, const arma::mat& /*Y*/) const { return {}; }
   virtual arma::uword experts() const { return 0; }
+  // Non-null for models that EM can train.
+  virtual EmTrainable* em() { return nullptr; }
 };
 
 std::unique_ptr<Model> make_model(const ModelSpec& spec);

@@ -22,6 +22,8 @@ std::map<std::string, std::string> ModelSpec::to_attributes() const {
           {"expert", expert},
           {"learn_variance", learn_variance ? "true" : "false"},
           {"gate_init_scale", std::to_string(gate_init_scale)},
+          {"depth", std::to_string(depth)},
+          {"branching", std::to_string(branching)},
           {"hidden", std::to_string(hidden)},
           {"activation", activation},
           {"output", output}};
@@ -49,6 +51,8 @@ ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a
   s.expert = get("expert");
   s.learn_variance = get("learn_variance") == "true";
   s.gate_init_scale = std::stod(get("gate_init_scale"));
+  s.depth = count("depth");
+  s.branching = count("branching");
   s.hidden = count("hidden");
   s.activation = get("activation");
   s.output = get("output");
@@ -56,11 +60,28 @@ ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a
   return s;
 }
 
+arma::uword ModelSpec::expert_count() const {
+  if (kind == "mixture") return experts;
+  if (kind != "hme") return 0;
+  arma::uword k = 1;
+  for (arma::uword l = 0; l < depth; ++l) k *= branching;
+  return k;
+}
+
 void ModelSpec::validate() const {
-  require(kind == "mixture" || kind == "mlp", "unknown model '" + kind + "' (expected mixture or mlp)");
+  require(kind == "mixture" || kind == "hme" || kind == "mlp",
+          "unknown model '" + kind + "' (expected mixture, hme or mlp)");
+  if (kind == "hme") {
+    require(depth >= 1 && depth <= 12, "--depth must be between 1 and 12 (got " + std::to_string(depth) + ")");
+    require(branching >= 2 && branching <= 64,
+            "--branching must be between 2 and 64 (got " + std::to_string(branching) + ")");
+    double leaves = 1;
+    for (arma::uword l = 0; l < depth; ++l) leaves *= double(branching);
+    require(leaves <= 65536, "--branching^--depth is " + std::to_string(leaves) + " experts, more than 65536");
+  }
   require(inputs >= 1, "the model needs at least one input feature");
   require(outputs >= 1, "the model needs at least one output");
-  if (kind == "mixture") {
+  if (kind == "mixture" || kind == "hme") {
     require(experts >= 1, "--experts must be at least 1 (got " + std::to_string(experts) + ")");
     const ExpertKind e = parse_expert_kind(expert);
     require(!(e == ExpertKind::softmax && task != Task::classification),

@@ -10,7 +10,7 @@
 namespace moe {
 
 struct ModelSpec {
-  std::string kind = "mixture";            // "mixture" (adaptive local experts) | "mlp"
+  std::string kind = "mixture";            // "mixture" (adaptive local experts) | "hme" | "mlp"
   Task task = Task::classification;
   arma::uword inputs = 0;                  // d
   arma::uword outputs = 0;                 // m (classes for classification)
@@ -19,6 +19,9 @@ struct ModelSpec {
   std::string expert = "softmax";          // gaussian | linear-gaussian | softmax
   bool learn_variance = true;              // linear-gaussian experts
   double gate_init_scale = 0.0;            // std of the gate's initial weights
+  // hme: experts = branching^depth
+  arma::uword depth = 2;
+  arma::uword branching = 2;
   // mlp
   arma::uword hidden = 6;
   std::string activation = "tanh";         // tanh | sigmoid | relu
@@ -27,6 +30,7 @@ struct ModelSpec {
   std::map<std::string, std::string> to_attributes() const;
   static ModelSpec from_attributes(const std::map<std::string, std::string>& attributes);
   void validate() const;  // throws moe::Error naming the impossible setting
+  arma::uword expert_count() const;  // K of a mixture, branching^depth of an hme, 0 for an mlp
 };
 
 std::string to_string(Task task);

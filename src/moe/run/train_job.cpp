@@ -26,9 +26,8 @@ TrainJobResult run_train_job(const TrainJob& job) {
   job.train.validate(data.train.is_classification());
   require(job.train.patience == 0 || data.valid.n() > 0,
           "--patience needs a validation split (--valid-groups or --valid-fraction)");
-  if (spec.kind == "mixture")
-    require(data.train.n() >= spec.experts, "fewer training rows (" + std::to_string(data.train.n()) +
-                                                ") than experts (" + std::to_string(spec.experts) + ")");
+  require(data.train.n() >= spec.expert_count(), "fewer training rows (" + std::to_string(data.train.n()) +
+                                                     ") than experts (" + std::to_string(spec.expert_count()) + ")");
   // Open the output before training so an unwritable path fails fast; nothing appears until commit().
   h5::File file = h5::File::create(job.output);
 

@@ -11,7 +11,10 @@
 namespace moe {
 
 void TrainOptions::validate(bool classification) const {
-  optimizer.validate();
+  require(method == "gradient" || method == "em", "unknown --trainer '" + method + "' (expected gradient or em)");
+  if (method == "em") em.validate();
+  else optimizer.validate();
+  require(tolerance >= 0.0, "--tolerance must not be negative");
   require(epochs >= 1, "--epochs must be at least 1");
   require(criterion_metric == "loss" || criterion_metric == "mse" || criterion_metric == "error",
           "unknown criterion metric '" + criterion_metric + "' (expected loss, mse or error)");
@@ -49,7 +52,10 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   options.validate(classification);
   ParamList params;
   model.collect(params);
-  auto opt = make_optimizer(options.optimizer);
+  const bool use_em = options.method == "em";
+  EmTrainable* em = use_em ? model.em() : nullptr;
+  require(!use_em || em != nullptr, "--trainer em needs a mixture or hme model (got '" + model.spec().kind + "')");
+  auto opt = use_em ? nullptr : make_optimizer(options.optimizer);
   const bool has_valid = valid_X.n_cols > 0;
 
   TrainResult result;
@@ -62,7 +68,8 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
 
   for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
-    const double epoch_loss = run_epoch(model, params, *opt, X, Y, options.batch_size, rng);
+    const double epoch_loss = use_em ? -em->em_step(X, Y, options.em) / double(X.n_cols)
+                                     : run_epoch(model, params, *opt, X, Y, options.batch_size, rng);
     const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.seconds += step_seconds;
     require(std::isfinite(epoch_loss), "training diverged at epoch " + std::to_string(epoch) +
@@ -98,6 +105,13 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     if (result.criterion_epoch < 0 && options.criterion >= 0.0 && h.train_metric.back() <= options.criterion) {
       result.criterion_epoch = long(epoch);
       if (options.stop_at_criterion) break;
+    }
+    // Converged: the loss of this epoch (before its update) changed from the last by less than tolerance.
+    const std::size_t e = h.loss.size();
+    if (options.tolerance > 0.0 && e >= 2 &&
+        std::abs(h.loss[e - 2] - h.loss[e - 1]) < options.tolerance * std::max(1.0, std::abs(h.loss[e - 1]))) {
+      result.converged_epoch = long(epoch);
+      break;
     }
     if (has_valid && options.patience > 0 && since_best >= options.patience) {
       result.stopped_early = true;

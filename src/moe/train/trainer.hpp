@@ -6,12 +6,15 @@
 #include <vector>
 
 #include "moe/core/rng.hpp"
+#include "moe/models/em.hpp"
 #include "moe/models/model.hpp"
 #include "moe/train/optimizer.hpp"
 
 namespace moe {
 
 struct TrainOptions {
+  std::string method = "gradient";   // gradient | em (models with an EM capability: mixture, hme)
+  EmOptions em;
   OptimizerOptions optimizer;
   std::size_t epochs = 1000;
   std::size_t batch_size = 0;        // 0 = full batch
@@ -19,6 +22,8 @@ struct TrainOptions {
   std::string criterion_metric = "mse";  // loss | mse | error, measured on the training set
   double criterion = -1.0;           // stop when the metric <= criterion; < 0 = off
   bool stop_at_criterion = true;     // false: record the epoch reached but keep training
+  double tolerance = 0.0;            // stop when the epoch's training loss changes by less than this
+                                     // (relative to max(1, |loss|)); 0 = off
   bool quiet = false;
   void validate(bool classification) const;
 };
@@ -33,6 +38,7 @@ struct TrainResult {
   History history;
   long criterion_epoch = -1;  // first epoch (1-based) whose training metric met the criterion; -1 = never
   long best_epoch = -1;       // epoch of the best validation loss (early stopping), -1 without validation
+  long converged_epoch = -1;  // epoch at which --tolerance stopped training; -1 = not converged
   bool stopped_early = false;
   double seconds = 0.0;       // wall time of the optimisation steps alone
 };

@@ -1,0 +1,54 @@
+#pragma once
+// Hierarchical mixture of experts (Jordan & Jacobs 1994): a tree of depth D and branching b, with a
+// linear-softmax gate at each of the (b^D - 1) / (b - 1) inner nodes and an expert at each of the b^D
+// leaves. p(y | x) = sum_leaves (product of gate probabilities on the path) p_leaf(y | x).
+// Nodes are numbered level by level: the gate of node i at level l is gates_[(b^l - 1)/(b - 1) + i];
+// its children are nodes b*i .. b*i + b - 1 of level l + 1; leaf j's child index at level l is
+// (j / b^(D-l-1)) % b.
+#include <vector>
+
+#include "moe/experts/expert.hpp"
+#include "moe/gates/linear_softmax_gate.hpp"
+#include "moe/models/model.hpp"
+
+namespace moe {
+
+class HierarchicalMixture final : public Model, public EmTrainable {
+ public:
+  explicit HierarchicalMixture(const ModelSpec& spec);
+  const ModelSpec& spec() const override { return spec_; }
+  void init(Rng& rng) override;
+  void collect(ParamList& params) override;
+  double loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) override;
+  arma::rowvec pointwise_loss(const arma::mat& X, const arma::mat& Y) const override;
+  Prediction predict(const arma::mat& X) const override;
+  arma::mat posterior(const arma::mat& X, const arma::mat& Y) const override;
+  arma::uword experts() const override { return experts_.size(); }
+  EmTrainable* em() override { return this; }
+  double em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& options) override;
+
+  arma::uword depth() const { return depth_; }
+  arma::uword branching() const { return branching_; }
+  arma::uword gates() const { return gates_.size(); }
+  // Node posteriors by level: level l is b^l x N (level 0 is all ones, level D are the leaves).
+  std::vector<arma::mat> node_posteriors(const arma::mat& X, const arma::mat& Y) const;
+  // Node priors by level (products of gate probabilities from the root), same shapes.
+  std::vector<arma::mat> node_priors(const arma::mat& X) const;
+
+ private:
+  struct Forward {
+    std::vector<arma::mat> gate_prob;  // per gate: b x N
+    arma::mat log_prior;               // leaves x N
+  };
+  Forward forward(const arma::mat& X) const;
+  // Posteriors of every level from the leaf posteriors (leaves x N).
+  std::vector<arma::mat> levels_from_leaves(const arma::mat& leaf) const;
+  arma::uword gate_index(arma::uword level, arma::uword node) const;
+
+  ModelSpec spec_;
+  arma::uword depth_, branching_;
+  std::vector<LinearSoftmaxGate> gates_;
+  std::vector<std::unique_ptr<Expert>> experts_;
+};
+
+}  // namespace moe

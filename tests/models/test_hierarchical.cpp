@@ -1,0 +1,189 @@
+// Hierarchical mixture of experts: gradient checks, depth 1 against the flat mixture (a second
+// implementation), node posteriors, and EM's monotone log-likelihood (flat and tree, every M-step kind).
+#include <doctest/doctest.h>
+
+#include "moe/core/gradient_check.hpp"
+#include "moe/models/hierarchical.hpp"
+#include "moe/models/local_experts.hpp"
+#include "moe/train/irls.hpp"
+
+using namespace moe;
+
+namespace {
+
+struct Problem {
+  arma::mat X, Y;
+};
+
+Problem make_problem(arma::uword d, arma::uword m, arma::uword n, bool classification, std::uint64_t seed) {
+  Rng rng(seed);
+  Problem p{rng.normal_matrix(d, n), arma::mat(m, n, arma::fill::zeros)};
+  if (classification) {
+    for (arma::uword j = 0; j < n; ++j) p.Y(rng.below(m), j) = 1.0;
+  } else {
+    // A piecewise-linear target, so experts have something to specialise on.
+    p.Y = arma::repmat(arma::abs(p.X.row(0)) - p.X.row(1 % d), m, 1) + rng.normal_matrix(m, n, 0.2);
+  }
+  return p;
+}
+
+ModelSpec tree_spec(arma::uword depth, arma::uword branching, const std::string& expert, bool cls, arma::uword d = 2,
+                    arma::uword m = 2) {
+  ModelSpec s;
+  s.kind = "hme";
+  s.task = cls ? Task::classification : Task::regression;
+  s.inputs = d;
+  s.outputs = m;
+  s.depth = depth;
+  s.branching = branching;
+  s.expert = expert;
+  s.gate_init_scale = 0.7;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("hme: gradient of the loss for trees of several shapes and every expert kind") {
+  struct Case {
+    arma::uword depth, branching;
+    std::string expert;
+    bool cls;
+  };
+  for (const Case& c : {Case{1, 3, "linear-gaussian", false}, Case{2, 2, "linear-gaussian", false},
+                        Case{3, 2, "gaussian", false}, Case{2, 3, "softmax", true}}) {
+    CAPTURE(c.depth);
+    CAPTURE(c.branching);
+    CAPTURE(c.expert);
+    HierarchicalMixture model(tree_spec(c.depth, c.branching, c.expert, c.cls, 2, 3));
+    Rng rng(11);
+    model.init(rng);
+    Problem p = make_problem(2, 3, 19, c.cls, 12);
+    ParamList params;
+    model.collect(params);
+    const GradientCheck g = check_gradient(params, [&](bool acc) { return model.loss(p.X, p.Y, acc); });
+    CHECK(g.max_relative_error < 1e-6);
+    CHECK(arma::norm(g.analytic) > 1e-3);
+  }
+}
+
+TEST_CASE("hme: depth 1 equals the flat mixture with the same parameters") {
+  ModelSpec flat_spec = tree_spec(1, 4, "linear-gaussian", false);
+  flat_spec.kind = "mixture";
+  flat_spec.experts = 4;
+  LocalExpertsMixture flat(flat_spec);
+  HierarchicalMixture tree(tree_spec(1, 4, "linear-gaussian", false));
+  Rng rng(3);
+  tree.init(rng);
+  ParamList pf, pt;
+  flat.collect(pf);
+  tree.collect(pt);
+  // Same parameters: tree names gate0/V, expert0/W...; flat names gate/V, expert0/W...
+  for (const auto& p : pt) {
+    std::string name = p.name;
+    if (name.rfind("gate0/", 0) == 0) name = "gate/" + name.substr(6);
+    REQUIRE(pf.find(name) != nullptr);
+    *pf.find(name)->value = *p.value;
+  }
+  Problem p = make_problem(2, 2, 40, false, 4);
+  pf.zero_grad();
+  pt.zero_grad();
+  CHECK(flat.loss(p.X, p.Y, true) == doctest::Approx(tree.loss(p.X, p.Y, true)).epsilon(1e-14));
+  CHECK(arma::approx_equal(pf.grads(), pt.grads(), "absdiff", 1e-13));
+  CHECK(arma::approx_equal(flat.posterior(p.X, p.Y), tree.posterior(p.X, p.Y), "absdiff", 1e-14));
+  CHECK(arma::approx_equal(flat.predict(p.X).output, tree.predict(p.X).output, "absdiff", 1e-13));
+  // One EM step each: still identical.
+  EmOptions o;
+  CHECK(flat.em_step(p.X, p.Y, o) == doctest::Approx(tree.em_step(p.X, p.Y, o)).epsilon(1e-14));
+  CHECK(flat.loss(p.X, p.Y, false) == doctest::Approx(tree.loss(p.X, p.Y, false)).epsilon(1e-10));
+}
+
+TEST_CASE("hme: node posteriors and priors are consistent distributions at every level") {
+  HierarchicalMixture tree(tree_spec(3, 2, "linear-gaussian", false));
+  Rng rng(5);
+  tree.init(rng);
+  Problem p = make_problem(2, 2, 30, false, 6);
+  const auto post = tree.node_posteriors(p.X, p.Y);
+  const auto prior = tree.node_priors(p.X);
+  REQUIRE(post.size() == 4);
+  for (arma::uword l = 0; l <= 3; ++l) {
+    CHECK(post[l].n_rows == (1u << l));
+    CHECK(arma::abs(arma::sum(post[l], 0) - 1.0).max() < 1e-12);
+    CHECK(arma::abs(arma::sum(prior[l], 0) - 1.0).max() < 1e-12);
+  }
+  // The leaf priors are the gate probabilities the model predicts with.
+  CHECK(arma::approx_equal(prior[3], tree.predict(p.X).gate, "absdiff", 1e-14));
+}
+
+TEST_CASE("em: the log-likelihood never decreases (flat and tree, soft and hard, IRLS and experts)") {
+  int checked = 0;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    for (const char* expert : {"linear-gaussian", "gaussian", "softmax"}) {
+      for (arma::uword depth : {1u, 2u, 3u}) {
+        const bool cls = std::string(expert) == "softmax";
+        CAPTURE(seed);
+        CAPTURE(expert);
+        CAPTURE(depth);
+        HierarchicalMixture tree(tree_spec(depth, 2, expert, cls, 3, 3));
+        Rng rng(seed * 101);
+        tree.init(rng);
+        Problem p = make_problem(3, 3, 150, cls, seed);
+        EmOptions o;
+        double previous = -arma::datum::inf;
+        for (int it = 0; it < 25; ++it) {
+          const double ll = tree.em_step(p.X, p.Y, o);
+          CHECK(ll >= previous - 1e-9 * std::abs(previous));
+          previous = ll;
+          ++checked;
+        }
+      }
+    }
+  }
+  CHECK(checked == 6 * 3 * 3 * 25);
+}
+
+TEST_CASE("em: a flat mixture fitted by EM recovers a known mixture of linear experts") {
+  // Two experts split by the sign of x: y = 2x + 1 for x < 0, y = -x + 3 for x > 0, noise 0.05.
+  Rng rng(9);
+  arma::mat X = rng.uniform_matrix(1, 400, -2.0, 2.0), Y(1, 400);
+  for (arma::uword j = 0; j < 400; ++j)
+    Y(0, j) = (X(0, j) < 0 ? 2.0 * X(0, j) + 1.0 : -X(0, j) + 3.0) + 0.05 * rng.normal();
+  ModelSpec s = tree_spec(1, 2, "linear-gaussian", false, 1, 1);
+  s.kind = "mixture";
+  s.experts = 2;
+  s.gate_init_scale = 1.0;
+  LocalExpertsMixture model(s);
+  model.init(rng);
+  EmOptions o;
+  for (int it = 0; it < 100; ++it) model.em_step(X, Y, o);
+  ParamList params;
+  model.collect(params);
+  arma::vec slopes = {params.find("expert0/W")->value->at(0), params.find("expert1/W")->value->at(0)};
+  slopes = arma::sort(slopes);
+  CHECK(slopes[0] == doctest::Approx(-1.0).epsilon(0.03));
+  CHECK(slopes[1] == doctest::Approx(2.0).epsilon(0.03));
+  const arma::vec var = arma::exp(arma::join_cols(*params.find("expert0/log_var")->value,
+                                                  *params.find("expert1/log_var")->value));
+  CHECK(var.max() < 0.05 * 0.05 * 1.5);
+}
+
+TEST_CASE("irls: reaches the weighted multinomial logistic optimum (gradient zero, objective up)") {
+  Rng rng(21);
+  const arma::mat X = rng.normal_matrix(2, 200);
+  arma::mat T = rng.uniform_matrix(3, 200, 0.0, 1.0);
+  T.each_row() /= arma::sum(T, 0);  // soft targets: the optimum is finite
+  const arma::rowvec w = rng.uniform_matrix(1, 200, 0.2, 1.0);
+  arma::mat W(3, 2, arma::fill::zeros), b(3, 1, arma::fill::zeros);
+  const double q0 = softmax_objective(W, b, X, T, w);
+  IrlsOptions o;
+  o.max_iterations = 50;
+  const double q = irls_softmax(W, b, X, T, w, o);
+  CHECK(q > q0);
+  // Gradient of the objective at the solution: (T - P) diag(w) [X; 1]^T = 0 (sum T = 1 per column).
+  arma::mat P = arma::exp(W * X);
+  P.each_col() %= arma::exp(b.col(0));
+  P.each_row() /= arma::sum(P, 0);
+  arma::mat R = T - P;
+  R.each_row() %= w;
+  CHECK(arma::abs(R * X.t()).max() < 1e-8);
+  CHECK(arma::abs(arma::sum(R, 1)).max() < 1e-8);
+}
