@@ -70,6 +70,21 @@ inline void add_split_options(CLI::App& app, DataOptions& d) {
                                                    "variance with training statistics, saved with the model)");
 }
 
+// CLI11 reads "-1" into an unsigned option as a huge number; every count, size and seed must be given
+// as a non-negative number instead. Call after all options are added.
+inline void reject_negative_counts(CLI::App& app) {
+  const CLI::Validator non_negative(
+      [](std::string& value) -> std::string {
+        const auto start = value.find_first_not_of(" \t");
+        if (start != std::string::npos && value[start] == '-') return "must not be negative (got " + value + ")";
+        return "";
+      },
+      "", "non-negative");
+  for (CLI::Option* o : app.get_options())
+    if (o->get_type_name() == "UINT" || o->get_name() == "--threads" || o->get_name() == "--irls-iterations")
+      o->check(non_negative);
+}
+
 // Runs `body` after parsing; maps every failure to "<program>: error: <one line>" and a non-zero exit
 // (2 for usage errors, 1 for everything else).
 inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {

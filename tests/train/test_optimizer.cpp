@@ -127,3 +127,24 @@ TEST_CASE("trainer: early stopping restores the weights of the best validation e
   CHECK(r.history.valid_loss[std::size_t(r.best_epoch) - 1] == best);
   CHECK(model.loss(VX, VY, false) == doctest::Approx(best).epsilon(1e-12));
 }
+
+TEST_CASE("trainer: early stopping restores the best weights also when the epochs run out first") {
+  arma::mat X, Y, VX, VY;
+  separable(X, Y, 5);
+  separable(VX, VY, 6);
+  VY = arma::flipud(VY);
+  LocalExpertsMixture model(two_class_mixture());
+  Rng rng(7);
+  model.init(rng);
+  TrainOptions o;
+  o.optimizer.learning_rate = 0.2;
+  o.epochs = 40;
+  o.patience = 1000;  // never fires
+  o.quiet = true;
+  const TrainResult r = train(model, X, Y, VX, VY, true, o, rng);
+  CHECK_FALSE(r.stopped_early);
+  REQUIRE(r.history.epoch.size() == 40);
+  const double best = *std::min_element(r.history.valid_loss.begin(), r.history.valid_loss.end());
+  CHECK(best < r.history.valid_loss.back());
+  CHECK(model.loss(VX, VY, false) == doctest::Approx(best).epsilon(1e-12));
+}

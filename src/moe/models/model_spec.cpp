@@ -1,5 +1,7 @@
 #include "moe/models/model_spec.hpp"
 
+#include <cstdio>
+
 #include "moe/core/error.hpp"
 #include "moe/experts/expert.hpp"
 
@@ -13,6 +15,14 @@ Task parse_task(const std::string& name) {
   fail("unknown task '" + name + "' (expected classification or regression)");
 }
 
+namespace {
+std::string exact(double v) {  // round-trips through std::stod
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+}  // namespace
+
 std::map<std::string, std::string> ModelSpec::to_attributes() const {
   return {{"kind", kind},
           {"task", to_string(task)},
@@ -21,7 +31,7 @@ std::map<std::string, std::string> ModelSpec::to_attributes() const {
           {"experts", std::to_string(experts)},
           {"expert", expert},
           {"learn_variance", learn_variance ? "true" : "false"},
-          {"gate_init_scale", std::to_string(gate_init_scale)},
+          {"gate_init_scale", exact(gate_init_scale)},
           {"depth", std::to_string(depth)},
           {"branching", std::to_string(branching)},
           {"hidden", std::to_string(hidden)},

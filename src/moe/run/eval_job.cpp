@@ -1,5 +1,6 @@
 #include "moe/run/eval_job.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "moe/core/error.hpp"
@@ -18,10 +19,30 @@ EvalJobResult run_eval_job(const EvalJob& job) {
   SavedModel saved = read_model(model_file);
   const ModelSpec& spec = saved.model->spec();
 
+  auto joined = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
   DataOptions options = job.data;
-  if (options.features.empty()) options.features = saved.feature_names;
+  // The model's inputs are its training columns, in that order; anything else would evaluate silently wrong.
+  require(options.features.empty() || options.features == saved.feature_names,
+          "--features " + joined(options.features) + " do not match the model's features " +
+              joined(saved.feature_names));
+  options.features = saved.feature_names;
   options.task = to_string(spec.task);
-  if (spec.task == Task::classification && options.classes.empty()) options.classes = saved.target_names;
+  if (spec.task == Task::classification) {
+    auto sorted = [](std::vector<std::string> v) {
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    require(options.classes.empty() || sorted(options.classes) == sorted(saved.target_names),
+            "--classes " + joined(options.classes) + " are not the model's classes " + joined(saved.target_names));
+    options.classes = saved.target_names;  // the model's output order
+  } else {
+    require(options.target == joined(saved.target_names),
+            "--target " + options.target + " does not match the model's target " + joined(saved.target_names));
+  }
   Dataset data = load_dataset(options);
   require(data.d() == spec.inputs, "the data has " + std::to_string(data.d()) + " features, the model expects " +
                                        std::to_string(spec.inputs));

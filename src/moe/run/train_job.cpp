@@ -28,8 +28,9 @@ TrainJobResult run_train_job(const TrainJob& job) {
           "--patience needs a validation split (--valid-groups or --valid-fraction)");
   require(data.train.n() >= spec.expert_count(), "fewer training rows (" + std::to_string(data.train.n()) +
                                                      ") than experts (" + std::to_string(spec.expert_count()) + ")");
-  // Open the output before training so an unwritable path fails fast; nothing appears until commit().
-  h5::File file = h5::File::create(job.output);
+  // An unwritable path fails before training; the real file is opened only after training, so an
+  // interrupted run leaves no temporary behind. (The probe's temporary is removed as it goes out of scope.)
+  { h5::File probe = h5::File::create(job.output); }
 
   auto model = make_model(spec);
   model->init(init_rng);
@@ -37,6 +38,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
   r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
                   job.train, train_rng);
 
+  h5::File file = h5::File::create(job.output);
   RunInfo info = job.info;
   info.program = "moe-train";
   info.seed = job.seed;

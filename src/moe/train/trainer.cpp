@@ -15,6 +15,7 @@ void TrainOptions::validate(bool classification) const {
   if (method == "em") em.validate();
   else optimizer.validate();
   require(tolerance >= 0.0, "--tolerance must not be negative");
+  require(!std::isnan(criterion), "--criterion must be a number (negative: off), not NaN");
   require(epochs >= 1, "--epochs must be at least 1");
   require(criterion_metric == "loss" || criterion_metric == "mse" || criterion_metric == "error",
           "unknown criterion metric '" + criterion_metric + "' (expected loss, mse or error)");
@@ -115,11 +116,12 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     }
     if (has_valid && options.patience > 0 && since_best >= options.patience) {
       result.stopped_early = true;
-      params.set_values(best_values);  // restore the best validation weights
       break;
     }
   }
   bar.finish();
+  // Early stopping keeps the weights of the best validation epoch, however the loop ended.
+  if (has_valid && options.patience > 0 && !best_values.empty()) params.set_values(best_values);
   if (!usage.empty() && !usage.front().empty()) {
     h.usage.set_size(usage.front().n_elem, usage.size());
     for (std::size_t e = 0; e < usage.size(); ++e) h.usage.col(e) = usage[e];
