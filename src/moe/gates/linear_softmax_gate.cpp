@@ -34,8 +34,9 @@ void LinearSoftmaxGate::accumulate_grad(const arma::mat& X, const arma::mat& dlo
   dc_ += arma::sum(dlogits, 1);
 }
 
-void LinearSoftmaxGate::fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls) {
-  irls_softmax(V_, c_, X, T, w, irls);
+void LinearSoftmaxGate::fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls,
+                            const ColumnSoftmax* current) {
+  irls_softmax(V_, c_, X, T, w, irls, current);
 }
 
 void LinearSoftmaxGate::fit_least_squares(const arma::mat& X, const arma::mat& T, const arma::rowvec& w) {

@@ -23,7 +23,8 @@ class LinearSoftmaxGate {
   void accumulate_grad(const arma::mat& X, const arma::mat& dlogits);
   // EM M-step: IRLS towards soft targets T (K x N) with per-point weights w (1 x N); never decreases
   // sum_n w_n sum_k T_kn log g_k(x_n).
-  void fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls);
+  void fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls,
+           const ColumnSoftmax* current = nullptr);
   // Algorithm 2 of Jordan & Jacobs (1994): least squares of the logits on log T, weighted by w.
   void fit_least_squares(const arma::mat& X, const arma::mat& T, const arma::rowvec& w);
 

@@ -40,22 +40,17 @@ void HierarchicalMixture::collect(ParamList& params) {
 
 HierarchicalMixture::Forward HierarchicalMixture::forward(const arma::mat& X) const {
   Forward f;
-  f.gate_prob.resize(gates_.size());
-  std::vector<arma::mat> gate_log(gates_.size());
+  f.gate.resize(gates_.size());
   const long G = long(gates_.size());
 #pragma omp parallel for schedule(static) if (G > 1 && X.n_cols >= 2048)
-  for (long g = 0; g < G; ++g) {
-    ColumnSoftmax s = column_softmax(gates_[g].logits(X));
-    f.gate_prob[g] = std::move(s.prob);
-    gate_log[g] = std::move(s.log_prob);
-  }
+  for (long g = 0; g < G; ++g) f.gate[g] = column_softmax(gates_[g].logits(X));
   // Level by level: log prior of node (l+1, b*i + c) = log prior (l, i) + log g_c(node (l, i)).
   arma::mat level(1, X.n_cols, arma::fill::zeros);
   for (arma::uword l = 0; l < depth_; ++l) {
     arma::mat next(level.n_rows * branching_, X.n_cols);
     for (arma::uword i = 0; i < level.n_rows; ++i)
       next.rows(i * branching_, i * branching_ + branching_ - 1) =
-          gate_log[gate_index(l, i)].each_row() + level.row(i);
+          f.gate[gate_index(l, i)].log_prob.each_row() + level.row(i);
     level = std::move(next);
   }
   f.log_prior = std::move(level);
@@ -112,7 +107,7 @@ double HierarchicalMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
   for (arma::uword l = 0; l < depth_; ++l) {
     for (arma::uword i = 0; i < h[l].n_rows; ++i) {
       const arma::uword g = gate_index(l, i);
-      arma::mat dz = f.gate_prob[g].each_row() % h[l].row(i);
+      arma::mat dz = f.gate[g].prob.each_row() % h[l].row(i);
       dz -= h[l + 1].rows(i * branching_, i * branching_ + branching_ - 1);
       gates_[g].accumulate_grad(X, dz / n);
     }
@@ -153,7 +148,7 @@ double HierarchicalMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
     arma::mat target = h[l + 1].rows(i * branching_, i * branching_ + branching_ - 1);
     target.each_row() /= arma::clamp(weight, 1e-300, arma::datum::inf);
     if (o.gate_fit == "least-squares") gates_[g].fit_least_squares(X, target, weight);
-    else gates_[g].fit(X, target, weight, o.irls);
+    else gates_[g].fit(X, target, weight, o.irls, &f.gate[g]);
   }
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(dynamic) if (K > 1)

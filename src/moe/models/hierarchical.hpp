@@ -7,6 +7,7 @@
 // (j / b^(D-l-1)) % b.
 #include <vector>
 
+#include "moe/core/math.hpp"
 #include "moe/experts/expert.hpp"
 #include "moe/gates/linear_softmax_gate.hpp"
 #include "moe/models/model.hpp"
@@ -37,7 +38,7 @@ class HierarchicalMixture final : public Model, public EmTrainable {
 
  private:
   struct Forward {
-    std::vector<arma::mat> gate_prob;  // per gate: b x N
+    std::vector<ColumnSoftmax> gate;   // per gate: softmax of its logits, b x N
     arma::mat log_prior;               // leaves x N
   };
   Forward forward(const arma::mat& X) const;

@@ -50,12 +50,13 @@ double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
 }
 
 double LocalExpertsMixture::em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& o) {
-  const ColumnSoftmax joint = column_softmax(log_joint(X, Y, gate_.log_probabilities(X)));
+  const ColumnSoftmax gate = column_softmax(gate_.logits(X));
+  const ColumnSoftmax joint = column_softmax(log_joint(X, Y, gate.log_prob));
   const double loglik = arma::accu(joint.lse);
   const arma::mat H = o.hard ? harden(joint.prob) : joint.prob;  // K x N
   const arma::rowvec ones(X.n_cols, arma::fill::ones);
   if (o.gate_fit == "least-squares") gate_.fit_least_squares(X, H, ones);
-  else gate_.fit(X, H, ones, o.irls);
+  else gate_.fit(X, H, ones, o.irls, &gate);
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(dynamic) if (K > 1)
   for (long i = 0; i < K; ++i) experts_[i]->fit(X, Y, H.row(i), o.irls);

@@ -8,6 +8,8 @@
 // uses this never decreases the likelihood (a generalised EM step).
 #include <armadillo>
 
+#include "moe/core/math.hpp"
+
 namespace moe {
 
 struct IrlsOptions {
@@ -17,9 +19,10 @@ struct IrlsOptions {
   double tolerance = 1e-10;   // stop when the relative increase of Q is below this
 };
 
-// W: C x d, b: C x 1, updated in place. Returns Q at the final parameters.
+// W: C x d, b: C x 1, updated in place. Returns Q at the final parameters. `current`, when given, is
+// the softmax of W X + b already computed by the caller (the E-step has it), saving one pass.
 double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::mat& T, const arma::rowvec& w,
-                    const IrlsOptions& options);
+                    const IrlsOptions& options, const ColumnSoftmax* current = nullptr);
 
 // Q(W, b) as above.
 double softmax_objective(const arma::mat& W, const arma::mat& b, const arma::mat& X, const arma::mat& T,
