@@ -19,16 +19,32 @@ int main(int argc, char** argv) {
 
   auto& m = job.model;
   app.add_option("--model", m.kind, "mixture (adaptive mixture of local experts), hme (hierarchical mixture "
-                                    "of experts, --depth/--branching) or mlp (backprop baseline)")
+                                    "of experts, --depth/--branching), mlp (backprop baseline) or meta-pi "
+                                    "(Hampshire & Waibel 1992: gate-weighted blend of expert outputs, squared "
+                                    "error)")
       ->capture_default_str();
   app.add_option("--experts", m.experts, "Mixture: number of experts K (hme: branching^depth)")->capture_default_str();
   app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
-                                       "linear-gaussian (learnable variance) or softmax (classifier)")
+                                       "linear-gaussian (learnable variance) or softmax (classifier); meta-pi: "
+                                       "mlp (--hidden/--activation/--mlp-output) or softmax")
       ->capture_default_str();
   app.add_flag("--fixed-variance", fixed_variance, "Mixture: linear-gaussian experts keep unit variance");
+  app.add_option("--expert-models", job.expert_models, "Meta-pi: moe-train result files of mlp models on the same "
+                                                       "features and classes, one per expert (comma-separated); "
+                                                       "they set --experts and the experts' architecture and "
+                                                       "weights")
+      ->delimiter(',');
+  app.add_flag("--freeze-experts", m.freeze_experts, "Meta-pi: train the gate alone; the --expert-models keep "
+                                                     "their weights");
+  app.add_option("--gate", m.gate, "Mixture: linear (softmax(V x + c)) or gaussian (localised gate of Xu, "
+                                  "Jordan & Hinton 1995, a_j N(x; m_j, S_j) normalised; closed-form EM "
+                                  "M-step)")
+      ->capture_default_str();
   app.add_option("--gate-init-scale", m.gate_init_scale, "Mixture: std of the gate's initial weights (0: uniform "
                                                          "gate)")
       ->capture_default_str();
+  app.add_flag("--hard", m.hard, "Hard MoE (mixture, hme): only the most probable expert, in training (Viterbi "
+                                 "complete-data likelihood; EM becomes hard EM) and in prediction");
   app.add_option("--depth", m.depth, "HME: depth of the tree (experts = branching^depth)")->capture_default_str();
   app.add_option("--branching", m.branching, "HME: children of every gate")->capture_default_str();
   app.add_option("--hidden", m.hidden, "MLP: hidden units")->capture_default_str();

@@ -187,3 +187,64 @@ TEST_CASE("irls: reaches the weighted multinomial logistic optimum (gradient zer
   CHECK(arma::abs(R * X.t()).max() < 1e-8);
   CHECK(arma::abs(arma::sum(R, 1)).max() < 1e-8);
 }
+
+TEST_CASE("hard hme: Viterbi loss, its gradient, and prediction by the argmax expert alone") {
+  for (arma::uword depth : {1u, 2u}) {
+    CAPTURE(depth);
+    ModelSpec s = tree_spec(depth, 2, "linear-gaussian", false, 2, 2);
+    s.hard = true;
+    HierarchicalMixture hard(s);
+    s.hard = false;
+    HierarchicalMixture soft(s);
+    Rng rng(31);
+    hard.init(rng);
+    ParamList ph, ps;
+    hard.collect(ph);
+    soft.collect(ps);
+    ps.set_values(ph.values());
+    Problem p = make_problem(2, 2, 25, false, 32);
+    // Loss = -mean over points of max_leaf [log prior + log p]: never below the soft loss.
+    CHECK(hard.loss(p.X, p.Y, false) >= soft.loss(p.X, p.Y, false));
+    const GradientCheck g = check_gradient(ph, [&](bool acc) { return hard.loss(p.X, p.Y, acc); });
+    CHECK(g.max_relative_error < 1e-6);
+    // Prediction: the output of the leaf with the largest path probability, column by column.
+    const Prediction hp = hard.predict(p.X), sp = soft.predict(p.X);
+    CHECK(arma::approx_equal(hp.gate, sp.gate, "absdiff", 0.0));
+    const arma::urowvec best = arma::index_max(hp.gate, 0);
+    arma::mat expected(2, p.X.n_cols);
+    for (arma::uword j = 0; j < p.X.n_cols; ++j) {
+      const std::string w = "expert" + std::to_string(best[j]) + "/";
+      const arma::mat W = *ph.find(w + "W")->value, b = *ph.find(w + "b")->value;
+      expected.col(j) = W * p.X.col(j) + b;
+    }
+    CHECK(arma::approx_equal(hp.output, expected, "absdiff", 1e-12));
+  }
+}
+
+TEST_CASE("hard mixture: the flat hard mixture equals the hard tree of depth 1") {
+  ModelSpec flat_spec = tree_spec(1, 3, "linear-gaussian", false);
+  flat_spec.kind = "mixture";
+  flat_spec.experts = 3;
+  flat_spec.hard = true;
+  ModelSpec tree_s = tree_spec(1, 3, "linear-gaussian", false);
+  tree_s.hard = true;
+  LocalExpertsMixture flat(flat_spec);
+  HierarchicalMixture tree(tree_s);
+  Rng rng(41);
+  tree.init(rng);
+  ParamList pf, pt;
+  flat.collect(pf);
+  tree.collect(pt);
+  for (const auto& p : pt) {
+    std::string name = p.name;
+    if (name.rfind("gate0/", 0) == 0) name = "gate/" + name.substr(6);
+    *pf.find(name)->value = *p.value;
+  }
+  Problem p = make_problem(2, 2, 30, false, 42);
+  pf.zero_grad();
+  pt.zero_grad();
+  CHECK(flat.loss(p.X, p.Y, true) == doctest::Approx(tree.loss(p.X, p.Y, true)).epsilon(1e-14));
+  CHECK(arma::approx_equal(pf.grads(), pt.grads(), "absdiff", 1e-13));
+  CHECK(arma::approx_equal(flat.predict(p.X).output, tree.predict(p.X).output, "absdiff", 1e-13));
+  CHECK(check_gradient(pf, [&](bool acc) { return flat.loss(p.X, p.Y, acc); }).max_relative_error < 1e-6);
+}

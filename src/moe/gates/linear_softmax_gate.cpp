@@ -26,12 +26,16 @@ arma::mat LinearSoftmaxGate::logits(const arma::mat& X) const {
   return Z;
 }
 
-arma::mat LinearSoftmaxGate::probabilities(const arma::mat& X) const { return column_softmax(logits(X)).prob; }
-arma::mat LinearSoftmaxGate::log_probabilities(const arma::mat& X) const { return column_softmax(logits(X)).log_prob; }
 
 void LinearSoftmaxGate::accumulate_grad(const arma::mat& X, const arma::mat& dlogits) {
   dV_ += dlogits * X.t();
   dc_ += arma::sum(dlogits, 1);
+}
+
+void LinearSoftmaxGate::em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& o,
+                               const ColumnSoftmax* current) {
+  if (o.gate_fit == "least-squares") fit_least_squares(X, H, w);
+  else fit(X, H, w, o.irls, current);
 }
 
 void LinearSoftmaxGate::fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls,

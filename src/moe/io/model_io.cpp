@@ -9,7 +9,7 @@ void write_model(h5::File& file, Model& model, const Standardizer& standardizer,
   file.create_group("model");
   for (const auto& [key, value] : model.spec().to_attributes()) file.set_attr("model", key, value);
   ParamList params;
-  model.collect(params);
+  model.collect_state(params);
   for (const auto& p : params) file.write("model/params/" + p.name, *p.value);
   file.write("model/standardizer/mean", standardizer.mean);
   file.write("model/standardizer/scale", standardizer.scale);
@@ -20,7 +20,9 @@ void write_model(h5::File& file, Model& model, const Standardizer& standardizer,
 SavedModel read_model(const h5::File& file) {
   require(file.exists("model"), file.path() + " has no /model group (not a moe-train result file?)");
   std::map<std::string, std::string> attributes;
-  for (const auto& [key, value] : ModelSpec().to_attributes()) {
+  ModelSpec of_kind;  // the attributes to expect depend on the kind (meta-pi adds freeze_experts)
+  if (file.has_attr("model", "kind")) of_kind.kind = file.attr_string("model", "kind");
+  for (const auto& [key, value] : of_kind.to_attributes()) {
     (void)value;
     require(file.has_attr("model", key), file.path() + ": /model attribute '" + key + "' is missing");
     attributes[key] = file.attr_string("model", key);
@@ -28,7 +30,7 @@ SavedModel read_model(const h5::File& file) {
   SavedModel saved;
   saved.model = make_model(ModelSpec::from_attributes(attributes));
   ParamList params;
-  saved.model->collect(params);
+  saved.model->collect_state(params);
   for (const auto& p : params) {
     const arma::mat value = file.read_matrix("model/params/" + p.name);
     require(value.n_rows == p.value->n_rows && value.n_cols == p.value->n_cols,

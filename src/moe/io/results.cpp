@@ -61,6 +61,18 @@ Metrics write_eval(h5::File& file, const std::string& split, const Model& model,
     file.write(g + "usage", m.usage);
     file.set_attr("eval/" + split, "alive_experts", std::int64_t(alive_experts(m.usage)));
   }
+  // Trees: per-level node statistics, mean over the points of the probability of reaching each node
+  // (prior, from the gates) and of its posterior (given the targets); node i of level l has children
+  // b*i .. b*i + b - 1 of level l + 1.
+  const std::vector<arma::mat> priors = model.node_priors(data.X);
+  if (!priors.empty()) {
+    const std::vector<arma::mat> posts = model.node_posteriors(data.X, data.Y);
+    for (std::size_t l = 1; l < priors.size(); ++l) {
+      file.write(g + "tree/level" + std::to_string(l) + "/prior_mean", arma::vec(arma::mean(priors[l], 1)));
+      file.write(g + "tree/level" + std::to_string(l) + "/posterior_mean", arma::vec(arma::mean(posts[l], 1)));
+    }
+    file.set_attr("eval/" + split + "/tree", "levels", std::int64_t(priors.size() - 1));
+  }
   if (!data.groups.empty()) file.write(g + "groups", data.groups);
   file.set_attr("eval/" + split, "n", std::int64_t(data.n()));
   file.set_attr("eval/" + split, "loss", m.loss);

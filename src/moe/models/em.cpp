@@ -18,4 +18,9 @@ arma::mat harden(const arma::mat& posteriors) {
   return H;
 }
 
+arma::rowvec viterbi_log_joint(const arma::mat& L, const arma::mat& posteriors, arma::mat& hard) {
+  hard = harden(posteriors);
+  return arma::sum(L % hard, 0);
+}
+
 }  // namespace moe

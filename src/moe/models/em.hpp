@@ -27,4 +27,10 @@ class EmTrainable {
 // Hard EM: replaces each column of the posteriors (K x N) by the one-hot of its argmax.
 arma::mat harden(const arma::mat& posteriors);
 
+// Hard MoE: given the log joint L = log prior + log p(y | x) (K x N) and its posteriors, returns the
+// complete-data log-likelihood of each point's most probable expert (1 x N) and sets `hard` to the
+// one-hot posteriors. The soft-mixture gradient formulas with `hard` in place of the posteriors are
+// the gradient of this Viterbi objective.
+arma::rowvec viterbi_log_joint(const arma::mat& L, const arma::mat& posteriors, arma::mat& hard);
+
 }  // namespace moe

@@ -89,7 +89,10 @@ arma::mat add_log_likelihoods(arma::mat L, const std::vector<std::unique_ptr<Exp
 }  // namespace
 
 arma::rowvec HierarchicalMixture::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
-  return -column_softmax(add_log_likelihoods(forward(X).log_prior, experts_, X, Y)).lse;
+  const arma::mat L = add_log_likelihoods(forward(X).log_prior, experts_, X, Y);
+  if (!spec_.hard) return -column_softmax(L).lse;
+  arma::mat hard;
+  return -viterbi_log_joint(L, column_softmax(L).prob, hard);
 }
 
 arma::mat HierarchicalMixture::posterior(const arma::mat& X, const arma::mat& Y) const {
@@ -98,9 +101,17 @@ arma::mat HierarchicalMixture::posterior(const arma::mat& X, const arma::mat& Y)
 
 double HierarchicalMixture::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
   const Forward f = forward(X);
-  const ColumnSoftmax joint = column_softmax(add_log_likelihoods(f.log_prior, experts_, X, Y));
+  const arma::mat L = add_log_likelihoods(f.log_prior, experts_, X, Y);
+  ColumnSoftmax joint = column_softmax(L);
   const double n = double(X.n_cols);
-  const double value = -arma::accu(joint.lse) / n;
+  double value = -arma::accu(joint.lse) / n;
+  if (spec_.hard) {
+    // Hard MoE: the loss of the most probable leaf alone; the gradient formulas below then hold with
+    // the one-hot posteriors (they are the gradient of -log prior_k - log p_k).
+    arma::mat hard;
+    value = -arma::accu(viterbi_log_joint(L, joint.prob, hard)) / n;
+    joint.prob = std::move(hard);
+  }
   if (!accumulate_grad) return value;
   const std::vector<arma::mat> h = levels_from_leaves(joint.prob);
   // Gate of node (l, i), child c: dloss/dz_c = (g_c h_node - h_child) / N.
@@ -122,6 +133,14 @@ Prediction HierarchicalMixture::predict(const arma::mat& X) const {
   Prediction p;
   p.gate = arma::exp(forward(X).log_prior);  // leaves x N: path probabilities
   p.output.zeros(spec_.outputs, X.n_cols);
+  if (spec_.hard) {  // only the most probable leaf's expert answers
+    const arma::urowvec best = arma::index_max(p.gate, 0);
+    for (std::size_t j = 0; j < experts_.size(); ++j) {
+      const arma::uvec mine = arma::find(best == j);
+      if (!mine.empty()) p.output.cols(mine) = experts_[j]->predict(X.cols(mine));
+    }
+    return p;
+  }
   for (std::size_t j = 0; j < experts_.size(); ++j) {
     arma::mat f = experts_[j]->predict(X);
     f.each_row() %= p.gate.row(j);
@@ -134,7 +153,7 @@ double HierarchicalMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
   const Forward f = forward(X);
   const ColumnSoftmax joint = column_softmax(add_log_likelihoods(f.log_prior, experts_, X, Y));
   const double loglik = arma::accu(joint.lse);
-  const arma::mat leaf = o.hard ? harden(joint.prob) : joint.prob;
+  const arma::mat leaf = (o.hard || spec_.hard) ? harden(joint.prob) : joint.prob;
   const std::vector<arma::mat> h = levels_from_leaves(leaf);
   // M-step, gates: node (l, i) learns the conditional posteriors h_child / h_node as soft targets,
   // each point weighted by h_node (Jordan & Jacobs 1994, eq. for the gating networks).

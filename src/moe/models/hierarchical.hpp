@@ -32,9 +32,9 @@ class HierarchicalMixture final : public Model, public EmTrainable {
   arma::uword branching() const { return branching_; }
   arma::uword gates() const { return gates_.size(); }
   // Node posteriors by level: level l is b^l x N (level 0 is all ones, level D are the leaves).
-  std::vector<arma::mat> node_posteriors(const arma::mat& X, const arma::mat& Y) const;
+  std::vector<arma::mat> node_posteriors(const arma::mat& X, const arma::mat& Y) const override;
   // Node priors by level (products of gate probabilities from the root), same shapes.
-  std::vector<arma::mat> node_priors(const arma::mat& X) const;
+  std::vector<arma::mat> node_priors(const arma::mat& X) const override;
 
  private:
   struct Forward {

@@ -4,20 +4,21 @@
 
 namespace moe {
 
-LocalExpertsMixture::LocalExpertsMixture(const ModelSpec& spec) : spec_(spec), gate_(spec.inputs, spec.experts) {
+LocalExpertsMixture::LocalExpertsMixture(const ModelSpec& spec) : spec_(spec) {
   spec_.validate();
+  gate_ = make_gate(spec.gate, spec.inputs, spec.experts);
   const ExpertKind kind = parse_expert_kind(spec.expert);
   for (arma::uword i = 0; i < spec.experts; ++i)
     experts_.push_back(make_expert(kind, spec.inputs, spec.outputs, spec.learn_variance));
 }
 
 void LocalExpertsMixture::init(Rng& rng) {
-  gate_.init(rng, spec_.gate_init_scale);
+  gate_->init(rng, spec_.gate_init_scale);
   for (auto& e : experts_) e->init(rng);
 }
 
 void LocalExpertsMixture::collect(ParamList& params) {
-  gate_.collect(params, "gate/");
+  gate_->collect(params, "gate/");
   for (std::size_t i = 0; i < experts_.size(); ++i) experts_[i]->collect(params, "expert" + std::to_string(i) + "/");
 }
 
@@ -30,19 +31,28 @@ arma::mat LocalExpertsMixture::log_joint(const arma::mat& X, const arma::mat& Y,
 }
 
 arma::rowvec LocalExpertsMixture::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
-  return -column_softmax(log_joint(X, Y, gate_.log_probabilities(X))).lse;
+  const arma::mat L = log_joint(X, Y, gate_->log_probabilities(X));
+  if (!spec_.hard) return -column_softmax(L).lse;
+  arma::mat hard;
+  return -viterbi_log_joint(L, column_softmax(L).prob, hard);
 }
 
 double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
-  ColumnSoftmax gate = column_softmax(gate_.logits(X));
+  ColumnSoftmax gate = column_softmax(gate_->logits(X));
   // Softmax over experts of the log joint: prob = posteriors h (K x N), lse = log p(y | x).
-  const ColumnSoftmax joint = column_softmax(log_joint(X, Y, std::move(gate.log_prob)));
+  const arma::mat L = log_joint(X, Y, std::move(gate.log_prob));
+  ColumnSoftmax joint = column_softmax(L);
   const double n = double(X.n_cols);
-  const double value = -arma::accu(joint.lse) / n;
+  double value = -arma::accu(joint.lse) / n;
+  if (spec_.hard) {  // hard MoE: the most probable expert's complete-data loss alone
+    arma::mat hard;
+    value = -arma::accu(viterbi_log_joint(L, joint.prob, hard)) / n;
+    joint.prob = std::move(hard);
+  }
   if (!accumulate_grad) return value;
 
   const arma::mat& H = joint.prob;
-  gate_.accumulate_grad(X, (gate.prob - H) / n);
+  gate_->accumulate_grad(X, (gate.prob - H) / n);
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(static) if (K > 1 && X.n_cols >= 2048)
   for (long i = 0; i < K; ++i) experts_[i]->accumulate_grad(X, Y, H.row(i) / n);
@@ -50,13 +60,12 @@ double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
 }
 
 double LocalExpertsMixture::em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& o) {
-  const ColumnSoftmax gate = column_softmax(gate_.logits(X));
+  const ColumnSoftmax gate = column_softmax(gate_->logits(X));
   const ColumnSoftmax joint = column_softmax(log_joint(X, Y, gate.log_prob));
   const double loglik = arma::accu(joint.lse);
-  const arma::mat H = o.hard ? harden(joint.prob) : joint.prob;  // K x N
+  const arma::mat H = (o.hard || spec_.hard) ? harden(joint.prob) : joint.prob;  // K x N
   const arma::rowvec ones(X.n_cols, arma::fill::ones);
-  if (o.gate_fit == "least-squares") gate_.fit_least_squares(X, H, ones);
-  else gate_.fit(X, H, ones, o.irls, &gate);
+  gate_->em_fit(X, H, ones, o, &gate);
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(dynamic) if (K > 1)
   for (long i = 0; i < K; ++i) experts_[i]->fit(X, Y, H.row(i), o.irls);
@@ -65,8 +74,16 @@ double LocalExpertsMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
 
 Prediction LocalExpertsMixture::predict(const arma::mat& X) const {
   Prediction p;
-  p.gate = gate_.probabilities(X);
+  p.gate = gate_->probabilities(X);
   p.output.zeros(spec_.outputs, X.n_cols);
+  if (spec_.hard) {  // only the expert with the largest gate probability answers
+    const arma::urowvec best = arma::index_max(p.gate, 0);
+    for (std::size_t i = 0; i < experts_.size(); ++i) {
+      const arma::uvec mine = arma::find(best == i);
+      if (!mine.empty()) p.output.cols(mine) = experts_[i]->predict(X.cols(mine));
+    }
+    return p;
+  }
   for (std::size_t i = 0; i < experts_.size(); ++i) {
     arma::mat f = experts_[i]->predict(X);
     f.each_row() %= p.gate.row(i);
@@ -76,7 +93,11 @@ Prediction LocalExpertsMixture::predict(const arma::mat& X) const {
 }
 
 arma::mat LocalExpertsMixture::posterior(const arma::mat& X, const arma::mat& Y) const {
-  return column_softmax(log_joint(X, Y, gate_.log_probabilities(X))).prob;
+  return column_softmax(log_joint(X, Y, gate_->log_probabilities(X))).prob;
+}
+
+double LocalExpertsMixture::em_objective(const arma::mat& X, const arma::mat& Y) const {
+  return -arma::accu(pointwise_loss(X, Y)) + arma::accu(gate_->log_input_density(X));
 }
 
 }  // namespace moe

@@ -1,6 +1,7 @@
 #include "moe/core/error.hpp"
 #include "moe/models/hierarchical.hpp"
 #include "moe/models/local_experts.hpp"
+#include "moe/models/meta_pi.hpp"
 #include "moe/models/mlp.hpp"
 
 namespace moe {
@@ -10,6 +11,7 @@ std::unique_ptr<Model> make_model(const ModelSpec& spec) {
   if (spec.kind == "mixture") return std::make_unique<LocalExpertsMixture>(spec);
   if (spec.kind == "mlp") return std::make_unique<Mlp>(spec);
   if (spec.kind == "hme") return std::make_unique<HierarchicalMixture>(spec);
+  if (spec.kind == "meta-pi") return std::make_unique<MetaPi>(spec);
   fail("unknown model '" + spec.kind + "'");
 }
 

@@ -72,7 +72,11 @@ double Mlp::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
     if (spec_.output == "sigmoid") dZ %= out % (1.0 - out);
   }
   if (!accumulate_grad) return value;
-  dZ /= n;
+  backprop(X, A, dZ / n);
+  return value;
+}
+
+void Mlp::backprop(const arma::mat& X, const arma::mat& A, const arma::mat& dZ) {
   dW2_ += dZ * A.t();
   db2_ += arma::sum(dZ, 1);
   arma::mat dA = W2_.t() * dZ;
@@ -81,7 +85,22 @@ double Mlp::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
   else dA %= arma::conv_to<arma::mat>::from(A > 0.0);
   dW1_ += dA * X.t();
   db1_ += arma::sum(dA, 1);
-  return value;
+}
+
+void Mlp::accumulate_output_grad(const arma::mat& X, const arma::mat& D) {
+  const arma::mat A = hidden(X);
+  arma::mat Z = W2_ * A;
+  Z.each_col() += b2_.col(0);
+  const arma::mat out = output_of(Z);
+  arma::mat dZ;
+  if (spec_.output == "softmax") {  // d(sum_c D_c s_c)/dz = s % (D - sum_c s_c D_c)
+    dZ = D.each_row() - arma::sum(out % D, 0);
+    dZ %= out;
+  } else {
+    dZ = D;
+    if (spec_.output == "sigmoid") dZ %= out % (1.0 - out);
+  }
+  backprop(X, A, dZ);
 }
 
 }  // namespace moe

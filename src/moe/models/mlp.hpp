@@ -15,9 +15,14 @@ class Mlp final : public Model {
   double loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) override;
   arma::rowvec pointwise_loss(const arma::mat& X, const arma::mat& Y) const override;
   Prediction predict(const arma::mat& X) const override;
+  // grads += d/dtheta of sum(D % output(X)) for D (m x N): the chain rule from any loss on the outputs
+  // (meta-pi blends the outputs of several MLP experts).
+  void accumulate_output_grad(const arma::mat& X, const arma::mat& D);
 
  private:
   arma::mat hidden(const arma::mat& X) const;          // H x N activations
+  // grads += backprop of dZ (m x N, d(loss)/d(output pre-activations)) given the hidden activations A.
+  void backprop(const arma::mat& X, const arma::mat& A, const arma::mat& dZ);
   arma::mat output_of(const arma::mat& Z) const;       // m x N from pre-activations
   ModelSpec spec_;
   arma::mat W1_, b1_, W2_, b2_;

@@ -4,6 +4,7 @@
 #include <armadillo>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
@@ -24,6 +25,9 @@ class Model {
   virtual void init(Rng& rng) = 0;
   // Registers every trainable matrix; names are stable and become HDF5 dataset names.
   virtual void collect(ParamList& params) = 0;
+  // Every matrix that defines the model, trainable or not (frozen experts, fixed input maps): what
+  // write_model saves and read_model loads. Defaults to collect().
+  virtual void collect_state(ParamList& params) { collect(params); }
 
   // Mean loss over the N columns. With accumulate_grad, adds d(mean loss)/d(theta) to the gradients.
   virtual double loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) = 0;
@@ -33,6 +37,10 @@ class Model {
   // K x N posterior responsibility of each expert given the targets; empty without experts.
   virtual arma::mat posterior(const arma::mat& /*X*/, const arma::mat& /*Y*/) const { return {}; }
   virtual arma::uword experts() const { return 0; }
+  // Trees: per level l = 0..depth, the b^l x N probabilities of reaching each node (priors: gate
+  // products from the root; posteriors: given the targets). Empty for models without a tree.
+  virtual std::vector<arma::mat> node_priors(const arma::mat& /*X*/) const { return {}; }
+  virtual std::vector<arma::mat> node_posteriors(const arma::mat& /*X*/, const arma::mat& /*Y*/) const { return {}; }
   // Non-null for models that EM can train.
   virtual EmTrainable* em() { return nullptr; }
 };

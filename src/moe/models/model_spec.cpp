@@ -24,7 +24,7 @@ std::string exact(double v) {  // round-trips through std::stod
 }  // namespace
 
 std::map<std::string, std::string> ModelSpec::to_attributes() const {
-  return {{"kind", kind},
+  std::map<std::string, std::string> a{{"kind", kind},
           {"task", to_string(task)},
           {"inputs", std::to_string(inputs)},
           {"outputs", std::to_string(outputs)},
@@ -32,11 +32,15 @@ std::map<std::string, std::string> ModelSpec::to_attributes() const {
           {"expert", expert},
           {"learn_variance", learn_variance ? "true" : "false"},
           {"gate_init_scale", exact(gate_init_scale)},
+          {"hard", hard ? "true" : "false"},
           {"depth", std::to_string(depth)},
           {"branching", std::to_string(branching)},
           {"hidden", std::to_string(hidden)},
           {"activation", activation},
           {"output", output}};
+  if (kind == "meta-pi") a["freeze_experts"] = freeze_experts ? "true" : "false";
+  a["gate"] = gate;
+  return a;
 }
 
 ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a) {
@@ -61,17 +65,20 @@ ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a
   s.expert = get("expert");
   s.learn_variance = get("learn_variance") == "true";
   s.gate_init_scale = std::stod(get("gate_init_scale"));
+  s.hard = a.count("hard") && a.at("hard") == "true";  // files written before hard MoE: soft
   s.depth = count("depth");
   s.branching = count("branching");
   s.hidden = count("hidden");
   s.activation = get("activation");
   s.output = get("output");
+  if (s.kind == "meta-pi") s.freeze_experts = get("freeze_experts") == "true";
+  if (a.count("gate")) s.gate = get("gate");  // files written before the Gaussian gate: linear
   s.validate();
   return s;
 }
 
 arma::uword ModelSpec::expert_count() const {
-  if (kind == "mixture") return experts;
+  if (kind == "mixture" || kind == "meta-pi") return experts;
   if (kind != "hme") return 0;
   arma::uword k = 1;
   for (arma::uword l = 0; l < depth; ++l) k *= branching;
@@ -79,8 +86,18 @@ arma::uword ModelSpec::expert_count() const {
 }
 
 void ModelSpec::validate() const {
-  require(kind == "mixture" || kind == "hme" || kind == "mlp",
-          "unknown model '" + kind + "' (expected mixture, hme or mlp)");
+  require(kind == "mixture" || kind == "hme" || kind == "mlp" || kind == "meta-pi",
+          "unknown model '" + kind + "' (expected mixture, hme, mlp or meta-pi)");
+  if (kind == "meta-pi") {
+    require(experts >= 1, "--experts must be at least 1 (got " + std::to_string(experts) + ")");
+    require(expert == "mlp" || expert == "softmax",
+            "meta-pi experts are 'mlp' or 'softmax' (got --expert " + expert + ")");
+    require(task == Task::classification || expert == "mlp", "softmax experts need --task classification");
+    require(gate_init_scale >= 0.0, "--gate-init-scale must not be negative");
+  }
+  require(!freeze_experts || kind == "meta-pi", "--freeze-experts needs --model meta-pi");
+  require(gate == "linear" || gate == "gaussian", "unknown gate '" + gate + "' (expected linear or gaussian)");
+  require(gate == "linear" || kind == "mixture", "--gate " + gate + " needs --model mixture");
   if (kind == "hme") {
     require(depth >= 1 && depth <= 12, "--depth must be between 1 and 12 (got " + std::to_string(depth) + ")");
     require(branching >= 2 && branching <= 64,
@@ -97,7 +114,7 @@ void ModelSpec::validate() const {
     require(!(e == ExpertKind::softmax && task != Task::classification),
             "softmax experts need --task classification");
     require(gate_init_scale >= 0.0, "--gate-init-scale must not be negative");
-  } else {
+  } else if (kind == "mlp" || expert == "mlp") {
     require(hidden >= 1, "--hidden must be at least 1 (got " + std::to_string(hidden) + ")");
     require(activation == "tanh" || activation == "sigmoid" || activation == "relu",
             "unknown activation '" + activation + "' (expected tanh, sigmoid or relu)");

@@ -19,6 +19,9 @@ struct ModelSpec {
   std::string expert = "softmax";          // gaussian | linear-gaussian | softmax
   bool learn_variance = true;              // linear-gaussian experts
   double gate_init_scale = 0.0;            // std of the gate's initial weights
+  std::string gate = "linear";             // mixture: linear (softmax(V x + c)) | gaussian (Xu et al. 1995)
+  bool hard = false;                       // hard MoE (mixture, hme): only the argmax expert, in training
+                                           // (Viterbi complete-data likelihood) and in prediction
   // hme: experts = branching^depth
   arma::uword depth = 2;
   arma::uword branching = 2;
@@ -26,6 +29,9 @@ struct ModelSpec {
   arma::uword hidden = 6;
   std::string activation = "tanh";         // tanh | sigmoid | relu
   std::string output = "softmax";          // softmax (cross-entropy) | sigmoid | linear (squared error)
+  // meta-pi (Hampshire & Waibel 1992): K = experts blended by a linear-softmax gate, squared error;
+  // expert = "mlp" (hidden/activation/output above) or "softmax" (linear softmax classifiers).
+  bool freeze_experts = false;             // experts' parameters are not trained (saved all the same)
 
   std::map<std::string, std::string> to_attributes() const;
   static ModelSpec from_attributes(const std::map<std::string, std::string>& attributes);

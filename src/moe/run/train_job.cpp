@@ -7,8 +7,49 @@
 #include "moe/core/threads.hpp"
 #include "moe/io/hdf5.hpp"
 #include "moe/io/model_io.hpp"
+#include "moe/models/meta_pi.hpp"
 
 namespace moe {
+
+namespace {
+
+// Reads --expert-models and sets the meta-pi spec's expert count and architecture from them; checks
+// that each is an mlp on this run's features and classes.
+std::vector<SavedModel> load_expert_models(const TrainJob& job, ModelSpec& spec, const PreparedData& data) {
+  std::vector<SavedModel> out;
+  if (job.expert_models.empty()) {
+    require(!spec.freeze_experts, "--freeze-experts needs --expert-models (experts trained beforehand)");
+    return out;
+  }
+  require(spec.kind == "meta-pi", "--expert-models needs --model meta-pi");
+  for (const std::string& path : job.expert_models) {
+    require(std::filesystem::exists(path), "expert model file '" + path + "' does not exist");
+    h5::File file = h5::File::open(path);
+    SavedModel saved = read_model(file);
+    const ModelSpec& e = saved.model->spec();
+    require(e.kind == "mlp", "expert model " + path + " is a '" + e.kind + "' model, not an mlp");
+    require(saved.feature_names == data.train.feature_names,
+            "expert model " + path + " was trained on other features than --features");
+    require(e.task == spec.task && saved.target_names == data.train.target_names,
+            "expert model " + path + " was trained on other classes or targets than this run");
+    if (!out.empty()) {
+      const ModelSpec& f = out.front().model->spec();
+      require(e.hidden == f.hidden && e.activation == f.activation && e.output == f.output,
+              "expert model " + path + " has another architecture (hidden, activation, output) than " +
+                  job.expert_models.front());
+    }
+    out.push_back(std::move(saved));
+  }
+  const ModelSpec& f = out.front().model->spec();
+  spec.experts = out.size();
+  spec.expert = "mlp";
+  spec.hidden = f.hidden;
+  spec.activation = f.activation;
+  spec.output = f.output;
+  return out;
+}
+
+}  // namespace
 
 TrainJobResult run_train_job(const TrainJob& job) {
   require(!job.output.empty(), "no output file given (--output)");
@@ -22,6 +63,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
   spec.task = data.train.task;
   spec.inputs = data.train.d();
   spec.outputs = data.train.m();
+  const std::vector<SavedModel> experts = load_expert_models(job, spec, data);
   spec.validate();
   job.train.validate(data.train.is_classification());
   require(job.train.patience == 0 || data.valid.n() > 0,
@@ -34,6 +76,14 @@ TrainJobResult run_train_job(const TrainJob& job) {
 
   auto model = make_model(spec);
   model->init(init_rng);
+  for (std::size_t i = 0; i < experts.size(); ++i) {
+    // The expert saw inputs standardised with its own statistics: x_i = (raw - mean_i) / scale_i, with
+    // raw = x * scale + mean from this run's standardisation.
+    const Standardizer& own = experts[i].standardizer;
+    const arma::vec input_scale = data.standardizer.scale / own.scale;
+    const arma::vec input_shift = (data.standardizer.mean - own.mean) / own.scale;
+    static_cast<MetaPi&>(*model).set_expert(i, *experts[i].model, input_scale, input_shift);
+  }
   TrainJobResult r;
   r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
                   job.train, train_rng);
@@ -74,7 +124,7 @@ std::string summarize(const TrainJobResult& r, const ModelSpec& spec) {
   line("train", r.train_metrics);
   if (r.has_valid) line("valid", r.valid_metrics);
   if (r.has_test) line("test", r.test_metrics);
-  if (spec.kind == "mixture") {
+  if (spec.kind == "mixture" || spec.kind == "meta-pi") {
     out += "mixing proportions:";
     for (double u : r.train_metrics.usage) {
       std::snprintf(buf, sizeof buf, " %.3f", u);

@@ -2,6 +2,7 @@
 // What moe-train does, as a library call: data -> model -> training -> one HDF5 results file.
 // The app only turns flags into a TrainJob (no maths in apps).
 #include <string>
+#include <vector>
 
 #include "moe/io/results.hpp"
 #include "moe/models/model_spec.hpp"
@@ -18,6 +19,9 @@ struct TrainJob {
   std::uint64_t seed = 1;
   int threads = 0;      // 0 = library default
   std::string output;   // results file (.h5)
+  // meta-pi: moe-train results files of trained mlp models (same features and classes), one per
+  // expert; they set the number and architecture of the experts and their initial (or frozen) weights.
+  std::vector<std::string> expert_models;
   RunInfo info;         // command line and config text, recorded in the file
 };
 
