@@ -4,6 +4,8 @@
 // spec's `gate` field, and moe-train/moe-eval end to end.
 #include <doctest/doctest.h>
 
+#include "models/problems.hpp"
+
 #include <cmath>
 
 #include "cli/run_command.hpp"
@@ -14,23 +16,11 @@
 #include "moe/models/local_experts.hpp"
 
 using namespace moe;
+using moe::test::make_problem;
+using moe::test::Problem;
 
 namespace {
 
-struct Problem {
-  arma::mat X, Y;
-};
-
-Problem make_problem(arma::uword d, arma::uword m, arma::uword n, bool classification, std::uint64_t seed) {
-  Rng rng(seed);
-  Problem p{rng.normal_matrix(d, n), arma::mat(m, n, arma::fill::zeros)};
-  if (classification) {
-    for (arma::uword j = 0; j < n; ++j) p.Y(rng.below(m), j) = 1.0;
-  } else {
-    p.Y = arma::repmat(arma::abs(p.X.row(0)) - p.X.row(1 % d), m, 1) + rng.normal_matrix(m, n, 0.2);
-  }
-  return p;
-}
 
 ModelSpec gaussian_spec(const std::string& expert, bool cls, arma::uword d, arma::uword m, arma::uword k) {
   ModelSpec s;

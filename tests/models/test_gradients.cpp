@@ -2,6 +2,8 @@
 // loss (relative error < 1e-6), and the identity dloss/d(gate logit) = (g - h) / N.
 #include <doctest/doctest.h>
 
+#include "models/problems.hpp"
+
 #include "moe/core/gradient_check.hpp"
 #include "moe/core/math.hpp"
 #include "moe/experts/expert.hpp"
@@ -10,24 +12,11 @@
 #include "moe/models/mlp.hpp"
 
 using namespace moe;
+using moe::test::make_problem;
+using moe::test::Problem;
 
 namespace {
 
-struct Problem {
-  arma::mat X, Y;
-};
-
-// d inputs, m outputs, N points; one-hot targets when classification.
-Problem make_problem(arma::uword d, arma::uword m, arma::uword n, bool classification, std::uint64_t seed) {
-  Rng rng(seed);
-  Problem p{rng.normal_matrix(d, n), arma::mat(m, n, arma::fill::zeros)};
-  if (classification) {
-    for (arma::uword j = 0; j < n; ++j) p.Y(rng.below(m), j) = 1.0;
-  } else {
-    p.Y = rng.normal_matrix(m, n, 1.5);
-  }
-  return p;
-}
 
 constexpr double tolerance = 1e-6;
 

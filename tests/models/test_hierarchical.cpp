@@ -2,30 +2,19 @@
 // implementation), node posteriors, and EM's monotone log-likelihood (flat and tree, every M-step kind).
 #include <doctest/doctest.h>
 
+#include "models/problems.hpp"
+
 #include "moe/core/gradient_check.hpp"
 #include "moe/models/hierarchical.hpp"
 #include "moe/models/local_experts.hpp"
 #include "moe/train/irls.hpp"
 
 using namespace moe;
+using moe::test::make_problem;
+using moe::test::Problem;
 
 namespace {
 
-struct Problem {
-  arma::mat X, Y;
-};
-
-Problem make_problem(arma::uword d, arma::uword m, arma::uword n, bool classification, std::uint64_t seed) {
-  Rng rng(seed);
-  Problem p{rng.normal_matrix(d, n), arma::mat(m, n, arma::fill::zeros)};
-  if (classification) {
-    for (arma::uword j = 0; j < n; ++j) p.Y(rng.below(m), j) = 1.0;
-  } else {
-    // A piecewise-linear target, so experts have something to specialise on.
-    p.Y = arma::repmat(arma::abs(p.X.row(0)) - p.X.row(1 % d), m, 1) + rng.normal_matrix(m, n, 0.2);
-  }
-  return p;
-}
 
 ModelSpec tree_spec(arma::uword depth, arma::uword branching, const std::string& expert, bool cls, arma::uword d = 2,
                     arma::uword m = 2) {

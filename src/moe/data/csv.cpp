@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "moe/core/atomic_file.hpp"
 #include "moe/core/error.hpp"
 
 namespace moe {
@@ -170,25 +171,10 @@ void write_csv(const std::string& path, const Table& table) {
             "cannot write " + path + ": row " + std::to_string(r + 1) + " has " +
                 std::to_string(table.rows[r].size()) + " cells, header has " +
                 std::to_string(table.columns.size()));
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write " + path + ": directory missing or not writable");
+  write_file_atomically(path, [&](std::ostream& out) {
     write_record(out, table.columns);
     for (const auto& row : table.rows) write_record(out, row);
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(temp.c_str());
-      fail("cannot write " + path + ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::remove(temp.c_str());
-    fail("cannot write " + path + ": " + ec.message());
-  }
+  });
 }
 
 }  // namespace moe

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "moe/core/atomic_file.hpp"
 #include "moe/core/error.hpp"
 
 namespace moe {
@@ -133,27 +134,11 @@ double element(const RawIdx& r, std::size_t i) {
   }
 }
 
-void write_file_atomically(const std::string& path, const std::string& header, const std::uint8_t* data,
-                           std::size_t n) {
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write " + path + ": directory missing or not writable");
+void write_idx_file(const std::string& path, const std::string& header, const std::uint8_t* data, std::size_t n) {
+  write_file_atomically(path, [&](std::ostream& out) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(n));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(temp.c_str());
-      fail("cannot write " + path + ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    fail("cannot write " + path + ": " + ec.message());
-  }
+  });
 }
 
 }  // namespace
@@ -235,7 +220,7 @@ void write_idx_u8(const std::string& path, const std::vector<std::uint32_t>& dim
   std::string header = {'\0', '\0', '\x08', static_cast<char>(dims.size())};
   for (auto d : dims)
     for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<char>((d >> shift) & 0xFF));
-  write_file_atomically(path, header, bytes.data(), bytes.size());
+  write_idx_file(path, header, bytes.data(), bytes.size());
 }
 
 void write_idx_images(const std::string& path, const arma::mat& images, std::size_t rows, std::size_t cols) {
