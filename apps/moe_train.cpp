@@ -53,8 +53,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   auto& t = job.train;
-  app.add_option("--trainer", t.method, "gradient (the --optimizer below) or em (mixture and hme: E-step "
-                                        "posteriors, M-step weighted least squares / IRLS)")
+  app.add_option("--trainer", t.method, "gradient (the --optimizer below), em (mixture and hme: E-step "
+                                        "posteriors, M-step weighted least squares / IRLS) or online-em (hme "
+                                        "of linear-gaussian experts: one observation at a time, recursive "
+                                        "least squares)")
+      ->capture_default_str();
+  app.add_option("--forgetting", t.online.lambda0, "online-em: initial forgetting factor lambda of the "
+                                                  "RLS updates; every 1000 observations it moves 0.6 of its "
+                                                  "gap to 1 (Jordan & Jacobs 1994)")
       ->capture_default_str();
   app.add_option("--gate-fit", t.em.gate_fit, "EM: gate M-step by irls (Newton on the posteriors) or "
                                               "least-squares (Jordan & Jacobs 1994 Algorithm 2)")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Jordan & Jacobs (1994) on the simulated 4-joint arm (moe-data generate robot-arm): 15000 training and
 # 5000 test points, 12 inputs -> 4 accelerations. Linear model, MLP with 60 hidden units by backprop,
-# HME of depth 4 (16 linear-Gaussian experts, 15 gates) by EM, by Algorithm 2 and by gradient.
+# HME of depth 4 (16 linear-Gaussian experts, 15 gates) by EM, by Algorithm 2, by gradient, and on-line
+# by recursive least squares.
 # Prints the table beside the paper's and writes the run files, table.md and summary.h5.
 #   run.sh [--seed S] [--out DIR]
 set -euo pipefail
@@ -32,6 +33,7 @@ runs=(
   "hme-em|${hme[*]} --trainer em --epochs 100 --tolerance 1e-6"
   "hme-alg2|${hme[*]} --trainer em --gate-fit least-squares --epochs 100 --tolerance 1e-6"
   "hme-gradient|${hme[*]} --optimizer adam --learning-rate 0.03 --batch-size 100 --epochs 200"
+  "hme-online|${hme[*]} --trainer online-em --epochs 2"
 )
 i=0
 for r in "${runs[@]}"; do

@@ -8,6 +8,7 @@
 #include "moe/models/hierarchical.hpp"
 #include "moe/models/local_experts.hpp"
 #include "moe/train/irls.hpp"
+#include "moe/train/online_em.hpp"
 
 using namespace moe;
 using moe::test::make_problem;
@@ -236,4 +237,27 @@ TEST_CASE("hard mixture: the flat hard mixture equals the hard tree of depth 1")
   CHECK(arma::approx_equal(pf.grads(), pt.grads(), "absdiff", 1e-13));
   CHECK(arma::approx_equal(flat.predict(p.X).output, tree.predict(p.X).output, "absdiff", 1e-13));
   CHECK(check_gradient(pf, [&](bool acc) { return flat.loss(p.X, p.Y, acc); }).max_relative_error < 1e-6);
+}
+
+TEST_CASE("online em: recursive least squares recovers a known mixture of two linear experts") {
+  // y = 2x + 1 for x < 0, y = -x + 3 for x > 0, noise 0.05; a tree of depth 1 with two leaves.
+  Rng rng(9);
+  arma::mat X = rng.uniform_matrix(1, 3000, -2.0, 2.0), Y(1, 3000);
+  for (arma::uword j = 0; j < 3000; ++j)
+    Y(0, j) = (X(0, j) < 0 ? 2.0 * X(0, j) + 1.0 : -X(0, j) + 3.0) + 0.05 * rng.normal();
+  ModelSpec s = tree_spec(1, 2, "linear-gaussian", false, 1, 1);
+  s.gate_init_scale = 1.0;
+  HierarchicalMixture model(s);
+  model.init(rng);
+  const double before = model.loss(X, Y, false);
+  OnlineHmeRls online(model, 1, OnlineOptions{});
+  for (int e = 0; e < 3; ++e) online.epoch(X, Y, rng);
+  CHECK(online.lambda() > 0.999);  // 9000 observations: 0.99 moved 0.6 of its gap to 1 nine times
+  CHECK(model.loss(X, Y, false) < before - 1.0);
+  ParamList params;
+  model.collect(params);
+  arma::vec slopes = {params.find("expert0/W")->value->at(0), params.find("expert1/W")->value->at(0)};
+  slopes = arma::sort(slopes);
+  CHECK(slopes[0] == doctest::Approx(-1.0).epsilon(0.05));
+  CHECK(slopes[1] == doctest::Approx(2.0).epsilon(0.05));
 }

@@ -5,14 +5,17 @@
 #include <cstdio>
 
 #include "moe/core/error.hpp"
+#include "moe/models/hierarchical.hpp"
 #include "moe/train/metrics.hpp"
 #include "moe/train/progress.hpp"
 
 namespace moe {
 
 void TrainOptions::validate(bool classification) const {
-  require(method == "gradient" || method == "em", "unknown --trainer '" + method + "' (expected gradient or em)");
+  require(method == "gradient" || method == "em" || method == "online-em",
+          "unknown --trainer '" + method + "' (expected gradient, em or online-em)");
   if (method == "em") em.validate();
+  else if (method == "online-em") online.validate();
   else optimizer.validate();
   require(tolerance >= 0.0, "--tolerance must not be negative");
   require(!std::isnan(criterion), "--criterion must be a number (negative: off), not NaN");
@@ -56,7 +59,12 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   const bool use_em = options.method == "em";
   EmTrainable* em = use_em ? model.em() : nullptr;
   require(!use_em || em != nullptr, "--trainer em needs a mixture or hme model (got '" + model.spec().kind + "')");
-  auto opt = use_em ? nullptr : make_optimizer(options.optimizer);
+  const bool use_online = options.method == "online-em";
+  auto* tree = dynamic_cast<HierarchicalMixture*>(&model);
+  require(!use_online || tree != nullptr, "--trainer online-em needs --model hme (a flat mixture is --depth 1)");
+  std::unique_ptr<OnlineHmeRls> online =
+      use_online ? std::make_unique<OnlineHmeRls>(*tree, X.n_rows, options.online) : nullptr;
+  auto opt = (use_em || use_online) ? nullptr : make_optimizer(options.optimizer);
   const bool has_valid = valid_X.n_cols > 0;
 
   TrainResult result;
@@ -69,8 +77,15 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
 
   for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
-    const double epoch_loss = use_em ? -em->em_step(X, Y, options.em) / double(X.n_cols)
-                                     : run_epoch(model, params, *opt, X, Y, options.batch_size, rng);
+    double epoch_loss;
+    if (use_em) {
+      epoch_loss = -em->em_step(X, Y, options.em) / double(X.n_cols);
+    } else if (use_online) {
+      online->epoch(X, Y, rng);
+      epoch_loss = model.loss(X, Y, false);  // after the pass: the on-line updates have no batch loss
+    } else {
+      epoch_loss = run_epoch(model, params, *opt, X, Y, options.batch_size, rng);
+    }
     const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.seconds += step_seconds;
     require(std::isfinite(epoch_loss), "training diverged at epoch " + std::to_string(epoch) +

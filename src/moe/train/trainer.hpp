@@ -7,14 +7,17 @@
 
 #include "moe/core/rng.hpp"
 #include "moe/models/em.hpp"
+#include "moe/train/online_em.hpp"
 #include "moe/models/model.hpp"
 #include "moe/train/optimizer.hpp"
 
 namespace moe {
 
 struct TrainOptions {
-  std::string method = "gradient";   // gradient | em (models with an EM capability: mixture, hme)
+  std::string method = "gradient";   // gradient | em (models with an EM capability: mixture, hme) |
+                                     // online-em (hme of linear-gaussian experts, RLS; Jordan & Jacobs 1994)
   EmOptions em;
+  OnlineOptions online;
   OptimizerOptions optimizer;
   std::size_t epochs = 1000;
   std::size_t batch_size = 0;        // 0 = full batch

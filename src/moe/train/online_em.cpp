@@ -1,0 +1,93 @@
+#include "moe/train/online_em.hpp"
+
+#include <cmath>
+
+#include "moe/core/error.hpp"
+#include "moe/experts/linear_gaussian_expert.hpp"
+
+namespace moe {
+
+void OnlineOptions::validate() const {
+  require(lambda0 > 0.0 && lambda0 <= 1.0, "--forgetting must be in (0, 1]");
+  require(every >= 1, "the forgetting schedule needs a positive step");
+  require(move >= 0.0 && move <= 1.0, "the forgetting schedule's move must be in [0, 1]");
+  require(initial_inverse > 0.0, "the RLS initial scale must be positive");
+}
+
+OnlineHmeRls::OnlineHmeRls(HierarchicalMixture& model, arma::uword inputs, const OnlineOptions& options)
+    : model_(model), options_(options), lambda_(options.lambda0) {
+  options.validate();
+  require(model.spec().expert == "linear-gaussian", "--trainer online-em needs linear-gaussian experts");
+  model_.collect(params_);
+  const arma::mat P0 = options.initial_inverse * arma::eye(inputs + 1, inputs + 1);
+  gate_P_.assign(model.gates(), P0);
+  expert_P_.assign(model.experts(), P0);
+  expert_mass_.assign(model.experts(), 1.0);
+}
+
+bool OnlineHmeRls::rls(arma::mat& W, arma::mat& b, arma::mat& P, const arma::vec& xt, const arma::vec& err,
+                       double weight) const {
+  if (!(weight > 1e-12)) return false;
+  const arma::vec Px = P * xt;
+  const arma::vec k = Px / (lambda_ / weight + arma::dot(xt, Px));
+  const arma::uword d = W.n_cols;
+  W += err * k.subvec(0, d - 1).t();
+  b += err * k(d);
+  P = (P - k * Px.t()) / lambda_;
+  P = 0.5 * (P + P.t());  // keep it symmetric against round-off
+  return true;
+}
+
+void OnlineHmeRls::observe(const arma::vec& x, const arma::vec& y) {
+  const arma::mat X = x, Y = y;
+  const std::vector<arma::mat> h = model_.node_posteriors(X, Y);  // level l: b^l x 1
+  const arma::vec xt = arma::join_cols(x, arma::vec{1.0});
+  const arma::uword b = model_.branching();
+  // Gates: targets are the centred log conditional posteriors of the children.
+  for (arma::uword l = 0, g = 0; l < model_.depth(); ++l) {
+    for (arma::uword i = 0; i < h[l].n_rows; ++i, ++g) {
+      const double reach = h[l](i, 0);
+      if (!(reach > 1e-12)) continue;
+      arma::vec target = arma::log(arma::clamp(h[l + 1].rows(i * b, i * b + b - 1).col(0) / reach, 1e-12, 1.0));
+      target -= arma::mean(target);
+      arma::mat& V = *params_.find("gate" + std::to_string(g) + "/V")->value;
+      arma::mat& c = *params_.find("gate" + std::to_string(g) + "/c")->value;
+      arma::vec logits = V * x + c.col(0);
+      logits -= arma::mean(logits);
+      rls(V, c, gate_P_[g], xt, target - logits, reach);
+    }
+  }
+  // Experts: weighted RLS on the mean, forgotten weighted average for the variances.
+  const arma::mat& leaf = h.back();
+  for (arma::uword j = 0; j < model_.experts(); ++j) {
+    const std::string e = "expert" + std::to_string(j) + "/";
+    arma::mat& W = *params_.find(e + "W")->value;
+    arma::mat& bias = *params_.find(e + "b")->value;
+    const double w = leaf(j, 0);
+    const arma::vec r = y - (W * x + bias.col(0));
+    if (!rls(W, bias, expert_P_[j], xt, r, w)) continue;
+    if (const Param* s = params_.find(e + "log_var")) {
+      const double mass = lambda_ * expert_mass_[j] + w;
+      const arma::vec var = (lambda_ * expert_mass_[j] * arma::exp(s->value->col(0)) + w * arma::square(r)) / mass;
+      s->value->col(0) = arma::log(arma::clamp(var, std::exp(LinearGaussianExpert::log_variance_floor), arma::datum::inf));
+      expert_mass_[j] = mass;
+    }
+  }
+  if (++steps_ % options_.every == 0) lambda_ += options_.move * (1.0 - lambda_);
+}
+
+void OnlineHmeRls::epoch(const arma::mat& X, const arma::mat& Y, Rng& rng) {
+  if (steps_ == 0) {
+    // Start every expert's variances at the targets' variances: with unit variances and targets far
+    // from the initial means, the first observations' posteriors are one-hot and the first expert to
+    // adapt captures every later point (measured: one expert of 16 with all the mass).
+    const arma::vec var = arma::var(Y, 1, 1);
+    for (arma::uword j = 0; j < model_.experts(); ++j)
+      if (const Param* s = params_.find("expert" + std::to_string(j) + "/log_var"))
+        s->value->col(0) = arma::log(arma::clamp(var, 1e-12, arma::datum::inf));
+  }
+  const arma::uvec order = rng.permutation(X.n_cols);
+  for (arma::uword n : order) observe(X.col(n), Y.col(n));
+}
+
+}  // namespace moe
