@@ -20,7 +20,7 @@ class EmTrainable {
  public:
   virtual ~EmTrainable() = default;
   // One EM iteration on X (d x N), Y (m x N). Returns sum_n log p(y_n | x_n) at the parameters before
-  // the step (the E-step computes it anyway).
+  // the step (the E-step computes it anyway); for hard EM, the Viterbi (complete-data) log-likelihood.
   virtual double em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& options) = 0;
 };
 

@@ -151,9 +151,16 @@ Prediction HierarchicalMixture::predict(const arma::mat& X) const {
 
 double HierarchicalMixture::em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& o) {
   const Forward f = forward(X);
-  const ColumnSoftmax joint = column_softmax(add_log_likelihoods(f.log_prior, experts_, X, Y));
-  const double loglik = arma::accu(joint.lse);
-  const arma::mat leaf = (o.hard || spec_.hard) ? harden(joint.prob) : joint.prob;
+  const arma::mat L = add_log_likelihoods(f.log_prior, experts_, X, Y);
+  const ColumnSoftmax joint = column_softmax(L);
+  arma::mat leaf;  // leaves x N posteriors, one-hot for hard EM
+  double loglik;
+  if (o.hard || spec_.hard) {  // hard EM improves the complete-data (Viterbi) likelihood: report that one
+    loglik = arma::accu(viterbi_log_joint(L, joint.prob, leaf));
+  } else {
+    loglik = arma::accu(joint.lse);
+    leaf = joint.prob;
+  }
   const std::vector<arma::mat> h = levels_from_leaves(leaf);
   // M-step, gates: node (l, i) learns the conditional posteriors h_child / h_node as soft targets,
   // each point weighted by h_node (Jordan & Jacobs 1994, eq. for the gating networks).

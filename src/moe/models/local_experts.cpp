@@ -61,9 +61,17 @@ double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
 
 double LocalExpertsMixture::em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& o) {
   const ColumnSoftmax gate = column_softmax(gate_->logits(X));
-  const ColumnSoftmax joint = column_softmax(log_joint(X, Y, gate.log_prob));
-  const double loglik = arma::accu(joint.lse);
-  const arma::mat H = (o.hard || spec_.hard) ? harden(joint.prob) : joint.prob;  // K x N
+  const arma::mat L = log_joint(X, Y, gate.log_prob);
+  const ColumnSoftmax joint = column_softmax(L);
+  const bool hard = o.hard || spec_.hard;
+  arma::mat H;  // K x N posteriors, one-hot for hard EM
+  double loglik;
+  if (hard) {  // hard EM improves the complete-data (Viterbi) likelihood: report that one
+    loglik = arma::accu(viterbi_log_joint(L, joint.prob, H));
+  } else {
+    loglik = arma::accu(joint.lse);
+    H = joint.prob;
+  }
   const arma::rowvec ones(X.n_cols, arma::fill::ones);
   gate_->em_fit(X, H, ones, o, &gate);
   const long K = long(experts_.size());

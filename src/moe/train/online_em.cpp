@@ -48,7 +48,9 @@ void OnlineHmeRls::observe(const arma::vec& x, const arma::vec& y) {
     for (arma::uword i = 0; i < h[l].n_rows; ++i, ++g) {
       const double reach = h[l](i, 0);
       if (!(reach > 1e-12)) continue;
-      arma::vec target = arma::log(arma::clamp(h[l + 1].rows(i * b, i * b + b - 1).col(0) / reach, 1e-12, 1.0));
+      // Floor 1e-3: a confident posterior would otherwise ask for a logit gap of ~27 in one RLS step and
+      // saturate the gate (measured: one expert of four left alive on generated data).
+      arma::vec target = arma::log(arma::clamp(h[l + 1].rows(i * b, i * b + b - 1).col(0) / reach, 1e-3, 1.0));
       target -= arma::mean(target);
       arma::mat& V = *params_.find("gate" + std::to_string(g) + "/V")->value;
       arma::mat& c = *params_.find("gate" + std::to_string(g) + "/c")->value;

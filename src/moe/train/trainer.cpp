@@ -14,6 +14,8 @@ namespace moe {
 void TrainOptions::validate(bool classification) const {
   require(method == "gradient" || method == "em" || method == "online-em",
           "unknown --trainer '" + method + "' (expected gradient, em or online-em)");
+  require(method == "em" || (!em.hard && em.gate_fit == "irls"),
+          "--hard-em and --gate-fit apply to --trainer em only");
   if (method == "em") em.validate();
   else if (method == "online-em") online.validate();
   else optimizer.validate();
@@ -62,6 +64,7 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   const bool use_online = options.method == "online-em";
   auto* tree = dynamic_cast<HierarchicalMixture*>(&model);
   require(!use_online || tree != nullptr, "--trainer online-em needs --model hme (a flat mixture is --depth 1)");
+  require(!use_online || !model.spec().hard, "--hard is not supported by --trainer online-em (use --trainer em)");
   std::unique_ptr<OnlineHmeRls> online =
       use_online ? std::make_unique<OnlineHmeRls>(*tree, X.n_rows, options.online) : nullptr;
   auto opt = (use_em || use_online) ? nullptr : make_optimizer(options.optimizer);
@@ -89,7 +92,10 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.seconds += step_seconds;
     require(std::isfinite(epoch_loss), "training diverged at epoch " + std::to_string(epoch) +
-                                           " (loss is not finite); lower --learning-rate");
+                                           " (loss is not finite)" +
+                                           (use_em || use_online ? std::string("; check the data for outliers "
+                                                                               "or raise --irls-ridge")
+                                                                 : std::string("; lower --learning-rate")));
 
     const Metrics train_m = evaluate(model, X, Y, classification);
     h.epoch.push_back(double(epoch));
