@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--experts", m.experts, "Mixture: number of experts K (hme: branching^depth)")->capture_default_str();
   app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
-                                       "linear-gaussian (learnable variance) or softmax (classifier); meta-pi: "
+                                       "linear-gaussian (learnable diagonal variance), linear-gaussian-full (learnable full covariance) or "
+                                       "softmax (classifier); meta-pi: "
                                        "mlp (--hidden/--activation/--mlp-output) or softmax")
       ->capture_default_str();
   app.add_flag("--fixed-variance", fixed_variance, "Mixture: linear-gaussian experts keep unit variance");

@@ -43,7 +43,7 @@ TEST_CASE("gradient: linear-softmax gate through a fixed linear loss") {
 }
 
 TEST_CASE("gradient: every expert kind") {
-  for (const char* name : {"gaussian", "linear-gaussian", "softmax"}) {
+  for (const char* name : {"gaussian", "linear-gaussian", "linear-gaussian-full", "softmax"}) {
     CAPTURE(name);
     const bool cls = std::string(name) == "softmax";
     Problem p = make_problem(3, 4, 13, cls, 3);
@@ -53,6 +53,7 @@ TEST_CASE("gradient: every expert kind") {
     ParamList params;
     expert->collect(params, "e/");
     if (const Param* s = params.find("e/log_var")) *s->value = rng.normal_matrix(4, 1, 0.3);
+    if (const Param* c = params.find("e/chol")) *c->value = arma::trimatl(rng.normal_matrix(4, 4, 0.3));
     const arma::rowvec w = rng.uniform_matrix(1, 13, 0.1, 1.0);
     auto loss = [&](bool acc) {
       if (acc) expert->accumulate_grad(p.X, p.Y, w);

@@ -109,7 +109,7 @@ TEST_CASE("em: the log-likelihood never decreases (trees of depth 1-3, every exp
   int checked = 0;
   for (bool hard : {false, true})
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
-    for (const char* expert : {"linear-gaussian", "gaussian", "softmax"}) {
+    for (const char* expert : {"linear-gaussian", "linear-gaussian-full", "gaussian", "softmax"}) {
       for (arma::uword depth : {1u, 2u, 3u}) {
         const bool cls = std::string(expert) == "softmax";
         CAPTURE(seed);
@@ -132,7 +132,7 @@ TEST_CASE("em: the log-likelihood never decreases (trees of depth 1-3, every exp
       }
     }
   }
-  CHECK(checked == 2 * 6 * 3 * 3 * 25);
+  CHECK(checked == 2 * 6 * 4 * 3 * 25);
 }
 
 TEST_CASE("em: a flat mixture fitted by EM recovers a known mixture of linear experts") {
@@ -264,4 +264,39 @@ TEST_CASE("online em: recursive least squares recovers a known mixture of two li
   slopes = arma::sort(slopes);
   CHECK(slopes[0] == doctest::Approx(-1.0).epsilon(0.05));
   CHECK(slopes[1] == doctest::Approx(2.0).epsilon(0.05));
+}
+
+TEST_CASE("full covariance: equals the diagonal expert for one output, and EM recovers a correlated noise") {
+  Rng rng(51);
+  const arma::mat X = rng.normal_matrix(2, 2000);
+  // One output: log p is the same as the diagonal expert's with log_var = 2 C_00.
+  {
+    auto full = make_expert(ExpertKind::linear_gaussian_full, 2, 1, true);
+    auto diag = make_expert(ExpertKind::linear_gaussian, 2, 1, true);
+    full->init(rng);
+    ParamList pf, pd;
+    full->collect(pf, "f/");
+    diag->collect(pd, "d/");
+    pf.find("f/chol")->value->fill(0.4);
+    *pd.find("d/W")->value = *pf.find("f/W")->value;
+    *pd.find("d/b")->value = *pf.find("f/b")->value;
+    pd.find("d/log_var")->value->fill(0.8);
+    const arma::mat Y = rng.normal_matrix(1, 2000);
+    CHECK(arma::approx_equal(full->log_likelihood(X, Y), diag->log_likelihood(X, Y), "absdiff", 1e-12));
+  }
+  // Two outputs with noise covariance [[1, 0.8], [0.8, 1]] * 0.25: the weighted fit recovers it.
+  arma::mat Lt = {{1.0, 0.0}, {0.8, 0.6}};
+  Lt *= 0.5;
+  const arma::mat A = {{1.0, -2.0}, {0.5, 3.0}};
+  const arma::mat Y = A * X + Lt * rng.normal_matrix(2, 2000);
+  auto full = make_expert(ExpertKind::linear_gaussian_full, 2, 2, true);
+  full->init(rng);
+  full->fit(X, Y, arma::rowvec(2000, arma::fill::ones), IrlsOptions{});
+  ParamList p;
+  full->collect(p, "f/");
+  arma::mat L = arma::trimatl(*p.find("f/chol")->value);
+  L.diag() = arma::exp(L.diag());
+  const arma::mat S = L * L.t(), S_true = Lt * Lt.t();
+  CHECK(arma::abs(S - S_true).max() < 0.03);
+  CHECK(arma::abs(*p.find("f/W")->value - A).max() < 0.05);
 }

@@ -29,8 +29,8 @@ class Expert {
   virtual void fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions& irls) = 0;
 };
 
-enum class ExpertKind { gaussian, linear_gaussian, softmax };
-ExpertKind parse_expert_kind(const std::string& name);  // "gaussian" | "linear-gaussian" | "softmax"
+enum class ExpertKind { gaussian, linear_gaussian, linear_gaussian_full, softmax };
+ExpertKind parse_expert_kind(const std::string& name);  // "gaussian" | "linear-gaussian" | "linear-gaussian-full" | "softmax"
 std::string to_string(ExpertKind kind);
 
 // inputs d, outputs m (classes for softmax); learn_variance applies to linear-gaussian.

@@ -1,0 +1,88 @@
+#include "moe/experts/full_covariance_expert.hpp"
+
+#include <cmath>
+
+#include "moe/core/math.hpp"
+
+namespace moe {
+
+FullCovarianceExpert::FullCovarianceExpert(arma::uword inputs, arma::uword outputs)
+    : W_(outputs, inputs, arma::fill::zeros), b_(outputs, 1, arma::fill::zeros), C_(outputs, outputs, arma::fill::zeros) {}
+
+void FullCovarianceExpert::init(Rng& rng) {
+  W_ = rng.normal_matrix(W_.n_rows, W_.n_cols, 1.0 / std::sqrt(double(W_.n_cols) + 1.0));
+  b_ = rng.normal_matrix(b_.n_rows, 1, 0.5);
+  C_.zeros();  // S = I
+}
+
+void FullCovarianceExpert::collect(ParamList& params, const std::string& prefix) {
+  params.add(prefix + "W", W_, dW_);
+  params.add(prefix + "b", b_, db_);
+  params.add(prefix + "chol", C_, dC_);
+}
+
+arma::mat FullCovarianceExpert::cholesky() const {
+  arma::mat L = arma::trimatl(C_);
+  L.diag() = arma::exp(arma::clamp(C_.diag(), log_std_floor, arma::datum::inf));
+  return L;
+}
+
+arma::mat FullCovarianceExpert::predict(const arma::mat& X) const {
+  arma::mat M = W_ * X;
+  M.each_col() += b_.col(0);
+  return M;
+}
+
+arma::rowvec FullCovarianceExpert::log_likelihood(const arma::mat& X, const arma::mat& Y) const {
+  const arma::mat L = cholesky();
+  const arma::mat U = arma::solve(arma::trimatl(L), Y - predict(X));  // m x N
+  return -0.5 * arma::sum(arma::square(U), 0) -
+         (arma::accu(arma::log(L.diag())) + 0.5 * double(L.n_rows) * log_2pi);
+}
+
+void FullCovarianceExpert::accumulate_grad(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w) {
+  const arma::mat L = cholesky();
+  const arma::mat U = arma::solve(arma::trimatl(L), Y - predict(X));  // u = L^-1 r
+  arma::mat V = arma::solve(arma::trimatu(L.t()), U);                // v = L^-T u = dlog p / dmean
+  arma::mat Uw = U.each_row() % w;
+  // dlog p/dL = v u' - L^-T, summed with weights; only the lower triangle is a parameter.
+  arma::mat G = V * Uw.t() - arma::accu(w) * arma::inv(arma::trimatu(L.t()));
+  G = arma::trimatl(G);
+  for (arma::uword i = 0; i < G.n_rows; ++i)  // chain rule for L_ii = exp(C_ii); zero below the floor
+    G(i, i) = C_(i, i) < log_std_floor ? 0.0 : G(i, i) * L(i, i);
+  V.each_row() %= w;
+  dW_ -= V * X.t();
+  db_ -= arma::sum(V, 1);
+  dC_ -= G;
+}
+
+void FullCovarianceExpert::fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions&) {
+  const double mass = arma::accu(w);
+  if (mass <= 1e-300) return;
+  // Weighted least squares for the mean (as the diagonal expert), then the weighted residual covariance.
+  const arma::mat Xt = arma::join_cols(X, arma::ones<arma::rowvec>(X.n_cols));
+  const arma::mat Xw = Xt.each_row() % w;
+  arma::mat coef;
+  if (!arma::solve(coef, Xw * Xt.t(), (Y * Xw.t()).t(), arma::solve_opts::likely_sympd + arma::solve_opts::no_approx))
+    coef = arma::pinv(Xw * Xt.t()) * (Y * Xw.t()).t();
+  W_ = coef.rows(0, X.n_rows - 1).t();
+  b_ = coef.row(X.n_rows).t();
+  const arma::mat R = Y - predict(X);
+  arma::mat S = ((R.each_row() % w) * R.t()) / mass;
+  S = 0.5 * (S + S.t());
+  // Eigenvalues floored at the variance floor: this is the exact maximiser over covariances whose
+  // eigenvalues are >= floor, so the M-step stays monotone; and it keeps every L_ii >= sqrt(floor), where
+  // the likelihood's own clamp on C_ii never acts (L_ii^2 >= the smallest eigenvalue).
+  arma::vec lambda;
+  arma::mat Q;
+  if (!arma::eig_sym(lambda, Q, S)) return;
+  const double floor = std::exp(2.0 * log_std_floor);
+  S = Q * arma::diagmat(arma::clamp(lambda, floor, arma::datum::inf)) * Q.t();
+  S = 0.5 * (S + S.t());
+  arma::mat L;
+  if (!arma::chol(L, S, "lower")) return;
+  C_ = arma::trimatl(L);
+  C_.diag() = arma::log(arma::clamp(L.diag(), std::exp(log_std_floor), arma::datum::inf));
+}
+
+}  // namespace moe
