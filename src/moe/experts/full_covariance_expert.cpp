@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "moe/core/least_squares.hpp"
 #include "moe/core/math.hpp"
 
 namespace moe {
@@ -60,13 +61,7 @@ void FullCovarianceExpert::fit(const arma::mat& X, const arma::mat& Y, const arm
   const double mass = arma::accu(w);
   if (mass <= 1e-300) return;
   // Weighted least squares for the mean (as the diagonal expert), then the weighted residual covariance.
-  const arma::mat Xt = arma::join_cols(X, arma::ones<arma::rowvec>(X.n_cols));
-  const arma::mat Xw = Xt.each_row() % w;
-  arma::mat coef;
-  if (!arma::solve(coef, Xw * Xt.t(), (Y * Xw.t()).t(), arma::solve_opts::likely_sympd + arma::solve_opts::no_approx))
-    coef = arma::pinv(Xw * Xt.t()) * (Y * Xw.t()).t();
-  W_ = coef.rows(0, X.n_rows - 1).t();
-  b_ = coef.row(X.n_rows).t();
+  weighted_least_squares(X, Y, w, W_, b_);
   const arma::mat R = Y - predict(X);
   arma::mat S = ((R.each_row() % w) * R.t()) / mass;
   S = 0.5 * (S + S.t());

@@ -1,5 +1,6 @@
 #include "moe/experts/linear_gaussian_expert.hpp"
 
+#include "moe/core/least_squares.hpp"
 #include "moe/core/math.hpp"
 
 namespace moe {
@@ -65,18 +66,7 @@ void LinearGaussianExpert::accumulate_grad(const arma::mat& X, const arma::mat& 
 void LinearGaussianExpert::fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions&) {
   const double mass = arma::accu(w);
   if (mass <= 1e-300) return;
-  // Weighted least squares with the bias as a last input: [W b] = (Y diag(w) Xt') (Xt diag(w) Xt')^-1.
-  const arma::mat Xt = arma::join_cols(X, arma::ones<arma::rowvec>(X.n_cols));  // (d+1) x N
-  const arma::mat Xw = Xt.each_row() % w;
-  const arma::mat A = Xw * Xt.t();  // (d+1) x (d+1)
-  const arma::mat B = Y * Xw.t();   // m x (d+1)
-  arma::mat coef;                   // (d+1) x m
-  if (!arma::solve(coef, A, B.t(), arma::solve_opts::likely_sympd + arma::solve_opts::no_approx)) {
-    // Rank-deficient weighted design (e.g. the weight sits on fewer than d+1 points): minimum-norm fit.
-    coef = arma::pinv(A) * B.t();
-  }
-  W_ = coef.rows(0, X.n_rows - 1).t();
-  b_ = coef.row(X.n_rows).t();
+  weighted_least_squares(X, Y, w, W_, b_);
   if (learn_variance_) {
     const arma::mat R = Y - predict(X);
     const arma::vec var = (arma::square(R) * w.t()) / mass;  // m: weighted residual variance

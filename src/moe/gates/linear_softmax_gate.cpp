@@ -1,6 +1,7 @@
 #include "moe/gates/linear_softmax_gate.hpp"
 
 #include "moe/core/error.hpp"
+#include "moe/core/least_squares.hpp"
 #include "moe/core/math.hpp"
 
 namespace moe {
@@ -48,7 +49,7 @@ void LinearSoftmaxGate::fit_least_squares(const arma::mat& X, const arma::mat& T
   // centred per point (softmax logits are defined up to a shift).
   arma::mat Z = arma::log(arma::clamp(T, 1e-12, arma::datum::inf));
   Z.each_row() -= arma::mean(Z, 0);
-  const arma::mat Xt = arma::join_cols(X, arma::ones<arma::rowvec>(X.n_cols));
+  const arma::mat Xt = with_bias_row(X);
   const arma::mat Xw = Xt.each_row() % w;
   arma::mat A = Xw * Xt.t();
   A.diag() += 1e-10 * (arma::trace(A) / double(A.n_rows) + 1e-300);

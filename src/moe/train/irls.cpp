@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "moe/core/least_squares.hpp"
 #include "moe/core/math.hpp"
 
 namespace moe {
@@ -24,8 +25,8 @@ double softmax_objective(const arma::mat& W, const arma::mat& b, const arma::mat
 
 double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::mat& T, const arma::rowvec& w,
                     const IrlsOptions& o, const ColumnSoftmax* given) {
-  const arma::uword C = W.n_rows, d = W.n_cols, n = X.n_cols, p = d + 1;
-  const arma::mat Xt = arma::join_cols(X, arma::ones<arma::rowvec>(n));  // (d+1) x N, bias as last input
+  const arma::uword C = W.n_rows, d = W.n_cols, p = d + 1;
+  const arma::mat Xt = with_bias_row(X);  // (d+1) x N, bias as last input
   const arma::rowvec mass = w % arma::sum(T, 0);                          // 1 x N: w_n sum_c T_cn
   // One softmax per Newton step: the accepted trial point's softmax is the next step's P.
   auto objective = [&](const ColumnSoftmax& s) { return arma::accu(arma::sum(T % s.log_prob, 0) % w); };

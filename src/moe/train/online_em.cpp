@@ -19,6 +19,15 @@ OnlineHmeRls::OnlineHmeRls(HierarchicalMixture& model, arma::uword inputs, const
   options.validate();
   require(model.spec().expert == "linear-gaussian", "--trainer online-em needs linear-gaussian experts");
   model_.collect(params_);
+  for (arma::uword g = 0; g < model.gates(); ++g) {
+    const std::string p = "gate" + std::to_string(g) + "/";
+    gate_params_.push_back({params_.find(p + "V")->value, params_.find(p + "c")->value});
+  }
+  for (arma::uword j = 0; j < model.experts(); ++j) {
+    const std::string p = "expert" + std::to_string(j) + "/";
+    const Param* s = params_.find(p + "log_var");
+    expert_params_.push_back({params_.find(p + "W")->value, params_.find(p + "b")->value, s ? s->value : nullptr});
+  }
   const arma::mat P0 = options.initial_inverse * arma::eye(inputs + 1, inputs + 1);
   gate_P_.assign(model.gates(), P0);
   expert_P_.assign(model.experts(), P0);
@@ -52,8 +61,8 @@ void OnlineHmeRls::observe(const arma::vec& x, const arma::vec& y) {
       // saturate the gate (measured: one expert of four left alive on generated data).
       arma::vec target = arma::log(arma::clamp(h[l + 1].rows(i * b, i * b + b - 1).col(0) / reach, 1e-3, 1.0));
       target -= arma::mean(target);
-      arma::mat& V = *params_.find("gate" + std::to_string(g) + "/V")->value;
-      arma::mat& c = *params_.find("gate" + std::to_string(g) + "/c")->value;
+      arma::mat& V = *gate_params_[g].V;
+      arma::mat& c = *gate_params_[g].c;
       arma::vec logits = V * x + c.col(0);
       logits -= arma::mean(logits);
       rls(V, c, gate_P_[g], xt, target - logits, reach);
@@ -62,16 +71,15 @@ void OnlineHmeRls::observe(const arma::vec& x, const arma::vec& y) {
   // Experts: weighted RLS on the mean, forgotten weighted average for the variances.
   const arma::mat& leaf = h.back();
   for (arma::uword j = 0; j < model_.experts(); ++j) {
-    const std::string e = "expert" + std::to_string(j) + "/";
-    arma::mat& W = *params_.find(e + "W")->value;
-    arma::mat& bias = *params_.find(e + "b")->value;
+    arma::mat& W = *expert_params_[j].W;
+    arma::mat& bias = *expert_params_[j].b;
     const double w = leaf(j, 0);
     const arma::vec r = y - (W * x + bias.col(0));
     if (!rls(W, bias, expert_P_[j], xt, r, w)) continue;
-    if (const Param* s = params_.find(e + "log_var")) {
+    if (arma::mat* log_var = expert_params_[j].log_var) {
       const double mass = lambda_ * expert_mass_[j] + w;
-      const arma::vec var = (lambda_ * expert_mass_[j] * arma::exp(s->value->col(0)) + w * arma::square(r)) / mass;
-      s->value->col(0) = arma::log(arma::clamp(var, std::exp(LinearGaussianExpert::log_variance_floor), arma::datum::inf));
+      const arma::vec var = (lambda_ * expert_mass_[j] * arma::exp(log_var->col(0)) + w * arma::square(r)) / mass;
+      log_var->col(0) = arma::log(arma::clamp(var, std::exp(LinearGaussianExpert::log_variance_floor), arma::datum::inf));
       expert_mass_[j] = mass;
     }
   }
@@ -84,9 +92,8 @@ void OnlineHmeRls::epoch(const arma::mat& X, const arma::mat& Y, Rng& rng) {
     // from the initial means, the first observations' posteriors are one-hot and the first expert to
     // adapt captures every later point (measured: one expert of 16 with all the mass).
     const arma::vec var = arma::var(Y, 1, 1);
-    for (arma::uword j = 0; j < model_.experts(); ++j)
-      if (const Param* s = params_.find("expert" + std::to_string(j) + "/log_var"))
-        s->value->col(0) = arma::log(arma::clamp(var, 1e-12, arma::datum::inf));
+    for (const ExpertParams& e : expert_params_)
+      if (e.log_var) e.log_var->col(0) = arma::log(arma::clamp(var, 1e-12, arma::datum::inf));
   }
   const arma::uvec order = rng.permutation(X.n_cols);
   for (arma::uword n : order) observe(X.col(n), Y.col(n));

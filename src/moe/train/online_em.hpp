@@ -39,6 +39,11 @@ class OnlineHmeRls {
   HierarchicalMixture& model_;
   OnlineOptions options_;
   ParamList params_;
+  // Looked up once by name: the per-observation loop must not build strings.
+  struct GateParams { arma::mat *V, *c; };
+  struct ExpertParams { arma::mat *W, *b, *log_var; };  // log_var null with fixed variances
+  std::vector<GateParams> gate_params_;
+  std::vector<ExpertParams> expert_params_;
   std::vector<arma::mat> gate_P_, expert_P_;  // (d+1) x (d+1) inverse-covariance-like RLS matrices
   std::vector<double> expert_mass_;           // forgotten sum of weights, for the variances
   double lambda_;
