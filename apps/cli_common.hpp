@@ -42,10 +42,13 @@ inline void add_data_options(CLI::App& app, DataOptions& d, bool features_requir
       ->required();
   app.add_option("--hdf5-group", d.hdf5_group, "HDF5 group holding the columns")->capture_default_str();
   auto* f = app.add_option("--features", d.features, "Feature columns, comma-separated (e.g. F1,F2)")->delimiter(',');
-  if (features_required) f->required();
+  auto* m = app.add_option("--feature-matrix", d.feature_matrix,
+                           "HDF5 data: a 2-D dataset of --hdf5-group, features x observations (e.g. the pixels of "
+                           "`moe-data jitter`), whose rows are the features NAME[0], NAME[1], ...; replaces "
+                           "--features");
+  if (features_required) f->excludes(m);  // one or the other (DataOptions::validate says when neither)
   app.add_option("--target", d.target, "Target column (classification: class names; regression: numbers, "
-                                       "comma-separated for several outputs)")
-      ->required();
+                                       "comma-separated for several outputs); required except for --task lm");
   app.add_option("--filter", d.filters, "Keep rows whose column is one of the values: COLUMN=v1,v2 (repeatable; "
                                         "all must hold)");
   app.add_option("--group", d.group, "Group column (e.g. Speaker) for group-disjoint splits");
@@ -53,7 +56,10 @@ inline void add_data_options(CLI::App& app, DataOptions& d, bool features_requir
 }
 
 inline void add_split_options(CLI::App& app, DataOptions& d) {
-  app.add_option("--task", d.task, "classification or regression")->capture_default_str();
+  app.add_option("--task", d.task, "classification, regression or lm (language model: --data is a corpus "
+                                   "from `moe-data fetch sotu|kjv` or a synthetic language .h5, split by "
+                                   "document with --valid-fraction/--test-fraction)")
+      ->capture_default_str();
   app.add_option("--train-groups", d.train_groups, "Split by --group: number of training groups (0: split rows "
                                                    "at random instead)")
       ->capture_default_str();

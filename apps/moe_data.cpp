@@ -11,9 +11,11 @@
 #include "moe/data/csv.hpp"
 #include "moe/data/fetch.hpp"
 #include "moe/data/generate.hpp"
+#include "moe/data/jitter_set.hpp"
 #include "moe/data/read_table.hpp"
 #include "moe/data/robot_arm.hpp"
 #include "moe/data/summary.hpp"
+#include "moe/lm/synthetic_language.hpp"
 
 namespace {
 
@@ -50,7 +52,7 @@ void print_info(const std::string& path, const moe::Table& t) {
 
 int main(int argc, char** argv) {
   CLI::App app{"moe-data: fetch real data sets, generate synthetic ones, describe a table"};
-  app.set_config("--config", "", "Read flags from a TOML file ([fetch], [generate], [info] sections)");
+  app.set_config("--config", "", "Read flags from a TOML file ([fetch], [generate], [jitter], [info] sections)");
   app.require_subcommand(1);
 
   std::vector<std::string> set_names;
@@ -77,9 +79,18 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   gen->add_option("kind", kind,
                   "Generator: linear-mixture (softmax gate over linear experts), robot-arm (forward dynamics "
-                  "of a 4-joint arm: q1..q4, qd1..qd4, tau1..tau4 -> qdd1..qdd4; data/README.md)")
+                  "of a 4-joint arm: q1..q4, qd1..qd4, tau1..tau4 -> qdd1..qdd4; data/README.md), "
+                  "rank-language (true log-probabilities of --contexts x --words of rank --rank, as HDF5, "
+                  "for moe-train --task lm; src/moe/lm/synthetic_language.hpp)")
       ->required()
-      ->check(CLI::IsMember({"linear-mixture", "robot-arm"}));
+      ->check(CLI::IsMember({"linear-mixture", "robot-arm", "rank-language"}));
+  std::size_t lang_contexts = 256, lang_words = 256, lang_rank = 128;
+  double logit_scale = 2.0;
+  gen->add_option("--contexts", lang_contexts, "rank-language: contexts C")->capture_default_str();
+  gen->add_option("--words", lang_words, "rank-language: words V")->capture_default_str();
+  gen->add_option("--rank", lang_rank, "rank-language: rank r of the true logit matrix")->capture_default_str();
+  gen->add_option("--logit-scale", logit_scale, "rank-language: standard deviation of the true logits")
+      ->capture_default_str();
   const auto count = [](std::size_t hi) { return CLI::Range(std::size_t{1}, hi); };
   gen->add_option("--n", n, "Observations")->capture_default_str()->check(count(1000000000));
   gen->add_option("--inputs", inputs, "Input dimension d (columns x1..xd; linear-mixture only)")
@@ -99,6 +110,31 @@ int main(int argc, char** argv) {
   std::string info_path, info_group;
   info->add_option("file", info_path, "CSV file, or HDF5 file (.h5) with --group")->required();
   info->add_option("--group", info_group, "HDF5 group whose 1-D datasets are the columns (default /)");
+
+  auto* jit = app.add_subcommand("jitter", "Paste IDX digits at random shifts into a larger canvas (Eigen et al. "
+                                          "2013) and write train.h5 and test.h5 for moe-train/moe-eval "
+                                          "(--feature-matrix pixels --target label; columns shift_x, shift_y, "
+                                          "index)");
+  moe::JitterSetOptions jo;
+  jit->add_option("--images", jo.images, "IDX images (N x rows x cols unsigned bytes), e.g. from `fetch mnist`")
+      ->capture_default_str();
+  jit->add_option("--labels", jo.labels, "IDX labels (N)")->capture_default_str();
+  jit->add_option("--test", jo.test, "Images of the test part (the rest are the training part)")
+      ->capture_default_str()
+      ->check(count(1000000000));
+  jit->add_option("--canvas", jo.canvas, "Side of the square canvas in pixels")
+      ->capture_default_str()
+      ->check(count(4096));
+  jit->add_option("--max-shift", jo.max_shift, "dx and dy are uniform on -max-shift..max-shift pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 2048));
+  jit->add_option("--train-copies", jo.train_copies, "Place each training image this many times at independent "
+                                                     "shifts (augmentation); the test part has one placement")
+      ->capture_default_str()
+      ->check(count(1000));
+  jit->add_option("--seed", jo.seed, "Random seed of the split and the shifts (same seed, same files)")
+      ->capture_default_str();
+  jit->add_option("--out", jo.out_dir, "Output directory (receives train.h5 and test.h5)")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -123,6 +159,11 @@ int main(int argc, char** argv) {
         std::cout << "wrote " << r.csv_path << " (" << r.rows << " rows, sha256 " << r.sha256 << ") and "
                   << r.meta_path << "\n";
       }
+    } else if (*gen && kind == "rank-language") {
+      const auto language = moe::make_synthetic_language(lang_contexts, lang_words, lang_rank, logit_scale, seed);
+      moe::write_synthetic_language(gen_out, language);
+      std::cout << "wrote " << gen_out << " (" << lang_contexts << " contexts x " << lang_words << " words, rank "
+                << lang_rank << ", entropy " << language.entropy() << " nats)\n";
     } else if (*gen) {
       moe::Rng rng(seed);
       moe::Table t;
@@ -135,6 +176,11 @@ int main(int argc, char** argv) {
       }
       moe::write_csv(gen_out, t);
       std::cout << "wrote " << gen_out << " (" << t.rows.size() << " rows, " << t.columns.size() << " columns)\n";
+    } else if (*jit) {
+      const moe::JitterSetResult r = moe::write_jitter_set(jo);
+      std::cout << "wrote " << r.train_path << " (" << r.train << " images) and " << r.test_path << " (" << r.test
+                << " images), " << jo.canvas << "x" << jo.canvas << " canvas, shifts up to +-" << jo.max_shift
+                << " px\n";
     } else if (*info) {
       print_info(info_path, moe::read_table(info_path, info_group));
     }

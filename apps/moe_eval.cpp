@@ -1,6 +1,7 @@
 // moe-eval: evaluate a model saved by moe-train on a data set; write predictions, gate probabilities,
 // posteriors, hard assignments and metrics to HDF5 and print a summary.
 #include "cli_common.hpp"
+#include "lm_options.hpp"
 #include "moe/core/build_info.hpp"
 #include "moe/run/eval_job.hpp"
 
@@ -15,6 +16,13 @@ int main(int argc, char** argv) {
   app.add_option("--model", job.model_path, "Results file written by moe-train (its /model group is loaded)")
       ->required();
   moe::cli::add_data_options(app, job.data, false);
+  moe::cli::add_lm_data_options(app, job.data.lm, true);
+  app.add_option("--valid-fraction", job.data.valid_fraction, "lm --part: the training run's --valid-fraction")
+      ->capture_default_str();
+  app.add_option("--test-fraction", job.data.test_fraction, "lm --part: the training run's --test-fraction")
+      ->capture_default_str();
+  app.add_option("--split-seed", job.data.split_seed, "lm --part: the training run's --split-seed (or --seed)")
+      ->capture_default_str();
   app.add_option("--name", job.name, "Name of the group under /eval")->capture_default_str();
   app.add_option("--threads", job.threads, "Threads of the library's OpenMP loops (0: all cores); BLAS calls run single-threaded")
       ->capture_default_str();

@@ -1,5 +1,6 @@
 // moe-train: train one model on one data set and write one HDF5 results file.
 #include "cli_common.hpp"
+#include "lm_options.hpp"
 #include "moe/core/build_info.hpp"
 #include "moe/run/train_job.hpp"
 
@@ -18,10 +19,13 @@ int main(int argc, char** argv) {
   moe::cli::add_split_options(app, job.data);
 
   auto& m = job.model;
-  app.add_option("--model", m.kind, "mixture (adaptive mixture of local experts), hme (hierarchical mixture "
-                                    "of experts, --depth/--branching), mlp (backprop baseline) or meta-pi "
+  app.add_option("--model", m.kind, "mixture (adaptive mixture of local experts), lm (language model, --task lm: --head, "
+                                    "--context, --embedding, --hidden, --projection, --experts), hme (hierarchical mixture "
+                                    "of experts, --depth/--branching), mlp (backprop baseline), meta-pi "
                                     "(Hampshire & Waibel 1992: gate-weighted blend of expert outputs, squared "
-                                    "error)")
+                                    "error) or deep (Eigen et al. 2013: stacked dense mixture layers of "
+                                    "linear-ReLU experts with MLP gates, then a softmax classifier; "
+                                    "--layer-experts, --expert-hidden, --gate-hidden, --balance-*)")
       ->capture_default_str();
   app.add_option("--experts", m.experts, "Mixture: number of experts K (hme: branching^depth)")->capture_default_str();
   app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
@@ -52,6 +56,24 @@ int main(int argc, char** argv) {
   app.add_option("--activation", m.activation, "MLP: tanh, sigmoid or relu")->capture_default_str();
   app.add_option("--mlp-output", m.output, "MLP: softmax (cross-entropy), sigmoid or linear (squared error)")
       ->capture_default_str();
+  app.add_option("--layer-experts", m.layer_experts, "Deep: experts of each mixture layer, comma-separated (one "
+                                                     "entry per layer)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--expert-hidden", m.expert_hidden, "Deep: output units of every expert, relu(W z + b)")
+      ->capture_default_str();
+  app.add_option("--gate-hidden", m.gate_hidden, "Deep: hidden ReLU units of every gate")->capture_default_str();
+  app.add_option("--balance-margin", m.balance_margin, "Deep: balancing margin m: while an expert's running sum "
+                                                       "of gate outputs exceeds the layer's mean sum by more "
+                                                       "than m, its gate output is set to 0 and the rest "
+                                                       "renormalised (in training steps only)")
+      ->capture_default_str();
+  app.add_option("--balance-epochs", m.balance_epochs, "Deep: epochs trained with the balancing constraint; "
+                                                       "later epochs fine-tune without it (0: off)")
+      ->capture_default_str();
+
+  moe::cli::add_lm_model_options(app, m);
+  moe::cli::add_lm_data_options(app, job.data.lm, false);
 
   auto& t = job.train;
   app.add_option("--trainer", t.method, "gradient (the --optimizer below), em (mixture and hme: E-step "

@@ -40,3 +40,27 @@ TEST_CASE("math: column_softmax matches the closed form, also for extreme and -i
   CHECK(s.prob.is_finite());
   CHECK(arma::approx_equal(arma::exp(s.log_prob.cols(0, 2)), s.prob.cols(0, 2), "reldiff", 1e-14));
 }
+
+TEST_CASE("math: log_positive is within 2 ulp of std::log on normal numbers") {
+  Rng rng(2);
+  double worst = 0.0;
+  for (int i = 0; i < 200000; ++i) {
+    // Softmax sums (1..64), the neighbourhood of 1 (where cancellation would show), and the whole range.
+    const double x = i % 3 == 0 ? 1.0 + 63.0 * rng.uniform()
+                     : i % 3 == 1 ? 1.0 + (rng.uniform() - 0.5) * std::exp(-30.0 * rng.uniform())
+                                  : std::exp((rng.uniform() - 0.5) * 1400.0);
+    const double want = std::log(x), got = log_positive(x);
+    if (want == 0.0) {
+      CHECK(got == 0.0);
+      continue;
+    }
+    worst = std::max(worst, std::abs(got - want) / std::abs(want));
+  }
+  CHECK(worst < 2.0 * std::numeric_limits<double>::epsilon());
+  CHECK(log_positive(1.0) == 0.0);
+  CHECK(log_positive(2.0) == std::log(2.0));
+  CHECK(log_positive(0.0) == -std::numeric_limits<double>::infinity());
+  CHECK(std::isnan(log_positive(std::numeric_limits<double>::quiet_NaN())));
+  CHECK(log_positive(std::numeric_limits<double>::max()) == doctest::Approx(std::log(std::numeric_limits<double>::max())).epsilon(1e-15));
+  CHECK(log_positive(std::numeric_limits<double>::min()) == doctest::Approx(std::log(std::numeric_limits<double>::min())).epsilon(1e-15));
+}

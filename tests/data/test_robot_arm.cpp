@@ -191,7 +191,7 @@ TEST_CASE("robot arm: total energy is conserved with tau = 0 (RK4, 1 s)") {
   }
 }
 
-TEST_CASE("robot arm: a fixed seed gives the same table; columns; noise leaves the states alone") {
+TEST_CASE("robot arm: a fixed seed gives the same table, columns, noise leaves the states alone") {
   Rng a(7), b(7), c(8);
   const Table t = generate_robot_arm(300, a);
   CHECK(t.columns == std::vector<std::string>{"q1", "q2", "q3", "q4", "qd1", "qd2", "qd3", "qd4", "tau1", "tau2",
@@ -256,7 +256,7 @@ TEST_CASE("robot arm: bad input gives one-line errors") {
   CHECK(msg == "robot arm: q has 3 elements, expected 4");
 }
 
-TEST_CASE("robot arm: moe-data generate robot-arm writes the library's table; CLI errors are one line") {
+TEST_CASE("robot arm: moe-data generate robot-arm writes the library's table, CLI errors are one line") {
   const std::string bin = MOE_DATA_BIN;
   TempDir dir("arm");
   const std::string gen = bin + " generate robot-arm --n 200 --seed 5 --out ";

@@ -50,7 +50,7 @@ TEST_CASE("split_by_group: counts, disjoint groups, sorted indices") {
   for (const auto& g : va) CHECK(te.count(g) == 0);
 }
 
-TEST_CASE("split_by_group: same seed same split, other seed differs; unused groups allowed") {
+TEST_CASE("split_by_group: same seed same split, other seed differs, unused groups allowed") {
   Dataset ds = grouped(20);
   Rng a(3), b(3), c(4);
   Split s1 = split_by_group(ds, 6, 0, 4, a), s2 = split_by_group(ds, 6, 0, 4, b);

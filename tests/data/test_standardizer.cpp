@@ -20,7 +20,7 @@ TEST_CASE("standardizer: mean 0 and population std 1 per feature") {
   CHECK(s.mean[1] == doctest::Approx(100.0).epsilon(0.05));
 }
 
-TEST_CASE("standardizer: constant feature gets scale 1 and no NaN; one observation") {
+TEST_CASE("standardizer: constant feature gets scale 1 and no NaN, one observation") {
   arma::mat X = {{1, 2, 3, 4}, {5, 5, 5, 5}};
   Standardizer s;
   s.fit(X);

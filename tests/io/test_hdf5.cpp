@@ -349,7 +349,7 @@ TEST_CASE("hdf5: setting an attribute again replaces it, even with another type"
   CHECK(f.attr_double("/", "y") == 2.0);
 }
 
-TEST_CASE("hdf5: nested groups are created on demand; children() lists sorted names") {
+TEST_CASE("hdf5: nested groups are created on demand, children() lists sorted names") {
   ScratchDir dir;
   const std::string path = dir / "g.h5";
   {
@@ -396,7 +396,7 @@ TEST_CASE("hdf5: nested groups are created on demand; children() lists sorted na
   CHECK(has(msg, "group 'nope' is missing"));
 }
 
-TEST_CASE("hdf5: writing an existing dataset replaces it; a group is never silently replaced") {
+TEST_CASE("hdf5: writing an existing dataset replaces it, a group is never silently replaced") {
   ScratchDir dir;
   const std::string path = dir / "o.h5";
   {
@@ -448,7 +448,7 @@ TEST_CASE("hdf5: empty matrices, vectors and string lists round-trip with their 
   CHECK(f.read_strings("strings").empty());
 }
 
-TEST_CASE("hdf5: nothing appears before commit; an uncommitted file leaves nothing behind") {
+TEST_CASE("hdf5: nothing appears before commit, an uncommitted file leaves nothing behind") {
   ScratchDir dir;
   const std::string path = dir / "run.h5";
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());

@@ -5,6 +5,8 @@
 // 20000 points): OpenMP over experts with a 2-thread OpenBLAS inside took 22 ms per epoch against 4.7 ms
 // with one thread, because OpenBLAS's spinning workers compete with the OpenMP team.
 namespace moe {
-void set_threads(int threads);  // threads <= 0: OpenMP's default (all cores); BLAS always 1
+// threads <= 0: OpenMP's default (all cores); BLAS always 1. Also the process's allocator policy: freed
+// memory stays in the heap for the next epoch's temporaries (glibc mallopt).
+void set_threads(int threads);
 int max_threads();
 }  // namespace moe

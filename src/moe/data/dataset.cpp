@@ -15,6 +15,7 @@ Dataset Dataset::subset(const arma::uvec& cols) const {
   out.group_name = group_name;
   out.feature_names = feature_names;
   out.target_names = target_names;
+  out.feature_matrix = feature_matrix;
   return out;
 }
 

@@ -6,7 +6,9 @@
 
 namespace moe {
 
-enum class Task { classification, regression };
+// lm: language modelling (src/moe/lm/lm_data.hpp): X holds context token ids, Y next-token ids (1 x N) or
+// target distributions (V x N), never one-hot rows for a big vocabulary; target_names is the vocabulary.
+enum class Task { classification, regression, lm };
 
 struct Dataset {
   Task task = Task::regression;
@@ -17,10 +19,11 @@ struct Dataset {
   std::string group_name;           // the column(s) the group ids came from, for messages
   std::vector<std::string> feature_names;  // d
   std::vector<std::string> target_names;   // m: class names or target column names
+  std::string feature_matrix;  // the 2-D HDF5 dataset X was read from (--feature-matrix); empty for columns
 
   arma::uword n() const { return X.n_cols; }
   arma::uword d() const { return X.n_rows; }
-  arma::uword m() const { return Y.n_rows; }
+  arma::uword m() const { return task == Task::lm ? target_names.size() : Y.n_rows; }  // lm: V
   bool is_classification() const { return task == Task::classification; }
   // Columns `cols` of every per-observation field (X, Y, labels, groups), in that order.
   Dataset subset(const arma::uvec& cols) const;

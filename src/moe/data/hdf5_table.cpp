@@ -1,5 +1,6 @@
 #include "moe/data/hdf5_table.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -18,7 +19,7 @@ std::string format_number(double v) {
 
 }  // namespace
 
-Table read_hdf5_table(const std::string& path, const std::string& group_in) {
+Table read_hdf5_table(const std::string& path, const std::string& group_in, const std::vector<std::string>& skip) {
   const std::string group = group_in.empty() ? "/" : group_in;
   const std::string where = std::filesystem::path(path).filename().string() + ":" + group;
   h5::File file = h5::File::open(path);
@@ -31,6 +32,7 @@ Table read_hdf5_table(const std::string& path, const std::string& group_in) {
   for (const std::string& name : file.children(group)) {
     const std::string obj = prefix + name;
     if (!file.is_dataset(obj)) continue;  // sub-groups are not columns
+    if (std::find(skip.begin(), skip.end(), name) != skip.end()) continue;
     const std::vector<std::uint64_t> shape = file.shape(obj);
     require(shape.size() == 1, where + ": dataset '" + name + "' has rank " + std::to_string(shape.size()) +
                                    ", a table column must be 1-D");

@@ -2,6 +2,7 @@
 // An HDF5 group of 1-D datasets read as a Table (one dataset = one column), so HDF5 data sets go
 // through the same build_dataset path as CSV files.
 #include <string>
+#include <vector>
 
 #include "moe/data/csv.hpp"
 
@@ -11,6 +12,7 @@ namespace moe {
 // order of moe::h5::File::children. Numeric cells are printed with %.17g (exact round trip through
 // build_dataset); string datasets are copied. Sub-groups are skipped. Fails with moe::Error when the
 // group has no datasets, a dataset has rank != 1, or columns differ in length (naming the column).
-Table read_hdf5_table(const std::string& path, const std::string& group);
+// Datasets named in `skip` are left out (a feature matrix read by itself).
+Table read_hdf5_table(const std::string& path, const std::string& group, const std::vector<std::string>& skip = {});
 
 }  // namespace moe

@@ -79,7 +79,17 @@ Dataset build_dataset(const Table& t, const DatasetSpec& spec) {
           "classification needs one target column, got '" + spec.target + "'");
 
   std::vector<std::size_t> fcols, tcols, gcols;
-  for (const auto& name : spec.features) fcols.push_back(column_index(t, name));
+  const arma::mat* fm = spec.feature_matrix;
+  if (fm) {
+    require(fm->n_cols == t.rows.size(), t.source + ": the feature matrix has " + std::to_string(fm->n_cols) +
+                                             " columns (observations), the table " + std::to_string(t.rows.size()) +
+                                             " rows");
+    require(fm->n_rows == spec.features.size(), t.source + ": the feature matrix has " +
+                                                    std::to_string(fm->n_rows) + " rows but " +
+                                                    std::to_string(spec.features.size()) + " feature names");
+  } else {
+    for (const auto& name : spec.features) fcols.push_back(column_index(t, name));
+  }
   for (const auto& name : targets) tcols.push_back(column_index(t, name));
   const std::vector<std::string> group_names = split_list(spec.group);
   for (const auto& name : group_names) gcols.push_back(column_index(t, name));
@@ -97,13 +107,24 @@ Dataset build_dataset(const Table& t, const DatasetSpec& spec) {
     fail("no rows left after filters " + join(spec.filters, " and ") + " in " + t.source + " (" +
          std::to_string(t.rows.size()) + " rows before)");
 
-  const arma::uword n = keep.size(), d = fcols.size();
+  const arma::uword n = keep.size(), d = spec.features.size();
   Dataset ds;
   ds.task = spec.task;
   ds.feature_names = spec.features;
-  ds.X.set_size(d, n);
-  for (arma::uword i = 0; i < n; ++i)
-    for (arma::uword k = 0; k < d; ++k) ds.X(k, i) = finite_cell(t, keep[i], fcols[k]);
+  if (fm) {
+    arma::uvec cols(n);
+    for (arma::uword i = 0; i < n; ++i) cols[i] = keep[i];
+    ds.X = fm->cols(cols);
+    if (!ds.X.is_finite()) {
+      const arma::uvec bad = arma::find_nonfinite(ds.X);
+      fail(t.source + ": the feature matrix holds a value that is not finite (feature '" +
+           spec.features[bad[0] % d] + "', row " + std::to_string(keep[bad[0] / d] + 1) + ")");
+    }
+  } else {
+    ds.X.set_size(d, n);
+    for (arma::uword i = 0; i < n; ++i)
+      for (arma::uword k = 0; k < d; ++k) ds.X(k, i) = finite_cell(t, keep[i], fcols[k]);
+  }
 
   if (classify) {
     const std::size_t tc = tcols[0];

@@ -1,5 +1,6 @@
 #pragma once
 // Which columns of a Table make a Dataset: features, target(s), row filters, group column, classes.
+#include <armadillo>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct DatasetSpec {
   // Class order (label k = classes[k]); a row whose class is not listed is an error. Empty: the
   // sorted unique target values (deterministic whatever the row order).
   std::vector<std::string> classes;
+  // Optional feature matrix (d x table rows, not owned; the HDF5 --feature-matrix): when set, X is made
+  // of its columns, one per table row kept by the filters, and `features` name its d rows instead of
+  // table columns.
+  const arma::mat* feature_matrix = nullptr;
 };
 
 // Splits "a,b,c" at commas, trimming spaces; empty items dropped.

@@ -1,5 +1,6 @@
 #include "moe/experts/linear_gaussian_expert.hpp"
 
+#include "moe/core/blocked.hpp"
 #include "moe/core/least_squares.hpp"
 #include "moe/core/math.hpp"
 
@@ -34,12 +35,37 @@ arma::mat LinearGaussianExpert::predict(const arma::mat& X) const {
 }
 
 arma::rowvec LinearGaussianExpert::log_likelihood(const arma::mat& X, const arma::mat& Y) const {
+  using namespace blocked;
   const arma::vec s = floored_log_variance();
-  const arma::vec inv_var = arma::exp(-s);      // evaluated once: each_col would re-evaluate an expression per column
-  arma::mat R = Y - predict(X);                 // m x N residuals
-  arma::mat Z = arma::square(R);
-  Z.each_col() %= inv_var;
-  return -0.5 * arma::sum(Z, 0) - 0.5 * (arma::accu(s) + double(s.n_elem) * log_2pi);
+  const arma::vec inv_var = arma::exp(-s);
+  const double constant = -0.5 * (arma::accu(s) + double(s.n_elem) * log_2pi);
+  const arma::uword d = X.n_rows, m_out = Y.n_rows, n = X.n_cols;
+  arma::rowvec out(n);
+  // One pass per block of observations: inputs transposed into rows, then per output the residual row
+  // and its scaled square, without N-sized temporaries.
+  for_blocks(n, (d + 2) * block, m_out * (d + 3), [&](arma::uword, arma::uword c0, arma::uword c1, double* xt) {
+    const arma::uword m = c1 - c0;
+    double* r = xt + d * block;
+    double* z = r + block;
+    for (arma::uword j = 0; j < m; ++j) {
+      const double* x = X.colptr(c0 + j);
+      for (arma::uword a = 0; a < d; ++a) xt[a * block + j] = x[a];
+    }
+    std::fill_n(z, m, 0.0);
+    for (arma::uword i = 0; i < m_out; ++i) {
+      const double bias = b_(i, 0), iv = inv_var[i];
+      for (arma::uword j = 0; j < m; ++j) r[j] = Y(i, c0 + j) - bias;
+      for (arma::uword a = 0; a < d; ++a) {
+        const double wia = W_(i, a);
+        const double* x = xt + a * block;
+        for (arma::uword j = 0; j < m; ++j) r[j] -= wia * x[j];
+      }
+      for (arma::uword j = 0; j < m; ++j) z[j] += r[j] * r[j] * iv;
+    }
+    double* o = out.memptr() + c0;
+    for (arma::uword j = 0; j < m; ++j) o[j] = -0.5 * z[j] + constant;
+  });
+  return out;
 }
 
 void LinearGaussianExpert::accumulate_grad(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w) {
@@ -68,8 +94,7 @@ void LinearGaussianExpert::fit(const arma::mat& X, const arma::mat& Y, const arm
   if (mass <= 1e-300) return;
   weighted_least_squares(X, Y, w, W_, b_);
   if (learn_variance_) {
-    const arma::mat R = Y - predict(X);
-    const arma::vec var = (arma::square(R) * w.t()) / mass;  // m: weighted residual variance
+    const arma::vec var = weighted_squared_residuals(X, Y, w, W_, b_) / mass;  // m: weighted residual variance
     s_ = arma::log(arma::clamp(var, std::exp(log_variance_floor), arma::datum::inf));
   }
 }

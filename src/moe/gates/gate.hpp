@@ -29,10 +29,8 @@ class Gate {
   virtual arma::rowvec log_input_density(const arma::mat& X) const { return arma::zeros<arma::rowvec>(X.n_cols); }
   // grads += dL/dtheta given dL/dlogits (K x N).
   virtual void accumulate_grad(const arma::mat& X, const arma::mat& dlogits) = 0;
-  // The gate's EM M-step towards posteriors H (K x N) with per-point weights w (1 x N). `current` is the
-  // column softmax of the current logits, when the caller has it.
-  virtual void em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& options,
-                      const ColumnSoftmax* current = nullptr) = 0;
+  // The gate's EM M-step towards posteriors H (K x N) with per-point weights w (1 x N).
+  virtual void em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& options) = 0;
 
   virtual arma::uword inputs() const = 0;
   virtual arma::uword experts() const = 0;

@@ -73,8 +73,7 @@ void GaussianGate::accumulate_grad(const arma::mat& X, const arma::mat& G) {
   }
 }
 
-void GaussianGate::em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& o,
-                          const ColumnSoftmax*) {
+void GaussianGate::em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& o) {
   require(o.gate_fit == "irls", "the Gaussian gate's M-step is in closed form: --gate-fit " + o.gate_fit +
                                     " applies to the linear gate only");
   fit(X, H, w);

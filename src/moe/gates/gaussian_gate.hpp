@@ -34,8 +34,7 @@ class GaussianGate final : public Gate {
   arma::rowvec log_input_density(const arma::mat& X) const override;  // log sum_j a_j N(x; m_j, S_j)
   void accumulate_grad(const arma::mat& X, const arma::mat& dlogits) override;
   // The closed-form M-step (fit below); options.gate_fit must be "irls" (the default; nothing iterates).
-  void em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& options,
-              const ColumnSoftmax* current = nullptr) override;
+  void em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& options) override;
   // a_j ∝ sum_n w_n h_jn, m_j and diagonal S_j the (w h_j)-weighted mean and variance of x, variances
   // floored at variance_floor times the w-weighted variance of each input (and at least 1e-12). The
   // floored maximiser is the constrained maximiser, so EM stays monotone in log p(x, y). A component

@@ -33,15 +33,13 @@ void LinearSoftmaxGate::accumulate_grad(const arma::mat& X, const arma::mat& dlo
   dc_ += arma::sum(dlogits, 1);
 }
 
-void LinearSoftmaxGate::em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& o,
-                               const ColumnSoftmax* current) {
+void LinearSoftmaxGate::em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& o) {
   if (o.gate_fit == "least-squares") fit_least_squares(X, H, w);
-  else fit(X, H, w, o.irls, current);
+  else fit(X, H, w, o.irls);
 }
 
-void LinearSoftmaxGate::fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls,
-                            const ColumnSoftmax* current) {
-  irls_softmax(V_, c_, X, T, w, irls, current);
+void LinearSoftmaxGate::fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls) {
+  irls_softmax(V_, c_, X, T, w, irls);
 }
 
 void LinearSoftmaxGate::fit_least_squares(const arma::mat& X, const arma::mat& T, const arma::rowvec& w) {

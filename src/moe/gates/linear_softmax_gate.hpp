@@ -23,12 +23,10 @@ class LinearSoftmaxGate final : public Gate {
   // grads += dL/dV, dL/dc given dL/dlogits (K x N).
   void accumulate_grad(const arma::mat& X, const arma::mat& dlogits) override;
   // EM M-step: fit (IRLS) or fit_least_squares below, as options.gate_fit says.
-  void em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& options,
-              const ColumnSoftmax* current = nullptr) override;
+  void em_fit(const arma::mat& X, const arma::mat& H, const arma::rowvec& w, const EmOptions& options) override;
   // EM M-step: IRLS towards soft targets T (K x N) with per-point weights w (1 x N); never decreases
   // sum_n w_n sum_k T_kn log g_k(x_n).
-  void fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls,
-           const ColumnSoftmax* current = nullptr);
+  void fit(const arma::mat& X, const arma::mat& T, const arma::rowvec& w, const IrlsOptions& irls);
   // Algorithm 2 of Jordan & Jacobs (1994): least squares of the logits on log T, weighted by w.
   void fit_least_squares(const arma::mat& X, const arma::mat& T, const arma::rowvec& w);
 

@@ -2,6 +2,7 @@
 
 #include "moe/core/build_info.hpp"
 #include "moe/core/clock.hpp"
+#include "moe/io/lm_results.hpp"
 
 namespace moe {
 
@@ -42,10 +43,11 @@ void write_history(h5::File& file, const TrainResult& result, const TrainOptions
 }
 
 Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data) {
+  if (data.task == Task::lm) return write_lm_eval(file, split, model, data);  // src/moe/io/lm_results.hpp
   const std::string g = "eval/" + split + "/";
   const Prediction p = model.predict(data.X);
   const Metrics m = evaluate(model, data.X, data.Y, data.is_classification());
-  file.write(g + "inputs", data.X);
+  if (data.feature_matrix.empty()) file.write(g + "inputs", data.X);  // a feature matrix stays in its data file
   file.write(g + "targets", data.Y);
   file.write(g + "predictions", p.output);
   if (data.is_classification()) {
@@ -55,9 +57,11 @@ Metrics write_eval(h5::File& file, const std::string& split, const Model& model,
   if (!p.gate.empty()) {
     const arma::mat post = model.posterior(data.X, data.Y);
     file.write(g + "gate", p.gate);
-    file.write(g + "posterior", post);
     file.write(g + "assignment", arma::urowvec(arma::index_max(p.gate, 0)));
-    file.write(g + "posterior_assignment", arma::urowvec(arma::index_max(post, 0)));
+    if (!post.empty()) {  // models without a likelihood per expert (deep MoE) have no posterior
+      file.write(g + "posterior", post);
+      file.write(g + "posterior_assignment", arma::urowvec(arma::index_max(post, 0)));
+    }
     file.write(g + "usage", m.usage);
     file.set_attr("eval/" + split, "alive_experts", std::int64_t(alive_experts(m.usage)));
   }
@@ -73,6 +77,15 @@ Metrics write_eval(h5::File& file, const std::string& split, const Model& model,
     }
     file.set_attr("eval/" + split + "/tree", "levels", std::int64_t(priors.size() - 1));
   }
+  // Stacked mixtures: every layer's gate probabilities (K_l x N), argmax expert (N) and usage (K_l).
+  const std::vector<arma::mat> layers = model.layer_gates(data.X);
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const std::string lg = g + "layer" + std::to_string(l + 1) + "/";
+    file.write(lg + "gate", layers[l]);
+    file.write(lg + "assignment", arma::urowvec(arma::index_max(layers[l], 0)));
+    file.write(lg + "usage", arma::vec(arma::mean(layers[l], 1)));
+  }
+  if (!layers.empty()) file.set_attr("eval/" + split, "layers", std::int64_t(layers.size()));
   if (!data.groups.empty()) file.write(g + "groups", data.groups);
   file.set_attr("eval/" + split, "n", std::int64_t(data.n()));
   file.set_attr("eval/" + split, "loss", m.loss);

@@ -28,9 +28,12 @@ void write_run_info(h5::File& file, const RunInfo& info);
 // that is not a pure function of the seed); attributes criterion, criterion_epoch, best_epoch, stopped_early.
 void write_history(h5::File& file, const TrainResult& result, const TrainOptions& options);
 
-// /eval/<split>: inputs (d x N, standardised as the model sees them), targets (m x N), predictions (m x N), labels and predicted_labels (classification),
+// /eval/<split>: inputs (d x N, standardised as the model sees them; left out for data from a
+// --feature-matrix, which stays in its file), targets (m x N), predictions (m x N), labels and predicted_labels (classification),
 // gate (K x N), posterior (K x N), assignment (N: argmax gate), posterior_assignment (N), groups (N),
-// usage (K); attributes loss, mse, accuracy, n, alive_experts.
+// usage (K); attributes loss, mse, accuracy, n, alive_experts. Stacked mixtures (deep MoE) add
+// layer<l>/gate (K_l x N), layer<l>/assignment (N), layer<l>/usage (K_l) and the attribute layers, and
+// have no posterior.
 Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data);
 
 }  // namespace moe

@@ -174,7 +174,7 @@ double HierarchicalMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
     arma::mat target = h[l + 1].rows(i * branching_, i * branching_ + branching_ - 1);
     target.each_row() /= arma::clamp(weight, 1e-300, arma::datum::inf);
     if (o.gate_fit == "least-squares") gates_[g].fit_least_squares(X, target, weight);
-    else gates_[g].fit(X, target, weight, o.irls, &f.gate[g]);
+    else gates_[g].fit(X, target, weight, o.irls);
   }
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(dynamic) if (K > 1)

@@ -60,20 +60,23 @@ double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
 }
 
 double LocalExpertsMixture::em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& o) {
-  const ColumnSoftmax gate = column_softmax(gate_->logits(X));
-  const arma::mat L = log_joint(X, Y, gate.log_prob);
-  const ColumnSoftmax joint = column_softmax(L);
+  // The log joint up to a shift per column: logits + log p(y | x, expert) (K x N). The posteriors are its
+  // column softmax, and the log-likelihood subtracts the logits' log-sum-exp (the gate's normaliser).
+  arma::mat logits = gate_->logits(X);
+  const double log_normaliser = arma::accu(column_softmax(logits, false).lse);
+  const arma::mat L = log_joint(X, Y, std::move(logits));
+  ColumnSoftmax joint = column_softmax(L, false);
   const bool hard = o.hard || spec_.hard;
   arma::mat H;  // K x N posteriors, one-hot for hard EM
   double loglik;
   if (hard) {  // hard EM improves the complete-data (Viterbi) likelihood: report that one
-    loglik = arma::accu(viterbi_log_joint(L, joint.prob, H));
+    loglik = arma::accu(viterbi_log_joint(L, joint.prob, H)) - log_normaliser;
   } else {
-    loglik = arma::accu(joint.lse);
-    H = joint.prob;
+    loglik = arma::accu(joint.lse) - log_normaliser;
+    H = std::move(joint.prob);
   }
   const arma::rowvec ones(X.n_cols, arma::fill::ones);
-  gate_->em_fit(X, H, ones, o, &gate);
+  gate_->em_fit(X, H, ones, o);
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(dynamic) if (K > 1)
   for (long i = 0; i < K; ++i) experts_[i]->fit(X, Y, H.row(i), o.irls);

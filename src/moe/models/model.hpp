@@ -41,8 +41,17 @@ class Model {
   // products from the root; posteriors: given the targets). Empty for models without a tree.
   virtual std::vector<arma::mat> node_priors(const arma::mat& /*X*/) const { return {}; }
   virtual std::vector<arma::mat> node_posteriors(const arma::mat& /*X*/, const arma::mat& /*Y*/) const { return {}; }
+  // K x N gate probabilities alone (Prediction::gate without the m x N outputs, which for a language
+  // model would be V x N); empty for models without a gate.
+  virtual arma::mat gate(const arma::mat& X) const { return predict(X).gate; }
   // Non-null for models that EM can train.
   virtual EmTrainable* em() { return nullptr; }
+  // Stacked mixtures (deep MoE): per layer l = 1..L, the K_l x N gate probabilities (layer 1's is also
+  // Prediction::gate). Empty for models of one gate.
+  virtual std::vector<arma::mat> layer_gates(const arma::mat& /*X*/) const { return {}; }
+  // Called by the trainer after the updates of each epoch (1-based), before the epoch is evaluated:
+  // the hook for training schedules kept by a model (deep MoE drops its balancing constraint).
+  virtual void end_epoch(std::size_t /*epoch*/) {}
 };
 
 std::unique_ptr<Model> make_model(const ModelSpec& spec);

@@ -1,18 +1,23 @@
 #include "moe/models/model_spec.hpp"
 
+#include <cmath>
 #include <cstdio>
 
 #include "moe/core/error.hpp"
+#include "moe/data/spec.hpp"
 #include "moe/experts/expert.hpp"
 
 namespace moe {
 
-std::string to_string(Task task) { return task == Task::classification ? "classification" : "regression"; }
+std::string to_string(Task task) {
+  return task == Task::classification ? "classification" : task == Task::lm ? "lm" : "regression";
+}
 
 Task parse_task(const std::string& name) {
   if (name == "classification") return Task::classification;
   if (name == "regression") return Task::regression;
-  fail("unknown task '" + name + "' (expected classification or regression)");
+  if (name == "lm") return Task::lm;
+  fail("unknown task '" + name + "' (expected classification, regression or lm)");
 }
 
 namespace {
@@ -20,6 +25,15 @@ std::string exact(double v) {  // round-trips through std::stod
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
+}
+
+std::string count_list(const std::vector<arma::uword>& v) {  // "4,4"
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(v[i]);
+  }
+  return out;
 }
 }  // namespace
 
@@ -39,6 +53,14 @@ std::map<std::string, std::string> ModelSpec::to_attributes() const {
           {"activation", activation},
           {"output", output}};
   if (kind == "meta-pi") a["freeze_experts"] = freeze_experts ? "true" : "false";
+  if (kind == "lm") add_lm_attributes(a);
+  if (kind == "deep") {
+    a["layer_experts"] = count_list(layer_experts);
+    a["expert_hidden"] = std::to_string(expert_hidden);
+    a["gate_hidden"] = std::to_string(gate_hidden);
+    a["balance_margin"] = exact(balance_margin);
+    a["balance_epochs"] = std::to_string(balance_epochs);
+  }
   a["gate"] = gate;
   return a;
 }
@@ -72,6 +94,21 @@ ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a
   s.activation = get("activation");
   s.output = get("output");
   if (s.kind == "meta-pi") s.freeze_experts = get("freeze_experts") == "true";
+  if (s.kind == "lm") s.read_lm_attributes(a);
+  if (s.kind == "deep") {
+    s.layer_experts.clear();
+    for (const std::string& item : split_list(get("layer_experts"))) {
+      try {
+        s.layer_experts.push_back(arma::uword(std::stoull(item)));
+      } catch (const std::logic_error&) {
+        fail("model attribute 'layer_experts' is not a list of counts: '" + get("layer_experts") + "'");
+      }
+    }
+    s.expert_hidden = count("expert_hidden");
+    s.gate_hidden = count("gate_hidden");
+    s.balance_margin = std::stod(get("balance_margin"));
+    s.balance_epochs = count("balance_epochs");
+  }
   if (a.count("gate")) s.gate = get("gate");  // files written before the Gaussian gate: linear
   s.validate();
   return s;
@@ -79,6 +116,7 @@ ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a
 
 arma::uword ModelSpec::expert_count() const {
   if (kind == "mixture" || kind == "meta-pi") return experts;
+  if (kind == "deep") return layer_experts.empty() ? 0 : layer_experts.front();
   if (kind != "hme") return 0;
   arma::uword k = 1;
   for (arma::uword l = 0; l < depth; ++l) k *= branching;
@@ -86,8 +124,24 @@ arma::uword ModelSpec::expert_count() const {
 }
 
 void ModelSpec::validate() const {
-  require(kind == "mixture" || kind == "hme" || kind == "mlp" || kind == "meta-pi",
-          "unknown model '" + kind + "' (expected mixture, hme, mlp or meta-pi)");
+  if (kind == "lm" || task == Task::lm) return validate_lm();
+  require(kind == "mixture" || kind == "hme" || kind == "mlp" || kind == "meta-pi" || kind == "deep",
+          "unknown model '" + kind + "' (expected mixture, hme, mlp, meta-pi or deep)");
+  require(balance_epochs == 0 || kind == "deep", "--balance-epochs needs --model deep");
+  if (kind == "deep") {
+    require(task == Task::classification, "--model deep ends in a softmax classifier: it needs --task classification");
+    require(!layer_experts.empty() && layer_experts.size() <= 8,
+            "--layer-experts lists the experts of each mixture layer: 1 to 8 layers (got " +
+                std::to_string(layer_experts.size()) + ")");
+    for (arma::uword k : layer_experts)
+      require(k >= 1 && k <= 1024, "--layer-experts: every layer needs 1 to 1024 experts (got " +
+                                       count_list(layer_experts) + ")");
+    require(expert_hidden >= 1, "--expert-hidden must be at least 1 (got " + std::to_string(expert_hidden) + ")");
+    require(gate_hidden >= 1, "--gate-hidden must be at least 1 (got " + std::to_string(gate_hidden) + ")");
+    require(balance_margin >= 0.0 && std::isfinite(balance_margin),
+            "--balance-margin must be a finite number >= 0 (got " + exact(balance_margin) + ")");
+    require(!hard, "--hard is not supported by --model deep (its mixing is dense)");
+  }
   if (kind == "meta-pi") {
     require(experts >= 1, "--experts must be at least 1 (got " + std::to_string(experts) + ")");
     require(expert == "mlp" || expert == "softmax",

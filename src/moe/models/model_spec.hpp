@@ -4,13 +4,15 @@
 #include <armadillo>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "moe/data/dataset.hpp"
 
 namespace moe {
 
 struct ModelSpec {
-  std::string kind = "mixture";            // "mixture" (adaptive local experts) | "hme" | "mlp"
+  std::string kind = "mixture";            // "mixture" (adaptive local experts) | "hme" | "mlp" | "meta-pi" |
+                                           // "deep"
   Task task = Task::classification;
   arma::uword inputs = 0;                  // d
   arma::uword outputs = 0;                 // m (classes for classification)
@@ -32,11 +34,32 @@ struct ModelSpec {
   // meta-pi (Hampshire & Waibel 1992): K = experts blended by a linear-softmax gate, squared error;
   // expert = "mlp" (hidden/activation/output above) or "softmax" (linear softmax classifiers).
   bool freeze_experts = false;             // experts' parameters are not trained (saved all the same)
+  // lm (language model, --task lm; src/moe/lm/): inputs = n context tokens, outputs = V words, experts = K
+  // components, hidden = H units of the context encoder (activation tanh or relu).
+  std::string head = "softmax";            // softmax | mos (mixture of softmaxes) | moc (mixture of contexts)
+  arma::uword embedding = 32;              // e: size of the input token embeddings
+  arma::uword projection = 32;             // d: size of the output embedding (the softmax bottleneck)
+  arma::uword context_vocabulary = 0;      // ids the context tokens take (the synthetic language's contexts);
+                                           // 0: the output vocabulary
+  std::string tokenizer = "word";          // word | char | none (synthetic language): how text becomes ids
+  // deep (Eigen, Ranzato & Sutskever 2013): stacked dense mixture layers, z_l = sum_i g_li(z_{l-1})
+  // f_li(z_{l-1}), experts relu(W z + b), gates softmax(W2 relu(W1 z + b1) + b2), then a softmax classifier.
+  std::vector<arma::uword> layer_experts{4, 4};  // experts of each mixture layer (one entry per layer)
+  arma::uword expert_hidden = 50;          // output size of every expert (the width of each z_l)
+  arma::uword gate_hidden = 50;            // hidden units of every gate
+  double balance_margin = 10.0;            // m: an expert whose running gate sum exceeds the mean by m is
+                                           // switched off for the example (gate renormalised)
+  arma::uword balance_epochs = 0;          // epochs trained with that constraint before fine-tuning; 0: off
 
   std::map<std::string, std::string> to_attributes() const;
   static ModelSpec from_attributes(const std::map<std::string, std::string>& attributes);
   void validate() const;  // throws moe::Error naming the impossible setting
-  arma::uword expert_count() const;  // K of a mixture, branching^depth of an hme, 0 for an mlp
+  // The lm fields: as attributes, from attributes, checked (src/moe/lm/lm_spec.cpp).
+  void add_lm_attributes(std::map<std::string, std::string>& attributes) const;
+  void read_lm_attributes(const std::map<std::string, std::string>& attributes);
+  void validate_lm() const;
+  arma::uword expert_count() const;  // K of a mixture, branching^depth of an hme, layer 1's K of a deep
+                                     // MoE, 0 for an mlp
 };
 
 std::string to_string(Task task);

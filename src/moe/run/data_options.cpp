@@ -1,15 +1,19 @@
 #include "moe/run/data_options.hpp"
 
 #include "moe/core/error.hpp"
+#include "moe/lm/lm_data.hpp"
+#include "moe/data/hdf5_table.hpp"
 #include "moe/data/read_table.hpp"
 #include "moe/data/spec.hpp"
+#include "moe/io/hdf5.hpp"
 #include "moe/models/model_spec.hpp"
 
 namespace moe {
 
 void DataOptions::validate() const {
   require(!path.empty(), "no data file given (--data)");
-  require(!features.empty(), "no feature columns given (--features)");
+  if (task == "lm") return;  // a corpus or synthetic language: no columns (src/moe/lm/lm_data.cpp)
+  require(!features.empty() || !feature_matrix.empty(), "no feature columns given (--features or --feature-matrix)");
   require(!target.empty(), "no target column given (--target)");
   parse_task(task);
   require(valid_fraction >= 0.0 && test_fraction >= 0.0 && valid_fraction + test_fraction < 1.0,
@@ -17,20 +21,55 @@ void DataOptions::validate() const {
   require(train_groups == 0 || !group.empty(), "--train-groups needs a group column (--group)");
 }
 
+std::vector<std::string> feature_matrix_names(const std::string& name, arma::uword rows) {
+  std::vector<std::string> out;
+  out.reserve(rows);
+  for (arma::uword k = 0; k < rows; ++k) out.push_back(name + "[" + std::to_string(k) + "]");
+  return out;
+}
+
 Dataset load_dataset(const DataOptions& options) {
   options.validate();
-  const Table table = read_table(options.path, is_hdf5_path(options.path) ? options.hdf5_group : "");
   DatasetSpec spec;
   spec.features = options.features;
+  arma::mat matrix;
+  Table table;
+  if (options.feature_matrix.empty()) {
+    table = read_table(options.path, is_hdf5_path(options.path) ? options.hdf5_group : "");
+  } else {
+    require(is_hdf5_path(options.path), "--feature-matrix needs an HDF5 data file (.h5), not " + options.path);
+    const std::string group = options.hdf5_group.empty() ? "/" : options.hdf5_group;
+    const std::string object = (group.back() == '/' ? group : group + "/") + options.feature_matrix;
+    {
+      const h5::File file = h5::File::open(options.path);
+      require(file.is_dataset(object), "--feature-matrix: no dataset '" + object + "' in " + options.path);
+      require(file.shape(object).size() == 2, "--feature-matrix: '" + object + "' in " + options.path +
+                                                  " is not 2-D (features x observations)");
+      matrix = file.read_matrix(object);
+    }
+    require(matrix.n_rows >= 1 && matrix.n_cols >= 1, "--feature-matrix: '" + object + "' in " + options.path + " is empty");
+    const std::vector<std::string> names = feature_matrix_names(options.feature_matrix, matrix.n_rows);
+    if (!options.features.empty() && options.features != names)
+      fail("the feature matrix '" + options.feature_matrix + "' has " + std::to_string(names.size()) +
+           " rows (features " + names.front() + " .. " + names.back() + "), but " +
+           std::to_string(options.features.size()) + " other features were asked for (" +
+           options.features.front() + " .. " + options.features.back() + ")");
+    spec.features = names;
+    spec.feature_matrix = &matrix;
+    table = read_hdf5_table(options.path, group, {options.feature_matrix});
+  }
   spec.target = options.target;
   spec.task = parse_task(options.task);
   spec.filters = options.filters;
   spec.group = options.group;
   spec.classes = options.classes;
-  return build_dataset(table, spec);
+  Dataset ds = build_dataset(table, spec);
+  ds.feature_matrix = options.feature_matrix;
+  return ds;
 }
 
 PreparedData prepare_data(const DataOptions& options, Rng& rng) {
+  if (options.task == "lm") return prepare_lm_data(options, rng);
   const Dataset all = load_dataset(options);
   PreparedData out;
   out.split = options.train_groups > 0

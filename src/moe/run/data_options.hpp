@@ -7,6 +7,7 @@
 #include "moe/data/dataset.hpp"
 #include "moe/data/split.hpp"
 #include "moe/data/standardizer.hpp"
+#include "moe/lm/lm_data_options.hpp"
 
 namespace moe {
 
@@ -14,7 +15,13 @@ struct DataOptions {
   std::string path;                    // .csv, or .h5/.hdf5 (columns are 1-D datasets of hdf5_group)
   std::string hdf5_group = "/";
   std::vector<std::string> features;   // column names
+  // HDF5 only: a 2-D dataset of hdf5_group, d x N (one observation per column, as images from
+  // `moe-data jitter`), whose d rows are the features, named NAME[0] .. NAME[d-1]; it replaces
+  // `features` (which may then be empty or list exactly those names). Targets, filters and groups
+  // still come from the group's 1-D columns.
+  std::string feature_matrix;
   std::string target;                  // column name (comma-separated list for multi-output regression)
+  LmDataOptions lm;                    // task "lm": tokenizer, context, vocabulary (path: a corpus or .h5 language)
   std::string task = "classification";
   std::vector<std::string> filters;    // "column=v1,v2"
   std::string group;                   // group column (speaker), for speaker-disjoint splits
@@ -29,9 +36,14 @@ struct DataOptions {
 // Reads the file named by options.path with the columns and filters of options.
 Dataset load_dataset(const DataOptions& options);
 
+// Feature names of a --feature-matrix NAME with `rows` rows: NAME[0] .. NAME[rows-1].
+std::vector<std::string> feature_matrix_names(const std::string& name, arma::uword rows);
+
 struct PreparedData {
   Dataset train, valid, test;  // standardised with the training statistics
   Standardizer standardizer;
+  arma::uword context_vocabulary = 0;  // lm: ids the context tokens take
+  std::string tokenizer;               // lm: word | char | none
   Split split;
 };
 

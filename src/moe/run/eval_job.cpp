@@ -5,8 +5,10 @@
 
 #include "moe/core/error.hpp"
 #include "moe/core/threads.hpp"
+#include "moe/data/read_table.hpp"
 #include "moe/io/hdf5.hpp"
 #include "moe/io/model_io.hpp"
+#include "moe/run/lm_eval_job.hpp"
 #include "moe/train/metrics.hpp"
 
 namespace moe {
@@ -18,6 +20,7 @@ EvalJobResult run_eval_job(const EvalJob& job) {
   const h5::File model_file = h5::File::open(job.model_path);
   SavedModel saved = read_model(model_file);
   const ModelSpec& spec = saved.model->spec();
+  if (spec.task == Task::lm) return run_lm_eval_job(job, saved);  // src/moe/run/lm_eval_job.cpp
 
   auto joined = [](const std::vector<std::string>& v) {
     std::string s;
@@ -25,6 +28,13 @@ EvalJobResult run_eval_job(const EvalJob& job) {
     return s;
   };
   DataOptions options = job.data;
+  // A model trained on a --feature-matrix NAME has the features NAME[0] .. NAME[d-1]: read the same matrix.
+  const std::string& first = saved.feature_names.front();
+  if (options.feature_matrix.empty() && options.features.empty() && is_hdf5_path(options.path) &&
+      first.size() > 3 && first.compare(first.size() - 3, 3, "[0]") == 0) {
+    const std::string name = first.substr(0, first.size() - 3);
+    if (saved.feature_names == feature_matrix_names(name, saved.feature_names.size())) options.feature_matrix = name;
+  }
   // The model's inputs are its training columns, in that order; anything else would evaluate silently wrong.
   require(options.features.empty() || options.features == saved.feature_names,
           "--features " + joined(options.features) + " do not match the model's features " +
@@ -67,8 +77,12 @@ EvalJobResult run_eval_job(const EvalJob& job) {
 
 std::string summarize(const EvalJobResult& r) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%s on %llu points: loss %.5f  mse %.5f", r.model_kind.c_str(),
-                (unsigned long long)r.n, r.metrics.loss, r.metrics.mse);
+  if (r.metrics.perplexity >= 0)
+    std::snprintf(buf, sizeof buf, "%s on %llu tokens: loss %.5f  perplexity %.3f", r.model_kind.c_str(),
+                  (unsigned long long)r.n, r.metrics.loss, r.metrics.perplexity);
+  else
+    std::snprintf(buf, sizeof buf, "%s on %llu points: loss %.5f  mse %.5f", r.model_kind.c_str(),
+                  (unsigned long long)r.n, r.metrics.loss, r.metrics.mse);
   std::string out = buf;
   if (r.metrics.accuracy >= 0) {
     std::snprintf(buf, sizeof buf, "  accuracy %.4f", r.metrics.accuracy);

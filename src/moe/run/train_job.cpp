@@ -63,6 +63,13 @@ TrainJobResult run_train_job(const TrainJob& job) {
   spec.task = data.train.task;
   spec.inputs = data.train.d();
   spec.outputs = data.train.m();
+  TrainOptions train_options = job.train;
+  if (spec.task == Task::lm) {  // the vocabulary and tokenizer come from the data; mse means nothing here
+    if (spec.kind == "mixture") spec.kind = "lm";  // the default --model: --task lm implies --model lm
+    spec.context_vocabulary = data.context_vocabulary;
+    spec.tokenizer = data.tokenizer;
+    if (train_options.criterion_metric == "mse") train_options.criterion_metric = "perplexity";
+  }
   const std::vector<SavedModel> experts = load_expert_models(job, spec, data);
   spec.validate();
   job.train.validate(data.train.is_classification());
@@ -86,7 +93,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
   }
   TrainJobResult r;
   r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
-                  job.train, train_rng);
+                  train_options, train_rng);
 
   h5::File file = h5::File::create(job.output);
   RunInfo info = job.info;
@@ -95,7 +102,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
   info.threads = max_threads();
   write_run_info(file, info);
   write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
-  write_history(file, r.train, job.train);
+  write_history(file, r.train, train_options);
   file.write("split/train_groups", data.split.train_groups);
   file.write("split/valid_groups", data.split.valid_groups);
   file.write("split/test_groups", data.split.test_groups);
@@ -110,7 +117,8 @@ std::string summarize(const TrainJobResult& r, const ModelSpec& spec) {
   char buf[512];
   std::string out;
   auto line = [&](const char* name, const Metrics& m) {
-    std::snprintf(buf, sizeof buf, "%-6s loss %.5f  mse %.5f", name, m.loss, m.mse);
+    if (m.perplexity >= 0) std::snprintf(buf, sizeof buf, "%-6s loss %.5f  perplexity %.3f", name, m.loss, m.perplexity);
+    else std::snprintf(buf, sizeof buf, "%-6s loss %.5f  mse %.5f", name, m.loss, m.mse);
     out += buf;
     if (m.accuracy >= 0) {
       std::snprintf(buf, sizeof buf, "  accuracy %.4f", m.accuracy);

@@ -16,13 +16,13 @@ struct IrlsOptions {
   int max_iterations = 5;     // Newton steps per call (EM calls it once per M-step)
   double ridge = 1e-6;        // relative damping of the Hessian (times its mean diagonal, plus 1e-12)
   int max_halvings = 30;      // step halvings before a step is given up
-  double tolerance = 1e-10;   // stop when the relative increase of Q is below this
+  double tolerance = 1e-10;   // stop when the increase of Q, or the Newton decrement (the predicted
+                              // increase), is below this times max(1, |Q|)
 };
 
-// W: C x d, b: C x 1, updated in place. Returns Q at the final parameters. `current`, when given, is
-// the softmax of W X + b already computed by the caller (the E-step has it), saving one pass.
+// W: C x d, b: C x 1, updated in place. Returns Q at the final parameters.
 double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::mat& T, const arma::rowvec& w,
-                    const IrlsOptions& options, const ColumnSoftmax* current = nullptr);
+                    const IrlsOptions& options);
 
 // Q(W, b) as above.
 double softmax_objective(const arma::mat& W, const arma::mat& b, const arma::mat& X, const arma::mat& T,

@@ -1,5 +1,7 @@
 #include "moe/train/metrics.hpp"
 
+#include <cmath>
+
 #include "moe/core/error.hpp"
 
 namespace moe {
@@ -12,6 +14,10 @@ double Metrics::value(const std::string& name) const {
     return 1.0 - accuracy;
   }
   if (name == "accuracy") return accuracy;
+  if (name == "perplexity") {
+    require(perplexity >= 0.0, "the metric 'perplexity' needs --task lm");
+    return perplexity;
+  }
   fail("unknown metric '" + name + "' (expected loss, mse, error or accuracy)");
 }
 
@@ -26,6 +32,14 @@ arma::uword alive_experts(const arma::vec& usage, double threshold) { return arm
 
 Metrics evaluate(const Model& model, const arma::mat& X, const arma::mat& Y, bool classification) {
   Metrics m;
+  if (model.spec().task == Task::lm) {  // never the V x N predictions: loss and gate in blocks
+    m.loss = X.n_cols ? arma::mean(model.pointwise_loss(X, Y)) : 0.0;
+    m.perplexity = std::exp(m.loss);
+    m.mse = -1.0;
+    const arma::mat g = model.gate(X);
+    if (!g.empty()) m.usage = arma::mean(g, 1);
+    return m;
+  }
   const Prediction p = model.predict(X);
   m.loss = arma::mean(model.pointwise_loss(X, Y));
   m.mse = arma::accu(arma::square(Y - p.output)) / double(std::max<arma::uword>(1, Y.n_elem));

@@ -11,8 +11,10 @@ struct Metrics {
   double loss = 0.0;      // the model's training objective (mean)
   double mse = 0.0;       // mean over points and outputs of (y - y_hat)^2
   double accuracy = -1;   // classification: fraction with argmax output == label; -1 for regression
+  double perplexity = -1; // lm: exp(loss), the loss being the mean cross-entropy in nats; -1 otherwise
+                          // (lm has no mse: -1)
   arma::vec usage;        // K: mean gate probability per expert (mixing proportion); empty without a gate
-  double value(const std::string& name) const;  // "loss" | "mse" | "error" | "accuracy"
+  double value(const std::string& name) const;  // "loss" | "mse" | "error" | "accuracy" | "perplexity"
 };
 
 Metrics evaluate(const Model& model, const arma::mat& X, const arma::mat& Y, bool classification);

@@ -22,8 +22,9 @@ void TrainOptions::validate(bool classification) const {
   require(tolerance >= 0.0, "--tolerance must not be negative");
   require(!std::isnan(criterion), "--criterion must be a number (negative: off), not NaN");
   require(epochs >= 1, "--epochs must be at least 1");
-  require(criterion_metric == "loss" || criterion_metric == "mse" || criterion_metric == "error",
-          "unknown criterion metric '" + criterion_metric + "' (expected loss, mse or error)");
+  require(criterion_metric == "loss" || criterion_metric == "mse" || criterion_metric == "error" ||
+              criterion_metric == "perplexity",
+          "unknown criterion metric '" + criterion_metric + "' (expected loss, mse, error or perplexity)");
   require(classification || criterion_metric != "error", "the criterion metric 'error' needs a classification task");
 }
 
@@ -89,6 +90,7 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     } else {
       epoch_loss = run_epoch(model, params, *opt, X, Y, options.batch_size, rng);
     }
+    model.end_epoch(epoch);
     const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     result.seconds += step_seconds;
     require(std::isfinite(epoch_loss), "training diverged at epoch " + std::to_string(epoch) +

@@ -1,0 +1,37 @@
+#pragma once
+// Neural language model (ModelSpec kind "lm", --task lm): ContextEncoder (embeddings of the previous n
+// tokens through one hidden layer) then an OutputHead (softmax, mixture of softmaxes, mixture of
+// contexts). X: n x N context token ids; Y: 1 x N next-token ids, or V x N target distributions
+// (output_head.hpp). The loss is the mean cross-entropy in nats; perplexity = exp(loss).
+// Evaluation runs over blocks of columns, so a V x N matrix never exists for a whole corpus.
+#include "moe/lm/context_encoder.hpp"
+#include "moe/lm/output_head.hpp"
+#include "moe/models/model.hpp"
+
+namespace moe {
+
+class LanguageModel final : public Model {
+ public:
+  explicit LanguageModel(const ModelSpec& spec);
+  const ModelSpec& spec() const override { return spec_; }
+  void init(Rng& rng) override;
+  void collect(ParamList& params) override;
+  double loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) override;
+  arma::rowvec pointwise_loss(const arma::mat& X, const arma::mat& Y) const override;
+  // output: V x N next-token probabilities (small N only: V x N doubles); gate: K x N prior (mos, moc).
+  Prediction predict(const arma::mat& X) const override;
+  arma::mat gate(const arma::mat& X) const override;  // K x N, in blocks; empty for a softmax head
+  arma::uword experts() const override { return spec_.head == "softmax" ? 0 : spec_.experts; }
+
+  // V x N log-probabilities log P(w | context n).
+  arma::mat log_prob(const arma::mat& X) const;
+  // Columns per evaluation block: V K columns of doubles stay near 4M values.
+  arma::uword block_columns() const;
+
+ private:
+  ModelSpec spec_;
+  ContextEncoder encoder_;
+  OutputHead head_;
+};
+
+}  // namespace moe

@@ -1,0 +1,53 @@
+// ModelSpec's language-model fields (kind "lm"): attributes and checks.
+#include "moe/core/error.hpp"
+#include "moe/models/model_spec.hpp"
+
+namespace moe {
+
+void ModelSpec::add_lm_attributes(std::map<std::string, std::string>& a) const {
+  a["head"] = head;
+  a["embedding"] = std::to_string(embedding);
+  a["projection"] = std::to_string(projection);
+  a["context_vocabulary"] = std::to_string(context_vocabulary);
+  a["tokenizer"] = tokenizer;
+}
+
+void ModelSpec::read_lm_attributes(const std::map<std::string, std::string>& a) {
+  auto get = [&](const std::string& key) {
+    const auto it = a.find(key);
+    require(it != a.end(), "model attribute '" + key + "' is missing");
+    return it->second;
+  };
+  auto count = [&](const std::string& key) {
+    try {
+      return arma::uword(std::stoull(get(key)));
+    } catch (const std::logic_error&) {
+      fail("model attribute '" + key + "' is not a count: '" + get(key) + "'");
+    }
+  };
+  head = get("head");
+  embedding = count("embedding");
+  projection = count("projection");
+  context_vocabulary = count("context_vocabulary");
+  tokenizer = get("tokenizer");
+}
+
+void ModelSpec::validate_lm() const {
+  require(kind == "lm", "--task lm needs --model lm (got --model " + kind + ")");
+  require(task == Task::lm, "--model lm needs --task lm");
+  require(head == "softmax" || head == "mos" || head == "moc",
+          "unknown --head '" + head + "' (expected softmax, mos or moc)");
+  require(inputs >= 1, "the language model needs at least one context token (--context)");
+  require(outputs >= 2, "the language model needs a vocabulary of at least 2 words (got " + std::to_string(outputs) + ")");
+  require(experts >= 1 && experts <= 256, "--experts (mixture components) must be between 1 and 256 (got " +
+                                              std::to_string(experts) + ")");
+  require(embedding >= 1, "--embedding must be at least 1");
+  require(projection >= 1, "--projection must be at least 1");
+  require(hidden >= 1, "--hidden must be at least 1 (got " + std::to_string(hidden) + ")");
+  require(activation == "tanh" || activation == "relu",
+          "the language model's --activation is tanh or relu (got " + activation + ")");
+  require(tokenizer == "word" || tokenizer == "char" || tokenizer == "none",
+          "unknown tokenizer '" + tokenizer + "' (expected word, char or none)");
+}
+
+}  // namespace moe

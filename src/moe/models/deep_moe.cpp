@@ -1,0 +1,89 @@
+#include "moe/models/deep_moe.hpp"
+
+#include <cmath>
+
+#include "moe/core/math.hpp"
+
+namespace moe {
+
+DeepMoe::DeepMoe(const ModelSpec& spec)
+    : spec_(spec),
+      V_(spec.outputs, spec.expert_hidden, arma::fill::zeros),
+      c_(spec.outputs, 1, arma::fill::zeros) {
+  spec_.validate();
+  arma::uword inputs = spec.inputs;
+  for (arma::uword k : spec.layer_experts) {
+    layers_.emplace_back(inputs, spec.expert_hidden, k, spec.gate_hidden);
+    balance_.emplace_back(k, spec.balance_margin);
+    inputs = spec.expert_hidden;
+  }
+  balancing_ = spec.balance_epochs > 0;
+}
+
+void DeepMoe::init(Rng& rng) {
+  for (auto& layer : layers_) layer.init(rng);
+  V_ = rng.normal_matrix(V_.n_rows, V_.n_cols, 1.0 / std::sqrt(double(spec_.expert_hidden)));
+  c_.zeros();
+  for (std::size_t l = 0; l < layers_.size(); ++l) balance_[l] = GateBalance(layers_[l].experts(), spec_.balance_margin);
+  balancing_ = spec_.balance_epochs > 0;
+}
+
+void DeepMoe::collect(ParamList& params) {
+  for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].collect(params, "layer" + std::to_string(l + 1) + "/");
+  params.add("output/W", V_, dV_);
+  params.add("output/b", c_, dc_);
+}
+
+DeepMoe::Pass DeepMoe::forward(const arma::mat& X, std::vector<GateBalance>* balance) const {
+  Pass p;
+  p.layers.reserve(layers_.size());
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const arma::mat& in = l == 0 ? X : p.layers.back().output;
+    p.layers.push_back(layers_[l].forward(in, balance ? &(*balance)[l] : nullptr));
+  }
+  p.logits = V_ * p.layers.back().output;
+  p.logits.each_col() += c_.col(0);
+  return p;
+}
+
+double DeepMoe::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
+  const Pass p = forward(X, accumulate_grad && balancing_ ? &balance_ : nullptr);
+  const double n = double(X.n_cols);
+  const arma::mat log_prob = log_softmax_cols(p.logits);
+  const double value = -arma::accu(Y % log_prob) / n;
+  if (!accumulate_grad) return value;
+  // d(mean cross-entropy)/d(logits) = (softmax * sum_c y_c - y) / N
+  const arma::mat prob = arma::exp(log_prob);
+  arma::mat dO = prob.each_row() % arma::sum(Y, 0) - Y;
+  dO /= n;
+  dV_ += dO * p.layers.back().output.t();
+  dc_ += arma::sum(dO, 1);
+  arma::mat dZ = V_.t() * dO;  // H x N
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    const arma::mat& in = l == 0 ? X : p.layers[l - 1].output;
+    dZ = layers_[l].backward(in, p.layers[l], dZ, l > 0);
+  }
+  return value;
+}
+
+arma::rowvec DeepMoe::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
+  return -arma::sum(Y % log_softmax_cols(forward(X, nullptr).logits), 0);
+}
+
+Prediction DeepMoe::predict(const arma::mat& X) const {
+  Pass p = forward(X, nullptr);
+  return {softmax_cols(p.logits), std::move(p.layers.front().gate)};
+}
+
+std::vector<arma::mat> DeepMoe::layer_gates(const arma::mat& X) const {
+  Pass p = forward(X, nullptr);
+  std::vector<arma::mat> out;
+  for (auto& c : p.layers) out.push_back(std::move(c.gate));
+  return out;
+}
+
+void DeepMoe::end_epoch(std::size_t epoch) {
+  if (epoch >= spec_.balance_epochs) balancing_ = false;
+}
+
+}  // namespace moe
