@@ -64,3 +64,21 @@ TEST_CASE("math: log_positive is within 2 ulp of std::log on normal numbers") {
   CHECK(log_positive(std::numeric_limits<double>::max()) == doctest::Approx(std::log(std::numeric_limits<double>::max())).epsilon(1e-15));
   CHECK(log_positive(std::numeric_limits<double>::min()) == doctest::Approx(std::log(std::numeric_limits<double>::min())).epsilon(1e-15));
 }
+
+TEST_CASE("math: column_lse equals column_softmax's lse, also for -inf and extreme logits") {
+  Rng rng(3);
+  arma::mat Z = rng.normal_matrix(5, 1000, 30.0);
+  Z(2, 7) = -arma::datum::inf;
+  Z.col(9).fill(-arma::datum::inf);
+  Z(0, 11) = 1000.0;
+  arma::rowvec a = column_lse(Z);
+  const arma::rowvec b = column_softmax(Z).lse;
+  CHECK(a[9] == -arma::datum::inf);
+  CHECK(b[9] == -arma::datum::inf);
+  a.shed_col(9);
+  arma::rowvec b2 = b;
+  b2.shed_col(9);
+  CHECK(arma::approx_equal(a, b2, "reldiff", 1e-15));
+  const arma::mat big = rng.normal_matrix(40, 10);  // many rows: the column_softmax path
+  CHECK(arma::approx_equal(column_lse(big), logsumexp_cols(big), "reldiff", 1e-14));
+}

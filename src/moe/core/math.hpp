@@ -194,6 +194,35 @@ inline ColumnSoftmax column_softmax(const arma::mat& Z, bool with_log_prob = tru
   return out;
 }
 
+// 1 x N log sum_k exp(Z_k,n) of Z (K x N) without the probabilities: one pass with the vectorised exp and
+// log, blocks of columns transposed into K rows as in column_softmax. An all -inf column gives -inf.
+inline arma::rowvec column_lse(const arma::mat& Z) {
+  const arma::uword k = Z.n_rows;
+  constexpr arma::uword block = 256, few = 16;
+  if (k > few || k == 0) return column_softmax(Z, false).lse;
+  arma::rowvec lse(Z.n_cols);
+  const long blocks = long((Z.n_cols + block - 1) / block);
+#pragma omp parallel for schedule(static) if (Z.n_elem >= 32768)
+  for (long bi = 0; bi < blocks; ++bi) {
+    const arma::uword c0 = arma::uword(bi) * block, m = std::min<arma::uword>(Z.n_cols, c0 + block) - c0;
+    double rows[few * block], mx[block], sum[block];
+    for (arma::uword j = 0; j < m; ++j) {
+      const double* z = Z.colptr(c0 + j);
+      for (arma::uword i = 0; i < k; ++i) rows[i * block + j] = z[i];
+    }
+    for (arma::uword j = 0; j < m; ++j) mx[j] = rows[j];
+    for (arma::uword i = 1; i < k; ++i)
+      for (arma::uword j = 0; j < m; ++j) mx[j] = std::max(mx[j], rows[i * block + j]);
+    for (arma::uword j = 0; j < m; ++j) mx[j] = std::isfinite(mx[j]) ? mx[j] : 0.0;
+    for (arma::uword j = 0; j < m; ++j) sum[j] = 0.0;
+    for (arma::uword i = 0; i < k; ++i)
+      for (arma::uword j = 0; j < m; ++j) sum[j] += exp_nonpositive(rows[i * block + j] - mx[j]);
+    double* out = lse.memptr() + c0;
+    for (arma::uword j = 0; j < m; ++j) out[j] = mx[j] + log_positive(sum[j]);
+  }
+  return lse;
+}
+
 inline constexpr double log_2pi = 1.8378770664093454836;
 
 }  // namespace moe

@@ -63,7 +63,7 @@ double LocalExpertsMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
   // The log joint up to a shift per column: logits + log p(y | x, expert) (K x N). The posteriors are its
   // column softmax, and the log-likelihood subtracts the logits' log-sum-exp (the gate's normaliser).
   arma::mat logits = gate_->logits(X);
-  const double log_normaliser = arma::accu(column_softmax(logits, false).lse);
+  const double log_normaliser = arma::accu(column_lse(logits));
   const arma::mat L = log_joint(X, Y, std::move(logits));
   ColumnSoftmax joint = column_softmax(L, false);
   const bool hard = o.hard || spec_.hard;

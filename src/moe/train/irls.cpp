@@ -23,17 +23,35 @@ struct Problem {
   arma::uword C = 0, p = 0, pairs = 0, moments = 0;
 
   Problem(const arma::mat& X, const arma::mat& T, const arma::rowvec& weights)
-      : XT(arma::join_rows(X.t(), arma::ones<arma::vec>(X.n_cols))),
-        TT(T.t()),
-        w(weights.t()),
-        mass(w % arma::sum(TT, 1)),
-        C(T.n_rows),
-        p(X.n_rows + 1),
-        pairs(C * (C + 1) / 2),
-        moments(p * (p + 1) / 2) {
-    MomT.set_size(X.n_cols, moments);
-    for (arma::uword a = 0, e = 0; a < p; ++a)
-      for (arma::uword b = a; b < p; ++b, ++e) MomT.col(e) = XT.col(a) % XT.col(b);
+      : C(T.n_rows), p(X.n_rows + 1), pairs(C * (C + 1) / 2), moments(p * (p + 1) / 2) {
+    const arma::uword n = X.n_cols, d = X.n_rows;
+    XT.set_size(n, p);
+    TT.set_size(n, C);
+    w = weights.t();
+    mass.set_size(n);
+    MomT.set_size(n, moments);
+    // One blocked pass (in parallel: this is every IRLS call's set-up).
+    for_blocks(n, 0, p + C + moments, [&](arma::uword, arma::uword c0, arma::uword c1, double*) {
+      for (arma::uword j = c0; j < c1; ++j) {
+        const double* x = X.colptr(j);
+        const double* t = T.colptr(j);
+        double total = 0.0;
+        for (arma::uword a = 0; a < d; ++a) XT(j, a) = x[a];
+        XT(j, d) = 1.0;
+        for (arma::uword c = 0; c < C; ++c) {
+          TT(j, c) = t[c];
+          total += t[c];
+        }
+        mass[j] = w[j] * total;
+      }
+      for (arma::uword a = 0, e = 0; a < p; ++a)
+        for (arma::uword b = a; b < p; ++b, ++e) {
+          const double* xa = XT.colptr(a);
+          const double* xb = XT.colptr(b);
+          double* out = MomT.colptr(e);
+          for (arma::uword j = c0; j < c1; ++j) out[j] = xa[j] * xb[j];
+        }
+    });
   }
   arma::uword sums() const { return pairs * moments + C * p; }
   std::size_t newton_scratch() const { return (pairs + C) * blocked::block; }
