@@ -20,10 +20,13 @@ struct Problem {
   arma::vec w;     // N weights
   arma::vec mass;  // N: w_n sum_c T_cn
   arma::mat MomT;  // N x (d+1)(d+2)/2: the moments xt_a xt_b (a <= b) of xt = [x; 1]
-  arma::uword C = 0, p = 0, pairs = 0, moments = 0;
+  // Q is unchanged when every class's weights move by the same vector, so Newton runs on the first R = C - 1
+  // classes with the last one held where it is: an (R p) square Hessian instead of (C p), which is also
+  // non-singular along that direction. pairs: class pairs c <= k < R.
+  arma::uword C = 0, R = 0, p = 0, pairs = 0, moments = 0;
 
   Problem(const arma::mat& X, const arma::mat& T, const arma::rowvec& weights)
-      : C(T.n_rows), p(X.n_rows + 1), pairs(C * (C + 1) / 2), moments(p * (p + 1) / 2) {
+      : C(T.n_rows), R(C - 1), p(X.n_rows + 1), pairs(R * (R + 1) / 2), moments(p * (p + 1) / 2) {
     const arma::uword n = X.n_cols, d = X.n_rows;
     XT.set_size(n, p);
     TT.set_size(n, C);
@@ -53,16 +56,16 @@ struct Problem {
         }
     });
   }
-  arma::uword sums() const { return pairs * moments + C * p; }
-  std::size_t newton_scratch() const { return (pairs + C) * blocked::block; }
+  arma::uword sums() const { return pairs * moments + R * p; }
+  std::size_t newton_scratch() const { return (pairs + R) * blocked::block; }
 };
 
-// One block's share of the gradient (C x p, bias last) and negative Hessian of Q at the softmax PT
+// One block's share of the gradient (R x p, bias last) and negative Hessian of Q at the softmax PT
 // (N x C), written to out (Problem::sums() values): Hessian block (c, k) = sum_n mass_n P_cn (delta_ck -
-// P_kn) xt_n xt_n^T as dot products of the weights s_ck (one row per class pair c <= k) with the moment
-// rows, then the gradient sum_n (w_n T_cn - mass_n P_cn) xt_n.
+// P_kn) xt_n xt_n^T as dot products of the weights s_ck (one row per class pair c <= k < R) with the
+// moment rows, then the gradient sum_n (w_n T_cn - mass_n P_cn) xt_n for c < R.
 void newton_block(const Problem& pr, const arma::mat& PT, arma::uword c0, arma::uword m, double* s, double* out) {
-  const arma::uword C = pr.C, N = pr.XT.n_rows;
+  const arma::uword C = pr.R, N = pr.XT.n_rows;
   double* r = s + pr.pairs * block;
   const double* wj = pr.w.memptr() + c0;
   const double* mj = pr.mass.memptr() + c0;
@@ -82,10 +85,10 @@ void newton_block(const Problem& pr, const arma::mat& PT, arma::uword c0, arma::
   for (arma::uword c = 0; c < C; ++c, out += pr.p) dots(r + c * block, pr.XT.colptr(0) + c0, N, pr.p, m, out);
 }
 
-// Gradient G (C x p) and negative Hessian H ((C p) square, class-major) from the summed block partials.
+// Gradient G (R x p) and negative Hessian H ((R p) square, class-major) from the summed block partials.
 void unfold(const Problem& pr, const arma::mat& partial, arma::mat& G, arma::mat& H) {
   const arma::vec total = sum_blocks(partial);  // block order
-  const arma::uword C = pr.C, p = pr.p;
+  const arma::uword C = pr.R, p = pr.p;
   H.set_size(C * p, C * p);
   for (arma::uword c = 0, q = 0; c < C; ++c)
     for (arma::uword k = c; k < C; ++k, ++q)
@@ -178,6 +181,7 @@ double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::
   // are the next Newton step's.
   arma::mat PT, trial_PT, partial, trial_partial;  // N x C softmaxes; Newton sums per block
   double q = softmax_objective_and_sums(W, b, pr, PT, partial);
+  if (pr.R == 0) return q;  // one class: nothing to fit
   arma::mat G, H;
   for (int it = 0; it < o.max_iterations; ++it) {
     unfold(pr, partial, G, H);
@@ -188,12 +192,13 @@ double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::
     // Newton decrement: the quadratic model's predicted gain. Below the tolerance the optimum is reached
     // and the step is not worth a pass over the data.
     if (0.5 * arma::dot(g, step) <= o.tolerance * std::max(1.0, std::abs(q))) break;
-    const arma::mat S = arma::reshape(step, pr.p, pr.C).t();  // C x (d+1)
+    const arma::mat S = arma::reshape(step, pr.p, pr.R).t();  // R x (d+1); the last class stays
     double t = 1.0;
     bool accepted = false;
     for (int h = 0; h <= o.max_halvings; ++h, t *= 0.5) {
-      arma::mat Wn = W + t * S.cols(0, d - 1);
-      arma::mat bn = b + t * S.col(d);
+      arma::mat Wn = W, bn = b;
+      Wn.rows(0, pr.R - 1) += t * S.cols(0, d - 1);
+      bn.rows(0, pr.R - 1) += t * S.col(d);
       const double qn = softmax_objective_and_sums(Wn, bn, pr, trial_PT, trial_partial);
       if (std::isfinite(qn) && qn >= q) {
         const double gain = qn - q;

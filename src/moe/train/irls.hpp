@@ -3,9 +3,11 @@
 // softmax expert (Jordan & Jacobs 1994). Maximises
 //   Q(W, b) = sum_n w_n sum_c T(c, n) log softmax(W x_n + b)_c
 // with X: d x N inputs, T: C x N soft targets (posteriors; columns need not sum to 1), w: 1 x N weights.
-// The Hessian is damped by `ridge` (it is singular along the softmax's shift invariance) but the
-// objective is not penalised, and every accepted step increases Q (backtracking): so an EM step that
-// uses this never decreases the likelihood (a generalised EM step).
+// Q does not change when every class's weights move together, so the Newton steps move the first C - 1
+// classes and hold the last (no loss of generality; a smaller Hessian, non-singular along that
+// direction). The Hessian is damped by `ridge` (for rank-deficient weighted inputs) but the objective is
+// not penalised, and every accepted step increases Q (backtracking): so an EM step that uses this never
+// decreases the likelihood (a generalised EM step).
 #include <armadillo>
 
 #include "moe/core/math.hpp"

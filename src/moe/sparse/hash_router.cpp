@@ -1,0 +1,42 @@
+#include "moe/sparse/hash_router.hpp"
+
+#include <bit>
+
+#include "moe/core/error.hpp"
+
+namespace moe {
+
+HashRouter::HashRouter(arma::uword inputs, arma::uword experts, HashOptions options)
+    : inputs_(inputs), experts_(experts), options_(options) {
+  require(experts >= 1, "hash router: needs at least one expert");
+  require(options.feature < inputs || inputs == 0, "hash router: feature index beyond the token's features");
+}
+
+std::uint64_t HashRouter::hash(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+Routing HashRouter::route(const arma::mat& X, const RouteContext& context) const {
+  const std::size_t T = X.n_cols;
+  require(X.n_rows == inputs_, "hash router: tokens have " + std::to_string(X.n_rows) + " features, expected " +
+                                   std::to_string(inputs_));
+  const bool by_id = !context.token_ids.empty();
+  require(!by_id || context.token_ids.size() == T, "hash router: token ids and tokens differ in number");
+  require(by_id || options_.feature < X.n_rows, "hash router: no token ids and no feature to hash");
+  std::vector<std::int32_t> chosen(T);
+  for (std::size_t t = 0; t < T; ++t) {
+    // +0.0 turns -0.0 into 0.0 so that equal values hash alike.
+    const std::uint64_t id = by_id ? context.token_ids[t] : std::bit_cast<std::uint64_t>(X(options_.feature, t) + 0.0);
+    chosen[t] = std::int32_t(hash(id) % experts_);
+  }
+  Routing r;
+  r.norm_expert.assign(T, -1);
+  r.plan = make_plan(T, experts_, 1, std::move(chosen), std::vector<double>(T, 1.0),
+                     expert_capacity(T, experts_, 1, options_.capacity_factor));
+  return r;
+}
+
+}  // namespace moe

@@ -1,0 +1,60 @@
+#pragma once
+// The interface of every router of the sparse MoE layer. A router maps tokens X (d x T, one token per
+// column) to a RoutingPlan plus what its backward pass and the balancing losses need (Routing below).
+// E experts, k slots per token.
+#include <armadillo>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "moe/core/params.hpp"
+#include "moe/core/rng.hpp"
+#include "moe/sparse/routing_plan.hpp"
+
+namespace moe {
+
+struct RouteContext {
+  Rng* rng = nullptr;      // noise and random routing draws (noisy top-k, GShard); one draw per call
+  bool training = true;    // noise and random second experts only in training
+  std::span<const std::uint64_t> token_ids;  // T ids for hash routing (e.g. vocabulary ids); may be empty
+};
+
+// What one routing call produced. Matrices are empty where a router has no such quantity.
+struct Routing {
+  RoutingPlan plan;
+  arma::mat logits;        // E x T clean router logits W X (z-loss, Switch loss, smooth load)
+  arma::mat probs;         // E x T softmax over experts of the logits the weights come from
+  // Noisy top-k only: H = logits + noise % softplus(noise_logits).
+  arma::mat noise_logits;  // E x T raw W_noise X
+  arma::mat noise;         // E x T standard normal draws (zeros outside training)
+  arma::mat noisy_logits;  // E x T H
+  // How slot weights derive from probs (see softmax_weights.hpp): per slot t*k+s, the expert in the
+  // normalising set of token t (-1: none), and whether weights are renormalised over that set.
+  std::vector<std::int32_t> norm_expert;
+  bool renormalized = false;
+};
+
+// Gradients flowing back into a router; an empty member means zero.
+struct RouterGrad {
+  arma::vec dweight;       // T*k: dL/d plan.slot_weight (from the layer's combine and the importance loss)
+  arma::mat dlogits;       // E x T: dL/d Routing::logits (z-loss, Switch loss, smooth load)
+  arma::mat dnoise_logits; // E x T: dL/d Routing::noise_logits (smooth load)
+};
+
+class Router {
+ public:
+  virtual ~Router() = default;
+  virtual std::string kind() const = 0;
+  virtual arma::uword inputs() const = 0;
+  virtual arma::uword experts() const = 0;
+  virtual arma::uword k() const = 0;  // slots per token (expert choice: a bound, see its header)
+  virtual void init(Rng& rng, double scale) = 0;
+  virtual void collect(ParamList& params, const std::string& prefix) = 0;
+  // X: d x T. Throws moe::Error on a shape mismatch or non-finite logits.
+  virtual Routing route(const arma::mat& X, const RouteContext& context) const = 0;
+  // Adds dL/d(parameters) to the ParamList gradients and returns dL/dX (d x T). `routing` is what
+  // route(X, ...) returned.
+  virtual arma::mat backward(const arma::mat& X, const Routing& routing, const RouterGrad& grad) = 0;
+};
+
+}  // namespace moe

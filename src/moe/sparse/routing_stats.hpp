@@ -1,0 +1,21 @@
+#pragma once
+// Per-step balance metrics of a RoutingPlan (what /routing in the HDF5 results will hold).
+//   importance  E: sum of the slot weights routed to each expert (dropped slots included)
+//   load        E: slots each expert actually processes (kept)
+//   cv_importance, cv_load: coefficient of variation (population std / mean; 0 for a zero mean)
+//   max_mean_load: max load / mean load (1 = perfect balance)
+//   dropped_fraction: dropped slots / routed slots
+#include <armadillo>
+
+#include "moe/sparse/routing_plan.hpp"
+
+namespace moe {
+
+struct RoutingStats {
+  arma::vec importance, load;
+  double cv_importance = 0.0, cv_load = 0.0, max_mean_load = 0.0, dropped_fraction = 0.0;
+};
+
+RoutingStats routing_stats(const RoutingPlan& plan);
+
+}  // namespace moe

@@ -1,0 +1,44 @@
+#include "moe/sparse/softmax_topk_router.hpp"
+
+#include "moe/core/math.hpp"
+#include "moe/sparse/softmax_weights.hpp"
+#include "moe/sparse/topk.hpp"
+
+namespace moe {
+
+std::vector<std::int32_t> top_k_per_token(const arma::mat& Z, std::size_t k) {
+  const long T = long(Z.n_cols);
+  std::vector<std::int32_t> out(std::size_t(T) * k);
+#pragma omp parallel for schedule(static) if (T >= 1024)
+  for (long t = 0; t < T; ++t) top_k_indices(Z.colptr(arma::uword(t)), Z.n_rows, k, out.data() + std::size_t(t) * k);
+  return out;
+}
+
+SoftmaxTopKRouter::SoftmaxTopKRouter(arma::uword inputs, arma::uword experts, SoftmaxTopKOptions options)
+    : W_(inputs, experts), options_(options) {
+  require(experts >= 1, "top-k router: needs at least one expert");
+  require(options.k >= 1 && options.k <= experts,
+          "top-k router: k = " + std::to_string(options.k) + " must be between 1 and the " + std::to_string(experts) + " experts");
+}
+
+Routing SoftmaxTopKRouter::route(const arma::mat& X, const RouteContext& /*context*/) const {
+  Routing r;
+  const std::size_t T = X.n_cols, E = experts(), k = options_.k;
+  r.logits = W_.logits(X);
+  r.probs = column_softmax(r.logits, false).prob;
+  std::vector<std::int32_t> chosen = top_k_per_token(r.logits, k);
+  r.norm_expert = chosen;
+  r.renormalized = options_.renormalize;
+  std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, r.renormalized);
+  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), expert_capacity(T, E, k, options_.capacity_factor));
+  return r;
+}
+
+arma::mat SoftmaxTopKRouter::backward(const arma::mat& X, const Routing& r, const RouterGrad& grad) {
+  arma::mat dZ = softmax_slot_weights_backward(r.probs, r.plan.slot_expert, r.norm_expert, r.plan.k, r.renormalized,
+                                               grad.dweight);
+  if (!grad.dlogits.is_empty()) dZ += grad.dlogits;
+  return W_.backward(X, dZ);
+}
+
+}  // namespace moe
