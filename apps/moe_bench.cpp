@@ -1,15 +1,22 @@
 // moe-bench: micro-benchmarks that report their FLOP rate beside the machine's own dense GEMM rate,
 // measured in the same run (DESIGN.md principle 9). Subcommand lm: one language-model output layer
-// (softmax / MoS / MoC head, forward and backward on a batch) against plain GEMMs of the same shapes.
+// (softmax / MoS / MoC head, forward and backward on a batch) against plain GEMMs of the same shapes;
+// with --data, first a timed training epoch of the whole language model on that corpus (the same sizes),
+// so one command prints the time per epoch and the output layer's fraction of the same-run GEMM rate.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "moe/core/error.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/lm/blocked_gemm.hpp"
 #include "moe/lm/output_head.hpp"
+#include "moe/models/model.hpp"
+#include "moe/run/data_options.hpp"
+#include "moe/train/trainer.hpp"
+#include "lm_options.hpp"
 
 namespace {
 
@@ -35,6 +42,35 @@ int main(int argc, char** argv) {
   lm->add_option("--hidden", H, "size of the context vectors")->capture_default_str();
   lm->add_option("--steps", steps, "timed batches")->capture_default_str();
   lm->add_option("--threads", threads, "OpenMP threads (0: all cores); BLAS single-threaded")->capture_default_str();
+  // The optional training epoch(s): the corpus, its tokenizer/vocabulary flags (as moe-train's --task lm),
+  // the encoder, Adam. V then comes from the corpus' vocabulary, not --vocabulary.
+  moe::DataOptions data;
+  data.task = "lm";
+  data.valid_fraction = 0.1;
+  data.test_fraction = 0.1;
+  moe::ModelSpec spec;
+  spec.kind = "lm";
+  spec.embedding = 64;
+  moe::TrainOptions train;
+  train.optimizer.name = "adam";
+  train.optimizer.learning_rate = 0.003;
+  train.epochs = 1;
+  train.quiet = true;
+  std::uint64_t seed = 1;
+  lm->add_option("--data", data.path, "Corpus (a directory from `moe-data fetch sotu|kjv`, or a text file): time "
+                                      "--epochs training epochs of the whole language model (encoder + head, "
+                                      "Adam, minibatches of --batch) before the output-layer benchmark; the "
+                                      "vocabulary size V comes from the corpus")
+      ->capture_default_str();
+  moe::cli::add_lm_data_options(*lm, data.lm, false);
+  lm->add_option("--embedding", spec.embedding, "--data: size of the input token embeddings")->capture_default_str();
+  lm->add_option("--epochs", train.epochs, "--data: timed training epochs")->capture_default_str();
+  lm->add_option("--learning-rate", train.optimizer.learning_rate, "--data: Adam step size")->capture_default_str();
+  lm->add_option("--valid-fraction", data.valid_fraction, "--data: documents held out as validation (not used "
+                                                          "here; the split matches moe-train's)")
+      ->capture_default_str();
+  lm->add_option("--test-fraction", data.test_fraction, "--data: documents held out as test")->capture_default_str();
+  lm->add_option("--seed", seed, "--data: seed of the split, initialisation and minibatch order")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -42,6 +78,39 @@ int main(int argc, char** argv) {
   }
   try {
     moe::set_threads(threads);
+    double epoch_seconds = -1.0;
+    std::size_t train_tokens = 0;
+    if (!data.path.empty()) {
+      // The same streams as moe-train (run_train_job): split 1, initialisation 2, training 3.
+      moe::Rng root(seed);
+      moe::Rng split_rng = root.stream(1), init_rng = root.stream(2), train_rng = root.stream(3);
+      moe::PreparedData prepared = moe::prepare_data(data, split_rng);
+      spec.task = prepared.train.task;
+      spec.inputs = prepared.train.d();
+      spec.outputs = prepared.train.m();
+      spec.context_vocabulary = prepared.context_vocabulary;
+      spec.tokenizer = prepared.tokenizer;
+      spec.head = head;
+      spec.experts = K;
+      spec.hidden = H;
+      spec.projection = d;
+      spec.validate();
+      train.batch_size = N;
+      train.criterion_metric = "perplexity";
+      train.validate(prepared.train.is_classification());
+      auto model = moe::make_model(spec);
+      model->init(init_rng);
+      const moe::TrainResult r =
+          moe::train(*model, prepared.train.X, prepared.train.Y, arma::mat(), arma::mat(),
+                     prepared.train.is_classification(), train, train_rng);
+      epoch_seconds = r.seconds / double(train.epochs);
+      train_tokens = prepared.train.n();
+      V = spec.outputs;
+      std::printf("training epoch on %s: %zu tokens, V %zu, context %zu, embedding %zu, hidden %zu: %.2f s / epoch "
+                  "(mean of %zu; training loss %.4f)\n",
+                  data.path.c_str(), train_tokens, V, std::size_t(spec.inputs), std::size_t(spec.embedding), H,
+                  epoch_seconds, train.epochs, r.history.loss.empty() ? 0.0 : r.history.loss.back());
+    }
     moe::OutputHead out(head, H, d, V, K);
     moe::Rng rng(1);
     out.init(rng);
@@ -80,8 +149,19 @@ int main(int argc, char** argv) {
     std::printf("same-shape GEMMs alone (same blocking, same run): %.3f ms, %.2f GFLOP/s\n", 1e3 * gemm,
                 flops / gemm * 1e-9);
     const double plain = arma::median(arma::vec(t_plain));
-    std::printf("one plain dgemm V x d x cols on one core: %.2f GFLOP/s\n", flops / 3.0 / plain * 1e-9);
+    // The machine's rate: one plain dgemm V x d x cols on one core, times the threads the layer used.
+    const double plain_rate = flops / 3.0 / plain, machine_rate = plain_rate * double(moe::max_threads());
+    std::printf("one plain dgemm V x d x cols on one core: %.2f GFLOP/s\n", plain_rate * 1e-9);
     std::printf("fraction of the same-run GEMM rate (same-shape blocked GEMMs): %.2f\n", gemm / layer);
+    std::printf("fraction of the same-run plain dgemm rate x %d threads: %.2f\n", moe::max_threads(),
+                flops / layer / machine_rate);
+    if (epoch_seconds >= 0.0) {
+      const double batches = std::ceil(double(train_tokens) / double(N));
+      std::printf("summary: %.2f s / epoch; output layer %.2f of the same-shape GEMMs' rate and %.2f of the plain "
+                  "dgemm rate x threads (same run), %.0f%% of the epoch (%.0f batches x %.3f ms)\n",
+                  epoch_seconds, gemm / layer, flops / layer / machine_rate,
+                  100.0 * batches * layer / epoch_seconds, batches, 1e3 * layer);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "moe-bench: error: %s\n", e.what());
     return 1;

@@ -4,12 +4,14 @@
 # distributions (soft targets, full batch, Adam). Softmax heads of d = 4, 8, 16, 32 (< r - 1) and 64;
 # MoS at d = 8 with K = 1, 3, 5, 10, 15, 20; MoC at d = 8, K = 10. Prints the table (loss above the true
 # entropy, empirical rank of the log-probability matrix) and writes the run files and table.md.
-#   run.sh [--epochs N] [--out DIR] [--threads T]
+# Runs whose file already exists in DIR are kept (rerun them with --force).
+#   run.sh [--epochs N] [--out DIR] [--threads T] [--force]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 epochs=2000
 threads=1
+force=0
 out="$root/results/yang2018-mos-rank"
 bin="${MOE_BIN:-$root/build}"
 while (($#)); do
@@ -17,7 +19,8 @@ while (($#)); do
     --epochs) epochs="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    --force) force=1; shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -35,6 +38,7 @@ i=0
 for r in "${runs[@]}"; do
   i=$((i + 1))
   name="${r%%|*}"
+  if [[ $force == 0 && -s "$out/$name.h5" ]]; then echo "[$i/${#runs[@]}] $name (kept)" >&2; continue; fi
   echo "[$i/${#runs[@]}] $name" >&2
   # shellcheck disable=SC2086
   "$bin/moe-train" "${common[@]}" ${r#*|} -o "$out/$name.h5"

@@ -4,7 +4,12 @@
 gap: the model's cross-entropy minus the true entropy of the language (nats per word, mean over the
 contexts); 0 is the best any model can do. rank: empirical rank of the model's 128 x 128 log-probability
 matrix, singular values above sigma_max * 128 * eps (numpy.linalg.matrix_rank's tolerance); also at the
-looser relative tolerance 1e-2 (where the growth with K shows)."""
+looser relative tolerance 1e-2 (where the growth with K shows).
+
+reaches: the tolerance is fixed by the design, not by the results: a model at projection size d "reaches the
+true cross-entropy" when its gap is below REACHED_FRACTION = 10% of the gap of the softmax at the same d
+(the bottleneck's cost at that d; the softmax's own row is measured against the truth's 0, so it never
+"reaches" unless its gap is itself ~0, printed as the gap). For d = 8 that is 0.1 x 0.607 = 0.061 nats."""
 import argparse
 import glob
 import os
@@ -12,7 +17,7 @@ import os
 import h5py
 import numpy as np
 
-REACHED = 0.063  # nats, 2% of the true entropy (3.149): "reaches the true cross-entropy" means a gap below this
+REACHED_FRACTION = 0.1  # of the same-d softmax's gap: "reaches the true cross-entropy" means a gap below this
 
 
 def main():
@@ -29,16 +34,24 @@ def main():
             rows.append(dict(head=m["head"], d=int(m["projection"]), k=int(m["experts"]) if m["head"] != "softmax" else 1,
                              gap=e.attrs["loss"] - e.attrs["target_entropy"], rank=int(e["rank"].attrs["rank"]),
                              rank6=int(np.sum(s > s.max() * 1e-2)), true_rank=int(e.attrs["target_rank"]),
-                             seconds=float(f["history"].attrs["train_seconds"])))
+                             seconds=float(f["history"].attrs["train_seconds"]),
+                             epochs=len(f["history/loss"])))
     order = {"softmax": 0, "mos": 1, "moc": 2}
     rows.sort(key=lambda r: (order[r["head"]], r["d"], r["k"]))
+    softmax_gap = {r["d"]: r["gap"] for r in rows if r["head"] == "softmax"}
+    for r in rows:
+        r["tol"] = REACHED_FRACTION * softmax_gap[r["d"]] if r["d"] in softmax_gap else float("nan")
     lines = [f"Synthetic language: {lang['contexts']} contexts x {lang['words']} words, logit rank {lang['rank']}, "
              f"true entropy {lang['entropy']:.4f} nats, true log-prob rank {rows[0]['true_rank']}", "",
-             "| head | d | K | loss - true entropy (nats) | reaches (< %.3f) | rank (eps tol.) | rank (1e-2 rel.) | bound d+1 | seconds |" % REACHED,
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"epochs {'/'.join(str(e) for e in sorted({r['epochs'] for r in rows}))}"
+             f"{' (MIXED: rerun with run.sh --force)' if len({r['epochs'] for r in rows}) > 1 else ''}; reaches: gap < {REACHED_FRACTION:g} x the gap of the softmax at the same d", "",
+             "| head | d | K | loss - true entropy (nats) | tolerance (nats) | reaches | rank (eps tol.) | rank (1e-2 rel.) | bound d+1 | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         bound = str(r["d"] + 1) if r["head"] != "mos" or r["k"] == 1 else "-"
-        lines.append(f"| {r['head']} | {r['d']} | {r['k']} | {r['gap']:.4f} | {'yes' if r['gap'] < REACHED else 'no'} | "
+        reach = "-" if r["head"] == "softmax" else ("yes" if r["gap"] < r["tol"] else "no")
+        lines.append(f"| {r['head']} | {r['d']} | {r['k']} | {r['gap']:.4f} | "
+                     f"{'-' if r['head'] == 'softmax' else format(r['tol'], '.4f')} | {reach} | "
                      f"{r['rank']} | {r['rank6']} | {bound} | {r['seconds']:.1f} |")
     table = "\n".join(lines)
     print(table)

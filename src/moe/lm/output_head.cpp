@@ -12,8 +12,55 @@ struct OutputHead::Forward {
   arma::mat Hk;          // (K d) x N projections tanh(P C + b); component k of column n is rows k d .. k d + d - 1
   arma::mat pi, log_pi;  // K x N prior (K = 1: ones and zeros)
   arma::mat hbar;        // moc: d x N, sum_k pi_k h_k
-  ColumnSoftmax S;       // softmax/mos: V x (K N), column n K + k; moc: V x N
+  // softmax/mos: V x (K N), column n K + k; moc: V x N. Z: the logits W h; Q: their column softmax (the
+  // backward pass turns Q into dZ in place); lse: log sum exp of each column, so that a log-probability is
+  // Z(w, c) - lse(c) and no V x (K N) log-probability matrix is written.
+  arma::mat Z, Q;
+  arma::rowvec lse;
+  double log_prob(arma::uword w, arma::uword c) const { return Z(w, c) - lse[c]; }
 };
+
+namespace {
+
+// Column-wise softmax of logits Z (V x M, V a vocabulary): Q (V x M) and lse (1 x M). Each column is done
+// whole while it is in cache (max, exp, sum, scale: four passes over V values in L1/L2) instead of
+// column_softmax's passes over blocks of 256 columns (V x 256 values, streamed from memory at V = 2000);
+// exp by the vectorised exp_nonpositive; the sum over 8 partial accumulators (vectorised by GCC), the max
+// over 8 as well (8 independent chains; GCC keeps it scalar without -ffinite-math-only).
+// Columns are independent: bit-identical results for any thread count.
+void vocab_softmax(const arma::mat& Z, arma::mat& Q, arma::rowvec& lse) {
+  const arma::uword V = Z.n_rows, M = Z.n_cols;
+  constexpr arma::uword lanes = 8;
+  Q.set_size(V, M);
+  lse.set_size(M);
+#pragma omp parallel for schedule(static) if (Z.n_elem >= 32768)
+  for (long jj = 0; jj < long(M); ++jj) {
+    const arma::uword j = arma::uword(jj);
+    const double* z = Z.colptr(j);
+    double* q = Q.colptr(j);
+    double part[lanes];
+    for (arma::uword l = 0; l < lanes; ++l) part[l] = -arma::datum::inf;
+    arma::uword i = 0;
+    for (; i + lanes <= V; i += lanes)
+      for (arma::uword l = 0; l < lanes; ++l) part[l] = z[i + l] > part[l] ? z[i + l] : part[l];
+    double mx = -arma::datum::inf;
+    for (arma::uword l = 0; l < lanes; ++l) mx = part[l] > mx ? part[l] : mx;
+    for (; i < V; ++i) mx = z[i] > mx ? z[i] : mx;
+    mx = std::isfinite(mx) ? mx : 0.0;  // all -inf: lse = -inf below
+    for (i = 0; i < V; ++i) q[i] = exp_nonpositive(z[i] - mx);
+    for (arma::uword l = 0; l < lanes; ++l) part[l] = 0.0;
+    for (i = 0; i + lanes <= V; i += lanes)
+      for (arma::uword l = 0; l < lanes; ++l) part[l] += q[i + l];
+    double total = 0.0;
+    for (arma::uword l = 0; l < lanes; ++l) total += part[l];
+    for (; i < V; ++i) total += q[i];
+    const double inv = 1.0 / total;
+    for (i = 0; i < V; ++i) q[i] *= inv;
+    lse[j] = mx + std::log(total);
+  }
+}
+
+}  // namespace
 
 OutputHead::OutputHead(const std::string& kind, arma::uword inputs, arma::uword dim, arma::uword vocabulary,
                        arma::uword components)
@@ -72,11 +119,12 @@ OutputHead::Forward OutputHead::forward(const arma::mat& C) const {
     f.hbar.zeros(d_, N);
     for (arma::uword n = 0; n < N; ++n)
       for (arma::uword k = 0; k < K_; ++k) f.hbar.col(n) += f.pi(k, n) * f.Hk.col(n).subvec(k * d_, k * d_ + d_ - 1);
-    f.S = column_softmax(gemm_blocked(W_, f.hbar));
+    f.Z = gemm_blocked(W_, f.hbar);
   } else {
     const arma::mat Hs(const_cast<double*>(f.Hk.memptr()), d_, K_ * N, false, true);  // same memory, d x (K N)
-    f.S = column_softmax(gemm_blocked(W_, Hs));
+    f.Z = gemm_blocked(W_, Hs);
   }
+  vocab_softmax(f.Z, f.Q, f.lse);
   return f;
 }
 
@@ -114,17 +162,18 @@ arma::rowvec OutputHead::loss_impl(const arma::mat& C, const arma::mat& Y, doubl
   const bool ids = Y.n_rows == 1;
   require(Y.n_cols == N && (ids || Y.n_rows == V), "language-model targets must be 1 x N token ids or V x N "
                                                     "distributions (V = " + std::to_string(V) + ")");
-  const Forward f = forward(C);
-  const arma::mat& Q = f.S.prob;
+  Forward f = forward(C);
+  const arma::mat& Q = f.Q;
   arma::rowvec out(N);
   arma::rowvec ysum = ids ? arma::rowvec(N, arma::fill::ones) : arma::rowvec(arma::sum(Y, 0));
   arma::mat dHk, du;  // (K d) x N and K x N
   if (kind_ == "moc") {
     for (arma::uword n = 0; n < N; ++n)
-      out[n] = ids ? -f.S.log_prob(target_id(Y, n, V), n)
-                   : -arma::dot(Y.col(n), f.S.log_prob.col(n).eval().clean(0.0) % (Y.col(n) > 0.0));
+      out[n] = ids ? -f.log_prob(target_id(Y, n, V), n)
+                   : -arma::dot(Y.col(n), (f.Z.col(n) - f.lse[n]).eval().clean(0.0) % (Y.col(n) > 0.0));
     if (!grad) return out;
-    arma::mat dZ = Q.each_row() % (scale * ysum);  // V x N: scale (Q sum_w y_w - Y)
+    arma::mat& dZ = f.Q;  // in place, V x N: scale (Q sum_w y_w - Y)
+    dZ.each_row() %= scale * ysum;
     if (ids) {
       for (arma::uword n = 0; n < N; ++n) dZ(arma::uword(Y(0, n)), n) -= scale;
     } else {
@@ -150,7 +199,7 @@ arma::rowvec OutputHead::loss_impl(const arma::mat& C, const arma::mat& Y, doubl
     if (ids) {
       for (arma::uword n = 0; n < N; ++n) {
         const arma::uword t = target_id(Y, n, V);
-        for (arma::uword k = 0; k < K; ++k) lp[k] = f.log_pi(k, n) + f.S.log_prob(t, n * K + k);
+        for (arma::uword k = 0; k < K; ++k) lp[k] = f.log_pi(k, n) + f.log_prob(t, n * K + k);
         const double logP = lse(lp.data(), K);
         out[n] = -logP;
         for (arma::uword k = 0; k < K; ++k) r(k, n) = std::exp(lp[k] - logP);
@@ -161,7 +210,7 @@ arma::rowvec OutputHead::loss_impl(const arma::mat& C, const arma::mat& Y, doubl
         double total = 0.0;
         for (arma::uword w = 0; w < V; ++w) {
           if (!(Y(w, n) > 0.0)) continue;
-          for (arma::uword k = 0; k < K; ++k) lp[k] = f.log_pi(k, n) + f.S.log_prob(w, n * K + k);
+          for (arma::uword k = 0; k < K; ++k) lp[k] = f.log_pi(k, n) + f.log_prob(w, n * K + k);
           const double logP = lse(lp.data(), K);
           total -= Y(w, n) * logP;
           R(w, n) = Y(w, n) * std::exp(-logP);
@@ -172,14 +221,27 @@ arma::rowvec OutputHead::loss_impl(const arma::mat& C, const arma::mat& Y, doubl
     }
     if (!grad) return out;
     // d loss / d z (column n K + k) = r_kn Q - pi_kn Q % R_n (ids: r_kn (Q - e_t)).
-    arma::mat dZ(V, K * N);
-    for (arma::uword n = 0; n < N; ++n)
-      for (arma::uword k = 0; k < K; ++k) {
-        const arma::uword c = n * K + k;
-        dZ.col(c) = (scale * r(k, n)) * Q.col(c);
-        if (ids) dZ(arma::uword(Y(0, n)), c) -= scale * r(k, n);
-        else dZ.col(c) -= (scale * f.pi(k, n)) * (Q.col(c) % R.col(n));
+    // In place over Q: one pass over V x (K N), no new matrix.
+    arma::mat& dZ = f.Q;
+    if (ids) {
+#pragma omp parallel for schedule(static) if (dZ.n_elem >= 32768)
+      for (long nn = 0; nn < long(N); ++nn) {
+        const arma::uword n = arma::uword(nn), t = arma::uword(Y(0, n));
+        for (arma::uword k = 0; k < K; ++k) {
+          const arma::uword c = n * K + k;
+          const double a = scale * r(k, n);
+          double* q = dZ.colptr(c);
+          for (arma::uword w = 0; w < V; ++w) q[w] *= a;
+          q[t] -= a;
+        }
       }
+    } else {
+      for (arma::uword n = 0; n < N; ++n)
+        for (arma::uword k = 0; k < K; ++k) {
+          const arma::uword c = n * K + k;
+          dZ.col(c) %= scale * r(k, n) - (scale * f.pi(k, n)) * R.col(n);
+        }
+    }
     const arma::mat Hs(const_cast<double*>(f.Hk.memptr()), d_, K * N, false, true);
     gemm_nt_accumulate(dW_, dZ, Hs);
     dHk = gemm_tn_blocked(W_, dZ);  // d x (K N), the memory of (K d) x N
@@ -201,13 +263,13 @@ arma::rowvec OutputHead::loss_impl(const arma::mat& C, const arma::mat& Y, doubl
 
 arma::mat OutputHead::log_prob(const arma::mat& C) const {
   const Forward f = forward(C);
-  if (kind_ == "moc" || K_ == 1) return f.S.log_prob;
+  if (kind_ == "moc" || K_ == 1) return f.Z.each_row() - f.lse;
   const arma::uword N = C.n_cols, V = W_.n_rows;
   arma::mat L(V, N);
   std::vector<double> lp(K_);
   for (arma::uword n = 0; n < N; ++n)
     for (arma::uword w = 0; w < V; ++w) {
-      for (arma::uword k = 0; k < K_; ++k) lp[k] = f.log_pi(k, n) + f.S.log_prob(w, n * K_ + k);
+      for (arma::uword k = 0; k < K_; ++k) lp[k] = f.log_pi(k, n) + f.log_prob(w, n * K_ + k);
       L(w, n) = lse(lp.data(), K_);
     }
   return L;
