@@ -3,7 +3,9 @@
 // moe-train's test numbers, the rank spectrum is written; bad input is a one-line error.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "cli/run_command.hpp"
 #include "data/data_test_util.hpp"
@@ -57,6 +59,15 @@ TEST_CASE("cli lm: train MoS on a corpus, evaluate the test part, vocabulary in 
   h5::File e = h5::File::open(ev);
   CHECK(e.attr_double("eval/test", "loss") == doctest::Approx(loss).epsilon(1e-12));
   CHECK(e.attr_int("eval/test", "n") == f.attr_int("eval/test", "n"));
+
+  // Other split flags select other documents: refused in one line, nothing written.
+  const std::string ev2 = dir / "ev2.h5";
+  r = run_command(std::string(MOE_EVAL_BIN) + " --model " + run + " --data " + corpus +
+                  " --part test --valid-fraction 0.25 --test-fraction 0.25 --split-seed 5 --name test -q -o " + ev2);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("differ from the training run's") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') <= 1);
+  CHECK(!std::filesystem::exists(ev2));
 }
 
 TEST_CASE("cli lm: the synthetic language reports its entropy and the softmax rank bound") {

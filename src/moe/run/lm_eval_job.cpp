@@ -21,6 +21,20 @@ EvalJobResult run_lm_eval_job(const EvalJob& job, const SavedModel& saved) {
   PreparedData data = prepare_lm_data(options, split_rng, &saved.target_names);
   const Dataset& d = part == "valid" ? data.valid : part == "test" ? data.test : data.train;
   require(d.n() > 0, "the " + part + " part of " + options.path + " is empty");
+  // The documents of the part must be the training run's: other corpus or split flags (a different
+  // --max-documents, say) would silently score documents the model was trained on.
+  if (part != "all") {
+    const h5::File model_file = h5::File::open(job.model_path);
+    const std::string stored = "split/" + part + "_groups";
+    if (model_file.exists(stored)) {
+      const std::vector<std::string>& mine = part == "valid"  ? data.split.valid_groups
+                                             : part == "test" ? data.split.test_groups
+                                                              : data.split.train_groups;
+      require(model_file.read_strings(stored) == mine,
+              "the " + part + " documents selected by these data flags differ from the training run's (" +
+                  job.model_path + ":/" + stored + "); give the training run's corpus, split and document flags");
+    }
+  }
   require(data.context_vocabulary == (spec.context_vocabulary ? spec.context_vocabulary : spec.outputs),
           options.path + " has " + std::to_string(data.context_vocabulary) + " context ids, the model expects " +
               std::to_string(spec.context_vocabulary ? spec.context_vocabulary : spec.outputs));
