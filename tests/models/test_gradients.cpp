@@ -69,7 +69,7 @@ TEST_CASE("gradient: mixture loss for each expert kind, and the MLP") {
     bool cls;
   };
   for (const Case& c : {Case{"mixture", "gaussian", "", false}, Case{"mixture", "linear-gaussian", "", false},
-                        Case{"mixture", "softmax", "", true}, Case{"mlp", "", "softmax", true},
+                        Case{"mixture", "linear-gaussian-full", "", false}, Case{"mixture", "softmax", "", true}, Case{"mlp", "", "softmax", true},
                         Case{"mlp", "", "sigmoid", true}, Case{"mlp", "", "linear", false}}) {
     CAPTURE(c.kind);
     CAPTURE(c.expert);

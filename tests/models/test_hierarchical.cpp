@@ -41,7 +41,8 @@ TEST_CASE("hme: gradient of the loss for trees of several shapes and every exper
     bool cls;
   };
   for (const Case& c : {Case{1, 3, "linear-gaussian", false}, Case{2, 2, "linear-gaussian", false},
-                        Case{3, 2, "gaussian", false}, Case{2, 3, "softmax", true}}) {
+                        Case{2, 2, "linear-gaussian-full", false}, Case{3, 2, "gaussian", false},
+                        Case{2, 3, "softmax", true}}) {
     CAPTURE(c.depth);
     CAPTURE(c.branching);
     CAPTURE(c.expert);
