@@ -32,6 +32,22 @@ ModelSpec tree_spec(arma::uword depth, arma::uword branching, const std::string&
   return s;
 }
 
+// 25 EM steps on p; checks that each step's log-likelihood is at least the last one's (relative 1e-9),
+// counts the steps in `checked`, and returns the first and last log-likelihoods.
+std::pair<double, double> em_steps_never_decrease(EmTrainable& model, const Problem& p, bool hard, int& checked) {
+  EmOptions o;
+  o.hard = hard;
+  double previous = -arma::datum::inf, first = 0.0;
+  for (int it = 0; it < 25; ++it) {
+    const double ll = model.em_step(p.X, p.Y, o);
+    CHECK(ll >= previous - 1e-9 * std::abs(previous));
+    if (it == 0) first = ll;
+    previous = ll;
+    ++checked;
+  }
+  return {first, previous};
+}
+
 }  // namespace
 
 TEST_CASE("hme: gradient of the loss for trees of several shapes and every expert kind") {
@@ -122,15 +138,7 @@ TEST_CASE("em: the log-likelihood never decreases (trees of depth 1-3, every exp
         Rng rng(seed * 101);
         tree.init(rng);
         Problem p = make_problem(3, 3, 150, cls, seed);
-        EmOptions o;
-        o.hard = hard;
-        double previous = -arma::datum::inf;
-        for (int it = 0; it < 25; ++it) {
-          const double ll = tree.em_step(p.X, p.Y, o);
-          CHECK(ll >= previous - 1e-9 * std::abs(previous));
-          previous = ll;
-          ++checked;
-        }
+        em_steps_never_decrease(tree, p, hard, checked);
       }
     }
   }
@@ -157,17 +165,8 @@ TEST_CASE("em: the log-likelihood never decreases (flat mixtures of 2-6 experts,
         Rng rng(seed * 103);
         mixture.init(rng);
         Problem p = make_problem(3, 3, 150, cls, seed + 50);
-        EmOptions o;
-        o.hard = hard;
-        double previous = -arma::datum::inf, first = 0.0;
-        for (int it = 0; it < 25; ++it) {
-          const double ll = mixture.em_step(p.X, p.Y, o);
-          CHECK(ll >= previous - 1e-9 * std::abs(previous));
-          if (it == 0) first = ll;
-          previous = ll;
-          ++checked;
-        }
-        CHECK(previous > first);  // EM moved: the check above is not vacuous
+        const auto [first, last] = em_steps_never_decrease(mixture, p, hard, checked);
+        CHECK(last > first);  // EM moved: the check above is not vacuous
       }
     }
   }
