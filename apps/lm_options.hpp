@@ -33,6 +33,9 @@ inline void add_lm_model_options(CLI::App& app, ModelSpec& m) {
                                    "components) or moc (mixture of contexts, mixed before the softmax)")
       ->capture_default_str();
   app.add_option("--embedding", m.embedding, "lm: size of the input token embeddings")->capture_default_str();
+  app.add_flag("--moe-layer", m.moe_layer, "lm: a sparse MoE FFN layer (the sparse flags --router, --top-k, "
+                                          "--d-ff, ...; --experts routed experts; d_model = --hidden) between the "
+                                          "context encoder and a softmax head");
   app.add_option("--projection", m.projection, "lm: d, size of the output embedding (the softmax bottleneck)")
       ->capture_default_str();
 }

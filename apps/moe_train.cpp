@@ -1,6 +1,7 @@
 // moe-train: train one model on one data set and write one HDF5 results file.
 #include "cli_common.hpp"
 #include "lm_options.hpp"
+#include "sparse_options.hpp"
 #include "moe/core/build_info.hpp"
 #include "moe/run/train_job.hpp"
 
@@ -25,7 +26,10 @@ int main(int argc, char** argv) {
                                     "(Hampshire & Waibel 1992: gate-weighted blend of expert outputs, squared "
                                     "error) or deep (Eigen et al. 2013: stacked dense mixture layers of "
                                     "linear-ReLU experts with MLP gates, then a softmax classifier; "
-                                    "--layer-experts, --expert-hidden, --gate-hidden, --balance-*)")
+                                    "--layer-experts, --expert-hidden, --gate-hidden, --balance-*) or sparse "
+                                    "(input embedding, one sparse MoE FFN layer with residual, output layer; "
+                                    "--router, --top-k, --capacity-factor, --d-model, --d-ff, --experts, "
+                                    "--w-importance, --w-load, --switch-alpha, --z-loss, ...)")
       ->capture_default_str();
   app.add_option("--experts", m.experts, "Mixture: number of experts K (hme: branching^depth)")->capture_default_str();
   app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
@@ -73,6 +77,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   moe::cli::add_lm_model_options(app, m);
+  moe::cli::add_sparse_model_options(app, m.sparse);
+  app.add_option("--upcycle-from", job.upcycle_from, "Sparse: a moe-train result of a dense --model sparse run "
+                                                     "(--experts 1): its embedding, output layer and FFN start "
+                                                     "this run, the FFN copied into every expert, the router "
+                                                     "fresh (sparse upcycling)");
   moe::cli::add_lm_data_options(app, job.data.lm, false);
 
   auto& t = job.train;

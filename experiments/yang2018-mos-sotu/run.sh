@@ -3,23 +3,30 @@
 # State of the Union corpus (moe-data fetch sotu), sized for a 2-core machine: the first --documents
 # addresses (chronological), split by document 80/10/10, word tokens, vocabulary of the training words seen
 # at least 3 times (at most 2000 entries), 3 previous words -> embeddings 64 -> tanh hidden 128 -> head
-# with d = 32 (MoS/MoC: K = 5), Adam, minibatches of 128. Prints valid/test perplexity beside the paper's.
-#   run.sh [--documents N] [--epochs E] [--out DIR] [--threads T]
+# with d = 32 (MoS/MoC: K = 5), Adam, minibatches of 128, at most E epochs with early stopping on the
+# validation perplexity (patience 2, best weights restored), every head with every seed (one split, fixed
+# by --split-seed 1, so seeds vary the initialisation and the minibatch order). Prints valid/test
+# perplexity (mean and range over the seeds) beside the paper's, and the <unk> rate.
+#   run.sh [--documents N] [--epochs E] [--seeds "1 2 3"] [--out DIR] [--threads T] [--force]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 documents=40
-epochs=2
-threads=2
+epochs=10
+seeds="1 2 3"
+threads=1
+force=0
 out="$root/results/yang2018-mos-sotu"
 bin="${MOE_BIN:-$root/build}"
 while (($#)); do
   case "$1" in
     --documents) documents="$2"; shift 2 ;;
     --epochs) epochs="$2"; shift 2 ;;
+    --seeds) seeds="$2"; shift 2 ;;
+    --force) force=1; shift ;;
     --out) out="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -28,10 +35,14 @@ corpus="$root/data/cache/sotu"
 mkdir -p "$out"
 common=(--task lm --data "$corpus" --max-documents "$documents" --valid-fraction 0.1 --test-fraction 0.1
         --tokenizer word --min-count 3 --max-vocabulary 2000 --context 3 --embedding 64 --hidden 128
-        --projection 32 --optimizer adam --learning-rate 0.003 --batch-size 128 --epochs "$epochs" --seed 1
-        --threads "$threads" --quiet)
-for head in softmax moc mos; do
-  echo "[$head]" >&2
-  "$bin/moe-train" "${common[@]}" --head "$head" --experts 5 -o "$out/$head.h5"
+        --projection 32 --optimizer adam --learning-rate 0.003 --batch-size 128 --epochs "$epochs" --patience 2
+        --split-seed 1 --threads "$threads" --quiet)
+for seed in $seeds; do
+  for head in softmax moc mos; do
+    name="$head-s$seed"
+    if [[ $force == 0 && -s "$out/$name.h5" ]]; then echo "[$name] kept" >&2; continue; fi
+    echo "[$name]" >&2
+    "$bin/moe-train" "${common[@]}" --head "$head" --experts 5 --seed "$seed" -o "$out/$name.h5"
+  done
 done
 /usr/bin/python3 "$here/table.py" "$out"

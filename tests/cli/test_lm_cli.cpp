@@ -51,6 +51,11 @@ TEST_CASE("cli lm: train MoS on a corpus, evaluate the test part, vocabulary in 
   CHECK(f.read_vector("eval/test/usage").n_elem == 3);
   CHECK(f.attr_int("eval/test/rank", "rank") >= 1);
   CHECK(f.read_strings("split/test_groups").size() == 3);
+  // Every training word is in the vocabulary at --min-count 1; held-out documents may hold others.
+  CHECK(f.attr_double("eval/train", "unk_rate") == 0.0);
+  const double test_unk = f.attr_double("eval/test", "unk_rate");
+  CHECK(test_unk >= 0.0);
+  CHECK(test_unk < 1.0);
 
   r = run_command(std::string(MOE_EVAL_BIN) + " --model " + run + " --data " + corpus +
                   " --part test --valid-fraction 0.25 --test-fraction 0.25 --split-seed 4 --name test -q -o " + ev);
@@ -58,6 +63,7 @@ TEST_CASE("cli lm: train MoS on a corpus, evaluate the test part, vocabulary in 
   REQUIRE(r.status == 0);
   h5::File e = h5::File::open(ev);
   CHECK(e.attr_double("eval/test", "loss") == doctest::Approx(loss).epsilon(1e-12));
+  CHECK(e.attr_double("eval/test", "unk_rate") == test_unk);
   CHECK(e.attr_int("eval/test", "n") == f.attr_int("eval/test", "n"));
 
   // Other split flags select other documents: refused in one line, nothing written.

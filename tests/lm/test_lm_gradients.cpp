@@ -68,6 +68,37 @@ TEST_CASE("lm gradient: softmax, MoS and MoC heads, id and distribution targets"
   }
 }
 
+TEST_CASE("lm gradient: a sparse MoE layer between the encoder and the softmax head (top-2 + z-loss, hash)") {
+  for (const std::string router : {"topk", "hash"}) {
+    CAPTURE(router);
+    ModelSpec s = lm_spec("softmax", 4);
+    s.moe_layer = true;
+    s.sparse.router = router;
+    s.sparse.model_dim = s.hidden;
+    s.sparse.ff_dim = 6;
+    s.sparse.z_loss = router == "topk" ? 0.1 : 0.0;
+    s.sparse.w_importance = 0.2;
+    auto model = make_model(s);
+    Rng rng(13);
+    model->init(rng);
+    ParamList params;
+    model->collect(params);
+    CHECK(params.find("moe/expert3/W1") != nullptr);
+    arma::mat X, Y;
+    problem(9, false, X, Y, 14);
+    const GradientCheck g = check_gradient(params, [&](bool acc) { return model->loss(X, Y, acc); }, 1e-5, 1e-4);
+    CHECK(g.max_relative_error < 1e-6);
+    CHECK(arma::norm(g.analytic) > 1e-3);
+    // Hash routing sends tokens with the same last context word to the same expert.
+    const arma::mat W = model->gate(X);
+    REQUIRE(W.n_rows == 4);
+    if (router == "hash")
+      for (arma::uword a = 0; a < X.n_cols; ++a)
+        for (arma::uword b = 0; b < X.n_cols; ++b)
+          if (X(1, a) == X(1, b)) CHECK(W.col(a).index_max() == W.col(b).index_max());
+  }
+}
+
 TEST_CASE("lm gradient: the relu encoder and a head of one component") {
   ModelSpec s = lm_spec("mos", 1);
   s.activation = "relu";

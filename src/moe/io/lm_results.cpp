@@ -28,6 +28,11 @@ Metrics write_lm_eval(h5::File& file, const std::string& split, const Model& mod
   file.set_attr(group, "perplexity", m.perplexity);
   file.set_attr(group, "mse", -1.0);
   file.set_attr(group, "accuracy", -1.0);
+  if (data.Y.n_rows == 1 && !data.target_names.empty() && data.target_names.front() == "<unk>") {
+    // Out-of-vocabulary rate of the targets: <unk> is one easy word, so a high rate flatters perplexity.
+    const double unk = data.n() ? double(arma::accu(data.Y == 0.0)) / double(data.n()) : 0.0;
+    file.set_attr(group, "unk_rate", unk);
+  }
   if (!m.usage.empty()) {
     file.write(g + "usage", m.usage);
     file.set_attr(group, "alive_experts", std::int64_t(alive_experts(m.usage)));

@@ -2,7 +2,8 @@
 // /eval/<split> of a language model (Task::lm), written by write_eval in place of the classification and
 // regression datasets (no V x N predictions, no one-hot targets):
 //   attributes n (tokens, or contexts of the synthetic language), loss (mean cross-entropy, nats),
-//     perplexity (exp(loss)), mse and accuracy (-1), alive_experts (mos, moc); with target distributions
+//     perplexity (exp(loss)), mse and accuracy (-1), alive_experts (mos, moc), unk_rate (text: the
+//     fraction of target tokens that are <unk>, the out-of-vocabulary rate); with target distributions
 //     (the synthetic language) also target_entropy (the lowest reachable loss) and target_rank
 //   usage (K): mean prior of each component (mos, moc)
 //   rank/singular_values: singular values of the model's log-probability matrix over M distinct contexts

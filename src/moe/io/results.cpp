@@ -3,6 +3,7 @@
 #include "moe/core/build_info.hpp"
 #include "moe/core/clock.hpp"
 #include "moe/io/lm_results.hpp"
+#include "moe/sparse/routing_log.hpp"
 
 namespace moe {
 
@@ -40,6 +41,29 @@ void write_history(h5::File& file, const TrainResult& result, const TrainOptions
   file.set_attr("history", "converged_epoch", std::int64_t(result.converged_epoch));
   file.set_attr("history", "trainer", options.method);
   file.set_attr("history", "train_seconds", result.seconds);
+}
+
+void write_routing(h5::File& file, const RoutingLog& log) {
+  const std::size_t S = log.steps();
+  auto row = [](const std::vector<double>& v) { return arma::rowvec(v); };
+  arma::rowvec step(S);
+  for (std::size_t s = 0; s < S; ++s) step[s] = double(s + 1);
+  file.write("routing/step", step);
+  file.write("routing/cv_importance", row(log.cv_importance));
+  file.write("routing/cv_load", row(log.cv_load));
+  file.write("routing/max_mean_load", row(log.max_mean_load));
+  file.write("routing/dropped_fraction", row(log.dropped_fraction));
+  file.write("routing/importance_loss", row(log.importance_loss));
+  file.write("routing/load_loss", row(log.load_loss));
+  file.write("routing/switch_loss", row(log.switch_loss));
+  file.write("routing/z_loss", row(log.z_loss));
+  file.write("routing/aux_loss", row(log.aux_total));
+  const arma::uword E = S ? log.importance.front().n_elem : 0;
+  arma::mat importance(E, S), load(E, S);
+  for (std::size_t s = 0; s < S; ++s) importance.col(s) = log.importance[s], load.col(s) = log.load[s];
+  file.write("routing/importance", importance);
+  file.write("routing/load", load);
+  file.set_attr("routing", "steps", std::int64_t(S));
 }
 
 Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data) {
@@ -86,6 +110,16 @@ Metrics write_eval(h5::File& file, const std::string& split, const Model& model,
     file.write(lg + "usage", arma::vec(arma::mean(layers[l], 1)));
   }
   if (!layers.empty()) file.set_attr("eval/" + split, "layers", std::int64_t(layers.size()));
+  const std::vector<RoutingStats> routing = data.n() ? model.routing(data.X) : std::vector<RoutingStats>{};
+  if (!routing.empty()) {
+    const RoutingStats& r = routing.front();
+    file.write(g + "routing/importance", r.importance);
+    file.write(g + "routing/load", r.load);
+    file.set_attr(g + "routing", "cv_importance", r.cv_importance);
+    file.set_attr(g + "routing", "cv_load", r.cv_load);
+    file.set_attr(g + "routing", "max_mean_load", r.max_mean_load);
+    file.set_attr(g + "routing", "dropped_fraction", r.dropped_fraction);
+  }
   if (!data.groups.empty()) file.write(g + "groups", data.groups);
   file.set_attr("eval/" + split, "n", std::int64_t(data.n()));
   file.set_attr("eval/" + split, "loss", m.loss);

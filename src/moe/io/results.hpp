@@ -28,12 +28,18 @@ void write_run_info(h5::File& file, const RunInfo& info);
 // that is not a pure function of the seed); attributes criterion, criterion_epoch, best_epoch, stopped_early.
 void write_history(h5::File& file, const TrainResult& result, const TrainOptions& options);
 
+// /routing (models with a sparse MoE layer), one entry per training step: step (1-based), cv_importance,
+// cv_load, max_mean_load, dropped_fraction, importance_loss, load_loss, switch_loss, z_loss (unweighted),
+// aux_loss (weighted sum), importance and load (E x steps); attribute steps.
+void write_routing(h5::File& file, const RoutingLog& log);
+
 // /eval/<split>: inputs (d x N, standardised as the model sees them; left out for data from a
 // --feature-matrix, which stays in its file), targets (m x N), predictions (m x N), labels and predicted_labels (classification),
 // gate (K x N), posterior (K x N), assignment (N: argmax gate), posterior_assignment (N), groups (N),
 // usage (K); attributes loss, mse, accuracy, n, alive_experts. Stacked mixtures (deep MoE) add
 // layer<l>/gate (K_l x N), layer<l>/assignment (N), layer<l>/usage (K_l) and the attribute layers, and
-// have no posterior.
+// have no posterior. Sparse models add routing/ (the split routed in one batch in evaluation mode):
+// importance and load (E), attributes cv_importance, cv_load, max_mean_load, dropped_fraction.
 Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data);
 
 }  // namespace moe

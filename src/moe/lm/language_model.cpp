@@ -1,6 +1,7 @@
 #include "moe/lm/language_model.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "moe/core/error.hpp"
 
@@ -12,16 +13,47 @@ LanguageModel::LanguageModel(const ModelSpec& spec)
                spec.hidden, spec.activation),
       head_(spec.head, spec.hidden, spec.projection, spec.outputs, spec.experts) {
   spec_.validate();
+  if (spec_.moe_layer) moe_.emplace(spec_.sparse, spec_.experts);
 }
 
 void LanguageModel::init(Rng& rng) {
   encoder_.init(rng);
   head_.init(rng);
+  if (moe_) moe_->init(rng);
 }
 
 void LanguageModel::collect(ParamList& params) {
   encoder_.collect(params);
+  if (moe_) moe_->collect(params, "moe/");
   head_.collect(params);
+}
+
+void LanguageModel::collect_state(ParamList& params) {
+  encoder_.collect(params);
+  if (moe_) moe_->collect_state(params, "moe/");
+  head_.collect(params);
+}
+
+void LanguageModel::end_step() {
+  if (moe_) moe_->end_step();
+}
+
+std::vector<std::uint64_t> LanguageModel::last_tokens(const arma::mat& X) const {
+  std::vector<std::uint64_t> ids;
+  if (!moe_ || spec_.sparse.router != "hash") return ids;
+  ids.resize(X.n_cols);
+  for (arma::uword t = 0; t < X.n_cols; ++t) ids[t] = std::uint64_t(X(X.n_rows - 1, t));
+  return ids;
+}
+
+arma::mat LanguageModel::context(const arma::mat& X) const {
+  arma::mat C = encoder_.forward(X).C;
+  return moe_ ? moe_->forward(C, false, last_tokens(X)).Y : C;
+}
+
+std::vector<RoutingStats> LanguageModel::routing(const arma::mat& X) const {
+  if (!moe_) return {};
+  return {moe_->layer().stats(moe_->forward(encoder_.forward(X).C, false, last_tokens(X)))};
 }
 
 arma::uword LanguageModel::block_columns() const {
@@ -31,12 +63,23 @@ arma::uword LanguageModel::block_columns() const {
 
 double LanguageModel::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
   const double n = double(X.n_cols);
-  if (!accumulate_grad) return arma::mean(pointwise_loss(X, Y));
+  if (!accumulate_grad && !moe_) return arma::mean(pointwise_loss(X, Y));
   const ContextEncoder::Cache cache = encoder_.forward(X);
+  if (!accumulate_grad) {  // training-mode routing, as the gradient's loss (the same value)
+    const MoeForward fwd = moe_->forward(cache.C, true, last_tokens(X));
+    return arma::mean(head_.loss(fwd.Y, Y)) + fwd.aux.total;
+  }
   arma::mat dC;
-  const arma::rowvec l = head_.loss(cache.C, Y, 1.0 / n, &dC);
-  encoder_.backward(X, cache, dC);
-  return arma::accu(l) / n;
+  if (!moe_) {
+    const arma::rowvec l = head_.loss(cache.C, Y, 1.0 / n, &dC);
+    encoder_.backward(X, cache, dC);
+    return arma::accu(l) / n;
+  }
+  MoeForward fwd = moe_->forward(cache.C, true, last_tokens(X));
+  const double aux = fwd.aux.total;
+  const arma::rowvec l = head_.loss(fwd.Y, Y, 1.0 / n, &dC);
+  encoder_.backward(X, cache, moe_->backward(cache.C, std::move(fwd), dC));
+  return arma::accu(l) / n + aux;
 }
 
 arma::rowvec LanguageModel::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
@@ -44,7 +87,7 @@ arma::rowvec LanguageModel::pointwise_loss(const arma::mat& X, const arma::mat& 
   const arma::uword B = block_columns();
   for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
     const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
-    out.cols(c0, c1) = head_.loss(encoder_.forward(X.cols(c0, c1)).C, Y.cols(c0, c1));
+    out.cols(c0, c1) = head_.loss(context(X.cols(c0, c1)), Y.cols(c0, c1));
   }
   return out;
 }
@@ -54,7 +97,7 @@ arma::mat LanguageModel::log_prob(const arma::mat& X) const {
   const arma::uword B = block_columns();
   for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
     const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
-    out.cols(c0, c1) = head_.log_prob(encoder_.forward(X.cols(c0, c1)).C);
+    out.cols(c0, c1) = head_.log_prob(context(X.cols(c0, c1)));
   }
   return out;
 }
@@ -62,12 +105,22 @@ arma::mat LanguageModel::log_prob(const arma::mat& X) const {
 Prediction LanguageModel::predict(const arma::mat& X) const { return {arma::exp(log_prob(X)), gate(X)}; }
 
 arma::mat LanguageModel::gate(const arma::mat& X) const {
+  if (moe_) {  // E x N combine weights of the MoE layer
+    arma::mat out(spec_.experts, X.n_cols);
+    const arma::uword B = 4096;
+    for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
+      const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
+      const arma::mat Xb = X.cols(c0, c1);
+      out.cols(c0, c1) = moe_->layer().combine_weights(moe_->forward(encoder_.forward(Xb).C, false, last_tokens(Xb)));
+    }
+    return out;
+  }
   if (spec_.head == "softmax") return {};
   arma::mat out(spec_.experts, X.n_cols);
   const arma::uword B = std::max<arma::uword>(block_columns(), 4096);
   for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
     const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
-    out.cols(c0, c1) = head_.prior(encoder_.forward(X.cols(c0, c1)).C);
+    out.cols(c0, c1) = head_.prior(context(X.cols(c0, c1)));
   }
   return out;
 }

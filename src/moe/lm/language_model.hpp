@@ -4,9 +4,12 @@
 // contexts). X: n x N context token ids; Y: 1 x N next-token ids, or V x N target distributions
 // (output_head.hpp). The loss is the mean cross-entropy in nats; perplexity = exp(loss).
 // Evaluation runs over blocks of columns, so a V x N matrix never exists for a whole corpus.
+// With --moe-layer, a sparse MoE FFN layer (residual) sits between the encoder and a softmax head:
+// C' = MoE(C), hash routing by the id of the last context token; its auxiliary losses join the loss.
 #include "moe/lm/context_encoder.hpp"
 #include "moe/lm/output_head.hpp"
 #include "moe/models/model.hpp"
+#include "moe/sparse/layer_in_model.hpp"
 
 namespace moe {
 
@@ -21,7 +24,11 @@ class LanguageModel final : public Model {
   // output: V x N next-token probabilities (small N only: V x N doubles); gate: K x N prior (mos, moc).
   Prediction predict(const arma::mat& X) const override;
   arma::mat gate(const arma::mat& X) const override;  // K x N, in blocks; empty for a softmax head
-  arma::uword experts() const override { return spec_.head == "softmax" ? 0 : spec_.experts; }
+  arma::uword experts() const override { return spec_.head == "softmax" && !moe_ ? 0 : spec_.experts; }
+  void collect_state(ParamList& params) override;
+  void end_step() override;
+  const RoutingLog* routing_log() const override { return moe_ ? &moe_->log() : nullptr; }
+  std::vector<RoutingStats> routing(const arma::mat& X) const override;
 
   // V x N log-probabilities log P(w | context n).
   arma::mat log_prob(const arma::mat& X) const;
@@ -29,9 +36,14 @@ class LanguageModel final : public Model {
   arma::uword block_columns() const;
 
  private:
+  // The head's input for contexts X: the encoder's output, through the MoE layer when there is one.
+  arma::mat context(const arma::mat& X) const;
+  std::vector<std::uint64_t> last_tokens(const arma::mat& X) const;
+
   ModelSpec spec_;
   ContextEncoder encoder_;
   OutputHead head_;
+  std::optional<LayerInModel> moe_;
 };
 
 }  // namespace moe

@@ -10,6 +10,8 @@ void ModelSpec::add_lm_attributes(std::map<std::string, std::string>& a) const {
   a["projection"] = std::to_string(projection);
   a["context_vocabulary"] = std::to_string(context_vocabulary);
   a["tokenizer"] = tokenizer;
+  a["moe_layer"] = moe_layer ? "true" : "false";
+  if (moe_layer) sparse.add_attributes(a);
 }
 
 void ModelSpec::read_lm_attributes(const std::map<std::string, std::string>& a) {
@@ -30,6 +32,8 @@ void ModelSpec::read_lm_attributes(const std::map<std::string, std::string>& a) 
   projection = count("projection");
   context_vocabulary = count("context_vocabulary");
   tokenizer = get("tokenizer");
+  moe_layer = a.count("moe_layer") && a.at("moe_layer") == "true";  // files written before it: none
+  if (moe_layer) sparse.read_attributes(a);
 }
 
 void ModelSpec::validate_lm() const {
@@ -46,6 +50,12 @@ void ModelSpec::validate_lm() const {
   require(hidden >= 1, "--hidden must be at least 1 (got " + std::to_string(hidden) + ")");
   require(activation == "tanh" || activation == "relu",
           "the language model's --activation is tanh or relu (got " + activation + ")");
+  if (moe_layer) {
+    require(head == "softmax", "--moe-layer needs --head softmax (--experts then counts the layer's experts)");
+    require(sparse.model_dim == hidden, "--moe-layer works on the encoder's output: --d-model must equal --hidden (" +
+                                            std::to_string(hidden) + ")");
+    sparse.validate(experts);
+  }
   require(tokenizer == "word" || tokenizer == "char" || tokenizer == "none",
           "unknown tokenizer '" + tokenizer + "' (expected word, char or none)");
 }

@@ -5,6 +5,7 @@
 #include "moe/models/local_experts.hpp"
 #include "moe/models/meta_pi.hpp"
 #include "moe/models/mlp.hpp"
+#include "moe/models/sparse_net.hpp"
 
 namespace moe {
 
@@ -16,6 +17,7 @@ std::unique_ptr<Model> make_model(const ModelSpec& spec) {
   if (spec.kind == "hme") return std::make_unique<HierarchicalMixture>(spec);
   if (spec.kind == "meta-pi") return std::make_unique<MetaPi>(spec);
   if (spec.kind == "deep") return std::make_unique<DeepMoe>(spec);
+  if (spec.kind == "sparse") return std::make_unique<SparseNet>(spec);
   fail("unknown model '" + spec.kind + "'");
 }
 

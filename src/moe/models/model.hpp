@@ -10,8 +10,11 @@
 #include "moe/core/rng.hpp"
 #include "moe/models/em.hpp"
 #include "moe/models/model_spec.hpp"
+#include "moe/sparse/routing_stats.hpp"
 
 namespace moe {
+
+struct RoutingLog;  // moe/sparse/routing_log.hpp
 
 struct Prediction {
   arma::mat output;  // m x N: E[y | x] (class probabilities for classification)
@@ -52,6 +55,12 @@ class Model {
   // Called by the trainer after the updates of each epoch (1-based), before the epoch is evaluated:
   // the hook for training schedules kept by a model (deep MoE drops its balancing constraint).
   virtual void end_epoch(std::size_t /*epoch*/) {}
+  // Called by the gradient trainer after each optimiser step (loss-free routing updates its bias).
+  virtual void end_step() {}
+  // Models with a sparse MoE layer: per-step routing metrics of training (/routing), and the balance of
+  // each sparse layer on X in evaluation mode. Null / empty otherwise.
+  virtual const RoutingLog* routing_log() const { return nullptr; }
+  virtual std::vector<RoutingStats> routing(const arma::mat& /*X*/) const { return {}; }
 };
 
 std::unique_ptr<Model> make_model(const ModelSpec& spec);

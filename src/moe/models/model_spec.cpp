@@ -54,6 +54,7 @@ std::map<std::string, std::string> ModelSpec::to_attributes() const {
           {"output", output}};
   if (kind == "meta-pi") a["freeze_experts"] = freeze_experts ? "true" : "false";
   if (kind == "lm") add_lm_attributes(a);
+  if (kind == "sparse") sparse.add_attributes(a);
   if (kind == "deep") {
     a["layer_experts"] = count_list(layer_experts);
     a["expert_hidden"] = std::to_string(expert_hidden);
@@ -95,6 +96,7 @@ ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a
   s.output = get("output");
   if (s.kind == "meta-pi") s.freeze_experts = get("freeze_experts") == "true";
   if (s.kind == "lm") s.read_lm_attributes(a);
+  if (s.kind == "sparse") s.sparse.read_attributes(a);
   if (s.kind == "deep") {
     s.layer_experts.clear();
     for (const std::string& item : split_list(get("layer_experts"))) {
@@ -115,7 +117,7 @@ ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a
 }
 
 arma::uword ModelSpec::expert_count() const {
-  if (kind == "mixture" || kind == "meta-pi") return experts;
+  if (kind == "mixture" || kind == "meta-pi" || kind == "sparse") return experts;
   if (kind == "deep") return layer_experts.empty() ? 0 : layer_experts.front();
   if (kind != "hme") return 0;
   arma::uword k = 1;
@@ -125,8 +127,13 @@ arma::uword ModelSpec::expert_count() const {
 
 void ModelSpec::validate() const {
   if (kind == "lm" || task == Task::lm) return validate_lm();
-  require(kind == "mixture" || kind == "hme" || kind == "mlp" || kind == "meta-pi" || kind == "deep",
-          "unknown model '" + kind + "' (expected mixture, hme, mlp, meta-pi or deep)");
+  require(kind == "mixture" || kind == "hme" || kind == "mlp" || kind == "meta-pi" || kind == "deep" || kind == "sparse",
+          "unknown model '" + kind + "' (expected mixture, hme, mlp, meta-pi, deep or sparse)");
+  if (kind == "sparse") {
+    require(task == Task::classification || task == Task::regression, "--model sparse needs --task classification or regression");
+    require(!hard, "--hard is not supported by --model sparse (its router decides)");
+    sparse.validate(experts);
+  }
   require(balance_epochs == 0 || kind == "deep", "--balance-epochs needs --model deep");
   if (kind == "deep") {
     require(task == Task::classification, "--model deep ends in a softmax classifier: it needs --task classification");

@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "moe/data/dataset.hpp"
+#include "moe/sparse/layer_spec.hpp"
 
 namespace moe {
 
 struct ModelSpec {
   std::string kind = "mixture";            // "mixture" (adaptive local experts) | "hme" | "mlp" | "meta-pi" |
-                                           // "deep"
+                                           // "deep" | "sparse" (embedding, sparse MoE FFN, output layer)
   Task task = Task::classification;
   arma::uword inputs = 0;                  // d
   arma::uword outputs = 0;                 // m (classes for classification)
@@ -42,6 +43,8 @@ struct ModelSpec {
   arma::uword context_vocabulary = 0;      // ids the context tokens take (the synthetic language's contexts);
                                            // 0: the output vocabulary
   std::string tokenizer = "word";          // word | char | none (synthetic language): how text becomes ids
+  bool moe_layer = false;                  // lm: a sparse MoE FFN layer (the `sparse` fields, d_model = hidden,
+                                           // experts = E routed experts) between the encoder and a softmax head
   // deep (Eigen, Ranzato & Sutskever 2013): stacked dense mixture layers, z_l = sum_i g_li(z_{l-1})
   // f_li(z_{l-1}), experts relu(W z + b), gates softmax(W2 relu(W1 z + b1) + b2), then a softmax classifier.
   std::vector<arma::uword> layer_experts{4, 4};  // experts of each mixture layer (one entry per layer)
@@ -50,6 +53,8 @@ struct ModelSpec {
   double balance_margin = 10.0;            // m: an expert whose running gate sum exceeds the mean by m is
                                            // switched off for the example (gate renormalised)
   arma::uword balance_epochs = 0;          // epochs trained with that constraint before fine-tuning; 0: off
+  // sparse: the sparse MoE layer (router, k, capacity, d_model, d_ff, losses); experts = E routed experts.
+  SparseLayerSpec sparse;
 
   std::map<std::string, std::string> to_attributes() const;
   static ModelSpec from_attributes(const std::map<std::string, std::string>& attributes);

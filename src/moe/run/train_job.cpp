@@ -8,6 +8,7 @@
 #include "moe/io/hdf5.hpp"
 #include "moe/io/model_io.hpp"
 #include "moe/models/meta_pi.hpp"
+#include "moe/models/sparse_net.hpp"
 
 namespace moe {
 
@@ -49,6 +50,23 @@ std::vector<SavedModel> load_expert_models(const TrainJob& job, ModelSpec& spec,
   return out;
 }
 
+// Sparse upcycling: the dense run's weights into the new model (checked to be the same data and sizes).
+void upcycle(const TrainJob& job, Model& model, const PreparedData& data) {
+  require(job.model.kind == "sparse", "--upcycle-from needs --model sparse");
+  require(std::filesystem::exists(job.upcycle_from), "dense model file '" + job.upcycle_from + "' does not exist");
+  h5::File file = h5::File::open(job.upcycle_from);
+  SavedModel saved = read_model(file);
+  const auto* dense = dynamic_cast<const SparseNet*>(saved.model.get());
+  require(dense != nullptr, "--upcycle-from " + job.upcycle_from + " holds a '" + saved.model->spec().kind +
+                                "' model, not a sparse one");
+  require(saved.feature_names == data.train.feature_names && saved.target_names == data.train.target_names,
+          "--upcycle-from " + job.upcycle_from + " was trained on other features, classes or targets");
+  require(arma::approx_equal(saved.standardizer.mean, data.standardizer.mean, "absdiff", 1e-9) &&
+              arma::approx_equal(saved.standardizer.scale, data.standardizer.scale, "absdiff", 1e-9),
+          "--upcycle-from " + job.upcycle_from + " standardised its inputs differently (another split or data)");
+  static_cast<SparseNet&>(model).upcycle_from(*dense);
+}
+
 }  // namespace
 
 TrainJobResult run_train_job(const TrainJob& job) {
@@ -69,6 +87,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
     spec.context_vocabulary = data.context_vocabulary;
     spec.tokenizer = data.tokenizer;
     if (train_options.criterion_metric == "mse") train_options.criterion_metric = "perplexity";
+    if (spec.moe_layer) spec.sparse.model_dim = spec.hidden;  // the layer works on the encoder's output
   }
   const std::vector<SavedModel> experts = load_expert_models(job, spec, data);
   spec.validate();
@@ -91,6 +110,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
     const arma::vec input_shift = (data.standardizer.mean - own.mean) / own.scale;
     static_cast<MetaPi&>(*model).set_expert(i, *experts[i].model, input_scale, input_shift);
   }
+  if (!job.upcycle_from.empty()) upcycle(job, *model, data);
   TrainJobResult r;
   r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
                   train_options, train_rng);
@@ -103,6 +123,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
   write_run_info(file, info);
   write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
   write_history(file, r.train, train_options);
+  if (const RoutingLog* log = model->routing_log()) write_routing(file, *log);
   file.write("split/train_groups", data.split.train_groups);
   file.write("split/valid_groups", data.split.valid_groups);
   file.write("split/test_groups", data.split.test_groups);

@@ -22,6 +22,9 @@ struct TrainJob {
   // meta-pi: moe-train results files of trained mlp models (same features and classes), one per
   // expert; they set the number and architecture of the experts and their initial (or frozen) weights.
   std::vector<std::string> expert_models;
+  // sparse: a moe-train results file of a dense sparse-kind model (1 expert) on the same data; its weights
+  // start this run, its FFN copied into every expert (sparse upcycling).
+  std::string upcycle_from;
   RunInfo info;         // command line and config text, recorded in the file
 };
 

@@ -32,6 +32,7 @@ class LossFreeRouter final : public Router {
   void update_bias(const RoutingPlan& plan);
   const arma::vec& bias() const { return bias_; }
   void set_bias(const arma::vec& b);
+  arma::vec& bias_state() { return bias_; }  // for save and load (ParamList state, not trained)
 
  private:
   LinearLogits W_;

@@ -21,12 +21,20 @@ RoutingStats routing_stats(const RoutingPlan& plan) {
   for (std::size_t i = 0; i < plan.slot_expert.size(); ++i)
     if (plan.slot_expert[i] >= 0) s.importance[arma::uword(plan.slot_expert[i])] += plan.slot_weight[i];
   for (std::size_t e = 0; e < plan.experts; ++e) s.load[e] = double(plan.expert_count(e));
+  const std::size_t routed = plan.routed_slots();
+  return routing_stats(std::move(s.importance), std::move(s.load),
+                       routed ? double(plan.dropped.size()) / double(routed) : 0.0);
+}
+
+RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction) {
+  RoutingStats s;
+  s.importance = std::move(importance);
+  s.load = std::move(load);
   s.cv_importance = cv(s.importance);
   s.cv_load = cv(s.load);
-  const double mean_load = plan.experts ? arma::mean(s.load) : 0.0;
+  const double mean_load = s.load.n_elem ? arma::mean(s.load) : 0.0;
   s.max_mean_load = mean_load > 0.0 ? s.load.max() / mean_load : 0.0;
-  const std::size_t routed = plan.routed_slots();
-  s.dropped_fraction = routed ? double(plan.dropped.size()) / double(routed) : 0.0;
+  s.dropped_fraction = dropped_fraction;
   return s;
 }
 

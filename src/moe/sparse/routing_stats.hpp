@@ -17,5 +17,7 @@ struct RoutingStats {
 };
 
 RoutingStats routing_stats(const RoutingPlan& plan);
+// The same summary from per-expert importance and load (E each), e.g. of a soft MoE layer.
+RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction);
 
 }  // namespace moe

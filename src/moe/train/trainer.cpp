@@ -38,6 +38,7 @@ double run_epoch(Model& model, ParamList& params, Optimizer& opt, const arma::ma
     params.zero_grad();
     const double value = model.loss(X, Y, true);
     opt.step(params);
+    model.end_step();
     return value;
   }
   const arma::uvec order = rng.permutation(n);
@@ -48,6 +49,7 @@ double run_epoch(Model& model, ParamList& params, Optimizer& opt, const arma::ma
     params.zero_grad();
     total += model.loss(bx, by, true) * double(idx.n_elem);
     opt.step(params);
+    model.end_step();
   }
   return total / double(n);
 }

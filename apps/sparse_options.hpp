@@ -1,0 +1,51 @@
+#pragma once
+// Flags of --model sparse (a network around one sparse MoE layer): flags -> SparseLayerSpec. No maths here.
+#include <CLI/CLI.hpp>
+
+#include "moe/sparse/layer_spec.hpp"
+
+namespace moe::cli {
+
+inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
+  app.add_option("--router", s.router, "Sparse: topk (softmax top-k), noisy-topk (Shazeer 2017), switch (top-1, "
+                                       "raw probability), gshard (top-2, random second expert), hash (fixed hash "
+                                       "of each example), expert-choice (each expert takes its top tokens), soft "
+                                       "(Soft MoE slots), balanced (BASE linear assignment) or loss-free (bias "
+                                       "balancing without a loss)")
+      ->capture_default_str();
+  app.add_option("--top-k", s.top_k, "Sparse: experts per token (topk, noisy-topk, loss-free; expert-choice: the "
+                                     "default capacity factor)")
+      ->capture_default_str();
+  app.add_option("--capacity-factor", s.capacity_factor, "Sparse: each expert takes at most ceil(k T / E c) slots "
+                                                         "of a batch of T tokens; the rest are dropped and pass "
+                                                         "through the residual (<= 0: dropless). Expert choice: "
+                                                         "tokens per expert ceil(c T / E)")
+      ->capture_default_str();
+  app.add_flag("!--no-renormalize", s.renormalize, "Sparse (topk, loss-free): weights are the raw softmax "
+                                                   "probabilities, not renormalised over the chosen experts");
+  app.add_option("--d-model", s.model_dim, "Sparse: width of the token vectors the MoE layer works on")
+      ->capture_default_str();
+  app.add_option("--d-ff", s.ff_dim, "Sparse: hidden units of every FFN expert")->capture_default_str();
+  app.add_option("--ffn-activation", s.ffn_activation, "Sparse: relu or gelu")->capture_default_str();
+  app.add_option("--shared-experts", s.shared_experts, "Sparse: always-on FFN experts beside the routed ones")
+      ->capture_default_str();
+  app.add_option("--slots-per-expert", s.slots_per_expert, "Sparse (soft): slots p of every expert")
+      ->capture_default_str();
+  app.add_option("--gshard-threshold", s.gshard_threshold, "Sparse (gshard): the second expert is kept with "
+                                                           "probability min(1, w2 / threshold)")
+      ->capture_default_str();
+  app.add_option("--bias-rate", s.bias_rate, "Sparse (loss-free): u in b_i += u sign(mean load - load_i) after "
+                                             "every step")
+      ->capture_default_str();
+  app.add_option("--router-init-scale", s.router_init_scale, "Sparse: scale of the router's initial weights "
+                                                             "(negative: 0 for noisy-topk, as Shazeer, else 1)")
+      ->capture_default_str();
+  app.add_option("--w-importance", s.w_importance, "Sparse: weight of CV(importance)^2")->capture_default_str();
+  app.add_option("--w-load", s.w_load, "Sparse (noisy-topk): weight of CV(smooth load)^2")->capture_default_str();
+  app.add_option("--switch-alpha", s.switch_alpha, "Sparse: weight of the Switch auxiliary loss E sum f_e P_e "
+                                                   "(the paper: 0.01)")
+      ->capture_default_str();
+  app.add_option("--z-loss", s.z_loss, "Sparse: weight of the router z-loss (ST-MoE: 0.001)")->capture_default_str();
+}
+
+}  // namespace moe::cli

@@ -1,0 +1,48 @@
+#pragma once
+// A bank of E two-layer feed-forward experts, the experts of the sparse MoE layer:
+//   FFN_e(x) = W2_e act(W1_e x + b1_e) + b2_e,  W1_e: f x d, b1_e: f, W2_e: d x f, b2_e: d
+// act = relu or gelu (exact: x Phi(x)). Every call takes the columns routed to one expert (d x n) and
+// keeps the f x n pre-activations for the backward pass. Parameters "<prefix>expert<e>/W1|b1|W2|b2".
+#include <armadillo>
+#include <string>
+#include <vector>
+
+#include "moe/core/params.hpp"
+#include "moe/core/rng.hpp"
+
+namespace moe {
+
+enum class FfnActivation { relu, gelu };
+FfnActivation parse_ffn_activation(const std::string& name);  // "relu" | "gelu"; throws otherwise
+
+class FfnExperts {
+ public:
+  FfnExperts(arma::uword model_dim, arma::uword ff_dim, arma::uword experts, FfnActivation activation);
+  // W1 ~ N(0, 1/d), W2 ~ N(0, 1/f) scaled by output_scale; biases 0.
+  void init(Rng& rng, double output_scale = 1.0);
+  void collect(ParamList& params, const std::string& prefix);
+
+  // X: d x n columns for expert e; writes the f x n pre-activations to *pre; returns d x n outputs.
+  arma::mat forward(arma::uword e, const arma::mat& X, arma::mat* pre) const;
+  // dY: d x n dL/d(outputs) of forward(e, X, pre); adds the parameter gradients, returns dL/dX (d x n).
+  arma::mat backward(arma::uword e, const arma::mat& X, const arma::mat& pre, const arma::mat& dY);
+
+  // Sparse upcycling: every expert becomes a copy of one dense FFN (shapes f x d, f, d x f, d).
+  void copy_into_all(const arma::mat& W1, const arma::mat& b1, const arma::mat& W2, const arma::mat& b2);
+
+  const arma::mat& W1(arma::uword e) const { return W1_[e]; }
+  const arma::mat& b1(arma::uword e) const { return b1_[e]; }
+  const arma::mat& W2(arma::uword e) const { return W2_[e]; }
+  const arma::mat& b2(arma::uword e) const { return b2_[e]; }
+  arma::uword experts() const { return W1_.size(); }
+  arma::uword model_dim() const { return d_; }
+  arma::uword ff_dim() const { return f_; }
+  FfnActivation activation() const { return activation_; }
+
+ private:
+  arma::uword d_, f_;
+  FfnActivation activation_;
+  std::vector<arma::mat> W1_, b1_, W2_, b2_, dW1_, db1_, dW2_, db2_;
+};
+
+}  // namespace moe

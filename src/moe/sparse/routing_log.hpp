@@ -1,0 +1,33 @@
+#pragma once
+// Per-step routing metrics of a training run, one entry per optimiser step (what /routing holds):
+// balance of the batch (routing_stats.hpp) and the values of the auxiliary losses (unweighted).
+#include <armadillo>
+#include <vector>
+
+#include "moe/sparse/routing_stats.hpp"
+#include "moe/sparse/sparse_moe_layer.hpp"
+
+namespace moe {
+
+struct RoutingLog {
+  std::vector<double> cv_importance, cv_load, max_mean_load, dropped_fraction;
+  std::vector<double> importance_loss, load_loss, switch_loss, z_loss, aux_total;
+  std::vector<arma::vec> importance, load;  // E each, per step
+
+  void add(const RoutingStats& s, const AuxLosses& aux) {
+    cv_importance.push_back(s.cv_importance);
+    cv_load.push_back(s.cv_load);
+    max_mean_load.push_back(s.max_mean_load);
+    dropped_fraction.push_back(s.dropped_fraction);
+    importance_loss.push_back(aux.importance);
+    load_loss.push_back(aux.load);
+    switch_loss.push_back(aux.switch_aux);
+    z_loss.push_back(aux.z);
+    aux_total.push_back(aux.total);
+    importance.push_back(s.importance);
+    load.push_back(s.load);
+  }
+  std::size_t steps() const { return cv_importance.size(); }
+};
+
+}  // namespace moe

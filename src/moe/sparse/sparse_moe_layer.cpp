@@ -1,0 +1,214 @@
+#include "moe/sparse/sparse_moe_layer.hpp"
+
+#include <cmath>
+
+#include "moe/core/error.hpp"
+#include "moe/core/math.hpp"
+#include "moe/sparse/balance_losses.hpp"
+#include "moe/sparse/loss_free_router.hpp"
+#include "moe/sparse/smooth_load_loss.hpp"
+
+namespace moe {
+
+SparseMoeLayer::SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts)
+    : spec_(spec), experts_(spec.model_dim, spec.ff_dim, experts, parse_ffn_activation(spec.ffn_activation)) {
+  spec_.validate(experts);
+  if (spec_.soft()) {
+    Phi_.zeros(spec_.model_dim, experts * spec_.slots_per_expert);
+    dPhi_ = Phi_;
+  } else {
+    router_ = make_router(spec_, spec_.model_dim, experts);
+  }
+  if (spec_.shared_experts > 0)
+    shared_ = std::make_unique<FfnExperts>(spec_.model_dim, spec_.ff_dim, spec_.shared_experts, experts_.activation());
+}
+
+void SparseMoeLayer::init(Rng& rng) {
+  if (router_) router_->init(rng, spec_.init_scale());
+  else Phi_ = rng.normal_matrix(Phi_.n_rows, Phi_.n_cols, spec_.init_scale() / std::sqrt(double(Phi_.n_rows)));
+  experts_.init(rng);
+  if (shared_) shared_->init(rng);
+}
+
+void SparseMoeLayer::collect(ParamList& params, const std::string& prefix) {
+  if (router_) router_->collect(params, prefix + "router/");
+  else params.add(prefix + "router/Phi", Phi_, dPhi_);
+  experts_.collect(params, prefix);
+  if (shared_) shared_->collect(params, prefix + "shared/");
+}
+
+MoeForward SparseMoeLayer::forward(const arma::mat& X, const RouteContext& context) const {
+  require(X.n_rows == spec_.model_dim, "sparse MoE layer: tokens have " + std::to_string(X.n_rows) +
+                                           " features, expected d_model = " + std::to_string(spec_.model_dim));
+  MoeForward fwd = spec_.soft() ? forward_soft(X) : forward_routed(X, context);
+  add_shared(X, fwd);
+  return fwd;
+}
+
+void SparseMoeLayer::add_shared(const arma::mat& X, MoeForward& fwd) const {
+  if (!shared_) return;
+  for (arma::uword j = 0; j < shared_->experts(); ++j) {
+    arma::mat pre;
+    fwd.shared_out.push_back(shared_->forward(j, X, &pre));
+    fwd.shared_pre.push_back(std::move(pre));
+    fwd.Y += fwd.shared_out.back();
+  }
+}
+
+MoeForward SparseMoeLayer::forward_routed(const arma::mat& X, const RouteContext& context) const {
+  MoeForward fwd;
+  fwd.routing = router_->route(X, context);
+  const RoutingPlan& plan = fwd.routing.plan;
+  const arma::uword E = experts();
+  fwd.inputs.resize(E);
+  fwd.pre.resize(E);
+  fwd.outputs.resize(E);
+  // Each expert: gather its tokens (expert-sorted order of the plan), one FFN on the block.
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long e = 0; e < long(E); ++e) {
+    const std::int64_t begin = plan.expert_offsets[e], n = plan.expert_offsets[e + 1] - begin;
+    arma::mat& Xe = fwd.inputs[e];
+    Xe.set_size(X.n_rows, arma::uword(n));
+    for (std::int64_t i = 0; i < n; ++i) Xe.col(arma::uword(i)) = X.col(arma::uword(plan.sorted_token[begin + i]));
+    fwd.outputs[e] = experts_.forward(arma::uword(e), Xe, &fwd.pre[e]);
+  }
+  // Combine token by token, slots in order: Y_t = x_t + sum_s w_s out(e_s, position_s).
+  fwd.Y = X;
+  for (std::size_t t = 0; t < plan.tokens; ++t)
+    for (std::size_t s = 0; s < plan.k; ++s) {
+      const std::size_t slot = t * plan.k + s;
+      const std::int64_t pos = plan.slot_position[slot];
+      if (pos < 0) continue;
+      const std::int32_t e = plan.slot_expert[slot];
+      fwd.Y.col(t) += plan.slot_weight[slot] * fwd.outputs[e].col(arma::uword(pos - plan.expert_offsets[e]));
+    }
+  // Auxiliary losses and their weighted gradient.
+  auto add = [&](double w, const RouterLoss& l, double& value) {
+    value = l.value;
+    fwd.aux.total += w * l.value;
+    accumulate(fwd.aux_grad, l.grad, w);
+  };
+  if (spec_.w_importance > 0) add(spec_.w_importance, importance_loss(plan), fwd.aux.importance);
+  if (spec_.w_load > 0) add(spec_.w_load, smooth_load_loss(fwd.routing), fwd.aux.load);
+  if (spec_.switch_alpha > 0) add(spec_.switch_alpha, switch_aux_loss(fwd.routing), fwd.aux.switch_aux);
+  if (spec_.z_loss > 0) add(spec_.z_loss, z_loss(fwd.routing), fwd.aux.z);
+  return fwd;
+}
+
+MoeForward SparseMoeLayer::forward_soft(const arma::mat& X) const {
+  MoeForward fwd;
+  const arma::uword E = experts(), p = spec_.slots_per_expert;
+  fwd.logits = Phi_.t() * X;  // S x T, S = E p
+  require(fwd.logits.is_finite(), "soft MoE: logits are not finite");
+  fwd.dispatch = softmax_cols(fwd.logits.t()).t();  // each slot's row over the tokens
+  fwd.combine = softmax_cols(fwd.logits);           // each token's column over the slots
+  const arma::mat slots = X * fwd.dispatch.t();  // d x S
+  fwd.inputs.resize(E);
+  fwd.pre.resize(E);
+  fwd.outputs.resize(E);
+  fwd.Y = X;
+  for (arma::uword e = 0; e < E; ++e) {
+    fwd.inputs[e] = slots.cols(e * p, e * p + p - 1);
+    fwd.outputs[e] = experts_.forward(e, fwd.inputs[e], &fwd.pre[e]);
+    fwd.Y += fwd.outputs[e] * fwd.combine.rows(e * p, e * p + p - 1);
+  }
+  return fwd;
+}
+
+arma::mat SparseMoeLayer::backward(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY) {
+  require(dY.n_rows == X.n_rows && dY.n_cols == X.n_cols, "sparse MoE layer: dY has the wrong shape");
+  arma::mat dX = spec_.soft() ? backward_soft(X, fwd, dY) : backward_routed(X, fwd, dY);
+  for (std::size_t j = 0; j < fwd.shared_pre.size(); ++j) dX += shared_->backward(j, X, fwd.shared_pre[j], dY);
+  return dX;
+}
+
+arma::mat SparseMoeLayer::backward_routed(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY) {
+  const RoutingPlan& plan = fwd.routing.plan;
+  const arma::uword E = experts();
+  // dL/d(expert outputs) and dL/d(slot weights), from the combine.
+  std::vector<arma::mat> dOut(E);
+  for (arma::uword e = 0; e < E; ++e) dOut[e].zeros(X.n_rows, fwd.outputs[e].n_cols);
+  RouterGrad grad;
+  grad.dweight.zeros(plan.slot_weight.size());
+  for (std::size_t t = 0; t < plan.tokens; ++t)
+    for (std::size_t s = 0; s < plan.k; ++s) {
+      const std::size_t slot = t * plan.k + s;
+      const std::int64_t pos = plan.slot_position[slot];
+      if (pos < 0) continue;
+      const std::int32_t e = plan.slot_expert[slot];
+      const arma::uword local = arma::uword(pos - plan.expert_offsets[e]);
+      grad.dweight[slot] = arma::dot(dY.col(t), fwd.outputs[e].col(local));
+      dOut[e].col(local) = plan.slot_weight[slot] * dY.col(t);
+    }
+  std::vector<arma::mat> dXe(E);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long e = 0; e < long(E); ++e) dXe[e] = experts_.backward(arma::uword(e), fwd.inputs[e], fwd.pre[e], dOut[e]);
+  // Residual, then each token's kept slots in order (scatter without atomics).
+  arma::mat dX = dY;
+  for (std::size_t t = 0; t < plan.tokens; ++t)
+    for (std::size_t s = 0; s < plan.k; ++s) {
+      const std::size_t slot = t * plan.k + s;
+      const std::int64_t pos = plan.slot_position[slot];
+      if (pos < 0) continue;
+      const std::int32_t e = plan.slot_expert[slot];
+      dX.col(t) += dXe[e].col(arma::uword(pos - plan.expert_offsets[e]));
+    }
+  accumulate(grad, fwd.aux_grad, 1.0);
+  dX += router_->backward(X, fwd.routing, grad);
+  return dX;
+}
+
+arma::mat SparseMoeLayer::backward_soft(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY) {
+  const arma::uword E = experts(), p = spec_.slots_per_expert;
+  const arma::mat& D = fwd.dispatch;
+  const arma::mat& C = fwd.combine;
+  arma::mat dC(C.n_rows, C.n_cols), dSlots(X.n_rows, E * p);
+  for (arma::uword e = 0; e < E; ++e) {
+    const arma::mat Ce = C.rows(e * p, e * p + p - 1);  // p x T
+    dC.rows(e * p, e * p + p - 1) = fwd.outputs[e].t() * dY;
+    const arma::mat dOut = dY * Ce.t();  // d x p
+    dSlots.cols(e * p, e * p + p - 1) = experts_.backward(e, fwd.inputs[e], fwd.pre[e], dOut);
+  }
+  // Combine: column softmax. dL/dlogit(s, t) = C(s, t) (dC(s, t) - sum_r C(r, t) dC(r, t)).
+  arma::mat dL = C % (dC.each_row() - arma::sum(C % dC, 0));
+  // Dispatch: slots = X D^T, so dD = dSlots^T X (S x T); row softmax.
+  const arma::mat dD = dSlots.t() * X;
+  dL += D % (dD.each_col() - arma::sum(D % dD, 1));
+  dPhi_ += X * dL.t();
+  return dY + dSlots * D + Phi_ * dL;
+}
+
+void SparseMoeLayer::end_step(const MoeForward& fwd) {
+  if (auto* lf = dynamic_cast<LossFreeRouter*>(router_.get())) lf->update_bias(fwd.routing.plan);
+}
+
+RoutingStats SparseMoeLayer::stats(const MoeForward& fwd) const {
+  if (!spec_.soft()) return routing_stats(fwd.routing.plan);
+  const arma::uword E = experts(), p = spec_.slots_per_expert;
+  arma::vec importance(E), load(E);
+  for (arma::uword e = 0; e < E; ++e) {
+    importance[e] = arma::accu(fwd.combine.rows(e * p, e * p + p - 1));
+    load[e] = arma::accu(fwd.dispatch.rows(e * p, e * p + p - 1));
+  }
+  return routing_stats(importance, load, 0.0);
+}
+
+arma::mat SparseMoeLayer::combine_weights(const MoeForward& fwd) const {
+  const arma::uword E = experts();
+  if (spec_.soft()) {
+    const arma::uword p = spec_.slots_per_expert;
+    arma::mat W(E, fwd.combine.n_cols);
+    for (arma::uword e = 0; e < E; ++e) W.row(e) = arma::sum(fwd.combine.rows(e * p, e * p + p - 1), 0);
+    return W;
+  }
+  const RoutingPlan& plan = fwd.routing.plan;
+  arma::mat W(E, plan.tokens, arma::fill::zeros);
+  for (std::size_t t = 0; t < plan.tokens; ++t)
+    for (std::size_t s = 0; s < plan.k; ++s) {
+      const std::size_t slot = t * plan.k + s;
+      if (plan.slot_position[slot] >= 0) W(arma::uword(plan.slot_expert[slot]), t) += plan.slot_weight[slot];
+    }
+  return W;
+}
+
+}  // namespace moe

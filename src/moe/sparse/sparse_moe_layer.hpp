@@ -1,0 +1,83 @@
+#pragma once
+// The sparse MoE layer, reference implementation (plain loops and one GEMM per expert; the oracle of the
+// fast backends of issue 6). T tokens X (d x T, one per column), E routed FFN experts, S shared experts:
+//   routed:  Y = X + sum over token t's kept slots s of w_s FFN_{e_s}(x_t) + sum_j SharedFFN_j(x_t)
+//            (a dropped slot contributes nothing: its token passes through the residual)
+//   soft:    (Puigcerver et al. 2023) logits L = Phi^T X (E p slots x T); dispatch D = softmax of each
+//            slot's row over the tokens, combine C = softmax of each token's column over the slots;
+//            slot inputs X~ = X D^T (d x E p), slot j run by expert j / p, Y = X + FFN(X~) C + shared
+// Every routed backend consumes the RoutingPlan of moe/sparse/routing_plan.hpp; the combine walks tokens
+// and their slots in order (no atomics), so results do not depend on the thread count.
+// Auxiliary losses (layer_spec.hpp weights) are computed in forward; backward adds their gradients.
+#include <armadillo>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "moe/sparse/ffn_experts.hpp"
+#include "moe/sparse/layer_spec.hpp"
+#include "moe/sparse/router.hpp"
+#include "moe/sparse/routing_stats.hpp"
+
+namespace moe {
+
+// Values of the auxiliary losses of one forward pass, unweighted, and their weighted sum.
+struct AuxLosses {
+  double importance = 0.0, load = 0.0, switch_aux = 0.0, z = 0.0;
+  double total = 0.0;  // w_importance importance + w_load load + switch_alpha switch_aux + z_loss z
+};
+
+struct MoeForward {
+  arma::mat Y;                        // d x T: the layer's output, residual included
+  Routing routing;                    // routed layers: the router's output (plan, logits, probabilities)
+  std::vector<arma::mat> inputs;      // per expert: d x n_e columns it ran on (gathered tokens or slot inputs)
+  std::vector<arma::mat> pre;         // per expert: f x n_e pre-activations
+  std::vector<arma::mat> outputs;     // per expert: d x n_e outputs, before the combine weights
+  std::vector<arma::mat> shared_pre;  // per shared expert: f x T
+  std::vector<arma::mat> shared_out;  // per shared expert: d x T
+  arma::mat logits, dispatch, combine;  // soft: E p x T each
+  AuxLosses aux;
+  RouterGrad aux_grad;                // d(aux.total)/d(router outputs), already weighted
+};
+
+class SparseMoeLayer {
+ public:
+  SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts);
+  void init(Rng& rng);
+  void collect(ParamList& params, const std::string& prefix);  // prefix + "router/...", "expert<e>/...", "shared<j>/..."
+
+  // X: d x T. context: the Rng of noisy / random routing, training or not, token ids for hash routing.
+  MoeForward forward(const arma::mat& X, const RouteContext& context) const;
+  // dY: d x T. Adds every parameter gradient (auxiliary losses included) and returns dL/dX (d x T).
+  arma::mat backward(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY);
+  // After an optimiser step on the batch of `fwd`: the loss-free router's bias update (no-op otherwise).
+  void end_step(const MoeForward& fwd);
+
+  // Per-expert balance of one forward pass. Soft MoE: importance = combine mass of each expert's slots,
+  // load = dispatch mass of its slots (p each: balanced by construction), nothing dropped.
+  RoutingStats stats(const MoeForward& fwd) const;
+  // E x T combine weight of every expert for every token (0 where not routed; dropped slots 0).
+  arma::mat combine_weights(const MoeForward& fwd) const;
+
+  const SparseLayerSpec& spec() const { return spec_; }
+  arma::uword experts() const { return experts_.experts(); }
+  FfnExperts& expert_bank() { return experts_; }
+  const FfnExperts& expert_bank() const { return experts_; }
+  FfnExperts* shared_bank() { return shared_ ? &*shared_ : nullptr; }
+  Router* router() { return router_.get(); }
+
+ private:
+  MoeForward forward_routed(const arma::mat& X, const RouteContext& context) const;
+  MoeForward forward_soft(const arma::mat& X) const;
+  arma::mat backward_routed(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY);
+  arma::mat backward_soft(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY);
+  void add_shared(const arma::mat& X, MoeForward& fwd) const;
+
+  SparseLayerSpec spec_;
+  std::unique_ptr<Router> router_;  // null for soft MoE
+  arma::mat Phi_, dPhi_;            // soft MoE: d x E p slot parameters
+  FfnExperts experts_;
+  std::unique_ptr<FfnExperts> shared_;
+};
+
+}  // namespace moe
