@@ -137,6 +137,9 @@ int main(int argc, char** argv) {
   moe::cli::reject_negative_counts(app);
   return moe::cli::run(app, argc, argv, [&] {
     m.learn_variance = !fixed_variance;
+    if (m.kind == "sparse" || m.moe_layer) moe::cli::reject_unused_sparse_flags(app, m.sparse);
+    moe::require(!(m.moe_layer && app.count("--d-model")), "--moe-layer works on the encoder's output: its width is "
+                                                            "--hidden, not --d-model");
     job.info.command_line = moe::cli::command_line(argc, argv);
     job.info.config_toml = app.config_to_str(true, false);
     const moe::TrainJobResult r = moe::run_train_job(job);

@@ -2,6 +2,9 @@
 // Flags of --model sparse (a network around one sparse MoE layer): flags -> SparseLayerSpec. No maths here.
 #include <CLI/CLI.hpp>
 
+#include <string>
+#include <vector>
+
 #include "moe/sparse/layer_spec.hpp"
 
 namespace moe::cli {
@@ -17,9 +20,10 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
                                      "default capacity factor)")
       ->capture_default_str();
   app.add_option("--capacity-factor", s.capacity_factor, "Sparse: each expert takes at most ceil(k T / E c) slots "
-                                                         "of a batch of T tokens; the rest are dropped and pass "
-                                                         "through the residual (<= 0: dropless). Expert choice: "
-                                                         "tokens per expert ceil(c T / E)")
+                                                         "of a training batch of T tokens; the rest are dropped and "
+                                                         "pass through the residual (<= 0: dropless; evaluation is "
+                                                         "always dropless). Expert choice: tokens per expert "
+                                                         "ceil(c T / E)")
       ->capture_default_str();
   app.add_flag("!--no-renormalize", s.renormalize, "Sparse (topk, loss-free): weights are the raw softmax "
                                                    "probabilities, not renormalised over the chosen experts");
@@ -46,6 +50,14 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
                                                    "(the paper: 0.01)")
       ->capture_default_str();
   app.add_option("--z-loss", s.z_loss, "Sparse: weight of the router z-loss (ST-MoE: 0.001)")->capture_default_str();
+}
+
+// Router flags given (command line or --config) that the chosen router ignores are errors.
+inline void reject_unused_sparse_flags(const CLI::App& app, const SparseLayerSpec& s) {
+  std::vector<std::string> given;
+  for (const char* flag : {"top-k", "capacity-factor", "no-renormalize", "slots-per-expert", "gshard-threshold", "bias-rate"})
+    if (app.count(std::string("--") + flag) > 0) given.push_back(flag);
+  reject_unused_router_flags(s.router, given);
 }
 
 }  // namespace moe::cli

@@ -4,9 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cli/run_command.hpp"
 #include "moe/io/hdf5.hpp"
+#include "moe/text/corpus.hpp"
 
 using namespace moe;
 using moe::test::count_lines;
@@ -80,6 +82,115 @@ TEST_CASE("cli sparse: a dense run upcycled into 4 experts starts from the dense
   CHECK(arma::abs(b.read_matrix("model/params/moe/expert3/W1") - a.read_matrix("model/params/moe/expert0/W1")).max() == 0.0);
 }
 
+TEST_CASE("cli sparse: early stopping keeps the loss-free bias of its best epoch; evaluation ignores the batch") {
+  TempDir dir("sparsestop");
+  const std::string run = dir / "run.h5", all = dir / "all.h5", some = dir / "some.h5";
+  const std::string cmd = std::string(MOE_TRAIN_BIN) + " --data " + fixture +
+                          " --features F1,F2 --target Vowel --filter Vowel=iy,ih,aa,ah --group Speaker --train-groups 6"
+                          " --valid-groups 2 --test-groups 4 --model sparse --d-model 8 --d-ff 12 --optimizer adam"
+                          " --batch-size 16 --epochs 12 --patience 2 --seed 5 --quiet --lr 0.05 --router loss-free"
+                          " --experts 4 --top-k 1 --bias-rate 0.05 --capacity-factor 1.0 -o " + run;
+  auto r = run_command(cmd);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  h5::File f = h5::File::open(run);
+  const long best = f.attr_int("history", "best_epoch");
+  REQUIRE(best >= 1);
+  // The saved model is the best epoch's, bias included: its validation loss is that epoch's.
+  CHECK(f.attr_double("eval/valid", "loss") == doctest::Approx(f.read_vector("history/valid_loss")[best - 1]).epsilon(1e-12));
+  CHECK(arma::abs(f.read_matrix("model/params/moe/router/bias")).max() > 0.0);
+  // Capacity binds in training only: the same rows get the same predictions evaluated with all speakers
+  // or with three of them.
+  const std::string eval = std::string(MOE_EVAL_BIN) + " --model " + run + " --data " + fixture +
+                           " --target Vowel --filter Vowel=iy,ih,aa,ah --group Speaker";
+  r = run_command(eval + " --name all -o " + all);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  r = run_command(eval + " --filter Speaker=1,34,62 --name some -o " + some);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  h5::File a = h5::File::open(all), b = h5::File::open(some);
+  const arma::mat pa = a.read_matrix("eval/all/predictions"), pb = b.read_matrix("eval/some/predictions");
+  const auto ga = a.read_strings("eval/all/groups"), gb = b.read_strings("eval/some/groups");
+  arma::uword j = 0;
+  for (arma::uword c = 0; c < ga.size() && j < gb.size(); ++c)
+    if (ga[c] == gb[j]) CHECK(arma::abs(pa.col(c) - pb.col(j++)).max() == 0.0);
+  CHECK(j == gb.size());
+  CHECK(j > 0);
+  CHECK(a.attr_double("eval/all/routing", "dropped_fraction") == 0.0);
+}
+
+TEST_CASE("cli sparse: a language model with a sparse MoE layer, reloaded by moe-eval") {
+  TempDir dir("sparselm");
+  Corpus c;
+  const char* lines[] = {"The cat sat on the mat.", "The dog sat on the log.", "A cat and a dog met.",
+                         "The mat was red. The log was old.", "A dog ran. A cat sat."};
+  for (int i = 0; i < 12; ++i) c.documents.push_back({"d" + std::to_string(i), std::string(lines[i % 5]) + " " + lines[(i + 3) % 5]});
+  const std::string corpus = dir / "corpus.txt", run = dir / "run.h5", ev = dir / "ev.h5";
+  write_corpus(corpus, c);
+  const std::string split = " --valid-fraction 0.25 --test-fraction 0.25 --min-count 1";
+  auto r = run_command(std::string(MOE_TRAIN_BIN) + " --task lm --data " + corpus + split +
+                       " --head softmax --moe-layer --router gshard --experts 4 --d-ff 6 --switch-alpha 0.01 --context 2"
+                       " --embedding 4 --hidden 8 --projection 3 --optimizer adam --lr 0.02 --batch-size 16 --epochs 4"
+                       " --seed 4 --quiet -o " + run);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  h5::File f = h5::File::open(run);
+  CHECK(f.attr_string("model", "moe_layer") == "true");
+  CHECK(f.attr_string("model", "sparse_router") == "gshard");
+  CHECK(f.read_matrix("model/params/moe/expert3/W1").n_cols == 8);  // d_model = --hidden
+  CHECK(f.attr_int("routing", "steps") >= 4);
+  CHECK(arma::accu(f.read_vector("eval/test/routing/load")) == doctest::Approx(2.0 * f.attr_int("eval/test", "n")));
+  r = run_command(std::string(MOE_EVAL_BIN) + " --model " + run + " --data " + corpus + split +
+                  " --part test --split-seed 4 --name test -q -o " + ev);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  h5::File e = h5::File::open(ev);
+  CHECK(e.attr_double("eval/test", "loss") == doctest::Approx(f.attr_double("eval/test", "loss")).epsilon(1e-12));
+}
+
+TEST_CASE("cli sparse: every router flag can come from a --config file") {
+  TempDir dir("sparsecfg");
+  const std::string cfg = dir / "moe.toml", run = dir / "run.h5";
+  {
+    std::ofstream out(cfg);
+    out << "router = \"switch\"\nexperts = 4\ncapacity-factor = 1.25\nswitch-alpha = 0.01\nz-loss = 0.001\n"
+           "d-ff = 9\nffn-activation = \"gelu\"\nshared-experts = 1\nw-importance = 0.05\n"
+           "router-init-scale = 0.5\n";
+  }
+  auto r = run_command(train(run, "--config " + cfg));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  h5::File f = h5::File::open(run);
+  CHECK(f.attr_string("model", "sparse_router") == "switch");
+  CHECK(f.attr_string("model", "sparse_capacity_factor") == "1.25");
+  CHECK(f.attr_string("model", "sparse_switch_alpha") == "0.01");
+  CHECK(f.attr_string("model", "sparse_z_loss") == "0.001");
+  CHECK(f.attr_string("model", "sparse_ffn_activation") == "gelu");
+  CHECK(f.read_matrix("model/params/moe/shared/expert0/W1").n_rows == 12);  // the command line's --d-ff 12 wins
+  CHECK(f.read_vector("routing/switch_loss").min() > 0.0);
+  CHECK(f.read_vector("routing/z_loss").min() > 0.0);
+  CHECK(f.attr_string("model", "sparse_w_importance") == "0.050000000000000003");
+  CHECK(f.attr_string("model", "sparse_router_init_scale") == "0.5");
+  // The other routers' own keys.
+  const std::pair<std::string, std::string> more[] = {
+      {"router = \"noisy-topk\"\ntop-k = 3\nw-load = 0.2\n", "sparse_w_load"},
+      {"router = \"soft\"\nslots-per-expert = 3\n", "sparse_slots_per_expert"},
+      {"router = \"gshard\"\ngshard-threshold = 0.25\n", "sparse_gshard_threshold"},
+      {"router = \"loss-free\"\nbias-rate = 0.002\nno-renormalize = true\n", "sparse_renormalize"},
+  };
+  const char* expected[] = {"0.20000000000000001", "3", "0.25", "false"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    CAPTURE(more[i].first);
+    std::ofstream(cfg) << more[i].first;
+    const std::string out = dir / ("more" + std::to_string(i) + ".h5");
+    r = run_command(train(out, "--config " + cfg));
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(h5::File::open(out).attr_string("model", more[i].second) == expected[i]);
+  }
+}
+
 TEST_CASE("cli sparse: impossible settings are one-line errors and leave no file") {
   TempDir dir("sparsebad");
   const std::string out = dir / "bad.h5";
@@ -91,6 +202,13 @@ TEST_CASE("cli sparse: impossible settings are one-line errors and leave no file
       {"--router hash --z-loss 0.001", "moe-train: error: --switch-alpha and --z-loss need a router with logits (not hash)\n"},
       {"--router soft --w-importance 0.1", "moe-train: error: --w-importance needs a routed layer (soft MoE has no routing plan)\n"},
       {"--ffn-activation tanh", "moe-train: error: unknown FFN activation 'tanh' (expected relu or gelu)\n"},
+      {"--router gshard --experts 1", "moe-train: error: --router gshard needs at least 2 experts\n"},
+      {"--router switch --top-k 2", "moe-train: error: --top-k does not apply to --router switch\n"},
+      {"--router topk --slots-per-expert 4", "moe-train: error: --slots-per-expert does not apply to --router topk\n"},
+      {"--router soft --slots-per-expert 0", "moe-train: error: --slots-per-expert must be between 1 and 65536 (got 0)\n"},
+      {"--router expert-choice --top-k 0", "moe-train: error: --router expert-choice takes c = --capacity-factor, or "
+                                           "--top-k when that is <= 0: one must be positive\n"},
+      {"--router hash --w-importance 0.1", "moe-train: error: --w-importance cannot move hash routing (it has no parameters)\n"},
       {"--router topk --upcycle-from " + (dir / "missing.h5"),
        "moe-train: error: dense model file '" + (dir / "missing.h5") + "' does not exist\n"},
   };

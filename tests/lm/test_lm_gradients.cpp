@@ -77,7 +77,7 @@ TEST_CASE("lm gradient: a sparse MoE layer between the encoder and the softmax h
     s.sparse.model_dim = s.hidden;
     s.sparse.ff_dim = 6;
     s.sparse.z_loss = router == "topk" ? 0.1 : 0.0;
-    s.sparse.w_importance = 0.2;
+    s.sparse.w_importance = router == "topk" ? 0.2 : 0.0;
     auto model = make_model(s);
     Rng rng(13);
     model->init(rng);

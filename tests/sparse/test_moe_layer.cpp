@@ -42,7 +42,9 @@ std::vector<LayerCase> layer_cases() {
   s.renormalize = false;
   s.capacity_factor = 0.75;  // drops some slots
   s.ffn_activation = "gelu";
-  add("top-3 raw, capacity 0.75, gelu", s);
+  s.w_importance = 0.5;
+  s.switch_alpha = 0.4;
+  add("top-3 raw, capacity 0.75 (drops), gelu + importance + switch loss", s);
   s = base("topk");
   s.top_k = 4;
   s.shared_experts = 2;
@@ -61,12 +63,17 @@ std::vector<LayerCase> layer_cases() {
   s.w_importance = 0.3;
   add("gshard + importance", s);
   s = base("loss-free");
-  add("loss-free", s);
+  s.w_importance = 0.3;
+  s.switch_alpha = 0.2;
+  add("loss-free + importance + switch loss", s);
   s = base("balanced");
-  add("balanced assignment", s);
+  s.z_loss = 0.3;
+  add("balanced assignment + z-loss", s);
   s = base("expert-choice");
   s.capacity_factor = 1.5;
-  add("expert choice", s);
+  s.w_importance = 0.4;
+  s.z_loss = 0.2;
+  add("expert choice + importance + z-loss", s);
   s = base("hash");
   add("hash (experts and inputs only)", s);
   s = base("soft");
@@ -184,6 +191,8 @@ TEST_CASE("sparse layer: a capacity overflow drops slots, which pass through the
 }
 
 TEST_CASE("sparse layer: the same outputs and gradients with 1 and 2 threads") {
+  // 16400 tokens: above the thresholds where expert choice (E T >= 65536) and the routers' random draws
+  // (T >= 1024) go parallel.
   const int before = max_threads();
   for (const LayerCase& c : layer_cases()) {
     CAPTURE(c.name);
@@ -194,12 +203,13 @@ TEST_CASE("sparse layer: the same outputs and gradients with 1 and 2 threads") {
       SparseMoeLayer layer(c.spec, c.experts);
       Rng rng(51);
       layer.init(rng);
-      const arma::mat X = rng.normal_matrix(c.spec.model_dim, 600);
+      const arma::uword T = 16400;
+      const arma::mat X = rng.normal_matrix(c.spec.model_dim, T);
       ParamList params;
       layer.collect(params, "");
       params.zero_grad();
       Rng r(52);
-      const MoeForward fwd = layer.forward(X, {&r, true, ids_for(600)});
+      const MoeForward fwd = layer.forward(X, {&r, true, ids_for(T)});
       Y[threads - 1] = fwd.Y;
       dX[threads - 1] = layer.backward(X, fwd, arma::sin(X));
       grads[threads - 1] = params.grads();
@@ -209,4 +219,25 @@ TEST_CASE("sparse layer: the same outputs and gradients with 1 and 2 threads") {
     CHECK(arma::approx_equal(dX[0], dX[1], "absdiff", 0.0));
     CHECK(arma::approx_equal(grads[0], grads[1], "absdiff", 0.0));
   }
+}
+
+TEST_CASE("soft MoE on hand-made logits: Phi = 0 dispatches the token mean to every slot and combines uniformly") {
+  SparseLayerSpec s = base("soft");
+  s.slots_per_expert = 2;
+  s.router_init_scale = 0.0;  // Phi = 0: every logit 0
+  SparseMoeLayer layer(s, 3);
+  Rng rng(61);
+  layer.init(rng);
+  const arma::mat X = rng.normal_matrix(3, 7);
+  const MoeForward fwd = layer.forward(X, {&rng, true, {}});
+  CHECK(arma::abs(fwd.dispatch - 1.0 / 7.0).max() < 1e-15);
+  CHECK(arma::abs(fwd.combine - 1.0 / 6.0).max() < 1e-15);
+  // Every slot sees the mean token; each token gets the mean over the 6 slots of the experts' outputs.
+  const arma::vec mean = arma::mean(X, 1);
+  arma::vec mixed(3, arma::fill::zeros);
+  for (arma::uword e = 0; e < 3; ++e) mixed += 2.0 / 6.0 * layer.expert_bank().forward(e, mean, nullptr);
+  for (arma::uword t = 0; t < 7; ++t) CHECK(arma::abs(fwd.Y.col(t) - X.col(t) - mixed).max() < 1e-12);
+  const RoutingStats st = layer.stats(fwd);
+  CHECK(st.cv_load == doctest::Approx(0.0));
+  CHECK(arma::abs(st.importance - 7.0 / 3.0).max() < 1e-12);  // each expert: 2 of 6 slots of 7 tokens
 }

@@ -166,11 +166,18 @@ TEST_CASE("sparse gshard router: second expert kept at random with probability 2
   // Capacity: all first choices on expert 1, capacity ceil(2 * 4000 / 4 * 0.25) = 500.
   GShardRouter tight(E, E, {0.5, 0.25});
   identity_router(tight);
-  const Routing c = tight.route(Z, {nullptr, false, {}});
+  Rng draws(4);
+  const Routing c = tight.route(Z, {&draws, true, {}});
   validate(c.plan);
   CHECK(c.plan.expert_count(1) == 500);
-  CHECK(c.plan.expert_count(0) == 500);
+  CHECK(c.plan.expert_count(0) == 500);  // about 2000 second choices kept, 500 places
   CHECK(c.plan.expert_count(2) == 0);
+  // Capacity is a training constraint: evaluation is dropless, so a token's routing never depends on the
+  // batch it is evaluated with.
+  const Routing e = tight.route(Z, {nullptr, false, {}});
+  CHECK(e.plan.capacity == 0);
+  CHECK(e.plan.expert_count(1) == T);
+  CHECK(e.plan.dropped.empty());
   CHECK_THROWS_AS(GShardRouter(3, 1), Error);
 }
 

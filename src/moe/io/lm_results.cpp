@@ -1,4 +1,5 @@
 #include "moe/io/lm_results.hpp"
+#include "moe/io/results.hpp"
 
 #include <set>
 #include <vector>
@@ -49,6 +50,7 @@ Metrics write_lm_eval(h5::File& file, const std::string& split, const Model& mod
       file.set_attr(group, "target_rank", std::int64_t(empirical_rank(s, rank_tolerance(s, finite.n_rows, finite.n_cols))));
     }
   }
+  write_split_routing(file, group, model, data.X);  // --moe-layer
   const arma::uvec cols = distinct_columns(data.X, rank_max_contexts);
   if (!cols.empty()) {
     const arma::mat L = lm->log_prob(data.X.cols(cols));  // V x M

@@ -22,6 +22,7 @@ SavedModel read_model(const h5::File& file) {
   std::map<std::string, std::string> attributes;
   ModelSpec of_kind;  // the attributes to expect depend on the kind (meta-pi adds freeze_experts)
   if (file.has_attr("model", "kind")) of_kind.kind = file.attr_string("model", "kind");
+  if (file.has_attr("model", "moe_layer")) of_kind.moe_layer = file.attr_string("model", "moe_layer") == "true";
   for (const auto& [key, value] : of_kind.to_attributes()) {
     (void)value;
     require(file.has_attr("model", key), file.path() + ": /model attribute '" + key + "' is missing");

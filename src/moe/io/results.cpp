@@ -66,6 +66,19 @@ void write_routing(h5::File& file, const RoutingLog& log) {
   file.set_attr("routing", "steps", std::int64_t(S));
 }
 
+void write_split_routing(h5::File& file, const std::string& group, const Model& model, const arma::mat& X) {
+  const std::vector<RoutingStats> routing = X.n_cols ? model.routing(X) : std::vector<RoutingStats>{};
+  if (routing.empty()) return;
+  const RoutingStats& r = routing.front();
+  const std::string g = group + "/routing";
+  file.write(g + "/importance", r.importance);
+  file.write(g + "/load", r.load);
+  file.set_attr(g, "cv_importance", r.cv_importance);
+  file.set_attr(g, "cv_load", r.cv_load);
+  file.set_attr(g, "max_mean_load", r.max_mean_load);
+  file.set_attr(g, "dropped_fraction", r.dropped_fraction);
+}
+
 Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data) {
   if (data.task == Task::lm) return write_lm_eval(file, split, model, data);  // src/moe/io/lm_results.hpp
   const std::string g = "eval/" + split + "/";
@@ -110,16 +123,7 @@ Metrics write_eval(h5::File& file, const std::string& split, const Model& model,
     file.write(lg + "usage", arma::vec(arma::mean(layers[l], 1)));
   }
   if (!layers.empty()) file.set_attr("eval/" + split, "layers", std::int64_t(layers.size()));
-  const std::vector<RoutingStats> routing = data.n() ? model.routing(data.X) : std::vector<RoutingStats>{};
-  if (!routing.empty()) {
-    const RoutingStats& r = routing.front();
-    file.write(g + "routing/importance", r.importance);
-    file.write(g + "routing/load", r.load);
-    file.set_attr(g + "routing", "cv_importance", r.cv_importance);
-    file.set_attr(g + "routing", "cv_load", r.cv_load);
-    file.set_attr(g + "routing", "max_mean_load", r.max_mean_load);
-    file.set_attr(g + "routing", "dropped_fraction", r.dropped_fraction);
-  }
+  write_split_routing(file, "eval/" + split, model, data.X);
   if (!data.groups.empty()) file.write(g + "groups", data.groups);
   file.set_attr("eval/" + split, "n", std::int64_t(data.n()));
   file.set_attr("eval/" + split, "loss", m.loss);

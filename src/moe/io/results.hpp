@@ -32,6 +32,9 @@ void write_history(h5::File& file, const TrainResult& result, const TrainOptions
 // cv_load, max_mean_load, dropped_fraction, importance_loss, load_loss, switch_loss, z_loss (unweighted),
 // aux_loss (weighted sum), importance and load (E x steps); attribute steps.
 void write_routing(h5::File& file, const RoutingLog& log);
+// <group>/routing of one split: importance, load (E); attributes cv_importance, cv_load, max_mean_load,
+// dropped_fraction. Does nothing for models without a sparse layer.
+void write_split_routing(h5::File& file, const std::string& group, const Model& model, const arma::mat& X);
 
 // /eval/<split>: inputs (d x N, standardised as the model sees them; left out for data from a
 // --feature-matrix, which stays in its file), targets (m x N), predictions (m x N), labels and predicted_labels (classification),

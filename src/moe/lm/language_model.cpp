@@ -53,7 +53,19 @@ arma::mat LanguageModel::context(const arma::mat& X) const {
 
 std::vector<RoutingStats> LanguageModel::routing(const arma::mat& X) const {
   if (!moe_) return {};
-  return {moe_->layer().stats(moe_->forward(encoder_.forward(X).C, false, last_tokens(X)))};
+  // In blocks (evaluation is dropless and routes token by token, so blocks do not change the routing).
+  const arma::uword E = spec_.experts, B = 4096;
+  arma::vec importance(E, arma::fill::zeros), load(E, arma::fill::zeros);
+  double dropped = 0.0;
+  for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
+    const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
+    const arma::mat Xb = X.cols(c0, c1);
+    const RoutingStats s = moe_->layer().stats(moe_->forward(encoder_.forward(Xb).C, false, last_tokens(Xb)));
+    importance += s.importance;
+    load += s.load;
+    dropped += s.dropped_fraction * double(c1 - c0 + 1);
+  }
+  return {routing_stats(importance, load, X.n_cols ? dropped / double(X.n_cols) : 0.0)};
 }
 
 arma::uword LanguageModel::block_columns() const {

@@ -10,8 +10,10 @@ void ModelSpec::add_lm_attributes(std::map<std::string, std::string>& a) const {
   a["projection"] = std::to_string(projection);
   a["context_vocabulary"] = std::to_string(context_vocabulary);
   a["tokenizer"] = tokenizer;
-  a["moe_layer"] = moe_layer ? "true" : "false";
-  if (moe_layer) sparse.add_attributes(a);
+  if (moe_layer) {  // written only when on, so files from before the MoE layer read unchanged
+    a["moe_layer"] = "true";
+    sparse.add_attributes(a);
+  }
 }
 
 void ModelSpec::read_lm_attributes(const std::map<std::string, std::string>& a) {
@@ -32,7 +34,7 @@ void ModelSpec::read_lm_attributes(const std::map<std::string, std::string>& a) 
   projection = count("projection");
   context_vocabulary = count("context_vocabulary");
   tokenizer = get("tokenizer");
-  moe_layer = a.count("moe_layer") && a.at("moe_layer") == "true";  // files written before it: none
+  moe_layer = a.count("moe_layer") && a.at("moe_layer") == "true";
   if (moe_layer) sparse.read_attributes(a);
 }
 
@@ -52,6 +54,11 @@ void ModelSpec::validate_lm() const {
           "the language model's --activation is tanh or relu (got " + activation + ")");
   if (moe_layer) {
     require(head == "softmax", "--moe-layer needs --head softmax (--experts then counts the layer's experts)");
+    // Soft MoE and expert choice mix the tokens of a batch: evaluated over consecutive positions, the
+    // context of position t + 1 (which holds the target of t) would shape the prediction at t.
+    require(sparse.router != "soft" && sparse.router != "expert-choice",
+            "--moe-layer: --router " + sparse.router + " mixes the tokens of a batch, which would let a language "
+            "model see the words it predicts");
     require(sparse.model_dim == hidden, "--moe-layer works on the encoder's output: --d-model must equal --hidden (" +
                                             std::to_string(hidden) + ")");
     sparse.validate(experts);

@@ -126,7 +126,7 @@ void SparseNet::upcycle_from(const SparseNet& dense) {
   const ModelSpec& d = dense.spec_;
   require(d.experts == 1 && d.sparse.shared_experts == 0,
           "upcycling: the dense model must have exactly 1 expert and no shared experts (got " +
-              std::to_string(d.experts) + ")");
+              std::to_string(d.experts) + " and " + std::to_string(d.sparse.shared_experts) + ")");
   require(d.inputs == spec_.inputs && d.outputs == spec_.outputs && d.sparse.model_dim == spec_.sparse.model_dim &&
               d.sparse.ff_dim == spec_.sparse.ff_dim && d.sparse.ffn_activation == spec_.sparse.ffn_activation,
           "upcycling: the dense model's inputs, outputs, --d-model, --d-ff or --ffn-activation differ from this run's");

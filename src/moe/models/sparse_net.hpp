@@ -35,7 +35,9 @@ class SparseNet final : public Model {
   SparseMoeLayer& layer() { return moe_.layer(); }
   // Sparse upcycling (Komatsuzaki et al. 2022): copies the embedding, the output layer and the one FFN
   // expert of a trained dense network (a SparseNet with 1 expert) into this one: every expert becomes
-  // that FFN; the router keeps its fresh initialisation.
+  // that FFN; the router keeps its fresh initialisation. The upcycled network starts as the dense one's
+  // function when each token's weights sum to 1 (renormalised top-k) and it has no shared experts;
+  // with raw weights (switch, --no-renormalize) or shared experts it starts near it, not at it.
   void upcycle_from(const SparseNet& dense);
 
  private:

@@ -3,6 +3,8 @@
 // language model with --moe-layer): training-mode routing noise of step n from Rng(seed).stream(n), so
 // that repeated loss evaluations within one step agree (gradient checks) and runs reproduce; the per-step
 // routing log; the loss-free bias update after each optimiser step; the bias saved as model state.
+// The noise seed and step counter are not saved: evaluation routes without noise, so a reloaded model
+// evaluates exactly; resuming training would need them (not supported yet).
 #include <optional>
 #include <string>
 #include <vector>

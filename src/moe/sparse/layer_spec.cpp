@@ -37,14 +37,19 @@ void SparseLayerSpec::validate(arma::uword experts) const {
   require(known, "unknown --router '" + router +
                      "' (expected topk, noisy-topk, switch, gshard, hash, expert-choice, soft, balanced or loss-free)");
   require(experts >= 1 && experts <= 4096, "--experts must be between 1 and 4096 (got " + std::to_string(experts) + ")");
-  require(model_dim >= 1 && ff_dim >= 1, "--d-model and --d-ff must be at least 1");
+  require(model_dim >= 1 && model_dim <= 65536 && ff_dim >= 1 && ff_dim <= 65536,
+          "--d-model and --d-ff must be between 1 and 65536");
+  require(shared_experts <= 64, "--shared-experts must be at most 64 (got " + std::to_string(shared_experts) + ")");
   parse_ffn_activation(ffn_activation);
   if (router == "topk" || router == "noisy-topk" || router == "loss-free")
     require(top_k >= 1 && top_k <= experts, "--top-k must be between 1 and --experts (got " + std::to_string(top_k) +
                                                 " of " + std::to_string(experts) + ")");
   require(router != "gshard" || experts >= 2, "--router gshard needs at least 2 experts");
   require(std::isfinite(capacity_factor), "--capacity-factor must be a finite number");
-  require(router != "soft" || slots_per_expert >= 1, "--slots-per-expert must be at least 1");
+  require(router != "soft" || (slots_per_expert >= 1 && slots_per_expert <= 65536),
+          "--slots-per-expert must be between 1 and 65536 (got " + std::to_string(slots_per_expert) + ")");
+  require(router != "expert-choice" || capacity_factor > 0.0 || top_k >= 1,
+          "--router expert-choice takes c = --capacity-factor, or --top-k when that is <= 0: one must be positive");
   require(gshard_threshold > 0.0 && std::isfinite(gshard_threshold), "--gshard-threshold must be positive");
   require(bias_rate >= 0.0 && std::isfinite(bias_rate), "--bias-rate must be a finite number >= 0");
   require(std::isfinite(router_init_scale), "--router-init-scale must be finite");
@@ -55,6 +60,7 @@ void SparseLayerSpec::validate(arma::uword experts) const {
   require(has_logits(router) || (switch_alpha == 0.0 && z_loss == 0.0),
           "--switch-alpha and --z-loss need a router with logits (not " + router + ")");
   require(router != "soft" || w_importance == 0.0, "--w-importance needs a routed layer (soft MoE has no routing plan)");
+  require(router != "hash" || w_importance == 0.0, "--w-importance cannot move hash routing (it has no parameters)");
 }
 
 void SparseLayerSpec::add_attributes(std::map<std::string, std::string>& a) const {
@@ -112,6 +118,20 @@ void SparseLayerSpec::read_attributes(const std::map<std::string, std::string>& 
   w_load = number("w_load");
   switch_alpha = number("switch_alpha");
   z_loss = number("z_loss");
+}
+
+void reject_unused_router_flags(const std::string& router, const std::vector<std::string>& given) {
+  auto uses = [&](const std::string& flag) {
+    if (flag == "top-k") return router == "topk" || router == "noisy-topk" || router == "loss-free" || router == "expert-choice";
+    if (flag == "capacity-factor") return router != "balanced" && router != "soft";
+    if (flag == "no-renormalize") return router == "topk" || router == "loss-free";
+    if (flag == "slots-per-expert") return router == "soft";
+    if (flag == "gshard-threshold") return router == "gshard";
+    if (flag == "bias-rate") return router == "loss-free";
+    return true;
+  };
+  for (const std::string& flag : given)
+    require(uses(flag), "--" + flag + " does not apply to --router " + router);
 }
 
 std::unique_ptr<Router> make_router(const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "moe/sparse/router.hpp"
 
@@ -15,8 +16,9 @@ struct SparseLayerSpec {
   // topk | noisy-topk | switch | gshard | hash | expert-choice | soft | balanced | loss-free
   std::string router = "topk";
   arma::uword top_k = 2;           // topk, noisy-topk, loss-free (switch and balanced: 1; gshard: 2)
-  double capacity_factor = 0.0;    // places per expert = ceil(k T / E * c); <= 0: dropless. Expert choice:
-                                   // tokens per expert = ceil(c T / E), with c = top_k when <= 0
+  double capacity_factor = 0.0;    // places per expert = ceil(k T / E * c) in a training batch (evaluation
+                                   // is dropless); <= 0: dropless. Expert choice: tokens per expert =
+                                   // ceil(c T / E), with c = top_k when <= 0
   bool renormalize = true;         // topk, loss-free: weights renormalised over the chosen experts
   arma::uword model_dim = 64;      // d_model
   arma::uword ff_dim = 128;        // d_ff of every expert
@@ -39,6 +41,10 @@ struct SparseLayerSpec {
   void add_attributes(std::map<std::string, std::string>& a) const;
   void read_attributes(const std::map<std::string, std::string>& a);
 };
+
+// Flags that the named router ignores, given on the command line or in a config file: throws moe::Error
+// naming the first (e.g. --top-k with --router switch). `given` holds long flag names without dashes.
+void reject_unused_router_flags(const std::string& router, const std::vector<std::string>& given);
 
 // The router the spec names (not for "soft", which is a layer of its own).
 std::unique_ptr<Router> make_router(const SparseLayerSpec& spec, arma::uword inputs, arma::uword experts);

@@ -24,7 +24,7 @@ void LossFreeRouter::set_bias(const arma::vec& b) {
   bias_ = b;
 }
 
-Routing LossFreeRouter::route(const arma::mat& X, const RouteContext& /*context*/) const {
+Routing LossFreeRouter::route(const arma::mat& X, const RouteContext& context) const {
   Routing r;
   const std::size_t T = X.n_cols, E = experts(), k = options_.k;
   r.logits = W_.logits(X);
@@ -34,7 +34,7 @@ Routing LossFreeRouter::route(const arma::mat& X, const RouteContext& /*context*
   r.norm_expert = chosen;
   r.renormalized = options_.renormalize;
   std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, r.renormalized);
-  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), expert_capacity(T, E, k, options_.capacity_factor));
+  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), context.training ? expert_capacity(T, E, k, options_.capacity_factor) : 0);
   return r;
 }
 

@@ -56,6 +56,9 @@ RoutingPlan make_plan(std::size_t tokens, std::size_t experts, std::size_t k, st
 void validate(const RoutingPlan& plan);
 
 // Places per expert for a capacity factor: ceil(k * T / E * factor); factor <= 0 means dropless (0).
+// Routers apply capacity in training only (RouteContext::training): evaluation is dropless, so a token's
+// routing does not depend on which other tokens it is evaluated with (expert choice and soft MoE, which
+// route over the batch by design, are the exceptions).
 std::size_t expert_capacity(std::size_t tokens, std::size_t experts, std::size_t k, double factor);
 
 }  // namespace moe

@@ -21,7 +21,7 @@ SoftmaxTopKRouter::SoftmaxTopKRouter(arma::uword inputs, arma::uword experts, So
           "top-k router: k = " + std::to_string(options.k) + " must be between 1 and the " + std::to_string(experts) + " experts");
 }
 
-Routing SoftmaxTopKRouter::route(const arma::mat& X, const RouteContext& /*context*/) const {
+Routing SoftmaxTopKRouter::route(const arma::mat& X, const RouteContext& context) const {
   Routing r;
   const std::size_t T = X.n_cols, E = experts(), k = options_.k;
   r.logits = W_.logits(X);
@@ -30,7 +30,7 @@ Routing SoftmaxTopKRouter::route(const arma::mat& X, const RouteContext& /*conte
   r.norm_expert = chosen;
   r.renormalized = options_.renormalize;
   std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, r.renormalized);
-  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), expert_capacity(T, E, k, options_.capacity_factor));
+  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), context.training ? expert_capacity(T, E, k, options_.capacity_factor) : 0);
   return r;
 }
 

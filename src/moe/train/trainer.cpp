@@ -59,8 +59,9 @@ double run_epoch(Model& model, ParamList& params, Optimizer& opt, const arma::ma
 TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const arma::mat& valid_X,
                   const arma::mat& valid_Y, bool classification, const TrainOptions& options, Rng& rng) {
   options.validate(classification);
-  ParamList params;
+  ParamList params, state;
   model.collect(params);
+  model.collect_state(state);  // early stopping restores all of it (e.g. the loss-free router's bias)
   const bool use_em = options.method == "em";
   EmTrainable* em = use_em ? model.em() : nullptr;
   require(!use_em || em != nullptr, "--trainer em needs a mixture or hme model (got '" + model.spec().kind + "')");
@@ -116,7 +117,7 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
       if (vm.loss < best_valid) {
         best_valid = vm.loss;
         result.best_epoch = long(epoch);
-        best_values = params.values();
+        best_values = state.values();
         since_best = 0;
       } else {
         ++since_best;
@@ -146,7 +147,7 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   }
   bar.finish();
   // Early stopping keeps the weights of the best validation epoch, however the loop ended.
-  if (has_valid && options.patience > 0 && !best_values.empty()) params.set_values(best_values);
+  if (has_valid && options.patience > 0 && !best_values.empty()) state.set_values(best_values);
   if (!usage.empty() && !usage.front().empty()) {
     h.usage.set_size(usage.front().n_elem, usage.size());
     for (std::size_t e = 0; e < usage.size(); ++e) h.usage.col(e) = usage[e];

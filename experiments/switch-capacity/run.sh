@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Capacity factor sweep (Switch top-1 over 16 FFN experts of d_ff 64, Fashion-MNIST): capacity factors
+# 0.75, 1.0, 1.25, 2.0 and dropless, each with the Switch auxiliary loss (alpha 0.01) and without it, every
+# seed. Prints the fraction of dropped tokens (training batches and the test split) and quality beside
+# ST-MoE's Table 5, writes the run files and table.md. Complete run files are kept.
+#   run.sh [--epochs N] [--seeds "1 2"] [--out DIR]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+epochs=10
+seeds="1 2"
+out="$root/results/switch-capacity"
+while (($#)); do
+  case "$1" in
+    --epochs) epochs="$2"; shift 2 ;;
+    --seeds) seeds="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+source "$root/experiments/lib/sparse_study.sh"
+mkdir -p "$out"
+fashion_data
+for seed in $seeds; do
+  for c in 0.75 1.0 1.25 2.0 0; do
+    for alpha in 0.01 0; do
+      run_one "c${c}-alpha${alpha}-s$seed" --router switch --experts 16 --d-ff 64 --capacity-factor "$c" \
+        --switch-alpha "$alpha" --epochs "$epochs" --seed "$seed"
+    done
+  done
+done
+/usr/bin/python3 "$here/table.py" "$out"
