@@ -26,6 +26,7 @@ def read_run(path, last_fraction=0.1):
             cv_importance=float(np.mean(r["cv_importance"][tail])), cv_load=float(np.mean(r["cv_load"][tail])),
             max_mean_load=float(np.mean(r["max_mean_load"][tail])),
             dropped=float(np.mean(r["dropped_fraction"][tail])), dropped_all=float(np.mean(r["dropped_fraction"][()])),
+            dropped_tokens_all=float(np.mean(r["dropped_token_fraction"][()])), top_k=int(m["sparse_top_k"]),
             test_cv_importance=float(tr["cv_importance"]), test_cv_load=float(tr["cv_load"]), test_max_mean_load=float(tr["max_mean_load"]),
             test_dropped=float(tr["dropped_fraction"]),
             seconds_per_epoch=float(np.mean(h["seconds"][()])), epochs=len(h["seconds"]),

@@ -37,12 +37,17 @@ common=(--task lm --data "$corpus" --max-documents "$documents" --valid-fraction
         --tokenizer word --min-count 3 --max-vocabulary 2000 --context 3 --embedding 64 --hidden 128
         --projection 32 --optimizer adam --learning-rate 0.003 --batch-size 128 --epochs "$epochs" --patience 2
         --split-seed 1 --threads "$threads" --quiet)
+# The three heads, and the softmax head after a sparse MoE FFN layer (issue 5's network on text: 8 FFN
+# experts of 128 hidden units on the encoder's 128-wide output, top-2, Switch loss 0.01).
+models=("softmax|--head softmax" "moc|--head moc --experts 5" "mos|--head mos --experts 5"
+        "softmax-moe|--head softmax --moe-layer --router topk --top-k 2 --experts 8 --d-ff 128 --switch-alpha 0.01")
 for seed in $seeds; do
-  for head in softmax moc mos; do
-    name="$head-s$seed"
+  for m in "${models[@]}"; do
+    name="${m%%|*}-s$seed"
     if [[ $force == 0 && -s "$out/$name.h5" ]]; then echo "[$name] kept" >&2; continue; fi
     echo "[$name]" >&2
-    "$bin/moe-train" "${common[@]}" --head "$head" --experts 5 --seed "$seed" -o "$out/$name.h5"
+    # shellcheck disable=SC2086
+    "$bin/moe-train" "${common[@]}" ${m#*|} --seed "$seed" -o "$out/$name.h5"
   done
 done
 /usr/bin/python3 "$here/table.py" "$out"

@@ -12,7 +12,9 @@ import h5py
 import numpy as np
 
 PAPER = {"softmax": ("60.0 / 57.3", "68.6 / 65.8"), "moc": ("-", "-"), "mos": ("56.54 / 54.44", "63.88 / 61.45")}
-LABEL = {"softmax": "softmax", "moc": "mixture of contexts (K=5)", "mos": "mixture of softmaxes (K=5)"}
+LABEL = {"softmax": "softmax", "moc": "mixture of contexts (K=5)", "mos": "mixture of softmaxes (K=5)",
+         "softmax-moe": "softmax after a sparse MoE FFN layer (8 experts, top-2)"}
+PAPER["softmax-moe"] = ("-", "-")
 
 
 def span(values, fmt):
@@ -27,9 +29,9 @@ def main():
     lines = ["| model | d | seeds | valid ppl | test ppl | test log-prob rank | epochs (best) | s / epoch | paper PTB valid/test | paper WT2 valid/test |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     info = ""
-    for head in ("softmax", "moc", "mos"):
+    for head in ("softmax", "moc", "mos", "softmax-moe"):
         runs = []
-        for path in sorted(glob.glob(os.path.join(args.results, head + "-s*.h5"))):
+        for path in sorted(glob.glob(os.path.join(args.results, head + "-s[0-9]*.h5"))):
             with h5py.File(path, "r") as f:
                 m = f["model"].attrs
                 v, t, tr = f["eval/valid"].attrs, f["eval/test"].attrs, f["eval/train"].attrs

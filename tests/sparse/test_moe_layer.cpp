@@ -188,6 +188,7 @@ TEST_CASE("sparse layer: a capacity overflow drops slots, which pass through the
   CHECK(plan.dropped.size() == 14);
   for (arma::uword t = 2; t < 16; ++t) CHECK(arma::approx_equal(fwd.Y.col(t), X.col(t), "absdiff", 0.0));
   CHECK(layer.stats(fwd).dropped_fraction == doctest::Approx(14.0 / 16.0));
+  CHECK(layer.stats(fwd).dropped_token_fraction == doctest::Approx(14.0 / 16.0));  // top-1: slot = token
 }
 
 TEST_CASE("sparse layer: the same outputs and gradients with 1 and 2 threads") {

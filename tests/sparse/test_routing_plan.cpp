@@ -40,6 +40,7 @@ TEST_CASE("sparse routing plan: capacity keeps first choices before second choic
   CHECK(p.slot_position[4] == -1);
   const RoutingStats s = routing_stats(p);
   CHECK(s.dropped_fraction == doctest::Approx(0.5));
+  CHECK(s.dropped_token_fraction == doctest::Approx(0.25));  // token 2 lost both slots
   CHECK(s.max_mean_load == doctest::Approx(1.0));
   CHECK(s.importance[0] == doctest::Approx(2.0));  // dropped slots still count in importance
 }

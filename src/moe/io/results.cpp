@@ -53,6 +53,7 @@ void write_routing(h5::File& file, const RoutingLog& log) {
   file.write("routing/cv_load", row(log.cv_load));
   file.write("routing/max_mean_load", row(log.max_mean_load));
   file.write("routing/dropped_fraction", row(log.dropped_fraction));
+  file.write("routing/dropped_token_fraction", row(log.dropped_token_fraction));
   file.write("routing/importance_loss", row(log.importance_loss));
   file.write("routing/load_loss", row(log.load_loss));
   file.write("routing/switch_loss", row(log.switch_loss));
@@ -77,6 +78,7 @@ void write_split_routing(h5::File& file, const std::string& group, const Model& 
   file.set_attr(g, "cv_load", r.cv_load);
   file.set_attr(g, "max_mean_load", r.max_mean_load);
   file.set_attr(g, "dropped_fraction", r.dropped_fraction);
+  file.set_attr(g, "dropped_token_fraction", r.dropped_token_fraction);
 }
 
 Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data) {

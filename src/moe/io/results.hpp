@@ -29,11 +29,12 @@ void write_run_info(h5::File& file, const RunInfo& info);
 void write_history(h5::File& file, const TrainResult& result, const TrainOptions& options);
 
 // /routing (models with a sparse MoE layer), one entry per training step: step (1-based), cv_importance,
-// cv_load, max_mean_load, dropped_fraction, importance_loss, load_loss, switch_loss, z_loss (unweighted),
+// cv_load, max_mean_load, dropped_fraction (slots), dropped_token_fraction (tokens no routed expert
+// processed), importance_loss, load_loss, switch_loss, z_loss (unweighted),
 // aux_loss (weighted sum), importance and load (E x steps); attribute steps.
 void write_routing(h5::File& file, const RoutingLog& log);
 // <group>/routing of one split: importance, load (E); attributes cv_importance, cv_load, max_mean_load,
-// dropped_fraction. Does nothing for models without a sparse layer.
+// dropped_fraction, dropped_token_fraction. Does nothing for models without a sparse layer.
 void write_split_routing(h5::File& file, const std::string& group, const Model& model, const arma::mat& X);
 
 // /eval/<split>: inputs (d x N, standardised as the model sees them; left out for data from a

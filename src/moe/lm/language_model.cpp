@@ -56,7 +56,7 @@ std::vector<RoutingStats> LanguageModel::routing(const arma::mat& X) const {
   // In blocks (evaluation is dropless and routes token by token, so blocks do not change the routing).
   const arma::uword E = spec_.experts, B = 4096;
   arma::vec importance(E, arma::fill::zeros), load(E, arma::fill::zeros);
-  double dropped = 0.0;
+  double dropped = 0.0, dropped_tokens = 0.0;
   for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
     const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
     const arma::mat Xb = X.cols(c0, c1);
@@ -64,8 +64,10 @@ std::vector<RoutingStats> LanguageModel::routing(const arma::mat& X) const {
     importance += s.importance;
     load += s.load;
     dropped += s.dropped_fraction * double(c1 - c0 + 1);
+    dropped_tokens += s.dropped_token_fraction * double(c1 - c0 + 1);
   }
-  return {routing_stats(importance, load, X.n_cols ? dropped / double(X.n_cols) : 0.0)};
+  const double n = std::max<double>(1.0, double(X.n_cols));
+  return {routing_stats(importance, load, dropped / n, dropped_tokens / n)};
 }
 
 arma::uword LanguageModel::block_columns() const {

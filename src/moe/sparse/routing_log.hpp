@@ -10,7 +10,7 @@
 namespace moe {
 
 struct RoutingLog {
-  std::vector<double> cv_importance, cv_load, max_mean_load, dropped_fraction;
+  std::vector<double> cv_importance, cv_load, max_mean_load, dropped_fraction, dropped_token_fraction;
   std::vector<double> importance_loss, load_loss, switch_loss, z_loss, aux_total;
   std::vector<arma::vec> importance, load;  // E each, per step
 
@@ -19,6 +19,7 @@ struct RoutingLog {
     cv_load.push_back(s.cv_load);
     max_mean_load.push_back(s.max_mean_load);
     dropped_fraction.push_back(s.dropped_fraction);
+    dropped_token_fraction.push_back(s.dropped_token_fraction);
     importance_loss.push_back(aux.importance);
     load_loss.push_back(aux.load);
     switch_loss.push_back(aux.switch_aux);

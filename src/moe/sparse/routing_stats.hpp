@@ -5,6 +5,8 @@
 //   cv_importance, cv_load: coefficient of variation (population std / mean; 0 for a zero mean)
 //   max_mean_load: max load / mean load (1 = perfect balance)
 //   dropped_fraction: dropped slots / routed slots
+//   dropped_token_fraction: tokens all of whose routed slots were dropped (processed by no routed expert) /
+//                    tokens with a routed slot
 #include <armadillo>
 
 #include "moe/sparse/routing_plan.hpp"
@@ -14,10 +16,12 @@ namespace moe {
 struct RoutingStats {
   arma::vec importance, load;
   double cv_importance = 0.0, cv_load = 0.0, max_mean_load = 0.0, dropped_fraction = 0.0;
+  double dropped_token_fraction = 0.0;
 };
 
 RoutingStats routing_stats(const RoutingPlan& plan);
 // The same summary from per-expert importance and load (E each), e.g. of a soft MoE layer.
-RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction);
+RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction,
+                           double dropped_token_fraction);
 
 }  // namespace moe

@@ -190,7 +190,7 @@ RoutingStats SparseMoeLayer::stats(const MoeForward& fwd) const {
     importance[e] = arma::accu(fwd.combine.rows(e * p, e * p + p - 1));
     load[e] = arma::accu(fwd.dispatch.rows(e * p, e * p + p - 1));
   }
-  return routing_stats(importance, load, 0.0);
+  return routing_stats(importance, load, 0.0, 0.0);
 }
 
 arma::mat SparseMoeLayer::combine_weights(const MoeForward& fwd) const {
