@@ -26,12 +26,14 @@ int main(int argc, char** argv) {
                                     "(Hampshire & Waibel 1992: gate-weighted blend of expert outputs, squared "
                                     "error) or deep (Eigen et al. 2013: stacked dense mixture layers of "
                                     "linear-ReLU experts with MLP gates, then a softmax classifier; "
-                                    "--layer-experts, --expert-hidden, --gate-hidden, --balance-*) or sparse "
+                                    "--layer-experts, --expert-hidden, --gate-hidden, --balance-*), or sparse "
                                     "(input embedding, one sparse MoE FFN layer with residual, output layer; "
                                     "--router, --top-k, --capacity-factor, --d-model, --d-ff, --experts, "
                                     "--w-importance, --w-load, --switch-alpha, --z-loss, ...)")
       ->capture_default_str();
-  app.add_option("--experts", m.experts, "Mixture: number of experts K (hme: branching^depth)")->capture_default_str();
+  app.add_option("--experts", m.experts, "Number of experts: mixture K (hme: branching^depth); sparse: "
+                                               "routed experts E; lm: MoS/MoC components K, or with "
+                                               "--moe-layer the layer's routed experts")->capture_default_str();
   app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
                                        "linear-gaussian (learnable diagonal variance), linear-gaussian-full (learnable full covariance) or "
                                        "softmax (classifier); meta-pi: "

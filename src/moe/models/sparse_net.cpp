@@ -27,18 +27,14 @@ void SparseNet::init(Rng& rng) {
   moe_.init(rng);
 }
 
-void SparseNet::collect(ParamList& params) {
-  params.add("embed/W", Win_, dWin_);
-  params.add("embed/b", bin_, dbin_);
-  moe_.collect(params, "moe/");
-  params.add("output/W", Wout_, dWout_);
-  params.add("output/b", bout_, dbout_);
-}
+void SparseNet::collect(ParamList& params) { collect_into(params, false); }
+void SparseNet::collect_state(ParamList& params) { collect_into(params, true); }
 
-void SparseNet::collect_state(ParamList& params) {
+void SparseNet::collect_into(ParamList& params, bool state) {
   params.add("embed/W", Win_, dWin_);
   params.add("embed/b", bin_, dbin_);
-  moe_.collect_state(params, "moe/");
+  if (state) moe_.collect_state(params, "moe/");
+  else moe_.collect(params, "moe/");
   params.add("output/W", Wout_, dWout_);
   params.add("output/b", bout_, dbout_);
 }

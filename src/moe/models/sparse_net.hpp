@@ -49,6 +49,7 @@ class SparseNet final : public Model {
   Pass forward(const arma::mat& X, bool training) const;
   arma::rowvec task_loss(const arma::mat& Z, const arma::mat& Y, arma::mat* dZ) const;
   std::vector<std::uint64_t> token_ids(const arma::mat& X) const;
+  void collect_into(ParamList& params, bool state);  // state: also the loss-free bias
 
   ModelSpec spec_;
   arma::mat Win_, bin_, Wout_, bout_, dWin_, dbin_, dWout_, dbout_;

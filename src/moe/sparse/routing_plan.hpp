@@ -55,6 +55,20 @@ RoutingPlan make_plan(std::size_t tokens, std::size_t experts, std::size_t k, st
 // debug paths and tests; routers' plans always pass.
 void validate(const RoutingPlan& plan);
 
+// Calls f(t, slot, e, local) for every kept slot, tokens in order and each token's slots in order: slot =
+// t * k + s, e its expert, local its column in that expert's block (slot_position - expert_offsets[e]).
+// The fixed order is what makes combines and scatters deterministic without atomics.
+template <class F>
+void for_each_kept_slot(const RoutingPlan& plan, F f) {
+  for (std::size_t t = 0; t < plan.tokens; ++t)
+    for (std::size_t slot = t * plan.k; slot < (t + 1) * plan.k; ++slot) {
+      const std::int64_t pos = plan.slot_position[slot];
+      if (pos < 0) continue;
+      const std::int32_t e = plan.slot_expert[slot];
+      f(t, slot, std::size_t(e), std::size_t(pos - plan.expert_offsets[std::size_t(e)]));
+    }
+}
+
 // Places per expert for a capacity factor: ceil(k * T / E * factor); factor <= 0 means dropless (0).
 // Routers apply capacity in training only (RouteContext::training): evaluation is dropless, so a token's
 // routing does not depend on which other tokens it is evaluated with (expert choice and soft MoE, which

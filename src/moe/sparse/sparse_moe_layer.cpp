@@ -74,14 +74,9 @@ MoeForward SparseMoeLayer::forward_routed(const arma::mat& X, const RouteContext
   }
   // Combine token by token, slots in order: Y_t = x_t + sum_s w_s out(e_s, position_s).
   fwd.Y = X;
-  for (std::size_t t = 0; t < plan.tokens; ++t)
-    for (std::size_t s = 0; s < plan.k; ++s) {
-      const std::size_t slot = t * plan.k + s;
-      const std::int64_t pos = plan.slot_position[slot];
-      if (pos < 0) continue;
-      const std::int32_t e = plan.slot_expert[slot];
-      fwd.Y.col(t) += plan.slot_weight[slot] * fwd.outputs[e].col(arma::uword(pos - plan.expert_offsets[e]));
-    }
+  for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t e, std::size_t local) {
+    fwd.Y.col(t) += plan.slot_weight[slot] * fwd.outputs[e].col(local);
+  });
   // Auxiliary losses and their weighted gradient.
   auto add = [&](double w, const RouterLoss& l, double& value) {
     value = l.value;
@@ -130,29 +125,18 @@ arma::mat SparseMoeLayer::backward_routed(const arma::mat& X, const MoeForward& 
   for (arma::uword e = 0; e < E; ++e) dOut[e].zeros(X.n_rows, fwd.outputs[e].n_cols);
   RouterGrad grad;
   grad.dweight.zeros(plan.slot_weight.size());
-  for (std::size_t t = 0; t < plan.tokens; ++t)
-    for (std::size_t s = 0; s < plan.k; ++s) {
-      const std::size_t slot = t * plan.k + s;
-      const std::int64_t pos = plan.slot_position[slot];
-      if (pos < 0) continue;
-      const std::int32_t e = plan.slot_expert[slot];
-      const arma::uword local = arma::uword(pos - plan.expert_offsets[e]);
-      grad.dweight[slot] = arma::dot(dY.col(t), fwd.outputs[e].col(local));
-      dOut[e].col(local) = plan.slot_weight[slot] * dY.col(t);
-    }
+  for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t e, std::size_t local) {
+    grad.dweight[slot] = arma::dot(dY.col(t), fwd.outputs[e].col(local));
+    dOut[e].col(local) = plan.slot_weight[slot] * dY.col(t);
+  });
   std::vector<arma::mat> dXe(E);
 #pragma omp parallel for schedule(dynamic, 1)
   for (long e = 0; e < long(E); ++e) dXe[e] = experts_.backward(arma::uword(e), fwd.inputs[e], fwd.pre[e], dOut[e]);
   // Residual, then each token's kept slots in order (scatter without atomics).
   arma::mat dX = dY;
-  for (std::size_t t = 0; t < plan.tokens; ++t)
-    for (std::size_t s = 0; s < plan.k; ++s) {
-      const std::size_t slot = t * plan.k + s;
-      const std::int64_t pos = plan.slot_position[slot];
-      if (pos < 0) continue;
-      const std::int32_t e = plan.slot_expert[slot];
-      dX.col(t) += dXe[e].col(arma::uword(pos - plan.expert_offsets[e]));
-    }
+  for_each_kept_slot(plan, [&](std::size_t t, std::size_t, std::size_t e, std::size_t local) {
+    dX.col(t) += dXe[e].col(local);
+  });
   accumulate(grad, fwd.aux_grad, 1.0);
   dX += router_->backward(X, fwd.routing, grad);
   return dX;
@@ -203,11 +187,9 @@ arma::mat SparseMoeLayer::combine_weights(const MoeForward& fwd) const {
   }
   const RoutingPlan& plan = fwd.routing.plan;
   arma::mat W(E, plan.tokens, arma::fill::zeros);
-  for (std::size_t t = 0; t < plan.tokens; ++t)
-    for (std::size_t s = 0; s < plan.k; ++s) {
-      const std::size_t slot = t * plan.k + s;
-      if (plan.slot_position[slot] >= 0) W(arma::uword(plan.slot_expert[slot]), t) += plan.slot_weight[slot];
-    }
+  for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t e, std::size_t) {
+    W(e, t) += plan.slot_weight[slot];
+  });
   return W;
 }
 
