@@ -82,7 +82,7 @@ TEST_CASE("cli sparse: a dense run upcycled into 4 experts starts from the dense
   CHECK(arma::abs(b.read_matrix("model/params/moe/expert3/W1") - a.read_matrix("model/params/moe/expert0/W1")).max() == 0.0);
 }
 
-TEST_CASE("cli sparse: early stopping keeps the loss-free bias of its best epoch; evaluation ignores the batch") {
+TEST_CASE("cli sparse: early stopping keeps the loss-free bias of its best epoch, and evaluation ignores the batch") {
   TempDir dir("sparsestop");
   const std::string run = dir / "run.h5", all = dir / "all.h5", some = dir / "some.h5";
   const std::string cmd = std::string(MOE_TRAIN_BIN) + " --data " + fixture +
