@@ -19,7 +19,7 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
   app.add_option("--top-k", s.top_k, "Sparse: experts per token (topk, noisy-topk, loss-free; expert-choice: the "
                                      "default capacity factor)")
       ->capture_default_str();
-  app.add_option("--capacity-factor", s.capacity_factor, "Sparse: each expert takes at most ceil(k T / E c) slots "
+  app.add_option("--capacity-factor", s.capacity_factor, "Sparse: each expert takes at most ceil(c k T / E) slots "
                                                          "of a training batch of T tokens; the rest are dropped and "
                                                          "pass through the residual (<= 0: dropless; evaluation is "
                                                          "always dropless). Expert choice: tokens per expert "

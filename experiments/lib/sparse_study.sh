@@ -6,7 +6,8 @@
 #   SPARSE_COMMON           moe-train flags every run shares: 20% of the 50000 held out as the test split,
 #                           pixels in [0, 1], d_model 64, Adam 1e-3, minibatches of 128, 1 thread
 #   run_one NAME FLAGS...   trains one run into $out/NAME.h5 unless a complete file is there already
-#                           (moe-train writes atomically, so a file that exists is complete)
+#                           (moe-train writes atomically, so a file that exists is complete) and FORCE
+#                           is not 1 (run.sh --force)
 bin="${MOE_BIN:-$root/build}"
 [[ -x "$bin/moe-train" ]] || { echo "run.sh: error: $bin/moe-train not built (bash scripts/build.sh, or set MOE_BIN)" >&2; exit 1; }
 fashion="$root/data/cache/fashion-mnist"
@@ -28,7 +29,7 @@ SPARSE_COMMON=(--data "$fashion/train.h5" --feature-matrix pixels --target label
 run_one() {
   local name="$1"
   shift
-  if [[ -s "$out/$name.h5" ]]; then echo "  $name (kept)" >&2; return; fi
+  if [[ "${FORCE:-0}" != 1 && -s "$out/$name.h5" ]]; then echo "  $name (kept)" >&2; return; fi
   echo "  $name" >&2
   "$bin/moe-train" "${SPARSE_COMMON[@]}" "$@" -o "$out/$name.h5"
 }

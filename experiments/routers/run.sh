@@ -5,8 +5,8 @@
 # (256 slot evaluations per batch of 128 tokens, 2 per token). Each router with its paper's balancing
 # (noisy top-k: w_importance = w_load = 0.1; switch: alpha 0.01, capacity 1.25; gshard: alpha 0.01,
 # capacity 2.0; loss-free: bias rate 1e-3; the others none). Prints quality, balance and time per epoch
-# in one table; writes the run files and table.md. Complete run files are kept.
-#   run.sh [--epochs N] [--seeds "1 2 3"] [--out DIR]
+# in one table; writes the run files and table.md. Complete run files are kept (--force reruns them).
+#   run.sh [--epochs N] [--seeds "1 2 3"] [--out DIR] [--force]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -18,6 +18,7 @@ while (($#)); do
     --epochs) epochs="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --force) export FORCE=1; shift ;;
     -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac

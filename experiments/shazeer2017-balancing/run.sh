@@ -2,8 +2,8 @@
 # Shazeer et al. (2017) Table 6 at small scale: noisy top-2 gating over 16 FFN experts (d_ff 64) in a
 # network on Fashion-MNIST, trained with each (w_importance, w_load) of the paper's grid, every seed.
 # Prints quality (test error and cross-entropy) and balance (CV of importance and load, max/mean load)
-# beside the paper's numbers, and writes the run files and table.md. Complete run files are kept.
-#   run.sh [--epochs N] [--seeds "1 2 3"] [--out DIR]
+# beside the paper's numbers, and writes the run files and table.md. Complete run files are kept (--force reruns them).
+#   run.sh [--epochs N] [--seeds "1 2 3"] [--out DIR] [--force]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -15,6 +15,7 @@ while (($#)); do
     --epochs) epochs="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --force) export FORCE=1; shift ;;
     -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac

@@ -4,8 +4,8 @@
 # with the Switch auxiliary loss (alpha 0.01) and without it, every seed. Capacity binds in training
 # batches (evaluation is dropless). Prints the fraction of dropped slots and of dropped tokens (no routed
 # expert processed them) in training, and test quality, beside ST-MoE's Table 5; writes the run files and
-# table.md. Complete run files are kept.
-#   run.sh [--epochs N] [--seeds "1 2"] [--out DIR]
+# table.md. Complete run files are kept (--force reruns them).
+#   run.sh [--epochs N] [--seeds "1 2"] [--out DIR] [--force]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -17,6 +17,7 @@ while (($#)); do
     --epochs) epochs="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --force) export FORCE=1; shift ;;
     -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac

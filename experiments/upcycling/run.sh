@@ -6,7 +6,7 @@
 #                    FLOPs per token over the dense one's (so both spend the same extra compute)
 #   scratch:         the 8-expert top-2 model from random weights for B + M epochs (reference)
 # Both continuations restart Adam. Prints test quality in one table; writes the run files and table.md.
-#   run.sh [--base-epochs B] [--more-epochs M] [--seeds "1 2 3"] [--out DIR]
+#   run.sh [--base-epochs B] [--more-epochs M] [--seeds "1 2 3"] [--out DIR] [--force]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -20,6 +20,7 @@ while (($#)); do
     --more-epochs) more="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
+    --force) export FORCE=1; shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac

@@ -2,7 +2,8 @@
 # Yang et al. (2017) rank experiment (the softmax bottleneck): a synthetic language of C contexts x V words
 # (default 256 x 256) whose true logit matrix has rank R = 64 (moe-data generate rank-language), learnt from its
 # true distributions (soft targets, full batch, Adam). Softmax heads of d = 4, 8, 16, 32 (< r - 1) and 64;
-# MoS at d = 8 with K = 1, 3, 5, 10, 15, 20; MoC at d = 8, K = 10; each with every seed. Prints the table
+# MoS at d = 8 with K = 1, 3, 5, 10, 15, 20; MoC at d = 8, K = 10; each with every seed; and MoS at
+# d = 32 with K = 3, 10, 20 with the first seed only (where MoS reaches the truth). Prints the table
 # (loss above the true entropy, empirical rank of the log-probability matrix; criteria in table.py) and
 # writes the run files NAME-sSEED.h5 and table.md. Runs whose file already exists in DIR are kept (rerun
 # them with --force).
@@ -49,9 +50,13 @@ models=()
 for d in 4 8 16 32 64; do models+=("softmax-d$d|--head softmax --projection $d"); done
 for k in 1 3 5 10 15 20; do models+=("mos-d8-k$k|--head mos --experts $k --projection 8"); done
 models+=("moc-d8-k10|--head moc --experts 10 --projection 8")
+first_seed_only=()
+for k in 3 10 20; do first_seed_only+=("mos-d32-k$k|--head mos --experts $k --projection 32"); done
 todo=()
 for seed in $seeds; do
-  for m in "${models[@]}"; do
+  these=("${models[@]}")
+  [[ "$seed" == "${seeds%% *}" ]] && these+=("${first_seed_only[@]}")
+  for m in "${these[@]}"; do
     name="${m%%|*}-s$seed"
     if [[ $force == 0 && -s "$out/$name.h5" ]]; then continue; fi
     todo+=("$name|$seed|${m#*|}")

@@ -224,6 +224,8 @@ TEST_CASE("sparse expert choice router: each expert takes exactly its capacity, 
   const arma::mat P = softmax_cols(Z);
   CHECK(r.plan.slot_weight[0] == doctest::Approx(P(0, 0)));
   CHECK(routing_stats(r.plan).max_mean_load == doctest::Approx(1.0));
+  CHECK(routing_stats(r.plan).dropped_fraction == 0.0);
+  CHECK(routing_stats(r.plan).dropped_token_fraction == doctest::Approx(0.5));  // tokens 2, 3, 4: no expert
   // Capacity factor E: every expert takes every token.
   ExpertChoiceRouter all(E, E, 3.0);
   identity_router(all);

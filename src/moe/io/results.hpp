@@ -30,7 +30,7 @@ void write_history(h5::File& file, const TrainResult& result, const TrainOptions
 
 // /routing (models with a sparse MoE layer), one entry per training step: step (1-based), cv_importance,
 // cv_load, max_mean_load, dropped_fraction (slots), dropped_token_fraction (tokens no routed expert
-// processed), importance_loss, load_loss, switch_loss, z_loss (unweighted),
+// processed: all slots dropped, or picked by no expert under expert choice), importance_loss, load_loss, switch_loss, z_loss (unweighted),
 // aux_loss (weighted sum), importance and load (E x steps); attribute steps.
 void write_routing(h5::File& file, const RoutingLog& log);
 // <group>/routing of one split: importance, load (E); attributes cv_importance, cv_load, max_mean_load,

@@ -22,19 +22,15 @@ RoutingStats routing_stats(const RoutingPlan& plan) {
     if (plan.slot_expert[i] >= 0) s.importance[arma::uword(plan.slot_expert[i])] += plan.slot_weight[i];
   for (std::size_t e = 0; e < plan.experts; ++e) s.load[e] = double(plan.expert_count(e));
   const std::size_t routed = plan.routed_slots();
-  std::size_t routed_tokens = 0, dropped_tokens = 0;
+  std::size_t unprocessed = 0;
   for (std::size_t t = 0; t < plan.tokens; ++t) {
-    bool any = false, kept = false;
-    for (std::size_t j = t * plan.k; j < (t + 1) * plan.k; ++j) {
-      any |= plan.slot_expert[j] >= 0;
-      kept |= plan.slot_position[j] >= 0;
-    }
-    routed_tokens += any;
-    dropped_tokens += any && !kept;
+    bool kept = false;
+    for (std::size_t j = t * plan.k; j < (t + 1) * plan.k; ++j) kept |= plan.slot_position[j] >= 0;
+    unprocessed += !kept;
   }
   return routing_stats(std::move(s.importance), std::move(s.load),
                        routed ? double(plan.dropped.size()) / double(routed) : 0.0,
-                       routed_tokens ? double(dropped_tokens) / double(routed_tokens) : 0.0);
+                       plan.tokens ? double(unprocessed) / double(plan.tokens) : 0.0);
 }
 
 RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction,

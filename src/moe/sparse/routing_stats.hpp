@@ -5,8 +5,8 @@
 //   cv_importance, cv_load: coefficient of variation (population std / mean; 0 for a zero mean)
 //   max_mean_load: max load / mean load (1 = perfect balance)
 //   dropped_fraction: dropped slots / routed slots
-//   dropped_token_fraction: tokens all of whose routed slots were dropped (processed by no routed expert) /
-//                    tokens with a routed slot
+//   dropped_token_fraction: tokens that no routed expert processes (all their slots dropped, or, with expert
+//                    choice, no expert picked them) / all tokens
 #include <armadillo>
 
 #include "moe/sparse/routing_plan.hpp"
