@@ -1,5 +1,8 @@
 # Shared by the sparse-layer studies (shazeer2017-balancing, switch-capacity, routers, upcycling); sourced
-# by their run.sh after they set `here`, `root` and `out`. Provides:
+# by their run.sh after they set `here`, `root` and their defaults (epochs, seeds, out). Provides:
+#   parse_study_args "$@"   --epochs N, --seeds "S ...", --out DIR, --force, --help (the script's header
+#                           comment); a study with flags of its own defines study_option FLAG VALUE,
+#                           returning 0 when it took the flag and its value
 #   fashion_data            Fashion-MNIST (Debian dataset-fashion-mnist, 60000 training images) as
 #                           data/cache/fashion-mnist/train.h5 (50000 images; the other 10000 go to test.h5,
 #                           unused here) for --feature-matrix pixels
@@ -9,10 +12,25 @@
 #                           (moe-train writes atomically, so a file that exists is complete) and FORCE
 #                           is not 1 (run.sh --force)
 bin="${MOE_BIN:-$root/build}"
-[[ -x "$bin/moe-train" ]] || { echo "run.sh: error: $bin/moe-train not built (bash scripts/build.sh, or set MOE_BIN)" >&2; exit 1; }
 fashion="$root/data/cache/fashion-mnist"
 
+parse_study_args() {
+  while (($#)); do
+    case "$1" in
+      --epochs) epochs="$2"; shift 2 ;;
+      --seeds) seeds="$2"; shift 2 ;;
+      --out) out="$2"; shift 2 ;;
+      --force) export FORCE=1; shift ;;
+      -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+      *)
+        if declare -F study_option >/dev/null && study_option "$1" "${2-}"; then shift 2
+        else echo "run.sh: error: unknown argument '$1'" >&2; exit 2; fi ;;
+    esac
+  done
+}
+
 fashion_data() {
+  [[ -x "$bin/moe-train" ]] || { echo "run.sh: error: $bin/moe-train not built (bash scripts/build.sh, or set MOE_BIN)" >&2; exit 1; }
   local src=/usr/share/datasets/fashion-mnist
   [[ -s "$src/train-images-idx3-ubyte.gz" ]] || {
     echo "run.sh: error: $src missing: apt-get install dataset-fashion-mnist (scripts/install-deps.sh does)" >&2

@@ -10,17 +10,8 @@ root="$(cd "$here/../.." && pwd)"
 epochs=10
 seeds="1 2 3"
 out="$root/results/shazeer2017-balancing"
-while (($#)); do
-  case "$1" in
-    --epochs) epochs="$2"; shift 2 ;;
-    --seeds) seeds="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --force) export FORCE=1; shift ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
-  esac
-done
 source "$root/experiments/lib/sparse_study.sh"
+parse_study_args "$@"
 mkdir -p "$out"
 fashion_data
 for seed in $seeds; do

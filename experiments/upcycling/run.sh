@@ -14,18 +14,17 @@ base=5
 more=5
 seeds="1 2 3"
 out="$root/results/upcycling"
-while (($#)); do
+study_option() {
   case "$1" in
-    --base-epochs) base="$2"; shift 2 ;;
-    --more-epochs) more="$2"; shift 2 ;;
-    --seeds) seeds="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --force) export FORCE=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
+    --base-epochs) base="$2" ;;
+    --more-epochs) more="$2" ;;
+    *) return 1 ;;
   esac
-done
+}
+epochs=""
 source "$root/experiments/lib/sparse_study.sh"
+parse_study_args "$@"
+[[ -z "$epochs" ]] || { echo "run.sh: error: --epochs does not apply here (--base-epochs, --more-epochs)" >&2; exit 2; }
 mkdir -p "$out"
 fashion_data
 # Forward FLOPs per token: embedding 2*784*64, k FFNs of 2*(2*64*64), router 2*64*E, output 2*64*10.

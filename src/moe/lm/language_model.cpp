@@ -7,6 +7,14 @@
 
 namespace moe {
 
+namespace {
+// f(c0, c1) over consecutive column blocks [c0, c1] (inclusive) of at most B of n columns.
+template <class F>
+void for_column_blocks(arma::uword n, arma::uword B, F f) {
+  for (arma::uword c0 = 0; c0 < n; c0 += B) f(c0, std::min(n, c0 + B) - 1);
+}
+}  // namespace
+
 LanguageModel::LanguageModel(const ModelSpec& spec)
     : spec_(spec),
       encoder_(spec.inputs, spec.context_vocabulary ? spec.context_vocabulary : spec.outputs, spec.embedding,
@@ -46,9 +54,12 @@ std::vector<std::uint64_t> LanguageModel::last_tokens(const arma::mat& X) const 
   return ids;
 }
 
+MoeForward LanguageModel::moe_pass(const arma::mat& X) const {
+  return moe_->forward(encoder_.forward(X).C, false, last_tokens(X));
+}
+
 arma::mat LanguageModel::context(const arma::mat& X) const {
-  arma::mat C = encoder_.forward(X).C;
-  return moe_ ? moe_->forward(C, false, last_tokens(X)).Y : C;
+  return moe_ ? moe_pass(X).Y : encoder_.forward(X).C;
 }
 
 std::vector<RoutingStats> LanguageModel::routing(const arma::mat& X) const {
@@ -57,15 +68,13 @@ std::vector<RoutingStats> LanguageModel::routing(const arma::mat& X) const {
   const arma::uword E = spec_.experts, B = 4096;
   arma::vec importance(E, arma::fill::zeros), load(E, arma::fill::zeros);
   double dropped = 0.0, dropped_tokens = 0.0;
-  for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
-    const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
-    const arma::mat Xb = X.cols(c0, c1);
-    const RoutingStats s = moe_->layer().stats(moe_->forward(encoder_.forward(Xb).C, false, last_tokens(Xb)));
+  for_column_blocks(X.n_cols, B, [&](arma::uword c0, arma::uword c1) {
+    const RoutingStats s = moe_->layer().stats(moe_pass(X.cols(c0, c1)));
     importance += s.importance;
     load += s.load;
     dropped += s.dropped_fraction * double(c1 - c0 + 1);
     dropped_tokens += s.dropped_token_fraction * double(c1 - c0 + 1);
-  }
+  });
   const double n = std::max<double>(1.0, double(X.n_cols));
   return {routing_stats(importance, load, dropped / n, dropped_tokens / n)};
 }
@@ -98,21 +107,17 @@ double LanguageModel::loss(const arma::mat& X, const arma::mat& Y, bool accumula
 
 arma::rowvec LanguageModel::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
   arma::rowvec out(X.n_cols);
-  const arma::uword B = block_columns();
-  for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
-    const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
+  for_column_blocks(X.n_cols, block_columns(), [&](arma::uword c0, arma::uword c1) {
     out.cols(c0, c1) = head_.loss(context(X.cols(c0, c1)), Y.cols(c0, c1));
-  }
+  });
   return out;
 }
 
 arma::mat LanguageModel::log_prob(const arma::mat& X) const {
   arma::mat out(spec_.outputs, X.n_cols);
-  const arma::uword B = block_columns();
-  for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
-    const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
+  for_column_blocks(X.n_cols, block_columns(), [&](arma::uword c0, arma::uword c1) {
     out.cols(c0, c1) = head_.log_prob(context(X.cols(c0, c1)));
-  }
+  });
   return out;
 }
 
@@ -121,21 +126,16 @@ Prediction LanguageModel::predict(const arma::mat& X) const { return {arma::exp(
 arma::mat LanguageModel::gate(const arma::mat& X) const {
   if (moe_) {  // E x N combine weights of the MoE layer
     arma::mat out(spec_.experts, X.n_cols);
-    const arma::uword B = 4096;
-    for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
-      const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
-      const arma::mat Xb = X.cols(c0, c1);
-      out.cols(c0, c1) = moe_->layer().combine_weights(moe_->forward(encoder_.forward(Xb).C, false, last_tokens(Xb)));
-    }
+    for_column_blocks(X.n_cols, 4096, [&](arma::uword c0, arma::uword c1) {
+      out.cols(c0, c1) = moe_->layer().combine_weights(moe_pass(X.cols(c0, c1)));
+    });
     return out;
   }
   if (spec_.head == "softmax") return {};
   arma::mat out(spec_.experts, X.n_cols);
-  const arma::uword B = std::max<arma::uword>(block_columns(), 4096);
-  for (arma::uword c0 = 0; c0 < X.n_cols; c0 += B) {
-    const arma::uword c1 = std::min(X.n_cols, c0 + B) - 1;
+  for_column_blocks(X.n_cols, std::max<arma::uword>(block_columns(), 4096), [&](arma::uword c0, arma::uword c1) {
     out.cols(c0, c1) = head_.prior(context(X.cols(c0, c1)));
-  }
+  });
   return out;
 }
 

@@ -38,6 +38,7 @@ class LanguageModel final : public Model {
  private:
   // The head's input for contexts X: the encoder's output, through the MoE layer when there is one.
   arma::mat context(const arma::mat& X) const;
+  MoeForward moe_pass(const arma::mat& X) const;  // the MoE layer on X's contexts, evaluation mode
   std::vector<std::uint64_t> last_tokens(const arma::mat& X) const;
 
   ModelSpec spec_;
