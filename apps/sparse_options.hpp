@@ -49,6 +49,10 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
   app.add_option("--switch-alpha", s.switch_alpha, "Sparse: weight of the Switch auxiliary loss E sum f_e P_e "
                                                    "(the paper: 0.01)")
       ->capture_default_str();
+  app.add_option("--sparse-kernel", s.kernel, "Sparse: how the routed experts are computed: fast (row-blocked BLAS "
+                                              "GEMMs under OpenMP, fused activation) or reference (per-expert "
+                                              "Armadillo products, the test oracle); results agree up to rounding")
+      ->capture_default_str();
   app.add_option("--z-loss", s.z_loss, "Sparse: weight of the router z-loss (ST-MoE: 0.001)")->capture_default_str();
 }
 

@@ -3,21 +3,29 @@
 //   FFN_e(x) = W2_e act(W1_e x + b1_e) + b2_e,  W1_e: f x d, b1_e: f, W2_e: d x f, b2_e: d
 // act = relu or gelu (exact: x Phi(x)). Every call takes the columns routed to one expert (d x n) and
 // keeps the f x n pre-activations for the backward pass. Parameters "<prefix>expert<e>/W1|b1|W2|b2".
+// Storage: each parameter kind of all E experts lies back to back in one array (the layout of
+// kernels::ExpertWeights, which the fast backends read without copying); the per-expert matrices are
+// Armadillo views of that memory, so the parameter list, the optimisers and the HDF5 names are unchanged.
 #include <armadillo>
 #include <string>
 #include <vector>
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
+#include "moe/sparse/ffn_activation.hpp"
+#include "moe/sparse/kernels/sparse_ffn_views.hpp"
 
 namespace moe {
 
-enum class FfnActivation { relu, gelu };
 FfnActivation parse_ffn_activation(const std::string& name);  // "relu" | "gelu"; throws otherwise
 
 class FfnExperts {
  public:
   FfnExperts(arma::uword model_dim, arma::uword ff_dim, arma::uword experts, FfnActivation activation);
+  // The views point into this object's own arrays: moving keeps them valid, copying would not.
+  FfnExperts(const FfnExperts&) = delete;
+  FfnExperts& operator=(const FfnExperts&) = delete;
+  FfnExperts(FfnExperts&&) = default;
   // W1 ~ N(0, 1/d), W2 ~ N(0, 1/f) scaled by output_scale; biases 0.
   void init(Rng& rng, double output_scale = 1.0);
   void collect(ParamList& params, const std::string& prefix);
@@ -30,19 +38,29 @@ class FfnExperts {
   // Sparse upcycling: every expert becomes a copy of one dense FFN (shapes f x d, f, d x f, d).
   void copy_into_all(const arma::mat& W1, const arma::mat& b1, const arma::mat& W2, const arma::mat& b2);
 
-  const arma::mat& W1(arma::uword e) const { return W1_[e]; }
-  const arma::mat& b1(arma::uword e) const { return b1_[e]; }
-  const arma::mat& W2(arma::uword e) const { return W2_[e]; }
-  const arma::mat& b2(arma::uword e) const { return b2_[e]; }
-  arma::uword experts() const { return W1_.size(); }
+  const arma::mat& W1(arma::uword e) const { return W1_.views[e]; }
+  const arma::mat& b1(arma::uword e) const { return b1_.views[e]; }
+  const arma::mat& W2(arma::uword e) const { return W2_.views[e]; }
+  const arma::mat& b2(arma::uword e) const { return b2_.views[e]; }
+  arma::uword experts() const { return W1_.views.size(); }
   arma::uword model_dim() const { return d_; }
   arma::uword ff_dim() const { return f_; }
   FfnActivation activation() const { return activation_; }
 
+  // The whole bank as the fast backends read it, and its gradients (added to by their backward).
+  kernels::ExpertWeights<double> weights() const;
+  kernels::ExpertGrads<double> grads();
+
  private:
+  // One array per parameter kind, E experts back to back, and the per-expert views into it.
+  struct Kind {
+    std::vector<double> storage;
+    std::vector<arma::mat> views;
+    void allocate(arma::uword rows, arma::uword cols, arma::uword experts);
+  };
   arma::uword d_, f_;
   FfnActivation activation_;
-  std::vector<arma::mat> W1_, b1_, W2_, b2_, dW1_, db1_, dW2_, db2_;
+  Kind W1_, b1_, W2_, b2_, dW1_, db1_, dW2_, db2_;
 };
 
 }  // namespace moe

@@ -41,6 +41,7 @@ void SparseLayerSpec::validate(arma::uword experts) const {
           "--d-model and --d-ff must be between 1 and 65536");
   require(shared_experts <= 64, "--shared-experts must be at most 64 (got " + std::to_string(shared_experts) + ")");
   parse_ffn_activation(ffn_activation);
+  require(kernel == "fast" || kernel == "reference", "unknown --sparse-kernel '" + kernel + "' (expected fast or reference)");
   if (router == "topk" || router == "noisy-topk" || router == "loss-free")
     require(top_k >= 1 && top_k <= experts, "--top-k must be between 1 and --experts (got " + std::to_string(top_k) +
                                                 " of " + std::to_string(experts) + ")");

@@ -34,6 +34,8 @@ struct SparseLayerSpec {
   double w_load = 0.0;             // CV(smooth load)^2, noisy-topk only (Shazeer 2017)
   double switch_alpha = 0.0;       // E sum f_e P_e (Switch; alpha = 0.01 in the paper)
   double z_loss = 0.0;             // mean logsumexp(logits)^2 (ST-MoE; c_z = 0.001)
+  // How the routed experts are computed (not part of the model: not saved, results equal up to rounding).
+  std::string kernel = "fast";     // fast (kernels/cpu_sparse_ffn) | reference (per-expert Armadillo)
 
   bool soft() const { return router == "soft"; }
   double init_scale() const;

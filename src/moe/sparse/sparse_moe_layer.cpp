@@ -11,7 +11,7 @@
 namespace moe {
 
 SparseMoeLayer::SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts)
-    : spec_(spec), experts_(spec.model_dim, spec.ff_dim, experts, parse_ffn_activation(spec.ffn_activation)) {
+    : spec_(spec), kernel_(parse_routed_kernel(spec.kernel)), experts_(spec.model_dim, spec.ff_dim, experts, parse_ffn_activation(spec.ffn_activation)) {
   spec_.validate(experts);
   if (spec_.soft()) {
     Phi_.zeros(spec_.model_dim, experts * spec_.slots_per_expert);
@@ -59,24 +59,8 @@ MoeForward SparseMoeLayer::forward_routed(const arma::mat& X, const RouteContext
   MoeForward fwd;
   fwd.routing = router_->route(X, context);
   const RoutingPlan& plan = fwd.routing.plan;
-  const arma::uword E = experts();
-  fwd.inputs.resize(E);
-  fwd.pre.resize(E);
-  fwd.outputs.resize(E);
-  // Each expert: gather its tokens (expert-sorted order of the plan), one FFN on the block.
-#pragma omp parallel for schedule(dynamic, 1)
-  for (long e = 0; e < long(E); ++e) {
-    const std::int64_t begin = plan.expert_offsets[e], n = plan.expert_offsets[e + 1] - begin;
-    arma::mat& Xe = fwd.inputs[e];
-    Xe.set_size(X.n_rows, arma::uword(n));
-    for (std::int64_t i = 0; i < n; ++i) Xe.col(arma::uword(i)) = X.col(arma::uword(plan.sorted_token[begin + i]));
-    fwd.outputs[e] = experts_.forward(arma::uword(e), Xe, &fwd.pre[e]);
-  }
-  // Combine token by token, slots in order: Y_t = x_t + sum_s w_s out(e_s, position_s).
-  fwd.Y = X;
-  for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t e, std::size_t local) {
-    fwd.Y.col(t) += plan.slot_weight[slot] * fwd.outputs[e].col(local);
-  });
+  fwd.routed = std::make_shared<RoutedFfnState>();
+  fwd.Y = routed_ffn_forward(kernel_, plan, experts_, X, *fwd.routed);
   // Auxiliary losses and their weighted gradient.
   auto add = [&](double w, const RouterLoss& l, double& value) {
     value = l.value;
@@ -119,24 +103,8 @@ arma::mat SparseMoeLayer::backward(const arma::mat& X, const MoeForward& fwd, co
 
 arma::mat SparseMoeLayer::backward_routed(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY) {
   const RoutingPlan& plan = fwd.routing.plan;
-  const arma::uword E = experts();
-  // dL/d(expert outputs) and dL/d(slot weights), from the combine.
-  std::vector<arma::mat> dOut(E);
-  for (arma::uword e = 0; e < E; ++e) dOut[e].zeros(X.n_rows, fwd.outputs[e].n_cols);
   RouterGrad grad;
-  grad.dweight.zeros(plan.slot_weight.size());
-  for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t e, std::size_t local) {
-    grad.dweight[slot] = arma::dot(dY.col(t), fwd.outputs[e].col(local));
-    dOut[e].col(local) = plan.slot_weight[slot] * dY.col(t);
-  });
-  std::vector<arma::mat> dXe(E);
-#pragma omp parallel for schedule(dynamic, 1)
-  for (long e = 0; e < long(E); ++e) dXe[e] = experts_.backward(arma::uword(e), fwd.inputs[e], fwd.pre[e], dOut[e]);
-  // Residual, then each token's kept slots in order (scatter without atomics).
-  arma::mat dX = dY;
-  for_each_kept_slot(plan, [&](std::size_t t, std::size_t, std::size_t e, std::size_t local) {
-    dX.col(t) += dXe[e].col(local);
-  });
+  arma::mat dX = routed_ffn_backward(kernel_, plan, experts_, *fwd.routed, dY, grad.dweight);
   accumulate(grad, fwd.aux_grad, 1.0);
   dX += router_->backward(X, fwd.routing, grad);
   return dX;

@@ -16,6 +16,7 @@
 
 #include "moe/sparse/ffn_experts.hpp"
 #include "moe/sparse/layer_spec.hpp"
+#include "moe/sparse/routed_ffn.hpp"
 #include "moe/sparse/router.hpp"
 #include "moe/sparse/routing_stats.hpp"
 
@@ -30,9 +31,10 @@ struct AuxLosses {
 struct MoeForward {
   arma::mat Y;                        // d x T: the layer's output, residual included
   Routing routing;                    // routed layers: the router's output (plan, logits, probabilities)
-  std::vector<arma::mat> inputs;      // per expert: d x n_e columns it ran on (gathered tokens or slot inputs)
-  std::vector<arma::mat> pre;         // per expert: f x n_e pre-activations
-  std::vector<arma::mat> outputs;     // per expert: d x n_e outputs, before the combine weights
+  std::shared_ptr<RoutedFfnState> routed;  // routed layers: the experts' expert-sorted columns (routed_ffn.hpp)
+  std::vector<arma::mat> inputs;      // soft: per expert, the d x p slot inputs it ran on
+  std::vector<arma::mat> pre;         // soft: per expert, f x p pre-activations
+  std::vector<arma::mat> outputs;     // soft: per expert, d x p outputs, before the combine weights
   std::vector<arma::mat> shared_pre;  // per shared expert: f x T
   std::vector<arma::mat> shared_out;  // per shared expert: d x T
   arma::mat logits, dispatch, combine;  // soft: E p x T each
@@ -74,6 +76,7 @@ class SparseMoeLayer {
   void add_shared(const arma::mat& X, MoeForward& fwd) const;
 
   SparseLayerSpec spec_;
+  RoutedKernel kernel_;
   std::unique_ptr<Router> router_;  // null for soft MoE
   arma::mat Phi_, dPhi_;            // soft MoE: d x E p slot parameters
   FfnExperts experts_;

@@ -1,0 +1,106 @@
+#include "moe/sparse/routed_ffn.hpp"
+
+#include "moe/core/error.hpp"
+
+namespace moe {
+
+RoutedKernel parse_routed_kernel(const std::string& name) {
+  if (name == "fast") return RoutedKernel::fast;
+  if (name == "reference") return RoutedKernel::reference;
+  fail("unknown sparse kernel '" + name + "' (expected fast or reference)");
+}
+
+kernels::PlanView plan_view(const RoutingPlan& plan) {
+  kernels::PlanView v;
+  v.tokens = plan.tokens;
+  v.experts = plan.experts;
+  v.k = plan.k;
+  v.slot_position = plan.slot_position.data();
+  v.expert_offsets = plan.expert_offsets.data();
+  v.sorted_token = plan.sorted_token.data();
+  return v;
+}
+
+namespace {
+
+// Column block [offset, offset + n) of a rows x A buffer as an Armadillo matrix sharing its memory.
+arma::mat block(kernels::Buffer<double>& buffer, arma::uword rows, std::int64_t offset, std::int64_t n) {
+  return arma::mat(buffer.data() + rows * arma::uword(offset), rows, arma::uword(n), false, true);
+}
+
+arma::mat reference_forward(const RoutingPlan& plan, const FfnExperts& experts, const arma::mat& X,
+                            RoutedFfnState& state) {
+  const arma::uword d = experts.model_dim(), f = experts.ff_dim(), A = plan.assignments();
+  state.inputs.resize(d * A), state.pre.resize(f * A), state.act.resize(f * A), state.out.resize(d * A);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long e = 0; e < long(plan.experts); ++e) {
+    const std::int64_t begin = plan.expert_offsets[e], n = plan.expert_offsets[e + 1] - begin;
+    if (n == 0) continue;
+    arma::mat Xe = block(state.inputs, d, begin, n);
+    for (std::int64_t i = 0; i < n; ++i) Xe.col(arma::uword(i)) = X.col(arma::uword(plan.sorted_token[begin + i]));
+    arma::mat pre;
+    block(state.out, d, begin, n) = experts.forward(arma::uword(e), Xe, &pre);
+    block(state.pre, f, begin, n) = pre;
+    arma::mat act = block(state.act, f, begin, n);
+    for (arma::uword i = 0; i < pre.n_elem; ++i) act[i] = activate(experts.activation(), pre[i]);
+  }
+  arma::mat Y = X;
+  const arma::mat out(state.out.data(), d, A, false, true);
+  for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t, std::size_t) {
+    Y.col(t) += plan.slot_weight[slot] * out.col(arma::uword(plan.slot_position[slot]));
+  });
+  return Y;
+}
+
+arma::mat reference_backward(const RoutingPlan& plan, FfnExperts& experts, RoutedFfnState& state,
+                             const arma::mat& dY, arma::vec& dweight) {
+  const arma::uword d = experts.model_dim(), f = experts.ff_dim(), A = plan.assignments();
+  const arma::mat out(state.out.data(), d, A, false, true);
+  arma::mat dOut(d, A, arma::fill::zeros);
+  dweight.zeros(plan.slot_weight.size());
+  for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t, std::size_t) {
+    const arma::uword pos = arma::uword(plan.slot_position[slot]);
+    dweight[slot] = arma::dot(dY.col(t), out.col(pos));
+    dOut.col(pos) = plan.slot_weight[slot] * dY.col(t);
+  });
+  arma::mat dInputs(d, A);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (long e = 0; e < long(plan.experts); ++e) {
+    const std::int64_t begin = plan.expert_offsets[e], n = plan.expert_offsets[e + 1] - begin;
+    if (n == 0) continue;
+    const arma::uword c0 = arma::uword(begin), c1 = arma::uword(begin + n - 1);
+    dInputs.cols(c0, c1) = experts.backward(arma::uword(e), block(state.inputs, d, begin, n),
+                                            block(state.pre, f, begin, n), dOut.cols(c0, c1));
+  }
+  arma::mat dX = dY;
+  for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t, std::size_t) {
+    dX.col(t) += dInputs.col(arma::uword(plan.slot_position[slot]));
+  });
+  return dX;
+}
+
+}  // namespace
+
+arma::mat routed_ffn_forward(RoutedKernel kernel, const RoutingPlan& plan, const FfnExperts& experts,
+                             const arma::mat& X, RoutedFfnState& state) {
+  if (kernel == RoutedKernel::reference) return reference_forward(plan, experts, X, state);
+  arma::mat Y(X.n_rows, X.n_cols);
+  kernels::sparse_ffn_forward<double>(plan_view(plan), plan.sorted_weight.data(), experts.weights(),
+                                      experts.activation(), X.memptr(), true, Y.memptr(), state);
+  return Y;
+}
+
+arma::mat routed_ffn_backward(RoutedKernel kernel, const RoutingPlan& plan, FfnExperts& experts,
+                              RoutedFfnState& state, const arma::mat& dY, arma::vec& dweight) {
+  if (kernel == RoutedKernel::reference) return reference_backward(plan, experts, state, dY, dweight);
+  arma::mat dX(dY.n_rows, dY.n_cols);
+  arma::vec dsorted(plan.assignments());
+  kernels::sparse_ffn_backward<double>(plan_view(plan), plan.sorted_weight.data(), experts.weights(),
+                                       experts.activation(), dY.memptr(), true, dX.memptr(), experts.grads(),
+                                       dsorted.memptr(), state);
+  dweight.zeros(plan.slot_weight.size());
+  for (std::size_t i = 0; i < plan.assignments(); ++i) dweight[plan.sorted_slot[i]] = dsorted[i];
+  return dX;
+}
+
+}  // namespace moe

@@ -1,0 +1,202 @@
+// The fast CPU backend of the routed sparse MoE layer (kernels/cpu_sparse_ffn) against the reference
+// (per-expert Armadillo products, routed_ffn.cpp) on hand-made routing plans: random top-k with and
+// without dropped slots, empty experts, every token on one expert, k = E, one expert, no tokens. In double
+// the two agree to rounding; in float the fast kernel stays within 1e-5 (relative, over each output
+// array) of the double reference. Outputs start poisoned (NaN), so an element left unwritten fails; the
+// gradients start at a known value, so "adds to" is checked too. Thread counts give identical bits.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "moe/core/rng.hpp"
+#include "moe/core/threads.hpp"
+#include "moe/sparse/routed_ffn.hpp"
+
+using namespace moe;
+
+namespace {
+
+struct PlanCase {
+  std::string name;
+  std::size_t tokens, experts, k, d, f;
+  double capacity_factor;           // > 0: some slots dropped
+  std::size_t experts_used;         // choices drawn from experts [0, experts_used): the rest stay empty
+  FfnActivation activation = FfnActivation::relu;
+};
+
+std::vector<PlanCase> plan_cases() {
+  return {
+      {"random top-2, dropless", 57, 6, 2, 17, 33, 0.0, 6},
+      {"random top-2, capacity 0.6 drops slots, gelu", 64, 5, 2, 9, 20, 0.6, 5, FfnActivation::gelu},
+      {"empty experts (only 2 of 7 chosen)", 40, 7, 2, 8, 12, 0.0, 2},
+      {"every token on one expert", 70, 4, 1, 16, 130, 0.0, 1},
+      {"k = E = 3", 33, 3, 3, 5, 7, 0.0, 3},
+      {"one expert", 21, 1, 1, 3, 4, 0.0, 1},
+      {"one token, top-3 of 8", 1, 8, 3, 6, 6, 0.0, 8},
+      {"no tokens", 0, 4, 2, 4, 5, 0.0, 4},
+      {"wide rows, many blocks (d 200, f 300, 600 tokens)", 600, 3, 2, 200, 300, 0.9, 3, FfnActivation::gelu},
+  };
+}
+
+// Random distinct experts per token from [0, used), random positive weights.
+RoutingPlan random_plan(const PlanCase& c, Rng& rng) {
+  std::vector<std::int32_t> expert(c.tokens * c.k);
+  std::vector<double> weight(c.tokens * c.k);
+  std::vector<std::int32_t> pool(c.experts_used);
+  for (std::size_t t = 0; t < c.tokens; ++t) {
+    std::iota(pool.begin(), pool.end(), 0);
+    for (std::size_t s = 0; s < c.k; ++s) {
+      const std::size_t j = s + rng.below(pool.size() - s);
+      std::swap(pool[s], pool[j]);
+      expert[t * c.k + s] = pool[s];
+      weight[t * c.k + s] = 0.1 + rng.uniform();
+    }
+  }
+  const std::size_t capacity = expert_capacity(c.tokens, c.experts, c.k, c.capacity_factor);
+  RoutingPlan plan = make_plan(c.tokens, c.experts, c.k, expert, weight, capacity);
+  validate(plan);
+  return plan;
+}
+
+double rel_err(const arma::vec& got, const arma::vec& want) {
+  REQUIRE(got.n_elem == want.n_elem);
+  if (want.n_elem == 0) return 0.0;
+  REQUIRE(got.is_finite());
+  return arma::norm(got - want) / std::max(arma::norm(want), 1e-300);
+}
+
+template <class T>
+arma::vec as_vec(const T* p, std::size_t n) {
+  arma::vec v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = double(p[i]);
+  return v;
+}
+
+template <class T>
+std::vector<T> cast(const double* p, std::size_t n) {
+  return std::vector<T>(p, p + n);
+}
+
+// Everything one backend produces for one plan.
+struct Result {
+  arma::vec Y, dX, dweight, dW1, db1, dW2, db2;
+};
+
+constexpr double grad_start = 0.25;  // gradients start here; backends add to them
+
+// The fast kernel in element type T on copies of the bank's (double) weights, with poisoned outputs.
+template <class T>
+Result run_fast(const RoutingPlan& plan, const FfnExperts& bank, const arma::mat& X, const arma::mat& dY) {
+  const kernels::ExpertWeights<double> w64 = bank.weights();
+  const std::size_t d = w64.d, f = w64.f, E = w64.experts, A = plan.assignments(), T_ = plan.tokens;
+  std::vector<T> W1 = cast<T>(w64.W1, f * d * E), b1 = cast<T>(w64.b1, f * E), W2 = cast<T>(w64.W2, d * f * E),
+                 b2 = cast<T>(w64.b2, d * E), x = cast<T>(X.memptr(), d * T_), dy = cast<T>(dY.memptr(), d * T_),
+                 weight = cast<T>(plan.sorted_weight.data(), A);
+  const kernels::ExpertWeights<T> w{d, f, E, W1.data(), b1.data(), W2.data(), b2.data()};
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  std::vector<T> Y(d * T_, nan), dX(d * T_, nan), dweight(A, nan);
+  std::vector<T> gW1(W1.size(), T(grad_start)), gb1(b1.size(), T(grad_start)), gW2(W2.size(), T(grad_start)),
+      gb2(b2.size(), T(grad_start));
+  kernels::SparseFfnWorkspace<T> ws;
+  // Poison the workspace too: a stale value read from it would show.
+  for (auto* b : {&ws.inputs, &ws.pre, &ws.act, &ws.out, &ws.dout, &ws.dh, &ws.dinputs}) {
+    T* p = b->resize(std::max<std::size_t>(1, (d + f) * A));
+    std::fill(p, p + (d + f) * A, nan);
+  }
+  const kernels::PlanView view = plan_view(plan);
+  kernels::sparse_ffn_forward<T>(view, weight.data(), w, bank.activation(), x.data(), true, Y.data(), ws);
+  kernels::sparse_ffn_backward<T>(view, weight.data(), w, bank.activation(), dy.data(), true, dX.data(),
+                                  {gW1.data(), gb1.data(), gW2.data(), gb2.data()}, dweight.data(), ws);
+  Result r;
+  r.Y = as_vec(Y.data(), Y.size());
+  r.dX = as_vec(dX.data(), dX.size());
+  // dweight comes in sorted order; the reference gives it per slot.
+  r.dweight.zeros(plan.slot_weight.size());
+  for (std::size_t i = 0; i < A; ++i) r.dweight[plan.sorted_slot[i]] = double(dweight[i]);
+  r.dW1 = as_vec(gW1.data(), gW1.size()) - grad_start;
+  r.db1 = as_vec(gb1.data(), gb1.size()) - grad_start;
+  r.dW2 = as_vec(gW2.data(), gW2.size()) - grad_start;
+  r.db2 = as_vec(gb2.data(), gb2.size()) - grad_start;
+  return r;
+}
+
+Result run_layer_backend(RoutedKernel kernel, const RoutingPlan& plan, const PlanCase& c, const arma::mat& X,
+                         const arma::mat& dY) {
+  FfnExperts bank(c.d, c.f, c.experts, c.activation);
+  Rng rng(11);
+  bank.init(rng);
+  ParamList params;
+  bank.collect(params, "");
+  params.zero_grad();
+  RoutedFfnState state;
+  Result r;
+  r.Y = arma::vectorise(routed_ffn_forward(kernel, plan, bank, X, state));
+  r.dX = arma::vectorise(routed_ffn_backward(kernel, plan, bank, state, dY, r.dweight));
+  const kernels::ExpertGrads<double> g = bank.grads();
+  r.dW1 = as_vec(g.W1, c.f * c.d * c.experts);
+  r.db1 = as_vec(g.b1, c.f * c.experts);
+  r.dW2 = as_vec(g.W2, c.d * c.f * c.experts);
+  r.db2 = as_vec(g.b2, c.d * c.experts);
+  return r;
+}
+
+void check_close(const Result& got, const Result& want, double tol) {
+  CHECK(rel_err(got.Y, want.Y) < tol);
+  CHECK(rel_err(got.dX, want.dX) < tol);
+  CHECK(rel_err(got.dweight, want.dweight) < tol);
+  CHECK(rel_err(got.dW1, want.dW1) < tol);
+  CHECK(rel_err(got.db1, want.db1) < tol);
+  CHECK(rel_err(got.dW2, want.dW2) < tol);
+  CHECK(rel_err(got.db2, want.db2) < tol);
+}
+
+}  // namespace
+
+TEST_CASE("fast CPU sparse kernel matches the reference (double to rounding, float within 1e-5)") {
+  set_threads(0);
+  for (const PlanCase& c : plan_cases()) {
+    CAPTURE(c.name);
+    Rng rng(3);
+    const RoutingPlan plan = random_plan(c, rng);
+    if (c.capacity_factor > 0.0 && c.tokens > 0) CHECK(!plan.dropped.empty());
+    const arma::mat X = rng.normal_matrix(c.d, c.tokens), dY = rng.normal_matrix(c.d, c.tokens);
+    const Result ref = run_layer_backend(RoutedKernel::reference, plan, c, X, dY);
+    // The reference itself: a dropped or empty slot has no gradient, a kept one does.
+    for (std::size_t slot = 0; slot < plan.slot_position.size(); ++slot)
+      if (plan.slot_position[slot] < 0) CHECK(ref.dweight[slot] == 0.0);
+    check_close(run_layer_backend(RoutedKernel::fast, plan, c, X, dY), ref, 1e-12);
+
+    FfnExperts bank(c.d, c.f, c.experts, c.activation);
+    Rng init(11);
+    bank.init(init);
+    check_close(run_fast<double>(plan, bank, X, dY), ref, 1e-12);
+    check_close(run_fast<float>(plan, bank, X, dY), ref, 1e-5);
+  }
+}
+
+TEST_CASE("fast CPU sparse kernel gives the same bits with 1 and 2 threads") {
+  const PlanCase c{"imbalanced top-2", 900, 6, 2, 64, 192, 0.0, 6};
+  Rng rng(5);
+  // Skew the load: most tokens prefer expert 0, so its rows are cut into several blocks.
+  RoutingPlan plan = random_plan(c, rng);
+  std::vector<std::int32_t> expert = plan.slot_expert;
+  for (std::size_t t = 0; t < c.tokens; t += 1)
+    if (t % 5 != 0 && expert[t * 2] != 0 && expert[t * 2 + 1] != 0) expert[t * 2] = 0;
+  plan = make_plan(c.tokens, c.experts, c.k, expert, plan.slot_weight, 0);
+  const arma::mat X = rng.normal_matrix(c.d, c.tokens), dY = rng.normal_matrix(c.d, c.tokens);
+  FfnExperts bank(c.d, c.f, c.experts, c.activation);
+  Rng init(11);
+  bank.init(init);
+  set_threads(1);
+  const Result one = run_fast<float>(plan, bank, X, dY);
+  set_threads(2);
+  const Result two = run_fast<float>(plan, bank, X, dY);
+  set_threads(0);
+  CHECK(arma::approx_equal(one.Y, two.Y, "absdiff", 0.0));
+  CHECK(arma::approx_equal(one.dX, two.dX, "absdiff", 0.0));
+  CHECK(arma::approx_equal(one.dW1, two.dW1, "absdiff", 0.0));
+  CHECK(arma::approx_equal(one.dW2, two.dW2, "absdiff", 0.0));
+  CHECK(arma::approx_equal(one.dweight, two.dweight, "absdiff", 0.0));
+}
