@@ -3,13 +3,17 @@
 // (softmax / MoS / MoC head, forward and backward on a batch) against plain GEMMs of the same shapes;
 // with --data, first a timed training epoch of the whole language model on that corpus (the same sizes),
 // so one command prints the time per epoch and the output layer's fraction of the same-run GEMM rate.
+// Subcommand sparse: the routed sparse MoE layer's experts (forward, forward + backward) over a grid of
+// sizes and routing imbalances, on the CPU or the GPU, beside dense GEMMs of the same FLOPs; CSV and HDF5.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 
+#include "moe/bench/sparse_bench.hpp"
 #include "moe/core/error.hpp"
+#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/lm/blocked_gemm.hpp"
 #include "moe/lm/output_head.hpp"
@@ -71,10 +75,73 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   lm->add_option("--test-fraction", data.test_fraction, "--data: documents held out as test")->capture_default_str();
   lm->add_option("--seed", seed, "--data: seed of the split, initialisation and minibatch order")->capture_default_str();
+  auto* sparse = app.add_subcommand("sparse", "Sparse MoE layer (routed FFN experts, relu): plan + forward and plan + "
+                                              "forward + backward, median over --steps, for every combination of "
+                                              "the listed sizes, beside dense GEMMs of the same FLOPs (same run)");
+  std::vector<std::size_t> s_tokens{4096}, s_dmodel{512}, s_dff{1024}, s_experts{8, 64, 256}, s_k{2};
+  std::vector<double> s_imbalance{0.0};
+  moe::SparseBenchOptions s_opt;
+  std::string s_csv, s_hdf5;
+  sparse->add_option("--tokens", s_tokens, "tokens per batch (several values: a grid)")->capture_default_str();
+  sparse->add_option("--d-model", s_dmodel, "d_model")->capture_default_str();
+  sparse->add_option("--d-ff", s_dff, "d_ff of every expert")->capture_default_str();
+  sparse->add_option("--experts", s_experts, "experts")->capture_default_str();
+  sparse->add_option("--k", s_k, "experts per token")->capture_default_str();
+  sparse->add_option("--imbalance", s_imbalance, "Zipf exponent of the experts' popularity (0: uniform; the "
+                                                 "realised max/mean load is printed)")
+      ->capture_default_str();
+  sparse->add_option("--device", s_opt.device, "cpu or cuda")->capture_default_str();
+  sparse->add_option("--precision", s_opt.precision, "cpu: float or double; cuda: bf16, float or tf32")
+      ->capture_default_str();
+  sparse->add_option("--steps", s_opt.steps, "timed steps per case, after one warm-up")->capture_default_str();
+  sparse->add_option("--seed", s_opt.seed, "seed of the routing and the values")->capture_default_str();
+  sparse->add_option("--threads", threads, "OpenMP threads (0: all cores)")->capture_default_str();
+  sparse->add_option("--csv", s_csv, "write the table here as CSV");
+  sparse->add_option("--hdf5", s_hdf5, "write the table here as HDF5 (/sparse/<column>)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (sparse->parsed()) {
+    try {
+      moe::set_threads(threads);
+      if (s_opt.steps < 1) moe::fail("--steps must be at least 1");
+      if (s_opt.device != "cpu" && s_opt.device != "cuda")
+        moe::fail("unknown --device '" + s_opt.device + "' (expected cpu or cuda)");
+      if (s_opt.device == "cuda" && !moe::kernels::cuda_built())
+        moe::fail("this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with the CUDA toolkit)");
+      std::vector<moe::SparseBenchRow> rows;
+      std::printf("%-5s %-6s %6s %5s %5s %4s %2s %5s %8s | %9s %9s %6s | %9s %9s %6s\n", "dev", "prec", "tokens",
+                  "d", "d_ff", "E", "k", "imbal", "max/mean", "fwd ms", "fwd rate", "dense", "f+b ms", "f+b rate",
+                  "dense");
+      for (std::size_t T : s_tokens)
+        for (std::size_t d : s_dmodel)
+          for (std::size_t f : s_dff)
+            for (std::size_t E : s_experts)
+              for (std::size_t k : s_k)
+                for (double imbalance : s_imbalance) {
+                  const moe::SparseBenchCase c{T, d, f, E, k, imbalance};
+                  const moe::SparseBenchRow r = moe::run_sparse_bench(c, s_opt);
+                  const double unit = r.device == "cuda" ? 1e-12 : 1e-9;  // TFLOP/s on the GPU, GFLOP/s on the CPU
+                  std::printf("%-5s %-6s %6zu %5zu %5zu %4zu %2zu %5.2f %8.2f | %9.3f %9.1f %6.2f | %9.3f %9.1f %6.2f\n",
+                              r.device.c_str(), r.precision.c_str(), T, d, f, E, k, imbalance, r.max_over_mean_load,
+                              r.forward_seconds * 1e3, r.forward_rate() * unit, r.forward_fraction(),
+                              r.training_seconds * 1e3, r.training_rate() * unit, r.training_fraction());
+                  std::fflush(stdout);
+                  rows.push_back(r);
+                }
+      std::printf("rates in %s; 'dense': the fraction of the rate of dense GEMMs of the same FLOPs in this run "
+                  "(%s); threads %d\n",
+                  s_opt.device == "cuda" ? "TFLOP/s" : "GFLOP/s",
+                  s_opt.device == "cuda" ? "cuBLAS, same precision" : "OpenBLAS on every thread", moe::max_threads());
+      if (!s_csv.empty()) moe::write_sparse_bench_csv(s_csv, rows);
+      if (!s_hdf5.empty()) moe::write_sparse_bench_hdf5(s_hdf5, rows);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "moe-bench: error: %s\n", e.what());
+      return 1;
+    }
+    return 0;
   }
   try {
     moe::set_threads(threads);

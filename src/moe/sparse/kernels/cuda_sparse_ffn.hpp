@@ -1,0 +1,55 @@
+#pragma once
+// The CUDA backend of the routed sparse MoE layer (cuda_sparse_ffn.cu), behind a host interface free of
+// Armadillo and of CUDA types: the plan built on the GPU (histogram, prefix sum, scatter), the gather,
+// the experts' GEMMs through cuBLAS grouped GEMM, the activation, the combine and the backward. Element
+// types: bf16 with float accumulation, float (FP32, no TF32) or tf32 (float storage, TF32 tensor cores).
+// Without a CUDA build (-DMOE_CUDA=ON) every entry point throws moe::Error saying so
+// (cuda_unavailable.cpp); cuda_device_count() then returns 0, and so do builds without a visible GPU.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "moe/sparse/ffn_activation.hpp"
+#include "moe/sparse/kernels/sparse_ffn_views.hpp"
+
+namespace moe::kernels {
+
+bool cuda_built();        // compiled with the CUDA backend
+int cuda_device_count();  // visible CUDA devices (0 without a CUDA build)
+std::string cuda_device_name();
+
+// One routed problem, host arrays (column-major, the layouts of sparse_ffn_views.hpp, in float).
+struct CudaFfnProblem {
+  std::size_t tokens = 0, experts = 0, k = 0, d = 0, f = 0, capacity = 0;  // capacity 0: dropless
+  FfnActivation activation = FfnActivation::relu;
+  std::vector<std::int32_t> slot_expert;  // T k, -1 empty
+  std::vector<float> slot_weight;         // T k
+  std::vector<float> X, dY;               // d x T
+  std::vector<float> W1, b1, W2, b2;      // E experts back to back
+};
+
+// Everything the GPU computed, copied back (gradients start at 0 here).
+struct CudaFfnResult {
+  std::vector<std::int64_t> slot_position, expert_offsets;  // the plan the GPU built
+  std::vector<std::int32_t> sorted_token;
+  std::vector<float> Y, dX;            // d x T (residual included)
+  std::vector<float> dweight;          // T k, per slot (0 for empty and dropped slots)
+  std::vector<float> dW1, db1, dW2, db2;
+};
+
+// precision: "bf16" | "float" | "tf32". Output buffers on the GPU are filled with NaN before the run, so
+// an element the kernels fail to write shows up in the result.
+CudaFfnResult cuda_sparse_ffn_run(const CudaFfnProblem& problem, const std::string& precision);
+
+struct CudaBenchResult {
+  double forward_seconds = 0, training_seconds = 0, dense_forward_seconds = 0, dense_training_seconds = 0;
+};
+
+// Times the plan + forward and plan + forward + backward (median of `steps` after a warm-up, CUDA events)
+// of the routing in `plan` (host view; its slots are uploaded and the plan is rebuilt on the GPU every
+// step), with random weights, and the six dense GEMMs of the same FLOPs (cuBLAS, same precision).
+CudaBenchResult cuda_sparse_bench(const PlanView& plan, const double* sorted_weight, std::size_t d, std::size_t f,
+                                  const std::string& precision, std::size_t steps, std::uint64_t seed);
+
+}  // namespace moe::kernels

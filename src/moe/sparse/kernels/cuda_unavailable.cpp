@@ -1,0 +1,24 @@
+// The CUDA backend's entry points in a build without CUDA: each says so (one clear error, no crash).
+#ifndef MOE_HAVE_CUDA
+#include "moe/core/error.hpp"
+#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+
+namespace moe::kernels {
+
+namespace {
+[[noreturn]] void no_cuda() {
+  fail("this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with the CUDA toolkit)");
+}
+}  // namespace
+
+bool cuda_built() { return false; }
+int cuda_device_count() { return 0; }
+std::string cuda_device_name() { return ""; }
+CudaFfnResult cuda_sparse_ffn_run(const CudaFfnProblem&, const std::string&) { no_cuda(); }
+CudaBenchResult cuda_sparse_bench(const PlanView&, const double*, std::size_t, std::size_t, const std::string&,
+                                  std::size_t, std::uint64_t) {
+  no_cuda();
+}
+
+}  // namespace moe::kernels
+#endif

@@ -1,0 +1,152 @@
+// The CUDA backend of the routed sparse layer against the CPU reference (routed_ffn.cpp, double), on
+// edge-case plans: the plan the GPU builds must equal make_plan's exactly (order included); outputs and
+// gradients within 1e-4 (float, no TF32) and 1e-2 (bf16), relative over each array, with every GPU buffer
+// poisoned (NaN) before the run. The inputs are rounded to the GPU's element type first, so the comparison
+// measures the kernels' arithmetic, not the rounding of the inputs. Without a CUDA build, or without a GPU,
+// these cases check only that asking for CUDA fails with one clear error (CI has no GPU).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "moe/core/error.hpp"
+#include "moe/core/rng.hpp"
+#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/sparse/routed_ffn.hpp"
+
+using namespace moe;
+
+namespace {
+
+// float -> bf16 -> float, round to nearest even (what __float2bfloat16 does for finite values).
+double round_bf16(double x) {
+  float f = float(x);
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  bits = (bits + 0x7FFFu + ((bits >> 16) & 1u)) & 0xFFFF0000u;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+struct GpuCase {
+  std::string name;
+  std::size_t tokens, experts, k, d, f;
+  double capacity_factor;
+  std::size_t experts_used;
+  FfnActivation activation;
+};
+
+std::vector<GpuCase> gpu_cases() {
+  return {
+      {"top-2 of 8, dropless", 300, 8, 2, 64, 96, 0.0, 8, FfnActivation::relu},
+      {"top-2 of 6, capacity 0.7 (drops), gelu", 513, 6, 2, 48, 80, 0.7, 6, FfnActivation::gelu},
+      {"empty experts (2 of 9 used)", 200, 9, 2, 32, 40, 0.0, 2, FfnActivation::relu},
+      {"every token on one expert", 260, 4, 1, 40, 72, 0.0, 1, FfnActivation::relu},
+      {"k = E = 4", 150, 4, 4, 24, 56, 0.0, 4, FfnActivation::gelu},
+      {"one expert", 99, 1, 1, 16, 32, 0.0, 1, FfnActivation::relu},
+      {"no tokens", 0, 3, 2, 8, 8, 0.0, 3, FfnActivation::relu},
+  };
+}
+
+RoutingPlan random_plan(const GpuCase& c, Rng& rng) {
+  std::vector<std::int32_t> expert(c.tokens * c.k);
+  std::vector<double> weight(c.tokens * c.k);
+  std::vector<std::int32_t> pool(c.experts_used);
+  for (std::size_t t = 0; t < c.tokens; ++t) {
+    std::iota(pool.begin(), pool.end(), 0);
+    for (std::size_t s = 0; s < c.k; ++s) {
+      const std::size_t j = s + rng.below(pool.size() - s);
+      std::swap(pool[s], pool[j]);
+      expert[t * c.k + s] = pool[s];
+      weight[t * c.k + s] = 0.1 + rng.uniform();
+    }
+  }
+  return make_plan(c.tokens, c.experts, c.k, expert, weight,
+                   expert_capacity(c.tokens, c.experts, c.k, c.capacity_factor));
+}
+
+double rel_err(const std::vector<float>& got, const arma::vec& want) {
+  REQUIRE(got.size() == want.n_elem);
+  if (want.n_elem == 0) return 0.0;
+  arma::vec g(got.size());
+  for (std::size_t i = 0; i < got.size(); ++i) g[i] = got[i];
+  REQUIRE(g.is_finite());
+  return arma::norm(g - want) / std::max(arma::norm(want), 1e-300);
+}
+
+std::vector<float> to_float(const double* p, std::size_t n) { return std::vector<float>(p, p + n); }
+
+void run_case(const GpuCase& c, const std::string& precision, double tol) {
+  CAPTURE(c.name);
+  CAPTURE(precision);
+  Rng rng(7);
+  RoutingPlan plan = random_plan(c, rng);
+  if (c.capacity_factor > 0.0) REQUIRE(!plan.dropped.empty());
+  // Values the GPU holds exactly (bf16 or float), used by both sides.
+  auto round = [&](arma::mat M) {
+    for (double& x : M) x = precision == "bf16" ? round_bf16(x) : double(float(x));
+    return M;
+  };
+  FfnExperts bank(c.d, c.f, c.experts, c.activation);
+  bank.init(rng);
+  ParamList params;
+  bank.collect(params, "");
+  for (const Param& p : params) {
+    *p.value = round(*p.value + 0.05 * rng.normal_matrix(p.value->n_rows, p.value->n_cols));  // nonzero biases
+    p.grad->zeros();
+  }
+  for (double& w : plan.slot_weight) w = double(float(w));
+  for (double& w : plan.sorted_weight) w = double(float(w));
+  const arma::mat X = round(rng.normal_matrix(c.d, c.tokens)), dY = rng.normal_matrix(c.d, c.tokens);
+  const arma::mat dYf = round(dY);  // dY goes up as float
+  RoutedFfnState state;
+  const arma::mat Y = routed_ffn_forward(RoutedKernel::reference, plan, bank, X, state);
+  arma::vec dweight;
+  const arma::mat dX = routed_ffn_backward(RoutedKernel::reference, plan, bank, state, dYf, dweight);
+
+  kernels::CudaFfnProblem p;
+  p.tokens = c.tokens, p.experts = c.experts, p.k = c.k, p.d = c.d, p.f = c.f, p.activation = c.activation;
+  p.capacity = plan.capacity;
+  p.slot_expert = plan.slot_expert;
+  p.slot_weight.assign(plan.slot_weight.begin(), plan.slot_weight.end());
+  p.X = to_float(X.memptr(), X.n_elem);
+  p.dY = to_float(dYf.memptr(), dYf.n_elem);
+  const kernels::ExpertWeights<double> w = bank.weights();
+  p.W1 = to_float(w.W1, c.f * c.d * c.experts), p.b1 = to_float(w.b1, c.f * c.experts);
+  p.W2 = to_float(w.W2, c.d * c.f * c.experts), p.b2 = to_float(w.b2, c.d * c.experts);
+  const kernels::CudaFfnResult r = kernels::cuda_sparse_ffn_run(p, precision);
+
+  // The GPU's plan is make_plan's: same kept slots, same order.
+  CHECK(r.expert_offsets == plan.expert_offsets);
+  CHECK(r.slot_position == plan.slot_position);
+  CHECK(std::vector<std::int32_t>(r.sorted_token) == plan.sorted_token);
+  CHECK(rel_err(r.Y, arma::vectorise(Y)) < tol);
+  CHECK(rel_err(r.dX, arma::vectorise(dX)) < tol);
+  CHECK(rel_err(r.dweight, dweight) < tol);
+  const kernels::ExpertGrads<double> g = bank.grads();
+  auto as_vec = [](const double* q, std::size_t n) { return arma::vec(q, n); };
+  CHECK(rel_err(r.dW1, as_vec(g.W1, c.f * c.d * c.experts)) < tol);
+  CHECK(rel_err(r.db1, as_vec(g.b1, c.f * c.experts)) < tol);
+  CHECK(rel_err(r.dW2, as_vec(g.W2, c.d * c.f * c.experts)) < tol);
+  CHECK(rel_err(r.db2, as_vec(g.b2, c.d * c.experts)) < tol);
+}
+
+}  // namespace
+
+TEST_CASE("CUDA sparse backend matches the CPU reference (float 1e-4, bf16 1e-2), or says it is not there") {
+  if (!kernels::cuda_built() || kernels::cuda_device_count() == 0) {
+    kernels::CudaFfnProblem p;
+    if (!kernels::cuda_built())
+      CHECK_THROWS_WITH_AS(kernels::cuda_sparse_ffn_run(p, "bf16"), doctest::Contains("no CUDA backend"), moe::Error);
+    else
+      CHECK_THROWS_AS(kernels::cuda_sparse_ffn_run(p, "bf16"), moe::Error);
+    MESSAGE("no CUDA device here: only the error path was checked");
+    return;
+  }
+  MESSAGE("CUDA device: " << kernels::cuda_device_name());
+  for (const GpuCase& c : gpu_cases()) {
+    run_case(c, "float", 1e-4);
+    run_case(c, "bf16", 1e-2);
+  }
+}
