@@ -53,6 +53,13 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
                                               "GEMMs under OpenMP, fused activation) or reference (per-expert "
                                               "Armadillo products, the test oracle); results agree up to rounding")
       ->capture_default_str();
+  app.add_option("--device", s.device, "Sparse: where the routed experts run: cpu, or cuda (one GPU; the router, "
+                                      "shared experts and the rest of the model stay on the CPU; needs a "
+                                      "-DMOE_CUDA=ON build)")
+      ->capture_default_str();
+  app.add_option("--cuda-precision", s.cuda_precision, "Sparse, --device cuda: float (FP32, no TF32), tf32, or bf16 "
+                                                       "(bf16 values, float accumulation)")
+      ->capture_default_str();
   app.add_option("--z-loss", s.z_loss, "Sparse: weight of the router z-loss (ST-MoE: 0.001)")->capture_default_str();
 }
 

@@ -3,6 +3,7 @@
 # carried in .debs/ (scripts: `apt-get download` them here, see experiments/bench/README.md) into a prefix,
 # build moekit with -DMOE_CUDA=ON, run the CUDA test, then the GPU benchmark grid of issue 6.
 # Usage: bash experiments/bench/cuda_device.sh OUT_DIR [extra moe-bench sparse flags]
+# (BENCH_MODES, BENCH_PRECISIONS: subsets of the grid; TORCH=0: no PyTorch loop.)
 set -euo pipefail
 out=${1:?usage: cuda_device.sh OUT_DIR}; shift
 mkdir -p "$out"
@@ -17,13 +18,32 @@ cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOE_CUDA=ON -DMOE
   -DCMAKE_CXX_FLAGS="-I$prefix/usr/include/x86_64-linux-gnu/openblas-pthread" > "$out/configure.log" 2>&1 \
   || { tail -30 "$out/configure.log"; exit 1; }
 cmake --build build-cuda -j 16 > "$out/build.log" 2>&1 || { grep -E "error|Error" -A5 "$out/build.log" | head -60; exit 1; }
-./build-cuda/tests/moe-tests -tc="CUDA*" > "$out/test.log" 2>&1 || true; tail -4 "$out/test.log"
-MOE_CUDA_GEMM=streams ./build-cuda/tests/moe-tests -tc="CUDA*" > "$out/test-streams.log" 2>&1 || true; tail -4 "$out/test-streams.log"
-./build-cuda/tests/moe-tests -tc="fast CPU*" 2>&1 | tail -3
-for mode in streams grouped; do
-  for precision in bf16 float tf32; do
-    MOE_CUDA_GEMM=$mode ./build-cuda/moe-bench sparse --device cuda --precision $precision --tokens 16384 \
+# Every GEMM path: the automatic choice, per-expert GEMMs over streams, the padded batch with and without
+# the cuBLASLt bias + relu epilogue.
+for mode in auto streams padded padded:0 drelu; do
+  gemm=${mode%:*}; [ $gemm = drelu ] && gemm=padded
+  echo "== MOE_CUDA_GEMM=$gemm MOE_CUDA_EPILOGUE=${mode#*:} MOE_CUDA_DRELU=$([ $mode = drelu ] && echo 1)" >> "$out/tests.log"
+  MOE_CUDA_GEMM=$gemm MOE_CUDA_EPILOGUE=${mode#*:} MOE_CUDA_DRELU=$([ $mode = drelu ] && echo 1) \
+    ./build-cuda/tests/moe-tests -tc="*CUDA*,*cuda*" \
+    >> "$out/tests.log" 2>&1 || true
+  echo "$mode: $(grep 'test cases' "$out/tests.log" | tail -1)"
+done
+./build-cuda/tests/moe-tests -tc="fast CPU*" 2>&1 | tail -1
+# The layer on the GPU inside a training run, beside the same run on the CPU.
+for device in cpu cuda; do
+  ./build-cuda/moe-train --data tests/fixtures/vowels_small.csv --features F1,F2 --target Vowel \
+    --filter Vowel=iy,ih,aa,ah --group Speaker --train-groups 8 --test-groups 4 --model sparse --d-model 32 \
+    --d-ff 64 --experts 8 --optimizer adam --batch-size 16 --epochs 5 --seed 3 --lr 0.01 --device $device \
+    -o "/tmp/train-$device.h5" > "/tmp/train-$device.txt" 2>&1 || true
+  { echo "== --device $device"; tail -4 "/tmp/train-$device.txt"; } | tee -a "$out/train.txt"
+done
+for mode in ${BENCH_MODES:-auto streams}; do
+  for precision in ${BENCH_PRECISIONS:-bf16 float tf32}; do
+    echo "== MOE_CUDA_GEMM=${mode%:*}$([ ${mode#*:} = drelu ] && echo ' MOE_CUDA_DRELU=1')" | tee -a "$out/bench.txt"
+    MOE_CUDA_GEMM=${mode%:*} MOE_CUDA_DRELU=$([ ${mode#*:} = drelu ] && echo 1) ./build-cuda/moe-bench sparse --device cuda --precision $precision --tokens 16384 \
       --d-model 1024 --d-ff 4096 --experts 8 64 256 --k 2 --imbalance 0 1 --steps 10 "$@" \
-      $([ $precision = bf16 ] && echo --csv "$out/gpu-$mode-$precision.csv") 2>&1 | tee -a "$out/bench.txt"
+      $([ $precision-$mode = bf16-auto ] && echo --csv "$out/auto-bf16.csv") 2>&1 | tee -a "$out/bench.txt"
   done
 done
+[ "${TORCH:-1}" = 0 ] || python3 experiments/bench/torch_loop.py --device cuda --dtype bfloat16 --tokens 16384 --d-model 1024 --d-ff 4096 \
+  --experts 8 64 --k 2 --steps 5 2>&1 | tee "$out/torch-gpu.csv"

@@ -8,6 +8,7 @@
 
 #include "cli/run_command.hpp"
 #include "moe/io/hdf5.hpp"
+#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 #include "moe/text/corpus.hpp"
 
 using namespace moe;
@@ -220,4 +221,20 @@ TEST_CASE("cli sparse: impossible settings are one-line errors and leave no file
     CHECK(count_lines(r.err) == 1);
     CHECK_FALSE(std::filesystem::exists(out));
   }
+}
+
+TEST_CASE("cli sparse: --device cuda in a build without CUDA is a one-line error and leaves no file") {
+  if (kernels::cuda_built()) return;  // the GPU build trains on the GPU instead (test_cuda_backend.cpp)
+  TempDir dir("sparsecuda");
+  const std::string out = dir / "cuda.h5";
+  const auto r = run_command(train(out, "--router topk --device cuda"));
+  CHECK(r.status == 1);
+  CHECK(r.err == "moe-train: error: --device cuda: this build has no CUDA backend (configure with -DMOE_CUDA=ON on a "
+                 "machine with the CUDA toolkit)\n");
+  CHECK_FALSE(std::filesystem::exists(out));
+  const auto b = run_command(std::string(MOE_BENCH_BIN) + " sparse --device cuda --experts 8");
+  CHECK(b.status == 1);
+  CHECK(b.err == "moe-bench: error: this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with "
+                 "the CUDA toolkit)\n");
+  CHECK(b.out.empty());
 }

@@ -13,7 +13,9 @@
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/core/gradient_check.hpp"
 #include "moe/sparse/routed_ffn.hpp"
+#include "moe/sparse/sparse_moe_layer.hpp"
 
 using namespace moe;
 
@@ -149,4 +151,44 @@ TEST_CASE("CUDA sparse backend matches the CPU reference (float 1e-4, bf16 1e-2)
     run_case(c, "float", 1e-4);
     run_case(c, "bf16", 1e-2);
   }
+}
+
+TEST_CASE("sparse layer with --device cuda matches the CPU layer (float), or is refused without CUDA") {
+  SparseLayerSpec spec;
+  spec.router = "topk";
+  spec.top_k = 2;
+  spec.model_dim = 24;
+  spec.ff_dim = 40;
+  spec.capacity_factor = 0.8;  // training batch: some slots dropped
+  spec.ffn_activation = "gelu";
+  spec.w_importance = 0.3;
+  spec.device = "cuda";
+  if (!kernels::cuda_built()) {
+    CHECK_THROWS_WITH_AS(spec.validate(6), doctest::Contains("this build has no CUDA backend"), moe::Error);
+    return;
+  }
+  if (kernels::cuda_device_count() == 0) {
+    MESSAGE("no CUDA device here: skipped");
+    return;
+  }
+  SparseLayerSpec cpu_spec = spec;
+  cpu_spec.device = "cpu";
+  SparseMoeLayer gpu_layer(spec, 6), cpu_layer(cpu_spec, 6);
+  Rng a(4), b(4);
+  gpu_layer.init(a);
+  cpu_layer.init(b);
+  ParamList gpu_params, cpu_params;
+  gpu_layer.collect(gpu_params, "");
+  cpu_layer.collect(cpu_params, "");
+  gpu_params.zero_grad(), cpu_params.zero_grad();
+  Rng data(9), noise1(1), noise2(1);
+  const arma::mat X = data.normal_matrix(24, 200), dY = data.normal_matrix(24, 200);
+  const MoeForward fg = gpu_layer.forward(X, RouteContext{&noise1, true, {}});
+  const MoeForward fc = cpu_layer.forward(X, RouteContext{&noise2, true, {}});
+  REQUIRE(!fc.routing.plan.dropped.empty());
+  CHECK(arma::norm(fg.Y - fc.Y) / arma::norm(fc.Y) < 1e-5);
+  const arma::mat dXg = gpu_layer.backward(X, fg, dY), dXc = cpu_layer.backward(X, fc, dY);
+  CHECK(arma::norm(dXg - dXc) / arma::norm(dXc) < 1e-4);
+  const arma::vec gg = gpu_params.grads(), gc = cpu_params.grads();
+  CHECK(arma::norm(gg - gc) / arma::norm(gc) < 1e-4);
 }

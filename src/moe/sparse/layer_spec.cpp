@@ -9,6 +9,7 @@
 #include "moe/sparse/ffn_experts.hpp"
 #include "moe/sparse/gshard_router.hpp"
 #include "moe/sparse/hash_router.hpp"
+#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 #include "moe/sparse/loss_free_router.hpp"
 #include "moe/sparse/noisy_topk_router.hpp"
 #include "moe/sparse/softmax_topk_router.hpp"
@@ -42,6 +43,16 @@ void SparseLayerSpec::validate(arma::uword experts) const {
   require(shared_experts <= 64, "--shared-experts must be at most 64 (got " + std::to_string(shared_experts) + ")");
   parse_ffn_activation(ffn_activation);
   require(kernel == "fast" || kernel == "reference", "unknown --sparse-kernel '" + kernel + "' (expected fast or reference)");
+  require(device == "cpu" || device == "cuda", "unknown --device '" + device + "' (expected cpu or cuda)");
+  require(cuda_precision == "float" || cuda_precision == "tf32" || cuda_precision == "bf16",
+          "unknown --cuda-precision '" + cuda_precision + "' (expected float, tf32 or bf16)");
+  if (device == "cuda") {
+    require(kernels::cuda_built(),
+            "--device cuda: this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with the CUDA "
+            "toolkit)");
+    require(kernel == "fast", "--sparse-kernel reference runs on the CPU only (drop it or --device cuda)");
+    require(router != "soft", "--device cuda runs routed layers; soft MoE runs on the CPU only");
+  }
   if (router == "topk" || router == "noisy-topk" || router == "loss-free")
     require(top_k >= 1 && top_k <= experts, "--top-k must be between 1 and --experts (got " + std::to_string(top_k) +
                                                 " of " + std::to_string(experts) + ")");

@@ -79,20 +79,63 @@ arma::mat reference_backward(const RoutingPlan& plan, FfnExperts& experts, Route
   return dX;
 }
 
+std::vector<float> to_float(const double* p, std::size_t n) { return std::vector<float>(p, p + n); }
+
+arma::mat from_float(const std::vector<float>& v, arma::uword rows, arma::uword cols) {
+  arma::mat M(rows, cols);
+  for (arma::uword i = 0; i < M.n_elem; ++i) M[i] = double(v[i]);
+  return M;
+}
+
+arma::mat cuda_forward(const RoutedBackend& backend, const RoutingPlan& plan, const FfnExperts& experts,
+                       const arma::mat& X, RoutedFfnState& state) {
+  kernels::CudaFfnProblem p;
+  p.tokens = plan.tokens, p.experts = plan.experts, p.k = plan.k;
+  p.d = experts.model_dim(), p.f = experts.ff_dim(), p.activation = experts.activation();
+  // The kept slots only (dropped ones become empty): rebuilt dropless on the GPU, they give this plan.
+  p.slot_expert = plan.slot_expert;
+  for (std::size_t s = 0; s < p.slot_expert.size(); ++s)
+    if (plan.slot_position[s] < 0) p.slot_expert[s] = -1;
+  p.slot_weight.assign(plan.slot_weight.begin(), plan.slot_weight.end());
+  p.X = to_float(X.memptr(), X.n_elem);
+  const kernels::ExpertWeights<double> w = experts.weights();
+  const std::size_t E = w.experts, d = w.d, f = w.f;
+  p.W1 = to_float(w.W1, E * f * d), p.b1 = to_float(w.b1, E * f), p.W2 = to_float(w.W2, E * d * f);
+  p.b2 = to_float(w.b2, E * d);
+  state.cuda = std::make_unique<kernels::CudaRoutedSession>(backend.cuda_precision);
+  return from_float(state.cuda->forward(p), X.n_rows, X.n_cols);
+}
+
+arma::mat cuda_backward(const RoutingPlan& plan, FfnExperts& experts, RoutedFfnState& state, const arma::mat& dY,
+                        arma::vec& dweight) {
+  require(state.cuda != nullptr, "sparse layer: backward on the GPU without its forward");
+  const kernels::CudaFfnResult r = state.cuda->backward(to_float(dY.memptr(), dY.n_elem));
+  dweight.zeros(plan.slot_weight.size());
+  for (std::size_t s = 0; s < r.dweight.size(); ++s) dweight[s] = double(r.dweight[s]);
+  const kernels::ExpertGrads<double> g = experts.grads();
+  auto add = [](double* to, const std::vector<float>& from) {
+    for (std::size_t i = 0; i < from.size(); ++i) to[i] += double(from[i]);
+  };
+  add(g.W1, r.dW1), add(g.b1, r.db1), add(g.W2, r.dW2), add(g.b2, r.db2);
+  return from_float(r.dX, dY.n_rows, dY.n_cols);
+}
+
 }  // namespace
 
-arma::mat routed_ffn_forward(RoutedKernel kernel, const RoutingPlan& plan, const FfnExperts& experts,
+arma::mat routed_ffn_forward(const RoutedBackend& backend, const RoutingPlan& plan, const FfnExperts& experts,
                              const arma::mat& X, RoutedFfnState& state) {
-  if (kernel == RoutedKernel::reference) return reference_forward(plan, experts, X, state);
+  if (backend.cuda) return cuda_forward(backend, plan, experts, X, state);
+  if (backend.kernel == RoutedKernel::reference) return reference_forward(plan, experts, X, state);
   arma::mat Y(X.n_rows, X.n_cols);
   kernels::sparse_ffn_forward<double>(plan_view(plan), plan.sorted_weight.data(), experts.weights(),
                                       experts.activation(), X.memptr(), true, Y.memptr(), state);
   return Y;
 }
 
-arma::mat routed_ffn_backward(RoutedKernel kernel, const RoutingPlan& plan, FfnExperts& experts,
+arma::mat routed_ffn_backward(const RoutedBackend& backend, const RoutingPlan& plan, FfnExperts& experts,
                               RoutedFfnState& state, const arma::mat& dY, arma::vec& dweight) {
-  if (kernel == RoutedKernel::reference) return reference_backward(plan, experts, state, dY, dweight);
+  if (backend.cuda) return cuda_backward(plan, experts, state, dY, dweight);
+  if (backend.kernel == RoutedKernel::reference) return reference_backward(plan, experts, state, dY, dweight);
   arma::mat dX(dY.n_rows, dY.n_cols);
   arma::vec dsorted(plan.assignments());
   kernels::sparse_ffn_backward<double>(plan_view(plan), plan.sorted_weight.data(), experts.weights(),

@@ -1,15 +1,19 @@
 #pragma once
-// The routed experts' part of the sparse MoE layer for one RoutingPlan, by either CPU backend:
+// The routed experts' part of the sparse MoE layer for one RoutingPlan, by one of three backends:
 //   reference  per expert, an Armadillo gather and FfnExperts::forward/backward (the oracle)
 //   fast       kernels/cpu_sparse_ffn (row-blocked BLAS GEMMs under OpenMP, fused activation)
-// Both keep the same state, expert-sorted columns (kernels::SparseFfnWorkspace), and give the same
-// results up to rounding (tests/sparse/test_fast_cpu.cpp). X, Y, dY, dX: d x T; residual included.
+//   cuda       kernels/cuda_sparse_ffn: the slots, X and the weights go to the GPU (float, bf16 or tf32),
+//              the plan is rebuilt there from the kept slots, and the gradients come back (--device cuda)
+// The CPU backends keep the same state, expert-sorted columns (kernels::SparseFfnWorkspace), and agree up
+// to rounding (tests/sparse/test_fast_cpu.cpp; the GPU: test_cuda_backend.cpp). X, Y, dY, dX: d x T;
+// residual included.
 #include <armadillo>
 #include <memory>
 #include <string>
 
 #include "moe/sparse/ffn_experts.hpp"
 #include "moe/sparse/kernels/cpu_sparse_ffn.hpp"
+#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 #include "moe/sparse/routing_plan.hpp"
 
 namespace moe {
@@ -17,17 +21,28 @@ namespace moe {
 enum class RoutedKernel { reference, fast };
 RoutedKernel parse_routed_kernel(const std::string& name);  // "reference" | "fast"; throws otherwise
 
-using RoutedFfnState = kernels::SparseFfnWorkspace<double>;
+// Where and how: the CPU kernel, or the GPU with its element type.
+struct RoutedBackend {
+  RoutedBackend(RoutedKernel kernel = RoutedKernel::fast) : kernel(kernel) {}  // NOLINT: a kernel is a backend
+  RoutedKernel kernel;
+  bool cuda = false;
+  std::string cuda_precision = "float";  // float | bf16 | tf32
+};
+
+// What forward keeps for backward: the CPU kernels' expert-sorted columns, or the GPU session.
+struct RoutedFfnState : kernels::SparseFfnWorkspace<double> {
+  std::unique_ptr<kernels::CudaRoutedSession> cuda;
+};
 
 // The plan's arrays as the kernels read them (valid while the plan lives).
 kernels::PlanView plan_view(const RoutingPlan& plan);
 
-arma::mat routed_ffn_forward(RoutedKernel kernel, const RoutingPlan& plan, const FfnExperts& experts,
+arma::mat routed_ffn_forward(const RoutedBackend& backend, const RoutingPlan& plan, const FfnExperts& experts,
                              const arma::mat& X, RoutedFfnState& state);
 
 // Adds the experts' parameter gradients; writes dweight (T k, dL/d slot_weight; 0 for empty and dropped
 // slots) and returns dL/dX through the experts and the residual.
-arma::mat routed_ffn_backward(RoutedKernel kernel, const RoutingPlan& plan, FfnExperts& experts,
+arma::mat routed_ffn_backward(const RoutedBackend& backend, const RoutingPlan& plan, FfnExperts& experts,
                               RoutedFfnState& state, const arma::mat& dY, arma::vec& dweight);
 
 }  // namespace moe

@@ -11,8 +11,10 @@
 namespace moe {
 
 SparseMoeLayer::SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts)
-    : spec_(spec), kernel_(parse_routed_kernel(spec.kernel)), experts_(spec.model_dim, spec.ff_dim, experts, parse_ffn_activation(spec.ffn_activation)) {
+    : spec_(spec), backend_(parse_routed_kernel(spec.kernel)), experts_(spec.model_dim, spec.ff_dim, experts, parse_ffn_activation(spec.ffn_activation)) {
   spec_.validate(experts);
+  backend_.cuda = spec_.device == "cuda";
+  backend_.cuda_precision = spec_.cuda_precision;
   if (spec_.soft()) {
     Phi_.zeros(spec_.model_dim, experts * spec_.slots_per_expert);
     dPhi_ = Phi_;
@@ -60,7 +62,7 @@ MoeForward SparseMoeLayer::forward_routed(const arma::mat& X, const RouteContext
   fwd.routing = router_->route(X, context);
   const RoutingPlan& plan = fwd.routing.plan;
   fwd.routed = std::make_shared<RoutedFfnState>();
-  fwd.Y = routed_ffn_forward(kernel_, plan, experts_, X, *fwd.routed);
+  fwd.Y = routed_ffn_forward(backend_, plan, experts_, X, *fwd.routed);
   // Auxiliary losses and their weighted gradient.
   auto add = [&](double w, const RouterLoss& l, double& value) {
     value = l.value;
@@ -104,7 +106,7 @@ arma::mat SparseMoeLayer::backward(const arma::mat& X, const MoeForward& fwd, co
 arma::mat SparseMoeLayer::backward_routed(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY) {
   const RoutingPlan& plan = fwd.routing.plan;
   RouterGrad grad;
-  arma::mat dX = routed_ffn_backward(kernel_, plan, experts_, *fwd.routed, dY, grad.dweight);
+  arma::mat dX = routed_ffn_backward(backend_, plan, experts_, *fwd.routed, dY, grad.dweight);
   accumulate(grad, fwd.aux_grad, 1.0);
   dX += router_->backward(X, fwd.routing, grad);
   return dX;

@@ -76,7 +76,7 @@ class SparseMoeLayer {
   void add_shared(const arma::mat& X, MoeForward& fwd) const;
 
   SparseLayerSpec spec_;
-  RoutedKernel kernel_;
+  RoutedBackend backend_;
   std::unique_ptr<Router> router_;  // null for soft MoE
   arma::mat Phi_, dPhi_;            // soft MoE: d x E p slot parameters
   FfnExperts experts_;

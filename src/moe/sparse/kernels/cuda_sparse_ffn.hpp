@@ -7,6 +7,7 @@
 // (cuda_unavailable.cpp); cuda_device_count() then returns 0, and so do builds without a visible GPU.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,9 +37,28 @@ struct CudaFfnResult {
   std::vector<float> Y, dX;            // d x T (residual included)
   std::vector<float> dweight;          // T k, per slot (0 for empty and dropped slots)
   std::vector<float> dW1, db1, dW2, db2;
+  bool padded = false;                 // the working buffers' layout the run chose (MOE_CUDA_GEMM)
 };
 
-// precision: "bf16" | "float" | "tf32". Output buffers on the GPU are filled with NaN before the run, so
+// One forward and its backward on the GPU, the state kept on the device in between (the sparse layer's
+// --device cuda). forward uploads the slots, X and the weights (p.dY is not read) and returns Y (d x T);
+// backward takes dY and returns dX, dweight, the plan and this forward's weight gradients (from 0).
+// poison: fill every output and working buffer with NaN first (tests).
+class CudaRoutedSession {
+ public:
+  explicit CudaRoutedSession(const std::string& precision);  // bf16 | float | tf32; throws without CUDA/GPU
+  ~CudaRoutedSession();
+  CudaRoutedSession(CudaRoutedSession&&) noexcept;
+  CudaRoutedSession& operator=(CudaRoutedSession&&) noexcept;
+  std::vector<float> forward(const CudaFfnProblem& p, bool poison = false);
+  CudaFfnResult backward(const std::vector<float>& dY);
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// forward + backward through a CudaRoutedSession. precision: "bf16" | "float" | "tf32". Output buffers on the GPU are filled with NaN before the run, so
 // an element the kernels fail to write shows up in the result.
 CudaFfnResult cuda_sparse_ffn_run(const CudaFfnProblem& problem, const std::string& precision);
 

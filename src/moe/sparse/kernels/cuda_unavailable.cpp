@@ -14,6 +14,13 @@ namespace {
 bool cuda_built() { return false; }
 int cuda_device_count() { return 0; }
 std::string cuda_device_name() { return ""; }
+struct CudaRoutedSession::Impl {};
+CudaRoutedSession::CudaRoutedSession(const std::string&) { no_cuda(); }
+CudaRoutedSession::~CudaRoutedSession() = default;
+CudaRoutedSession::CudaRoutedSession(CudaRoutedSession&&) noexcept = default;
+CudaRoutedSession& CudaRoutedSession::operator=(CudaRoutedSession&&) noexcept = default;
+std::vector<float> CudaRoutedSession::forward(const CudaFfnProblem&, bool) { no_cuda(); }
+CudaFfnResult CudaRoutedSession::backward(const std::vector<float>&) { no_cuda(); }
 CudaFfnResult cuda_sparse_ffn_run(const CudaFfnProblem&, const std::string&) { no_cuda(); }
 CudaBenchResult cuda_sparse_bench(const PlanView&, const double*, std::size_t, std::size_t, const std::string&,
                                   std::size_t, std::uint64_t) {
