@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
   sparse->add_option("--precision", s_opt.precision, "cpu: float or double; cuda: bf16, float or tf32")
       ->capture_default_str();
   sparse->add_option("--steps", s_opt.steps, "timed steps per case, after one warm-up")->capture_default_str();
+  sparse->add_flag("--accumulate", s_opt.accumulate, "cpu: the backward adds to the weight gradients (as the "
+                                                     "library's layer does) instead of writing them");
   sparse->add_option("--seed", s_opt.seed, "seed of the routing and the values")->capture_default_str();
   sparse->add_option("--threads", threads, "OpenMP threads (0: all cores)")->capture_default_str();
   sparse->add_option("--csv", s_csv, "write the table here as CSV");

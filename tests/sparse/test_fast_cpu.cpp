@@ -3,7 +3,7 @@
 // without dropped slots, empty experts, every token on one expert, k = E, one expert, no tokens. In double
 // the two agree to rounding; in float the fast kernel stays within 1e-5 (relative, over each output
 // array) of the double reference. Outputs start poisoned (NaN), so an element left unwritten fails; the
-// gradients start at a known value, so "adds to" is checked too. Thread counts give identical bits.
+// gradients start at a known value, so "adds to" is checked too (and poisoned in overwrite mode). Thread counts give identical bits.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -87,8 +87,10 @@ struct Result {
 constexpr double grad_start = 0.25;  // gradients start here; backends add to them
 
 // The fast kernel in element type T on copies of the bank's (double) weights, with poisoned outputs.
+// overwrite: the gradients start poisoned too (NaN) and must come out as this call's gradients.
 template <class T>
-Result run_fast(const RoutingPlan& plan, const FfnExperts& bank, const arma::mat& X, const arma::mat& dY) {
+Result run_fast(const RoutingPlan& plan, const FfnExperts& bank, const arma::mat& X, const arma::mat& dY,
+                kernels::GradMode mode = kernels::GradMode::accumulate) {
   const kernels::ExpertWeights<double> w64 = bank.weights();
   const std::size_t d = w64.d, f = w64.f, E = w64.experts, A = plan.assignments(), T_ = plan.tokens;
   std::vector<T> W1 = cast<T>(w64.W1, f * d * E), b1 = cast<T>(w64.b1, f * E), W2 = cast<T>(w64.W2, d * f * E),
@@ -97,8 +99,9 @@ Result run_fast(const RoutingPlan& plan, const FfnExperts& bank, const arma::mat
   const kernels::ExpertWeights<T> w{d, f, E, W1.data(), b1.data(), W2.data(), b2.data()};
   const T nan = std::numeric_limits<T>::quiet_NaN();
   std::vector<T> Y(d * T_, nan), dX(d * T_, nan), dweight(A, nan);
-  std::vector<T> gW1(W1.size(), T(grad_start)), gb1(b1.size(), T(grad_start)), gW2(W2.size(), T(grad_start)),
-      gb2(b2.size(), T(grad_start));
+  const bool overwrite = mode == kernels::GradMode::overwrite;
+  const T start = overwrite ? nan : T(grad_start);
+  std::vector<T> gW1(W1.size(), start), gb1(b1.size(), start), gW2(W2.size(), start), gb2(b2.size(), start);
   kernels::SparseFfnWorkspace<T> ws;
   // Poison the workspace too: a stale value read from it would show.
   for (auto* b : {&ws.inputs, &ws.pre, &ws.act, &ws.out, &ws.dout, &ws.dh, &ws.dinputs}) {
@@ -108,17 +111,18 @@ Result run_fast(const RoutingPlan& plan, const FfnExperts& bank, const arma::mat
   const kernels::PlanView view = plan_view(plan);
   kernels::sparse_ffn_forward<T>(view, weight.data(), w, bank.activation(), x.data(), true, Y.data(), ws);
   kernels::sparse_ffn_backward<T>(view, weight.data(), w, bank.activation(), dy.data(), true, dX.data(),
-                                  {gW1.data(), gb1.data(), gW2.data(), gb2.data()}, dweight.data(), ws);
+                                  {gW1.data(), gb1.data(), gW2.data(), gb2.data()}, dweight.data(), ws, mode);
   Result r;
   r.Y = as_vec(Y.data(), Y.size());
   r.dX = as_vec(dX.data(), dX.size());
   // dweight comes in sorted order; the reference gives it per slot.
   r.dweight.zeros(plan.slot_weight.size());
   for (std::size_t i = 0; i < A; ++i) r.dweight[plan.sorted_slot[i]] = double(dweight[i]);
-  r.dW1 = as_vec(gW1.data(), gW1.size()) - grad_start;
-  r.db1 = as_vec(gb1.data(), gb1.size()) - grad_start;
-  r.dW2 = as_vec(gW2.data(), gW2.size()) - grad_start;
-  r.db2 = as_vec(gb2.data(), gb2.size()) - grad_start;
+  const double offset = overwrite ? 0.0 : grad_start;
+  r.dW1 = as_vec(gW1.data(), gW1.size()) - offset;
+  r.db1 = as_vec(gb1.data(), gb1.size()) - offset;
+  r.dW2 = as_vec(gW2.data(), gW2.size()) - offset;
+  r.db2 = as_vec(gb2.data(), gb2.size()) - offset;
   return r;
 }
 
@@ -173,6 +177,8 @@ TEST_CASE("fast CPU sparse kernel matches the reference (double to rounding, flo
     bank.init(init);
     check_close(run_fast<double>(plan, bank, X, dY), ref, 1e-12);
     check_close(run_fast<float>(plan, bank, X, dY), ref, 1e-5);
+    check_close(run_fast<float>(plan, bank, X, dY, kernels::GradMode::overwrite), ref, 1e-5);
+    check_close(run_fast<double>(plan, bank, X, dY, kernels::GradMode::overwrite), ref, 1e-12);
   }
 }
 

@@ -74,7 +74,8 @@ SparseBenchRow bench_cpu(const SparseBenchCase& c, const SparseBenchOptions& o, 
     kernels::sparse_ffn_forward<T>(view, weight.data(), w, FfnActivation::relu, X.data(), true, Y.data(), ws);
     const double fwd = seconds_since(t0);
     kernels::sparse_ffn_backward<T>(view, weight.data(), w, FfnActivation::relu, dY.data(), true, dX.data(), g,
-                                    dweight.data(), ws);
+                                    dweight.data(), ws, o.accumulate ? kernels::GradMode::accumulate
+                                                                     : kernels::GradMode::overwrite);
     const double train = seconds_since(t0);
     if (step > 0) t_fwd.push_back(fwd), t_train.push_back(train);
   }
@@ -94,8 +95,9 @@ SparseBenchRow bench_cpu(const SparseBenchCase& c, const SparseBenchOptions& o, 
     kernels::gemm(false, false, kd, n, m, T(1), W2.data(), kd, h.data(), m, T(0), out.data(), kd);
     const double fwd = seconds_since(t0);
     kernels::gemm(true, false, m, n, kd, T(1), W2.data(), kd, gd.data(), kd, T(0), gf.data(), m);
-    kernels::gemm(false, true, kd, m, n, T(1), gd.data(), kd, h.data(), m, T(1), gw2.data(), kd);
-    kernels::gemm(false, true, m, kd, n, T(1), gf.data(), m, in.data(), kd, T(1), gw1.data(), m);
+    const T beta = o.accumulate ? T(1) : T(0);
+    kernels::gemm(false, true, kd, m, n, T(1), gd.data(), kd, h.data(), m, beta, gw2.data(), kd);
+    kernels::gemm(false, true, m, kd, n, T(1), gf.data(), m, in.data(), kd, beta, gw1.data(), m);
     kernels::gemm(true, false, kd, n, m, T(1), W1.data(), m, gf.data(), m, T(0), out.data(), kd);
     const double train = seconds_since(t0);
     if (step > 0) d_fwd.push_back(fwd), d_train.push_back(train);

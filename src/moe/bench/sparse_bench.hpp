@@ -34,6 +34,8 @@ struct SparseBenchOptions {
   std::string device = "cpu";        // cpu | cuda
   std::string precision = "float";   // cpu: float | double; cuda: bf16 | float | tf32
   std::size_t steps = 5;             // timed steps per case (after one warm-up)
+  bool accumulate = false;           // cpu: backward adds to the gradients (default: writes them, as the
+                                     // GPU backend and PyTorch after zero_grad(set_to_none=True) do)
   std::uint64_t seed = 1;
 };
 

@@ -123,8 +123,20 @@ void sparse_ffn_forward(const PlanView& plan, const T* sorted_weight, const Expe
 template <class T>
 void sparse_ffn_backward(const PlanView& plan, const T* sorted_weight, const ExpertWeights<T>& w,
                          FfnActivation activation, const T* dY, bool residual, T* dX, const ExpertGrads<T>& grads,
-                         T* dweight, SparseFfnWorkspace<T>& ws) {
+                         T* dweight, SparseFfnWorkspace<T>& ws, GradMode mode) {
   const std::size_t d = w.d, f = w.f, A = plan.assignments();
+  const bool overwrite = mode == GradMode::overwrite;
+  const T beta = overwrite ? T(0) : T(1);
+  if (overwrite)  // experts without tokens get no task below: their gradients are zero
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long e = 0; e < long(plan.experts); ++e)
+      if (plan.expert_offsets[e + 1] == plan.expert_offsets[e]) {
+        const std::size_t u = std::size_t(e);
+        std::fill(grads.W1 + u * f * d, grads.W1 + (u + 1) * f * d, T(0));
+        std::fill(grads.W2 + u * d * f, grads.W2 + (u + 1) * d * f, T(0));
+        std::fill(grads.b1 + u * f, grads.b1 + (u + 1) * f, T(0));
+        std::fill(grads.b2 + u * d, grads.b2 + (u + 1) * d, T(0));
+      }
   const T* inputs = ws.inputs.data();
   const T* pre = ws.pre.data();
   const T* act = ws.act.data();
@@ -161,6 +173,7 @@ void sparse_ffn_backward(const PlanView& plan, const T* sorted_weight, const Exp
            int(d), T(0), G, int(f));
       const T* P = pre + b.offset * f + task.r0;
       T* db = grads.b1 + e * f + task.r0;
+      if (overwrite) std::fill(db, db + m, T(0));
       for (std::size_t j = 0; j < b.n; ++j)
         for (std::size_t r = 0; r < m; ++r) {
           const T g = G[j * f + r] * moe::activation_derivative(activation, P[j * f + r]);
@@ -169,9 +182,10 @@ void sparse_ffn_backward(const PlanView& plan, const T* sorted_weight, const Exp
         }
     } else {
       const T* D = dout + b.offset * d + task.r0;
-      gemm(false, true, int(m), int(f), int(b.n), T(1), D, int(d), act + b.offset * f, int(f), T(1),
+      gemm(false, true, int(m), int(f), int(b.n), T(1), D, int(d), act + b.offset * f, int(f), beta,
            grads.W2 + e * d * f + task.r0, int(d));
       T* db = grads.b2 + e * d + task.r0;
+      if (overwrite) std::fill(db, db + m, T(0));
       for (std::size_t j = 0; j < b.n; ++j)
         for (std::size_t r = 0; r < m; ++r) db[r] += D[j * d + r];
     }
@@ -186,7 +200,7 @@ void sparse_ffn_backward(const PlanView& plan, const T* sorted_weight, const Exp
     const std::size_t m = task.r1 - task.r0, e = task.expert;
     if (task.kind == 0)
       gemm(false, true, int(m), int(d), int(b.n), T(1), dh + b.offset * f + task.r0, int(f), inputs + b.offset * d,
-           int(d), T(1), grads.W1 + e * f * d + task.r0, int(f));
+           int(d), beta, grads.W1 + e * f * d + task.r0, int(f));
     else
       gemm(true, false, int(m), int(b.n), int(f), T(1), w.W1 + e * f * d + task.r0 * f, int(f), dh + b.offset * f,
            int(f), T(0), dinputs + b.offset * d + task.r0, int(d));
@@ -212,9 +226,9 @@ template void sparse_ffn_forward<double>(const PlanView&, const double*, const E
                                          const double*, bool, double*, SparseFfnWorkspace<double>&);
 template void sparse_ffn_backward<float>(const PlanView&, const float*, const ExpertWeights<float>&, FfnActivation,
                                          const float*, bool, float*, const ExpertGrads<float>&, float*,
-                                         SparseFfnWorkspace<float>&);
+                                         SparseFfnWorkspace<float>&, GradMode);
 template void sparse_ffn_backward<double>(const PlanView&, const double*, const ExpertWeights<double>&, FfnActivation,
                                           const double*, bool, double*, const ExpertGrads<double>&, double*,
-                                          SparseFfnWorkspace<double>&);
+                                          SparseFfnWorkspace<double>&, GradMode);
 
 }  // namespace moe::kernels

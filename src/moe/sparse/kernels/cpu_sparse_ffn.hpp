@@ -50,10 +50,15 @@ template <class T>
 void sparse_ffn_forward(const PlanView& plan, const T* sorted_weight, const ExpertWeights<T>& w,
                         FfnActivation activation, const T* X, bool residual, T* Y, SparseFfnWorkspace<T>& ws);
 
-// dY, dX: d x T (dX written, residual adds dY). dweight: A, written. Gradients added to grads.
+// How backward treats the gradient arrays: add to them (the library's modules, after zero_grad), or write
+// this call's gradients over them (as PyTorch's first backward after zero_grad(set_to_none=True); saves
+// reading them, a third of the bytes moved with many small experts).
+enum class GradMode { accumulate, overwrite };
+
+// dY, dX: d x T (dX written, residual adds dY). dweight: A, written. Gradients added to or written into grads.
 template <class T>
 void sparse_ffn_backward(const PlanView& plan, const T* sorted_weight, const ExpertWeights<T>& w,
                          FfnActivation activation, const T* dY, bool residual, T* dX, const ExpertGrads<T>& grads,
-                         T* dweight, SparseFfnWorkspace<T>& ws);
+                         T* dweight, SparseFfnWorkspace<T>& ws, GradMode mode = GradMode::accumulate);
 
 }  // namespace moe::kernels
