@@ -111,6 +111,20 @@ int main(int argc, char** argv) {
       if (s_opt.steps < 1) moe::fail("--steps must be at least 1");
       if (s_opt.device != "cpu" && s_opt.device != "cuda")
         moe::fail("unknown --device '" + s_opt.device + "' (expected cpu or cuda)");
+      const bool cpu_precision = s_opt.precision == "float" || s_opt.precision == "double";
+      const bool gpu_precision = s_opt.precision == "float" || s_opt.precision == "bf16" || s_opt.precision == "tf32";
+      if (s_opt.device == "cpu" && !cpu_precision)
+        moe::fail("--precision on the CPU is float or double (got " + s_opt.precision + ")");
+      if (s_opt.device == "cuda" && !gpu_precision)
+        moe::fail("--precision on the GPU is bf16, float or tf32 (got " + s_opt.precision + ")");
+      for (const auto* sizes : {&s_tokens, &s_dmodel, &s_dff, &s_experts, &s_k})
+        for (std::size_t v : *sizes)
+          if (v == 0) moe::fail("--tokens, --d-model, --d-ff, --experts and --k must be at least 1");
+      for (std::size_t k : s_k)
+        for (std::size_t E : s_experts)
+          if (k > E) moe::fail("--k " + std::to_string(k) + " is larger than --experts " + std::to_string(E));
+      for (double s : s_imbalance)
+        if (!(s >= 0.0) || !std::isfinite(s)) moe::fail("--imbalance must be finite and >= 0");
       if (s_opt.device == "cuda" && !moe::kernels::cuda_built())
         moe::fail("this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with the CUDA toolkit)");
       std::vector<moe::SparseBenchRow> rows;
@@ -136,7 +150,8 @@ int main(int argc, char** argv) {
       std::printf("rates in %s; 'dense': the fraction of the rate of dense GEMMs of the same FLOPs in this run "
                   "(%s); threads %d\n",
                   s_opt.device == "cuda" ? "TFLOP/s" : "GFLOP/s",
-                  s_opt.device == "cuda" ? "cuBLAS, same precision" : "OpenBLAS on every thread", moe::max_threads());
+                  s_opt.device == "cuda" ? "cuBLAS, same precision"
+                                          : "the faster of OpenBLAS's own threads and OpenMP row blocks", moe::max_threads());
       if (!s_csv.empty()) moe::write_sparse_bench_csv(s_csv, rows);
       if (!s_hdf5.empty()) moe::write_sparse_bench_hdf5(s_hdf5, rows);
     } catch (const std::exception& e) {

@@ -12,7 +12,11 @@ mkdir -p $prefix
 for f in .debs/*.deb; do dpkg -x "$f" $prefix; done
 lib=$prefix/usr/lib/x86_64-linux-gnu
 export LD_LIBRARY_PATH=$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv | tee "$out/gpu.txt"
+{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nvcc --version | tail -2; } \
+  | tee "$out/gpu.txt"
+# The kernel layer builds with the CUDA toolkit alone (no Armadillo, no OpenBLAS on the include path).
+nvcc -std=c++20 -O2 -gencode=arch=compute_90,code=sm_90 -Isrc -c src/moe/sparse/kernels/cuda_sparse_ffn.cu \
+  -o /tmp/cuda_sparse_ffn.o && echo "kernel layer alone: nvcc -Isrc only, built" | tee -a "$out/gpu.txt"
 cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOE_CUDA=ON -DMOE_ARCH= \
   -DCMAKE_PREFIX_PATH=$prefix/usr -DCMAKE_LIBRARY_PATH="$lib/openblas-pthread;$lib" \
   -DCMAKE_CXX_FLAGS="-I$prefix/usr/include/x86_64-linux-gnu/openblas-pthread" > "$out/configure.log" 2>&1 \
@@ -20,10 +24,11 @@ cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOE_CUDA=ON -DMOE
 cmake --build build-cuda -j 16 > "$out/build.log" 2>&1 || { grep -E "error|Error" -A5 "$out/build.log" | head -60; exit 1; }
 # Every GEMM path: the automatic choice, per-expert GEMMs over streams, the padded batch with and without
 # the cuBLASLt bias + relu epilogue.
-for mode in auto streams padded padded:0 drelu; do
+for mode in auto streams grouped padded padded:0 drelu; do
   gemm=${mode%:*}; [ $gemm = drelu ] && gemm=padded
-  echo "== MOE_CUDA_GEMM=$gemm MOE_CUDA_EPILOGUE=${mode#*:} MOE_CUDA_DRELU=$([ $mode = drelu ] && echo 1)" >> "$out/tests.log"
-  MOE_CUDA_GEMM=$gemm MOE_CUDA_EPILOGUE=${mode#*:} MOE_CUDA_DRELU=$([ $mode = drelu ] && echo 1) \
+  epilogue=$([ $mode = padded:0 ] && echo 0 || echo 1); drelu=$([ $mode = drelu ] && echo 1 || echo 0)
+  echo "== MOE_CUDA_GEMM=$gemm MOE_CUDA_EPILOGUE=$epilogue MOE_CUDA_DRELU=$drelu" >> "$out/tests.log"
+  MOE_CUDA_GEMM=$gemm MOE_CUDA_EPILOGUE=$epilogue MOE_CUDA_DRELU=$drelu \
     ./build-cuda/tests/moe-tests -tc="*CUDA*,*cuda*" \
     >> "$out/tests.log" 2>&1 || true
   echo "$mode: $(grep 'test cases' "$out/tests.log" | tail -1)"

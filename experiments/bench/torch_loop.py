@@ -1,7 +1,8 @@
 """The common PyTorch sparse MoE pattern (top-k gate, a Python loop over experts, index_add back), forward
 and forward + backward, beside a dense product of the same FLOPs in the same process. One CSV line per case.
 Usage: torch_loop.py --tokens 4096 --d-model 512 --d-ff 1024 --experts 8 64 256 --k 2 [--device cpu|cuda]
-FLOPs counted as moe-bench counts them: the expert GEMMs only, 4 d f A forward, 12 d f A forward + backward."""
+FLOPs counted as moe-bench counts them: the expert GEMMs only, 4 d f A forward, 12 d f A forward + backward;
+the time includes the gate (a d x E product, softmax and top-k), which moe-bench leaves out."""
 import argparse
 import os
 import statistics
@@ -61,7 +62,11 @@ def main():
                 y = y.index_add(0, token, h * weight[token, slot].unsqueeze(1))
             return y
 
-        def train():
+        params = [q for m in [gate] + w1 + w2 for q in m.parameters()] + [x]
+
+        def train():  # as after zero_grad(set_to_none=True): every step writes fresh gradients
+            for q in params:
+                q.grad = None
             forward().sum().backward()
 
         with torch.no_grad():
@@ -71,7 +76,14 @@ def main():
         xa = torch.randn(A, d, device=a.device, dtype=dtype, requires_grad=True)
         dense1 = torch.nn.Linear(d, f, bias=False, device=a.device, dtype=dtype)
         dense2 = torch.nn.Linear(f, d, bias=False, device=a.device, dtype=dtype)
-        dense = timed(lambda: dense2(dense1(xa)).sum().backward(), a.steps, a.device)
+        dense_params = [xa] + list(dense1.parameters()) + list(dense2.parameters())
+
+        def dense_train():
+            for q in dense_params:
+                q.grad = None
+            dense2(dense1(xa)).sum().backward()
+
+        dense = timed(dense_train, a.steps, a.device)
         gemm = 2.0 * d * f * A
         print(f"torch-loop,{a.device},{a.dtype},{T},{d},{f},{E},{k},{fwd * 1e3:.3f},{2 * gemm / fwd * 1e-9:.2f},"
               f"{tr * 1e3:.3f},{6 * gemm / tr * 1e-9:.2f},{dense * 1e3:.3f},{dense / tr:.3f},{torch.get_num_threads()}",

@@ -223,8 +223,9 @@ TEST_CASE("cli sparse: impossible settings are one-line errors and leave no file
   }
 }
 
-TEST_CASE("cli sparse: --device cuda in a build without CUDA is a one-line error and leaves no file") {
-  if (kernels::cuda_built()) return;  // the GPU build trains on the GPU instead (test_cuda_backend.cpp)
+// Skipped in CUDA builds, which train on the GPU instead (test_cuda_backend.cpp, cuda_device.sh).
+TEST_CASE("cli sparse: --device cuda in a build without CUDA is a one-line error and leaves no file" *
+          doctest::skip(kernels::cuda_built())) {
   TempDir dir("sparsecuda");
   const std::string out = dir / "cuda.h5";
   const auto r = run_command(train(out, "--router topk --device cuda"));
@@ -237,4 +238,25 @@ TEST_CASE("cli sparse: --device cuda in a build without CUDA is a one-line error
   CHECK(b.err == "moe-bench: error: this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with "
                  "the CUDA toolkit)\n");
   CHECK(b.out.empty());
+}
+
+TEST_CASE("cli moe-bench sparse: impossible settings are one-line errors, nothing on stdout, no table file") {
+  TempDir dir("benchbad");
+  const std::string csv = dir / "t.csv";
+  const std::pair<std::string, std::string> cases[] = {
+      {"--k 9 --experts 8", "moe-bench: error: --k 9 is larger than --experts 8\n"},
+      {"--precision bf16", "moe-bench: error: --precision on the CPU is float or double (got bf16)\n"},
+      {"--tokens 0", "moe-bench: error: --tokens, --d-model, --d-ff, --experts and --k must be at least 1\n"},
+      {"--imbalance -1", "moe-bench: error: --imbalance must be finite and >= 0\n"},
+      {"--device tpu", "moe-bench: error: unknown --device 'tpu' (expected cpu or cuda)\n"},
+      {"--steps 0", "moe-bench: error: --steps must be at least 1\n"},
+  };
+  for (const auto& [flags, message] : cases) {
+    CAPTURE(flags);
+    const auto r = run_command(std::string(MOE_BENCH_BIN) + " sparse --csv " + csv + " " + flags);
+    CHECK(r.status == 1);
+    CHECK(r.err == message);
+    CHECK(r.out.empty());
+    CHECK_FALSE(std::filesystem::exists(csv));
+  }
 }

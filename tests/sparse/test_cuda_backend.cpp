@@ -1,7 +1,9 @@
 // The CUDA backend of the routed sparse layer against the CPU reference (routed_ffn.cpp, double), on
 // edge-case plans: the plan the GPU builds must equal make_plan's exactly (order included); outputs and
-// gradients within 1e-4 (float, no TF32) and 1e-2 (bf16), relative over each array, with every GPU buffer
-// poisoned (NaN) before the run. The inputs are rounded to the GPU's element type first, so the comparison
+// gradients within 1e-4 (float, no TF32) and 1e-2 (bf16, and tf32), relative over each array, with every
+// GPU buffer poisoned (NaN) before the run, gradients included. The GEMM paths (MOE_CUDA_GEMM, the cuBLASLt
+// epilogues) are chosen by environment variables: experiments/bench/cuda_device.sh runs these cases under
+// each. The inputs are rounded to the GPU's element type first, so the comparison
 // measures the kernels' arithmetic, not the rounding of the inputs. Without a CUDA build, or without a GPU,
 // these cases check only that asking for CUDA fails with one clear error (CI has no GPU).
 #include <doctest/doctest.h>
@@ -48,6 +50,8 @@ std::vector<GpuCase> gpu_cases() {
       {"k = E = 4", 150, 4, 4, 24, 56, 0.0, 4, FfnActivation::gelu},
       {"one expert", 99, 1, 1, 16, 32, 0.0, 1, FfnActivation::relu},
       {"no tokens", 0, 3, 2, 8, 8, 0.0, 3, FfnActivation::relu},
+      {"d_ff 128: the relu mask fits the DRELU epilogue", 240, 6, 2, 32, 128, 0.0, 6, FfnActivation::relu},
+      {"40 experts: per-expert path, bias-gradient kernel", 400, 40, 2, 16, 24, 0.0, 40, FfnActivation::relu},
   };
 }
 
@@ -149,6 +153,7 @@ TEST_CASE("CUDA sparse backend matches the CPU reference (float 1e-4, bf16 1e-2)
   MESSAGE("CUDA device: " << kernels::cuda_device_name());
   for (const GpuCase& c : gpu_cases()) {
     run_case(c, "float", 1e-4);
+    run_case(c, "tf32", 1e-2);
     run_case(c, "bf16", 1e-2);
   }
 }

@@ -92,6 +92,7 @@ arma::mat cuda_forward(const RoutedBackend& backend, const RoutingPlan& plan, co
   kernels::CudaFfnProblem p;
   p.tokens = plan.tokens, p.experts = plan.experts, p.k = plan.k;
   p.d = experts.model_dim(), p.f = experts.ff_dim(), p.activation = experts.activation();
+  p.residual = false;  // added here in double: on the GPU a bf16 X would round the residual stream
   // The kept slots only (dropped ones become empty): rebuilt dropless on the GPU, they give this plan.
   p.slot_expert = plan.slot_expert;
   for (std::size_t s = 0; s < p.slot_expert.size(); ++s)
@@ -103,7 +104,7 @@ arma::mat cuda_forward(const RoutedBackend& backend, const RoutingPlan& plan, co
   p.W1 = to_float(w.W1, E * f * d), p.b1 = to_float(w.b1, E * f), p.W2 = to_float(w.W2, E * d * f);
   p.b2 = to_float(w.b2, E * d);
   state.cuda = std::make_unique<kernels::CudaRoutedSession>(backend.cuda_precision);
-  return from_float(state.cuda->forward(p), X.n_rows, X.n_cols);
+  return X + from_float(state.cuda->forward(p), X.n_rows, X.n_cols);
 }
 
 arma::mat cuda_backward(const RoutingPlan& plan, FfnExperts& experts, RoutedFfnState& state, const arma::mat& dY,
@@ -117,7 +118,7 @@ arma::mat cuda_backward(const RoutingPlan& plan, FfnExperts& experts, RoutedFfnS
     for (std::size_t i = 0; i < from.size(); ++i) to[i] += double(from[i]);
   };
   add(g.W1, r.dW1), add(g.b1, r.db1), add(g.W2, r.dW2), add(g.b2, r.db2);
-  return from_float(r.dX, dY.n_rows, dY.n_cols);
+  return dY + from_float(r.dX, dY.n_rows, dY.n_cols);
 }
 
 }  // namespace

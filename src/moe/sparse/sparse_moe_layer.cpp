@@ -11,8 +11,9 @@
 namespace moe {
 
 SparseMoeLayer::SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts)
-    : spec_(spec), backend_(parse_routed_kernel(spec.kernel)), experts_(spec.model_dim, spec.ff_dim, experts, parse_ffn_activation(spec.ffn_activation)) {
+    : spec_(spec), experts_(spec.model_dim, spec.ff_dim, experts, parse_ffn_activation(spec.ffn_activation)) {
   spec_.validate(experts);
+  backend_.kernel = parse_routed_kernel(spec_.kernel);
   backend_.cuda = spec_.device == "cuda";
   backend_.cuda_precision = spec_.cuda_precision;
   if (spec_.soft()) {

@@ -5,8 +5,9 @@
 // Per step: plan on the GPU (counts per (expert, chunk of 256 slots) -> exclusive prefix sum (CUB) ->
 // scatter with a stable rank inside the chunk, so the sorted order is the CPU plan's: by expert, then slot
 // index; a capacity pass ranks slots in priority order first, as make_plan does), one copy of the E + 1
-// offsets to the host (the GEMM shapes), gather, grouped GEMMs (cuBLAS), fused bias + activation,
-// combine per token in slot order (no atomics); backward likewise.
+// offsets to the host (the GEMM shapes), gather, the expert GEMMs through cuBLAS (one strided batch per stage
+// over a padded layout, or per-expert GEMMs; Gpu() says which), bias + relu in a cuBLASLt epilogue where it
+// applies, combine per token in slot order (no atomics); backward likewise, gradients written (beta 0).
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
@@ -154,13 +155,14 @@ __global__ void bias_activate(float* pre, E_* act, const E_* b1, const int* colu
   act[i] = from_float<E_>(act_fn(relu, x));
 }
 
-// Y[:, t] = X[:, t] + sum over t's kept slots, in order, w (out[:, column] + b2_e); one block per token.
+// Y[:, t] = [X[:, t]] + sum over t's kept slots, in order, w (out[:, column] + b2_e); one block per token.
+// Without the residual the caller adds X itself (the layer, in double: a bf16 X would round the residual).
 template <class E_>
 __global__ void combine(const E_* X, const E_* out, const E_* b2, const int* slot_position, const int* slot_expert,
-                        const int* sorted_column, const float* sorted_weight, int d, int k, float* Y) {
+                        const int* sorted_column, const float* sorted_weight, int d, int k, int residual, float* Y) {
   const int t = blockIdx.x;
   for (int r = threadIdx.x; r < d; r += blockDim.x) {
-    float y = to_float(X[size_t(t) * d + r]);
+    float y = residual ? to_float(X[size_t(t) * d + r]) : 0.0f;
     for (int s = 0; s < k; ++s) {
       const int pos = slot_position[t * k + s];
       if (pos < 0) continue;
@@ -217,13 +219,13 @@ __global__ void bias_sum(const E_* M, const long long* offsets, const long long*
   db[size_t(e) * rows + r] = sum;
 }
 
-// dX[:, t] = dY[:, t] + sum over t's kept slots, in order, dinputs[:, column]; one block per token.
+// dX[:, t] = [dY[:, t]] + sum over t's kept slots, in order, dinputs[:, column]; one block per token.
 template <class E_>
 __global__ void scatter_back(const float* dY, const E_* dinputs, const int* slot_position, const int* sorted_column,
-                             int d, int k, float* dX) {
+                             int d, int k, int residual, float* dX) {
   const int t = blockIdx.x;
   for (int r = threadIdx.x; r < d; r += blockDim.x) {
-    float g = dY[size_t(t) * d + r];
+    float g = residual ? dY[size_t(t) * d + r] : 0.0f;
     for (int s = 0; s < k; ++s) {
       const int pos = slot_position[t * k + s];
       if (pos >= 0) g += to_float(dinputs[size_t(sorted_column[pos]) * d + r]);
@@ -295,7 +297,8 @@ struct DeviceArray {
 // --- GEMMs -----------------------------------------------------------------------------------------------
 // One GEMM per non-empty expert, C_e = alpha op(A_e) op(B_e) + beta C_e, all of one shape rule, issued as
 // one cuBLAS grouped GEMM (every expert its own group, since n_e differs; MOE_CUDA_GEMM=grouped), or
-// as cublasGemmEx calls spread over four streams (the default; see Gpu()).
+// as cublasGemmEx calls spread over four streams, each with its own cuBLAS handle (Gpu() says which path
+// runs when).
 struct GemmBatch {
   bool ta = false, tb = false;
   std::vector<int> m, n, k, lda, ldb, ldc;
@@ -309,6 +312,7 @@ struct GemmBatch {
 
 struct Gpu {
   cublasHandle_t handle = nullptr;
+  cublasHandle_t side_handle[4] = {};  // one per side stream: no workspace shared between concurrent GEMMs
   cudaStream_t side[4] = {};
   cudaEvent_t fork = nullptr, join[4] = {};
   bool use_streams = false;      // per-expert GEMMs: cublasGemmEx over streams (else the grouped call)
@@ -323,7 +327,11 @@ struct Gpu {
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) fail("no CUDA device is visible (--device cuda)");
     MOE_CUDA(cublasCreate(&handle));
-    for (auto& s : side) MOE_CUDA(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    for (int i = 0; i < 4; ++i) {
+      MOE_CUDA(cudaStreamCreateWithFlags(&side[i], cudaStreamNonBlocking));
+      MOE_CUDA(cublasCreate(&side_handle[i]));
+      MOE_CUDA(cublasSetStream(side_handle[i], side[i]));
+    }
     MOE_CUDA(cudaEventCreateWithFlags(&fork, cudaEventDisableTiming));
     for (auto& e : join) MOE_CUDA(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
     // MOE_CUDA_GEMM: auto (default) = one strided batched GEMM per stage over a padded layout when the
@@ -345,6 +353,7 @@ struct Gpu {
     lt_workspace.resize(32 << 20);
   }
   ~Gpu() {
+    for (auto& h : side_handle) cublasDestroy(h);
     for (auto& s : side) cudaStreamDestroy(s);
     cudaEventDestroy(fork);
     for (auto& e : join) cudaEventDestroy(e);
@@ -361,11 +370,9 @@ struct Gpu {
       MOE_CUDA(cudaEventRecord(fork, 0));
       for (auto& s : side) MOE_CUDA(cudaStreamWaitEvent(s, fork, 0));
       for (int g = 0; g < count; ++g) {
-        MOE_CUDA(cublasSetStream(handle, side[g % 4]));
-        MOE_CUDA(cublasGemmEx(handle, ta, tb, b.m[g], b.n[g], b.k[g], &alpha, b.A[g], ab_type, b.lda[g], b.B[g],
+        MOE_CUDA(cublasGemmEx(side_handle[g % 4], ta, tb, b.m[g], b.n[g], b.k[g], &alpha, b.A[g], ab_type, b.lda[g], b.B[g],
                               ab_type, b.ldb[g], &beta, b.C[g], c_type, b.ldc[g], compute, CUBLAS_GEMM_DEFAULT));
       }
-      MOE_CUDA(cublasSetStream(handle, 0));
       for (int s = 0; s < 4; ++s) {
         MOE_CUDA(cudaEventRecord(join[s], side[s]));
         MOE_CUDA(cudaStreamWaitEvent(0, join[s], 0));
@@ -478,7 +485,7 @@ struct Precision {
 template <class E_>
 struct Routed {
   int T = 0, E = 0, k = 0, d = 0, f = 0, capacity = 0;
-  int relu = 1;
+  int relu = 1, residual = 1;
   Precision precision{};
   int chunks = 0, A = 0;
   bool padded = false;   // layout of the working buffers (see label_columns)
@@ -612,7 +619,7 @@ struct Routed {
     }
     if (T > 0)
       combine<<<T, 128>>>(X.p, out.p, b2.p, slot_position.p, slot_expert.p, sorted_column.p, sorted_weight.p, d, k,
-                          Y.p);
+                          residual, Y.p);
     MOE_CUDA(cudaGetLastError());
   }
 
@@ -668,7 +675,7 @@ struct Routed {
       gpu().run(gW1, pr.ab, CUDA_R_32F, pr.compute, 0.0f);
       gpu().run(dIn, pr.ab, pr.ab, pr.compute, 0.0f);
     }
-    if (T > 0) scatter_back<<<T, 128>>>(dY.p, dinputs.p, slot_position.p, sorted_column.p, d, k, dX.p);
+    if (T > 0) scatter_back<<<T, 128>>>(dY.p, dinputs.p, slot_position.p, sorted_column.p, d, k, residual, dX.p);
     MOE_CUDA(cudaGetLastError());
   }
 
@@ -744,12 +751,18 @@ struct SessionImpl final : CudaRoutedSession::Impl {
     require(p.slot_expert.size() == p.tokens * p.k && p.slot_weight.size() == p.tokens * p.k,
             "CUDA sparse FFN: expected tokens x k slots");
     require(p.X.size() == p.d * p.tokens, "CUDA sparse FFN: X must be d x T");
+    require(p.experts >= 1 && p.d >= 1 && p.f >= 1 && p.k >= 1, "CUDA sparse FFN: sizes must be >= 1");
+    require(p.tokens * p.k < (std::size_t(1) << 31) && p.experts * 256 < (std::size_t(1) << 31),
+            "CUDA sparse FFN: too many slots for 32-bit indices");
+    for (const std::int32_t e : p.slot_expert)
+      require(e >= -1 && e < std::int32_t(p.experts), "CUDA sparse FFN: expert id " + std::to_string(e) + " out of range");
     require(p.W1.size() == p.f * p.d * p.experts && p.W2.size() == p.d * p.f * p.experts &&
                 p.b1.size() == p.f * p.experts && p.b2.size() == p.d * p.experts,
             "CUDA sparse FFN: weights of the wrong size");
     r.T = int(p.tokens), r.E = int(p.experts), r.k = int(p.k), r.d = int(p.d), r.f = int(p.f);
     r.capacity = int(p.capacity);
     r.relu = p.activation == FfnActivation::relu;
+    r.residual = p.residual;
     r.slot_expert.upload(p.slot_expert.data(), p.slot_expert.size());
     r.slot_weight.upload(p.slot_weight.data(), p.slot_weight.size());
     upload_converted(r.X, p.X);
@@ -761,7 +774,7 @@ struct SessionImpl final : CudaRoutedSession::Impl {
     r.allocate_columns();
     if (poison) {  // every buffer a stage writes: an element left unwritten shows as NaN in the result
       const float nan = std::nanf("");
-      for (auto* b : {&r.Y, &r.dX, &r.pre})
+      for (auto* b : {&r.Y, &r.dX, &r.pre, &r.dW1, &r.db1, &r.dW2, &r.db2})
         fill_value<float><<<grid_for((long long)b->n), 256>>>(b->p, (long long)b->n, nan);
       for (auto* b : {&r.inputs, &r.act, &r.out, &r.dout, &r.dh, &r.dinputs, &r.dA})
         fill_value<E_><<<grid_for((long long)b->n), 256>>>(b->p, (long long)b->n, nan);
@@ -798,6 +811,7 @@ float median(std::vector<float> v) {
 template <class E_>
 CudaBenchResult bench(const PlanView& plan, const double* /*sorted_weight*/, std::size_t d, std::size_t f,
                       const std::string& precision, std::size_t steps, std::uint64_t seed) {
+  gpu();  // the clear message when no device is visible
   Routed<E_> r;
   r.T = int(plan.tokens), r.E = int(plan.experts), r.k = int(plan.k), r.d = int(d), r.f = int(f);
   r.precision = parse_precision(precision);
@@ -858,8 +872,8 @@ CudaBenchResult bench(const PlanView& plan, const double* /*sorted_weight*/, std
     gpu().run(g2, r.precision.ab, r.precision.ab, r.precision.compute, 0.0f);
     MOE_CUDA(cudaEventRecord(mid, 0));
     gpu().run(gA, r.precision.ab, r.precision.ab, r.precision.compute, 0.0f);
-    gpu().run(gW2, r.precision.ab, CUDA_R_32F, r.precision.compute, 1.0f);
-    gpu().run(gW1, r.precision.ab, CUDA_R_32F, r.precision.compute, 1.0f);
+    gpu().run(gW2, r.precision.ab, CUDA_R_32F, r.precision.compute, 0.0f);  // written, as the layer's are
+    gpu().run(gW1, r.precision.ab, CUDA_R_32F, r.precision.compute, 0.0f);
     gpu().run(gIn, r.precision.ab, r.precision.ab, r.precision.compute, 0.0f);
     MOE_CUDA(cudaEventRecord(stop, 0));
     MOE_CUDA(cudaEventSynchronize(stop));

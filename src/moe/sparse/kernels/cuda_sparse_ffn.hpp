@@ -1,10 +1,11 @@
 #pragma once
 // The CUDA backend of the routed sparse MoE layer (cuda_sparse_ffn.cu), behind a host interface free of
 // Armadillo and of CUDA types: the plan built on the GPU (histogram, prefix sum, scatter), the gather,
-// the experts' GEMMs through cuBLAS grouped GEMM, the activation, the combine and the backward. Element
-// types: bf16 with float accumulation, float (FP32, no TF32) or tf32 (float storage, TF32 tensor cores).
-// Without a CUDA build (-DMOE_CUDA=ON) every entry point throws moe::Error saying so
-// (cuda_unavailable.cpp); cuda_device_count() then returns 0, and so do builds without a visible GPU.
+// the experts' GEMMs through cuBLAS (strided batches over a padded layout, or per-expert GEMMs), the
+// activation, the combine and the backward. Element types: bf16 with float accumulation, float (FP32, no
+// TF32) or tf32 (float storage, TF32 tensor cores). Without a CUDA build (-DMOE_CUDA=ON) the computing
+// entry points throw moe::Error saying so (cuda_unavailable.cpp), cuda_built() is false and
+// cuda_device_count() 0; a CUDA build without a visible GPU also counts 0 devices.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,7 @@ std::string cuda_device_name();
 struct CudaFfnProblem {
   std::size_t tokens = 0, experts = 0, k = 0, d = 0, f = 0, capacity = 0;  // capacity 0: dropless
   FfnActivation activation = FfnActivation::relu;
+  bool residual = true;                   // Y = X + ..., dX = dY + ... (false: the caller adds them)
   std::vector<std::int32_t> slot_expert;  // T k, -1 empty
   std::vector<float> slot_weight;         // T k
   std::vector<float> X, dY;               // d x T

@@ -30,7 +30,8 @@ struct ExpertWeights {
   const T* b2 = nullptr;
 };
 
-// Gradients in the layout of ExpertWeights; backends add to them (+=), as every module's backward does.
+// Gradients in the layout of ExpertWeights; the CPU backend adds to them (+=, as every module's backward
+// does) or writes them (GradMode::overwrite); the GPU backend writes them.
 template <class T>
 struct ExpertGrads {
   T* W1 = nullptr;
