@@ -3,7 +3,7 @@
 # carried in .debs/ (scripts: `apt-get download` them here, see experiments/bench/README.md) into a prefix,
 # build moekit with -DMOE_CUDA=ON, run the CUDA test, then the GPU benchmark grid of issue 6.
 # Usage: bash experiments/bench/cuda_device.sh OUT_DIR [extra moe-bench sparse flags]
-# (BENCH_MODES, BENCH_PRECISIONS: subsets of the grid; TORCH=0: no PyTorch loop.)
+# (BENCH_MODES, BENCH_PRECISIONS: subsets of the grid; BENCH=0: no moe-bench; TORCH=0: no PyTorch loop.)
 set -euo pipefail
 out=${1:?usage: cuda_device.sh OUT_DIR}; shift
 mkdir -p "$out"
@@ -42,7 +42,7 @@ for device in cpu cuda; do
     -o "/tmp/train-$device.h5" > "/tmp/train-$device.txt" 2>&1 || true
   { echo "== --device $device"; tail -4 "/tmp/train-$device.txt"; } | tee -a "$out/train.txt"
 done
-for mode in ${BENCH_MODES:-auto streams}; do
+for mode in $([ "${BENCH:-1}" = 0 ] || echo ${BENCH_MODES:-auto streams}); do
   for precision in ${BENCH_PRECISIONS:-bf16 float tf32}; do
     echo "== MOE_CUDA_GEMM=${mode%:*}$([ ${mode#*:} = drelu ] && echo ' MOE_CUDA_DRELU=1')" | tee -a "$out/bench.txt"
     MOE_CUDA_GEMM=${mode%:*} MOE_CUDA_DRELU=$([ ${mode#*:} = drelu ] && echo 1) ./build-cuda/moe-bench sparse --device cuda --precision $precision --tokens 16384 \
