@@ -1,0 +1,201 @@
+"""Sweeps: a manifest (TOML) of fixed flags and a grid of flag values, expanded to one moekit command per
+point of the grid; run locally with N parallel jobs, resumably, or exported as a Slurm job array.
+
+    python3 experiments/lib/sweep.py MANIFEST list               # the commands, one per line
+    python3 experiments/lib/sweep.py MANIFEST run [--jobs N] [--force]
+    python3 experiments/lib/sweep.py MANIFEST slurm              # OUT/sweep.sbatch + OUT/commands.txt
+
+Manifest:
+    program = "moe-train"              # an app of the build directory ($MOE_BIN, else build/ of the repo)
+    out = "results/my-sweep"           # where the runs go (relative to the repository root)
+    name = "{router}-s{seed}"          # optional; default: the grid's key=value pairs joined by '_'
+    [flags]                            # every run; true = a flag without a value, false = left out
+    model = "sparse"
+    [grid]                             # the product of every list, in the order written
+    router = ["topk", "switch"]
+    seed = [1, 2, 3]
+
+Each run writes OUT/NAME.h5 (passed as -o) and its output to OUT/NAME.log. Resuming: the apps write their
+HDF5 file under a temporary name and rename it when complete, so a run whose file exists is complete and is
+skipped; a run killed mid-way left at most a temporary file, which is removed before the run is redone
+(--force redoes everything). Progress on stderr: which run of how many, its time, and an ETA.
+"""
+import argparse
+import concurrent.futures
+import itertools
+import os
+import shlex
+import subprocess
+import sys
+import time
+import tomllib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class SweepError(Exception):
+    """One line for the user; code 2 for a bad manifest or flag, 1 for runs that failed."""
+
+    def __init__(self, message, code=2):
+        super().__init__(message)
+        self.code = code
+
+
+def value_text(v):
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def load(path):
+    try:
+        with open(path, "rb") as f:
+            m = tomllib.load(f)
+    except FileNotFoundError:
+        raise SweepError(f"manifest '{path}' does not exist")
+    except tomllib.TOMLDecodeError as e:
+        raise SweepError(f"manifest '{path}' is not valid TOML: {e}")
+    unknown = sorted(set(m) - {"program", "out", "name", "flags", "grid"})
+    if unknown:
+        raise SweepError(f"manifest '{path}': unknown key '{unknown[0]}' (expected program, out, name, flags, grid)")
+    for key in ("program", "out"):
+        if not isinstance(m.get(key), str) or not m[key]:
+            raise SweepError(f"manifest '{path}': '{key}' must be a non-empty string")
+    grid = m.get("grid", {})
+    if not isinstance(grid, dict) or not grid:
+        raise SweepError(f"manifest '{path}': [grid] must list at least one flag")
+    for k, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise SweepError(f"manifest '{path}': grid '{k}' must be a non-empty list")
+    if not isinstance(m.get("flags", {}), dict):
+        raise SweepError(f"manifest '{path}': [flags] must be a table")
+    clash = sorted(set(m.get("flags", {})) & set(grid))
+    if clash:
+        raise SweepError(f"manifest '{path}': '{clash[0]}' is both a fixed flag and a grid flag")
+    return m
+
+
+def flag_args(key, value):
+    if value is True:
+        return [f"--{key}"]
+    if value is False:
+        return []
+    if isinstance(value, list):
+        return [f"--{key}"] + [value_text(v) for v in value]
+    return [f"--{key}", value_text(value)]
+
+
+def expand(m, out_override=None):
+    """The runs of the grid: (name, argv, output path), in the grid's order."""
+    out = out_override or m["out"]
+    out = out if os.path.isabs(out) else os.path.join(ROOT, out)
+    program = os.path.join(os.environ.get("MOE_BIN", os.path.join(ROOT, "build")), m["program"])
+    keys = list(m["grid"])
+    runs, names = [], set()
+    for values in itertools.product(*(m["grid"][k] for k in keys)):
+        point = dict(zip(keys, values))
+        if "name" in m:
+            try:
+                name = m["name"].format(**point)
+            except KeyError as e:
+                raise SweepError(f"name template names {e}, which is not a grid flag")
+        else:
+            name = "_".join(f"{k}={value_text(v)}" for k, v in point.items())
+        name = name.replace("/", "-").replace(" ", "")
+        if name in names:
+            raise SweepError(f"two runs are both named '{name}': the name template must use every grid flag")
+        names.add(name)
+        argv = [program]
+        for k, v in m.get("flags", {}).items():
+            argv += flag_args(k, v)
+        for k, v in point.items():
+            argv += flag_args(k, v)
+        path = os.path.join(out, name + ".h5")
+        runs.append((name, argv + ["-o", path], path))
+    return out, runs
+
+
+def remove_stale_temporaries(path):
+    folder, base = os.path.split(path)
+    if not os.path.isdir(folder):
+        return
+    for entry in os.listdir(folder):
+        if entry.startswith(base + ".tmp-"):
+            os.remove(os.path.join(folder, entry))
+
+
+def run(m, jobs, force, out_override):
+    out, runs = expand(m, out_override)
+    os.makedirs(out, exist_ok=True)
+    todo = [r for r in runs if force or not os.path.exists(r[2])]
+    print(f"sweep: {len(runs)} runs, {len(runs) - len(todo)} complete, {len(todo)} to run, {jobs} at a time",
+          file=sys.stderr, flush=True)
+    for _, _, path in todo:
+        remove_stale_temporaries(path)
+
+    def one(run_):
+        name, argv, path = run_
+        t0 = time.monotonic()
+        with open(os.path.join(out, name + ".log"), "w") as log:
+            rc = subprocess.call(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return name, rc, time.monotonic() - t0
+
+    failed, started = [], time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(one, r) for r in todo]
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            name, rc, seconds = future.result()
+            elapsed = time.monotonic() - started
+            eta = elapsed / done * (len(todo) - done)
+            status = "done" if rc == 0 else f"FAILED (exit {rc}, see {name}.log)"
+            print(f"[{done}/{len(todo)}] {name}: {status} in {seconds:.1f} s, ETA {eta:.0f} s",
+                  file=sys.stderr, flush=True)
+            if rc != 0:
+                failed.append(name)
+    if failed:
+        raise SweepError(f"{len(failed)} of {len(todo)} runs failed (first: {failed[0]}; logs in {out})", code=1)
+
+
+def slurm(m, out_override):
+    out, runs = expand(m, out_override)
+    os.makedirs(out, exist_ok=True)
+    commands = os.path.join(out, "commands.txt")
+    with open(commands, "w") as f:
+        for _, argv, path in runs:
+            # Each line skips itself when its result is complete, so resubmitting the array resumes it.
+            f.write(f"test -e {shlex.quote(path)} || {shlex.join(argv)}\n")
+    script = os.path.join(out, "sweep.sbatch")
+    with open(script, "w") as f:
+        f.write("#!/bin/bash\n")
+        f.write(f"#SBATCH --job-name=moe-sweep\n#SBATCH --array=1-{len(runs)}\n#SBATCH --cpus-per-task=1\n")
+        f.write(f"#SBATCH --output={out}/slurm-%A_%a.log\n")
+        f.write(f'eval "$(sed -n "${{SLURM_ARRAY_TASK_ID}}p" {shlex.quote(commands)})"\n')
+    print(f"wrote {script} ({len(runs)} array tasks) and {commands}; submit with: sbatch {script}")
+
+
+def main():
+    p = argparse.ArgumentParser(prog="sweep.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("manifest")
+    p.add_argument("action", choices=["list", "run", "slurm"])
+    p.add_argument("--jobs", type=int, default=1, help="runs at a time (run)")
+    p.add_argument("--force", action="store_true", help="redo complete runs too (run)")
+    p.add_argument("--out", help="output folder instead of the manifest's")
+    a = p.parse_args()
+    try:
+        if a.jobs < 1:
+            raise SweepError("--jobs must be at least 1")
+        m = load(a.manifest)
+        if a.action == "list":
+            for _, argv, _ in expand(m, a.out)[1]:
+                print(shlex.join(argv))
+        elif a.action == "run":
+            run(m, a.jobs, a.force, a.out)
+        else:
+            slurm(m, a.out)
+    except SweepError as e:
+        print(f"sweep: error: {e}", file=sys.stderr)
+        sys.exit(e.code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+// experiments/lib/sweep.py, the sweep runner of the studies: a 2 x 2 grid of moe-train runs on the vowel
+// fixture runs completely; after one result is deleted and a stale temporary file (what a killed run
+// leaves) is planted, a second run redoes exactly that run and leaves the others' files untouched; the
+// Slurm export lists every run; bad manifests are one-line errors.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "cli/run_command.hpp"
+
+using moe::test::count_lines;
+using moe::test::run_command;
+using moe::test::TempDir;
+
+namespace {
+
+const std::string repo = std::string(MOE_FIXTURES) + "/../..";
+const std::string fixture = std::string(MOE_FIXTURES) + "/vowels_small.csv";
+
+std::string sweep(const std::string& manifest, const std::string& action) {
+  const std::string bin = std::filesystem::path(MOE_TRAIN_BIN).parent_path().string();
+  return "MOE_BIN=" + bin + " /usr/bin/python3 " + repo + "/experiments/lib/sweep.py " + manifest + " " + action;
+}
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+}  // namespace
+
+TEST_CASE("sweep: a grid runs, an interrupted sweep redoes only what was not finished, Slurm export") {
+  TempDir dir("sweep");
+  const std::string manifest = dir / "m.toml", out = dir / "runs";
+  write(manifest, "program = \"moe-train\"\nout = \"" + out + "\"\nname = \"k{experts}-s{seed}\"\n[flags]\n"
+                  "data = \"" + fixture + "\"\nfeatures = \"F1,F2\"\ntarget = \"Vowel\"\n"
+                  "filter = \"Vowel=iy,ih,aa,ah\"\ngroup = \"Speaker\"\ntrain-groups = 8\ntest-groups = 4\n"
+                  "epochs = 3\nquiet = true\n[grid]\nexperts = [2, 3]\nseed = [1, 2]\n");
+  const auto listed = run_command(sweep(manifest, "list"));
+  REQUIRE(listed.status == 0);
+  CHECK(count_lines(listed.out) == 4);
+  CHECK(listed.out.find("--experts 3 --seed 2 -o " + out + "/k3-s2.h5") != std::string::npos);
+
+  const auto first = run_command(sweep(manifest, "run --jobs 2"));
+  REQUIRE(first.status == 0);
+  CHECK(first.err.find("4 runs, 0 complete, 4 to run") != std::string::npos);
+  CHECK(first.err.find("[4/4]") != std::string::npos);
+  const std::string names[] = {"k2-s1", "k2-s2", "k3-s1", "k3-s2"};
+  std::map<std::string, std::filesystem::file_time_type> written;
+  for (const auto& n : names) {
+    REQUIRE(std::filesystem::exists(out + "/" + n + ".h5"));
+    written[n] = std::filesystem::last_write_time(out + "/" + n + ".h5");
+  }
+  // As if the sweep had been killed during k3-s1: its result missing, a temporary file left behind.
+  std::filesystem::remove(out + "/k3-s1.h5");
+  write(out + "/k3-s1.h5.tmp-99999", "half a file");
+  const auto second = run_command(sweep(manifest, "run"));
+  REQUIRE(second.status == 0);
+  CHECK(second.err.find("4 runs, 3 complete, 1 to run") != std::string::npos);
+  CHECK(second.err.find("[1/1] k3-s1: done") != std::string::npos);
+  CHECK(std::filesystem::exists(out + "/k3-s1.h5"));
+  CHECK_FALSE(std::filesystem::exists(out + "/k3-s1.h5.tmp-99999"));
+  for (const auto& n : names)
+    if (n != "k3-s1") CHECK(std::filesystem::last_write_time(out + "/" + n + ".h5") == written[n]);
+
+  const auto exported = run_command(sweep(manifest, "slurm"));
+  REQUIRE(exported.status == 0);
+  std::ifstream script(out + "/sweep.sbatch");
+  const std::string text((std::istreambuf_iterator<char>(script)), std::istreambuf_iterator<char>());
+  CHECK(text.find("#SBATCH --array=1-4") != std::string::npos);
+  std::ifstream commands(out + "/commands.txt");
+  const std::string lines((std::istreambuf_iterator<char>(commands)), std::istreambuf_iterator<char>());
+  CHECK(count_lines(lines) == 4);
+  CHECK(lines.find("test -e " + out + "/k2-s1.h5 || ") != std::string::npos);
+}
+
+TEST_CASE("sweep: bad manifests are one-line errors with exit code 2") {
+  TempDir dir("sweepbad");
+  const std::string manifest = dir / "m.toml";
+  const std::pair<std::string, std::string> cases[] = {
+      {"program = \"moe-train\"\nout = \"x\"\n", "sweep: error: manifest '" + manifest + "': [grid] must list at least one flag\n"},
+      {"program = \"moe-train\"\nout = \"x\"\ncolour = 1\n[grid]\nseed = [1]\n",
+       "sweep: error: manifest '" + manifest + "': unknown key 'colour' (expected program, out, name, flags, grid)\n"},
+      {"program = \"moe-train\"\nout = \"x\"\n[grid]\nseed = []\n",
+       "sweep: error: manifest '" + manifest + "': grid 'seed' must be a non-empty list\n"},
+      {"program = \"moe-train\"\nout = \"x\"\nname = \"s{seed}\"\n[grid]\nseed = [1]\nexperts = [2, 3]\n",
+       "sweep: error: two runs are both named 's1': the name template must use every grid flag\n"},
+  };
+  for (const auto& [text, message] : cases) {
+    CAPTURE(text);
+    write(manifest, text);
+    const auto r = run_command(sweep(manifest, "list"));
+    CHECK(r.status == 2);
+    CHECK(r.err == message);
+    CHECK(count_lines(r.err) == 1);
+  }
+  const auto missing = run_command(sweep(dir / "none.toml", "list"));
+  CHECK(missing.status == 2);
+  CHECK(missing.err == "sweep: error: manifest '" + (dir / "none.toml") + "' does not exist\n");
+}
