@@ -52,3 +52,6 @@ for mode in $([ "${BENCH:-1}" = 0 ] || echo ${BENCH_MODES:-auto streams}); do
 done
 [ "${TORCH:-1}" = 0 ] || python3 experiments/bench/torch_loop.py --device cuda --dtype bfloat16 --tokens 16384 --d-model 1024 --d-ff 4096 \
   --experts 8 64 --k 2 --steps 5 2>&1 | tee "$out/torch-gpu.csv"
+# moekit and the PyTorch loop in one table (printed: $OUT holds 8 files at most).
+[ -s "$out/auto-bf16.csv" ] && [ -s "$out/torch-gpu.csv" ] && \
+  python3 experiments/bench/sparse_table.py "$out/auto-bf16.csv" "$out/torch-gpu.csv"
