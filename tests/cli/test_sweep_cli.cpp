@@ -1,7 +1,8 @@
 // experiments/lib/sweep.py, the sweep runner of the studies: a 2 x 2 grid of moe-train runs on the vowel
 // fixture runs completely; after one result is deleted and a stale temporary file (what a killed run
 // leaves) is planted, a second run redoes exactly that run and leaves the others' files untouched; the
-// Slurm export lists every run; bad manifests are one-line errors.
+// Slurm export lists every run; bad manifests are one-line errors. Also the studies' shape checks, through
+// experiments/lib/test_checks.py (synthetic result folders that must pass, and fail on the named check).
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -96,4 +97,11 @@ TEST_CASE("sweep: bad manifests are one-line errors with exit code 2") {
   const auto missing = run_command(sweep(dir / "none.toml", "list"));
   CHECK(missing.status == 2);
   CHECK(missing.err == "sweep: error: manifest '" + (dir / "none.toml") + "' does not exist\n");
+}
+
+TEST_CASE("study shape checks (check.py) pass on synthetic results of the right shape and fail on the wrong one") {
+  const auto r = run_command("/usr/bin/python3 " + repo + "/experiments/lib/test_checks.py");
+  CHECK(r.status == 0);
+  CHECK(r.out == "ok\n");
+  CHECK(r.err.empty());
 }
