@@ -72,8 +72,19 @@ def upcycling_folder(folder, broken):
         fake_run(f"{folder}/{name}-s1.h5", test_loss=loss)
 
 
+def routers_folder(folder, broken):
+    fake_run(f"{folder}/expert-choice-s1.h5", router="expert-choice", cv_load=0.0, max_mean_load=1.0, dropped_tokens=0.01)
+    fake_run(f"{folder}/balanced-s1.h5", router="balanced", cv_load=0.0, max_mean_load=1.0)
+    fake_run(f"{folder}/soft-s1.h5", router="soft", cv_load=0.0, max_mean_load=1.0)
+    fake_run(f"{folder}/loss-free-s1.h5", router="loss-free", cv_load=0.3)
+    fake_run(f"{folder}/topk-s1.h5", router="topk", cv_load=1.7, max_mean_load=6.0)
+    fake_run(f"{folder}/switch-s1.h5", router="switch", test_error=0.125)
+    fake_run(f"{folder}/hash-s1.h5", router="hash", test_error=0.16 if broken else 0.13)
+
+
 def main():
-    cases = (("switch-capacity", capacity_folder, "fall as the capacity factor grows"),
+    cases = (("routers", routers_folder, "hash competitive with Switch"),
+             ("switch-capacity", capacity_folder, "fall as the capacity factor grows"),
              ("shazeer2017-balancing", balancing_folder, "quality drops without the losses"),
              ("upcycling", upcycling_folder, "beats the MoE from scratch"))
     for study, make, broken_check in cases:
