@@ -13,7 +13,6 @@
 
 #include "moe/bench/sparse_bench.hpp"
 #include "moe/core/error.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/lm/blocked_gemm.hpp"
 #include "moe/lm/output_head.hpp"
@@ -108,45 +107,30 @@ int main(int argc, char** argv) {
   if (sparse->parsed()) {
     try {
       moe::set_threads(threads);
-      if (s_opt.steps < 1) moe::fail("--steps must be at least 1");
-      if (s_opt.device != "cpu" && s_opt.device != "cuda")
-        moe::fail("unknown --device '" + s_opt.device + "' (expected cpu or cuda)");
-      const bool cpu_precision = s_opt.precision == "float" || s_opt.precision == "double";
-      const bool gpu_precision = s_opt.precision == "float" || s_opt.precision == "bf16" || s_opt.precision == "tf32";
-      if (s_opt.device == "cpu" && !cpu_precision)
-        moe::fail("--precision on the CPU is float or double (got " + s_opt.precision + ")");
-      if (s_opt.device == "cuda" && !gpu_precision)
-        moe::fail("--precision on the GPU is bf16, float or tf32 (got " + s_opt.precision + ")");
-      for (const auto* sizes : {&s_tokens, &s_dmodel, &s_dff, &s_experts, &s_k})
-        for (std::size_t v : *sizes)
-          if (v == 0) moe::fail("--tokens, --d-model, --d-ff, --experts and --k must be at least 1");
-      for (std::size_t k : s_k)
-        for (std::size_t E : s_experts)
-          if (k > E) moe::fail("--k " + std::to_string(k) + " is larger than --experts " + std::to_string(E));
-      for (double s : s_imbalance)
-        if (!(s >= 0.0) || !std::isfinite(s)) moe::fail("--imbalance must be finite and >= 0");
-      if (s_opt.device == "cuda" && !moe::kernels::cuda_built())
-        moe::fail("this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with the CUDA toolkit)");
-      std::vector<moe::SparseBenchRow> rows;
-      std::printf("%-5s %-6s %6s %5s %5s %4s %2s %5s %8s | %9s %9s %6s | %9s %9s %6s\n", "dev", "prec", "tokens",
-                  "d", "d_ff", "E", "k", "imbal", "max/mean", "fwd ms", "fwd rate", "dense", "f+b ms", "f+b rate",
-                  "dense");
+      // Every setting of the grid is checked before the first case runs: no partial table on bad input.
+      moe::check_options(s_opt);
+      std::vector<moe::SparseBenchCase> cases;
       for (std::size_t T : s_tokens)
         for (std::size_t d : s_dmodel)
           for (std::size_t f : s_dff)
             for (std::size_t E : s_experts)
               for (std::size_t k : s_k)
-                for (double imbalance : s_imbalance) {
-                  const moe::SparseBenchCase c{T, d, f, E, k, imbalance};
-                  const moe::SparseBenchRow r = moe::run_sparse_bench(c, s_opt);
-                  const double unit = r.device == "cuda" ? 1e-12 : 1e-9;  // TFLOP/s on the GPU, GFLOP/s on the CPU
-                  std::printf("%-5s %-6s %6zu %5zu %5zu %4zu %2zu %5.2f %8.2f | %9.3f %9.1f %6.2f | %9.3f %9.1f %6.2f\n",
-                              r.device.c_str(), r.precision.c_str(), T, d, f, E, k, imbalance, r.max_over_mean_load,
-                              r.forward_seconds * 1e3, r.forward_rate() * unit, r.forward_fraction(),
-                              r.training_seconds * 1e3, r.training_rate() * unit, r.training_fraction());
-                  std::fflush(stdout);
-                  rows.push_back(r);
-                }
+                for (double imbalance : s_imbalance) cases.push_back({T, d, f, E, k, imbalance});
+      for (const moe::SparseBenchCase& c : cases) moe::check_case(c);
+      std::vector<moe::SparseBenchRow> rows;
+      std::printf("%-5s %-6s %6s %5s %5s %4s %2s %5s %8s | %9s %9s %6s | %9s %9s %6s\n", "dev", "prec", "tokens",
+                  "d", "d_ff", "E", "k", "imbal", "max/mean", "fwd ms", "fwd rate", "dense", "f+b ms", "f+b rate",
+                  "dense");
+      for (const moe::SparseBenchCase& c : cases) {
+        const moe::SparseBenchRow r = moe::run_sparse_bench(c, s_opt);
+        const double unit = r.device == "cuda" ? 1e-12 : 1e-9;  // TFLOP/s on the GPU, GFLOP/s on the CPU
+        std::printf("%-5s %-6s %6zu %5zu %5zu %4zu %2zu %5.2f %8.2f | %9.3f %9.1f %6.2f | %9.3f %9.1f %6.2f\n",
+                    r.device.c_str(), r.precision.c_str(), c.tokens, c.model_dim, c.ff_dim, c.experts, c.k,
+                    c.imbalance, r.max_over_mean_load, r.forward_seconds * 1e3, r.forward_rate() * unit,
+                    r.forward_fraction(), r.training_seconds * 1e3, r.training_rate() * unit, r.training_fraction());
+        std::fflush(stdout);
+        rows.push_back(r);
+      }
       std::printf("rates in %s; 'dense': the fraction of the rate of dense GEMMs of the same FLOPs in this run "
                   "(%s); threads %d\n",
                   s_opt.device == "cuda" ? "TFLOP/s" : "GFLOP/s",

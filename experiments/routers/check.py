@@ -14,40 +14,35 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import sparse_table as st  # noqa: E402
+from shape_check import Checks, results_folder  # noqa: E402
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    groups = {runs[0]["router"]: runs for runs in st.read_groups(sys.argv[1]).values()}
+    folder = results_folder(__doc__)
+    groups = {runs[0]["router"]: runs for runs in st.read_groups(folder).values()}
     need = ["expert-choice", "balanced", "soft", "loss-free", "topk", "hash", "switch"]
     missing = [r for r in need if r not in groups]
     if missing:
-        sys.exit(f"check.py: error: no '{missing[0]}' runs in {sys.argv[1]}")
+        sys.exit(f"check.py: error: no '{missing[0]}' runs in {folder}")
 
     def m(router, key):
         return sum(r[key] for r in groups[router]) / len(groups[router])
 
-    results = []
+    checks = Checks()
 
-    def check(ok, text):
-        results.append(ok)
-        print(f"{'PASS' if ok else 'FAIL'}: {text}")
-
-    check(abs(m("expert-choice", "max_mean_load") - 1) < 1e-9 and m("expert-choice", "dropped_tokens") > 0,
-          f"expert choice: max/mean load {m('expert-choice', 'max_mean_load'):.3f}, "
-          f"{100 * m('expert-choice', 'dropped_tokens'):.2f}% of tokens picked by no expert")
-    check(abs(m("balanced", "max_mean_load") - 1) < 1e-9,
-          f"balanced assignment: max/mean load {m('balanced', 'max_mean_load'):.3f} in training")
-    check(m("soft", "dropped_tokens") == 0, f"soft MoE: {100 * m('soft', 'dropped_tokens'):.2f}% dropped")
-    check(m("loss-free", "cv_load") < m("topk", "cv_load"),
-          f"loss-free balances without a loss: CV(load) {m('loss-free', 'cv_load'):.2f} against top-k's "
-          f"{m('topk', 'cv_load'):.2f}")
+    checks.check(abs(m("expert-choice", "max_mean_load") - 1) < 1e-9 and m("expert-choice", "dropped_tokens") > 0,
+                 f"expert choice: max/mean load {m('expert-choice', 'max_mean_load'):.3f}, "
+                 f"{100 * m('expert-choice', 'dropped_tokens'):.2f}% of tokens picked by no expert")
+    checks.check(abs(m("balanced", "max_mean_load") - 1) < 1e-9,
+                 f"balanced assignment: max/mean load {m('balanced', 'max_mean_load'):.3f} in training")
+    checks.check(m("soft", "dropped_tokens") == 0, f"soft MoE: {100 * m('soft', 'dropped_tokens'):.2f}% dropped")
+    checks.check(m("loss-free", "cv_load") < m("topk", "cv_load"),
+                 f"loss-free balances without a loss: CV(load) {m('loss-free', 'cv_load'):.2f} against top-k's "
+                 f"{m('topk', 'cv_load'):.2f}")
     gap = m("hash", "test_error") - m("switch", "test_error")
-    check(gap <= 0.01, f"hash competitive with Switch: test error {100 * m('hash', 'test_error'):.2f}% against "
-                       f"{100 * m('switch', 'test_error'):.2f}% ({100 * gap:+.2f} points; within 1)")
-    print(f"{sum(results)} of {len(results)} checks pass")
-    sys.exit(0 if all(results) else 1)
+    checks.check(gap <= 0.01, f"hash competitive with Switch: test error {100 * m('hash', 'test_error'):.2f}% against "
+                                  f"{100 * m('switch', 'test_error'):.2f}% ({100 * gap:+.2f} points; within 1)")
+    checks.finish()
 
 
 if __name__ == "__main__":

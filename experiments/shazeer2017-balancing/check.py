@@ -14,6 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import sparse_table as st  # noqa: E402
+from shape_check import Checks, results_folder  # noqa: E402
 
 
 def mean(runs, key):
@@ -21,37 +22,31 @@ def mean(runs, key):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
+    folder = results_folder(__doc__)
     settings = {}
-    for runs in st.read_groups(sys.argv[1]).values():
+    for runs in st.read_groups(folder).values():
         settings[(runs[0]["w_importance"], runs[0]["w_load"])] = runs
     none = settings.get((0.0, 0.0))
     losses = {k: v for k, v in settings.items() if k != (0.0, 0.0)}
     if none is None or not losses:
         sys.exit("check.py: error: need the (0, 0) runs and at least one loss setting")
-    results = []
-
-    def check(ok, text):
-        results.append(ok)
-        print(f"{'PASS' if ok else 'FAIL'}: {text}")
+    checks = Checks()
 
     ci, cl, mm = mean(none, "cv_importance"), mean(none, "cv_load"), mean(none, "max_mean_load")
-    check(ci > 1 and cl > 1 and mm > 2,
-          f"no losses: CV(importance) {ci:.2f}, CV(load) {cl:.2f}, max/mean load {mm:.2f} (collapse: > 1, > 1, > 2)")
+    checks.check(ci > 1 and cl > 1 and mm > 2,
+                 f"no losses: CV(importance) {ci:.2f}, CV(load) {cl:.2f}, max/mean load {mm:.2f} (collapse: > 1, > 1, > 2)")
     worst = max(losses, key=lambda k: max(mean(losses[k], "cv_importance"), mean(losses[k], "cv_load")))
     text = ", ".join(f"({a:g}, {b:g}): {mean(v, 'cv_importance'):.2f} / {mean(v, 'cv_load'):.2f} / "
                      f"{mean(v, 'max_mean_load'):.2f}" for (a, b), v in sorted(losses.items()))
-    check(all(mean(v, "cv_importance") < 0.5 and mean(v, "cv_load") < 0.5 and mean(v, "max_mean_load") < 2
-              for v in losses.values()),
-          f"every loss restores balance (CV(imp) / CV(load) / max/mean < 0.5 / 0.5 / 2): {text}; least balanced {worst}")
+    checks.check(all(mean(v, "cv_importance") < 0.5 and mean(v, "cv_load") < 0.5 and mean(v, "max_mean_load") < 2
+                     for v in losses.values()),
+                 f"every loss restores balance (CV(imp) / CV(load) / max/mean < 0.5 / 0.5 / 2): {text}; least balanced {worst}")
     e0 = mean(none, "test_error")
     errors = {k: mean(v, "test_error") for k, v in losses.items()}
-    check(all(e0 > e for e in errors.values()),
-          f"quality drops without the losses: test error {100 * e0:.2f}% without, " +
-          ", ".join(f"({a:g}, {b:g}): {100 * e:.2f}%" for (a, b), e in sorted(errors.items())))
-    print(f"{sum(results)} of {len(results)} checks pass")
-    sys.exit(0 if all(results) else 1)
+    checks.check(all(e0 > e for e in errors.values()),
+                 f"quality drops without the losses: test error {100 * e0:.2f}% without, " +
+                 ", ".join(f"({a:g}, {b:g}): {100 * e:.2f}%" for (a, b), e in sorted(errors.items())))
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -15,43 +15,38 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import sparse_table as st  # noqa: E402
+from shape_check import Checks, results_folder  # noqa: E402
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    groups = st.read_groups(sys.argv[1])
+    folder = results_folder(__doc__)
+    groups = st.read_groups(folder)
     dropped = {}  # (router, capacity, alpha) -> seed mean of dropped tokens
     for runs in groups.values():
         r = runs[0]
         router = "switch" if r["router"] == "switch" else f"top-{r['top_k']}"
         dropped[(router, r["capacity"], r["switch_alpha"] > 0)] = sum(x["dropped_tokens_all"] for x in runs) / len(runs)
-    results = []
-
-    def check(ok, text):
-        results.append(ok)
-        print(f"{'PASS' if ok else 'FAIL'}: {text}")
+    checks = Checks()
 
     for router in sorted({k[0] for k in dropped}):
         caps = sorted(c for (rt, c, aux) in dropped if rt == router and aux and c > 0)
         with_loss = [dropped[(router, c, True)] for c in caps]
-        check(all(a > b for a, b in zip(with_loss, with_loss[1:])),
-              f"{router}, aux loss: dropped tokens fall as the capacity factor grows: " +
-              ", ".join(f"{c:g}: {100 * d:.2f}%" for c, d in zip(caps, with_loss)))
+        checks.check(all(a > b for a, b in zip(with_loss, with_loss[1:])),
+                     f"{router}, aux loss: dropped tokens fall as the capacity factor grows: " +
+                     ", ".join(f"{c:g}: {100 * d:.2f}%" for c, d in zip(caps, with_loss)))
         if 2.0 in caps:
             text = f"{router}, aux loss, capacity 2.0: {100 * dropped[(router, 2.0, True)]:.2f}% dropped (< 1%; ST-MoE 0%, top-2)"
             if router == "top-2":
-                check(dropped[(router, 2.0, True)] < 0.01, text)
+                checks.check(dropped[(router, 2.0, True)] < 0.01, text)
             else:
-                print(f"INFO: {text}")
+                checks.info(text)
         pairs = [(c, dropped[(router, c, True)], dropped.get((router, c, False))) for c in caps]
-        check(all(w is not None and a < w for _, a, w in pairs),
-              f"{router}: the aux loss drops fewer tokens at every capacity factor: " +
-              ", ".join(f"{c:g}: {100 * a:.2f}% vs {100 * w:.2f}%" for c, a, w in pairs if w is not None))
+        checks.check(all(w is not None and a < w for _, a, w in pairs),
+                     f"{router}: the aux loss drops fewer tokens at every capacity factor: " +
+                     ", ".join(f"{c:g}: {100 * a:.2f}% vs {100 * w:.2f}%" for c, a, w in pairs if w is not None))
         free = [d for (rt, c, _), d in dropped.items() if rt == router and c <= 0]
-        check(bool(free) and max(free) == 0.0, f"{router}, dropless: {100 * max(free, default=float('nan')):.2f}% dropped")
-    print(f"{sum(results)} of {len(results)} checks pass")
-    sys.exit(0 if all(results) else 1)
+        checks.check(bool(free) and max(free) == 0.0, f"{router}, dropless: {100 * max(free, default=float('nan')):.2f}% dropped")
+    checks.finish()
 
 
 if __name__ == "__main__":

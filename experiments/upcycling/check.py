@@ -14,15 +14,15 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import sparse_table as st  # noqa: E402
+from shape_check import Checks, results_folder  # noqa: E402
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit(__doc__)
-    groups = st.read_groups(sys.argv[1])
+    folder = results_folder(__doc__)
+    groups = st.read_groups(folder)
     missing = [n for n in ("dense", "dense-continued", "upcycled", "scratch") if n not in groups]
     if missing:
-        sys.exit(f"check.py: error: no '{missing[0]}' runs in {sys.argv[1]}")
+        sys.exit(f"check.py: error: no '{missing[0]}' runs in {folder}")
 
     def m(name, key):
         return sum(r[key] for r in groups[name]) / len(groups[name])
@@ -30,19 +30,14 @@ def main():
     def show(name):
         return f"{name} {m(name, 'test_loss'):.4f} ({100 * m(name, 'test_error'):.2f}%)"
 
-    results = []
+    checks = Checks()
 
-    def check(ok, text):
-        results.append(ok)
-        print(f"{'PASS' if ok else 'FAIL'}: {text}")
-
-    check(m("upcycled", "test_loss") < m("dense", "test_loss"), f"upcycled improves on its start: {show('upcycled')} vs {show('dense')}")
-    check(m("upcycled", "test_loss") < m("dense-continued", "test_loss"),
-          f"upcycled beats the dense network continued at about equal compute: {show('upcycled')} vs {show('dense-continued')}")
-    check(m("upcycled", "test_loss") < m("scratch", "test_loss"),
-          f"upcycled beats the MoE from scratch at equal total epochs: {show('upcycled')} vs {show('scratch')}")
-    print(f"{sum(results)} of {len(results)} checks pass")
-    sys.exit(0 if all(results) else 1)
+    checks.check(m("upcycled", "test_loss") < m("dense", "test_loss"), f"upcycled improves on its start: {show('upcycled')} vs {show('dense')}")
+    checks.check(m("upcycled", "test_loss") < m("dense-continued", "test_loss"),
+                 f"upcycled beats the dense network continued at about equal compute: {show('upcycled')} vs {show('dense-continued')}")
+    checks.check(m("upcycled", "test_loss") < m("scratch", "test_loss"),
+                 f"upcycled beats the MoE from scratch at equal total epochs: {show('upcycled')} vs {show('scratch')}")
+    checks.finish()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <numeric>
 
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
@@ -19,38 +18,27 @@
 #include "moe/core/gradient_check.hpp"
 #include "moe/sparse/routed_ffn.hpp"
 #include "moe/sparse/sparse_moe_layer.hpp"
+#include "sparse/routing_cases.hpp"
 
 using namespace moe;
 
 namespace {
 
-// float -> bf16 -> float, round to nearest even (what __float2bfloat16 does for finite values).
-double round_bf16(double x) {
+// float -> a float with only `mantissa` of its 23 mantissa bits, round to nearest even: bf16 keeps 7 (what
+// __float2bfloat16 does for finite values), TF32 10 (what the tensor cores see of a float).
+double round_mantissa(double x, int mantissa) {
+  const int drop = 23 - mantissa;
   float f = float(x);
   std::uint32_t bits;
   std::memcpy(&bits, &f, 4);
-  bits = (bits + 0x7FFFu + ((bits >> 16) & 1u)) & 0xFFFF0000u;
+  const std::uint32_t half = (1u << (drop - 1)) - 1u, keep = ~((1u << drop) - 1u);
+  bits = (bits + half + ((bits >> drop) & 1u)) & keep;
   std::memcpy(&f, &bits, 4);
   return f;
 }
 
-// float -> the TF32 grid (10 mantissa bits), round to nearest even: what the tensor cores see of a float.
-double round_tf32(double x) {
-  float f = float(x);
-  std::uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  bits = (bits + 0xFFFu + ((bits >> 13) & 1u)) & 0xFFFFE000u;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-struct GpuCase {
-  std::string name;
-  std::size_t tokens, experts, k, d, f;
-  double capacity_factor;
-  std::size_t experts_used;
-  FfnActivation activation;
-};
+using GpuCase = moe::test::RoutingCase;
+using moe::test::random_plan;
 
 std::vector<GpuCase> gpu_cases() {
   return {
@@ -66,30 +54,8 @@ std::vector<GpuCase> gpu_cases() {
   };
 }
 
-RoutingPlan random_plan(const GpuCase& c, Rng& rng) {
-  std::vector<std::int32_t> expert(c.tokens * c.k);
-  std::vector<double> weight(c.tokens * c.k);
-  std::vector<std::int32_t> pool(c.experts_used);
-  for (std::size_t t = 0; t < c.tokens; ++t) {
-    std::iota(pool.begin(), pool.end(), 0);
-    for (std::size_t s = 0; s < c.k; ++s) {
-      const std::size_t j = s + rng.below(pool.size() - s);
-      std::swap(pool[s], pool[j]);
-      expert[t * c.k + s] = pool[s];
-      weight[t * c.k + s] = 0.1 + rng.uniform();
-    }
-  }
-  return make_plan(c.tokens, c.experts, c.k, expert, weight,
-                   expert_capacity(c.tokens, c.experts, c.k, c.capacity_factor));
-}
-
 double rel_err(const std::vector<float>& got, const arma::vec& want) {
-  REQUIRE(got.size() == want.n_elem);
-  if (want.n_elem == 0) return 0.0;
-  arma::vec g(got.size());
-  for (std::size_t i = 0; i < got.size(); ++i) g[i] = got[i];
-  REQUIRE(g.is_finite());
-  return arma::norm(g - want) / std::max(arma::norm(want), 1e-300);
+  return moe::test::relative_error(arma::conv_to<arma::vec>::from(arma::fvec(got)), want);
 }
 
 std::vector<float> to_float(const double* p, std::size_t n) { return std::vector<float>(p, p + n); }
@@ -102,7 +68,8 @@ void run_case(const GpuCase& c, const std::string& precision, double tol) {
   if (c.capacity_factor > 0.0) REQUIRE(!plan.dropped.empty());
   // Values the GPU holds exactly (bf16 or float), used by both sides.
   auto round = [&](arma::mat M) {
-    for (double& x : M) x = precision == "bf16" ? round_bf16(x) : precision == "tf32" ? round_tf32(x) : double(float(x));
+    const int mantissa = precision == "bf16" ? 7 : precision == "tf32" ? 10 : 23;
+    for (double& x : M) x = mantissa < 23 ? round_mantissa(x, mantissa) : double(float(x));
     return M;
   };
   FfnExperts bank(c.d, c.f, c.experts, c.activation);

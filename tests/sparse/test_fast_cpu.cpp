@@ -8,23 +8,18 @@
 
 #include <algorithm>
 #include <limits>
-#include <numeric>
 
 #include "moe/core/rng.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/sparse/routed_ffn.hpp"
+#include "sparse/routing_cases.hpp"
 
 using namespace moe;
 
 namespace {
 
-struct PlanCase {
-  std::string name;
-  std::size_t tokens, experts, k, d, f;
-  double capacity_factor;           // > 0: some slots dropped
-  std::size_t experts_used;         // choices drawn from experts [0, experts_used): the rest stay empty
-  FfnActivation activation = FfnActivation::relu;
-};
+using PlanCase = moe::test::RoutingCase;
+using moe::test::random_plan;
 
 std::vector<PlanCase> plan_cases() {
   std::vector<PlanCase> cases{
@@ -64,32 +59,7 @@ void init_bank(FfnExperts& bank) {
     if (p.name.find("/b") != std::string::npos) *p.value = rng.normal_matrix(p.value->n_rows, p.value->n_cols);
 }
 
-// Random distinct experts per token from [0, used), random positive weights.
-RoutingPlan random_plan(const PlanCase& c, Rng& rng) {
-  std::vector<std::int32_t> expert(c.tokens * c.k);
-  std::vector<double> weight(c.tokens * c.k);
-  std::vector<std::int32_t> pool(c.experts_used);
-  for (std::size_t t = 0; t < c.tokens; ++t) {
-    std::iota(pool.begin(), pool.end(), 0);
-    for (std::size_t s = 0; s < c.k; ++s) {
-      const std::size_t j = s + rng.below(pool.size() - s);
-      std::swap(pool[s], pool[j]);
-      expert[t * c.k + s] = pool[s];
-      weight[t * c.k + s] = 0.1 + rng.uniform();
-    }
-  }
-  const std::size_t capacity = expert_capacity(c.tokens, c.experts, c.k, c.capacity_factor);
-  RoutingPlan plan = make_plan(c.tokens, c.experts, c.k, expert, weight, capacity);
-  validate(plan);
-  return plan;
-}
-
-double rel_err(const arma::vec& got, const arma::vec& want) {
-  REQUIRE(got.n_elem == want.n_elem);
-  if (want.n_elem == 0) return 0.0;
-  REQUIRE(got.is_finite());
-  return arma::norm(got - want) / std::max(arma::norm(want), 1e-300);
-}
+double rel_err(const arma::vec& got, const arma::vec& want) { return moe::test::relative_error(got, want); }
 
 template <class T>
 arma::vec as_vec(const T* p, std::size_t n) {

@@ -48,7 +48,8 @@ void fill_uniform(std::vector<T>& v, double scale, std::uint64_t seed) {
 }
 
 template <class T>
-SparseBenchRow bench_cpu(const SparseBenchCase& c, const SparseBenchOptions& o, SparseBenchRow row) {
+SparseBenchRow bench_cpu(const SparseBenchCase& c, const SparseBenchOptions& o, const RoutingPlan& routing,
+                         SparseBenchRow row) {
   const std::size_t d = c.model_dim, f = c.ff_dim, E = c.experts, T_ = c.tokens;
   std::vector<T> W1(f * d * E), b1(f * E), W2(d * f * E), b2(d * E), X(d * T_), dY(d * T_), Y(d * T_), dX(d * T_);
   std::vector<T> gW1(W1.size(), T(0)), gb1(b1.size(), T(0)), gW2(W2.size(), T(0)), gb2(b2.size(), T(0));
@@ -58,7 +59,6 @@ SparseBenchRow bench_cpu(const SparseBenchCase& c, const SparseBenchOptions& o, 
   fill_uniform(b2, 0.1, o.seed + 4);
   fill_uniform(X, 1.0, o.seed + 5);
   fill_uniform(dY, 1.0, o.seed + 6);
-  const RoutingPlan routing = synthetic_routing(c, o.seed);
   const kernels::ExpertWeights<T> w{d, f, E, W1.data(), b1.data(), W2.data(), b2.data()};
   const kernels::ExpertGrads<T> g{gW1.data(), gb1.data(), gW2.data(), gb2.data()};
   kernels::SparseFfnWorkspace<T> ws;
@@ -150,13 +150,31 @@ SparseBenchRow bench_cpu(const SparseBenchCase& c, const SparseBenchOptions& o, 
 
 }  // namespace
 
+void check_options(const SparseBenchOptions& o) {
+  require(o.steps >= 1, "--steps must be at least 1");
+  require(o.device == "cpu" || o.device == "cuda", "unknown --device '" + o.device + "' (expected cpu or cuda)");
+  if (o.device == "cpu")
+    require(o.precision == "float" || o.precision == "double",
+            "--precision on the CPU is float or double (got " + o.precision + ")");
+  else
+    require(o.precision == "float" || o.precision == "bf16" || o.precision == "tf32",
+            "--precision on the GPU is bf16, float or tf32 (got " + o.precision + ")");
+  require(o.device != "cuda" || kernels::cuda_built(),
+          "this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with the CUDA toolkit)");
+}
+
+void check_case(const SparseBenchCase& c) {
+  require(c.tokens >= 1 && c.model_dim >= 1 && c.ff_dim >= 1 && c.experts >= 1 && c.k >= 1,
+          "--tokens, --d-model, --d-ff, --experts and --k must be at least 1");
+  require(c.k <= c.experts, "--k " + std::to_string(c.k) + " is larger than --experts " + std::to_string(c.experts));
+  require(c.imbalance >= 0.0 && std::isfinite(c.imbalance), "--imbalance must be finite and >= 0");
+}
+
 RoutingPlan synthetic_routing(const SparseBenchCase& c, std::uint64_t seed) {
-  require(c.tokens >= 1 && c.model_dim >= 1 && c.ff_dim >= 1 && c.experts >= 1, "sparse bench: sizes must be >= 1");
-  require(c.k >= 1 && c.k <= c.experts, "sparse bench: k must be between 1 and the number of experts");
-  require(c.imbalance >= 0.0 && std::isfinite(c.imbalance), "sparse bench: --imbalance must be finite and >= 0");
-  std::vector<double> cumulative(c.experts);
+  check_case(c);
+  std::vector<double> popularity(c.experts);
   double total = 0.0;
-  for (std::size_t e = 0; e < c.experts; ++e) cumulative[e] = total += std::pow(double(e + 1), -c.imbalance);
+  for (std::size_t e = 0; e < c.experts; ++e) total += popularity[e] = std::pow(double(e + 1), -c.imbalance);
   Rng rng(seed);
   std::vector<std::int32_t> expert(c.tokens * c.k);
   std::vector<double> weight(c.tokens * c.k);
@@ -169,14 +187,14 @@ RoutingPlan synthetic_routing(const SparseBenchCase& c, std::uint64_t seed) {
       std::size_t e = 0;
       for (; e < c.experts; ++e) {
         if (taken[e]) continue;
-        acc += std::pow(double(e + 1), -c.imbalance);
+        acc += popularity[e];
         if (acc > u) break;
       }
       if (e == c.experts)  // rounding at the top end: the last expert not taken
         for (e = c.experts; e-- > 0;)
           if (!taken[e]) break;
       taken[e] = 1;
-      left -= std::pow(double(e + 1), -c.imbalance);
+      left -= popularity[e];
       expert[t * c.k + s] = std::int32_t(e);
       sum += weight[t * c.k + s] = 0.5 + rng.uniform();
     }
@@ -189,6 +207,7 @@ RoutingPlan synthetic_routing(const SparseBenchCase& c, std::uint64_t seed) {
 }
 
 SparseBenchRow run_sparse_bench(const SparseBenchCase& c, const SparseBenchOptions& o) {
+  check_options(o);
   SparseBenchRow row;
   row.c = c;
   row.device = o.device;
@@ -201,21 +220,15 @@ SparseBenchRow run_sparse_bench(const SparseBenchCase& c, const SparseBenchOptio
   const double gemm = 2.0 * double(c.model_dim) * double(c.ff_dim) * double(row.assignments);
   row.forward_flops = 2.0 * gemm;
   row.training_flops = 6.0 * gemm;
-  if (o.device == "cpu") {
-    if (o.precision == "float") return bench_cpu<float>(c, o, row);
-    if (o.precision == "double") return bench_cpu<double>(c, o, row);
-    fail("moe-bench sparse: --precision on the CPU is float or double (got " + o.precision + ")");
-  }
-  if (o.device == "cuda") {
-    kernels::CudaBenchResult r = kernels::cuda_sparse_bench(plan_view(plan), plan.sorted_weight.data(), c.model_dim,
-                                                            c.ff_dim, o.precision, o.steps, o.seed);
-    row.forward_seconds = r.forward_seconds;
-    row.training_seconds = r.training_seconds;
-    row.dense_forward_seconds = r.dense_forward_seconds;
-    row.dense_training_seconds = r.dense_training_seconds;
-    return row;
-  }
-  fail("moe-bench sparse: unknown --device '" + o.device + "' (expected cpu or cuda)");
+  if (o.device == "cpu")
+    return o.precision == "float" ? bench_cpu<float>(c, o, plan, row) : bench_cpu<double>(c, o, plan, row);
+  const kernels::CudaBenchResult r = kernels::cuda_sparse_bench(plan_view(plan), plan.sorted_weight.data(),
+                                                                c.model_dim, c.ff_dim, o.precision, o.steps, o.seed);
+  row.forward_seconds = r.forward_seconds;
+  row.training_seconds = r.training_seconds;
+  row.dense_forward_seconds = r.dense_forward_seconds;
+  row.dense_training_seconds = r.dense_training_seconds;
+  return row;
 }
 
 void write_sparse_bench_csv(const std::string& path, const std::vector<SparseBenchRow>& rows) {

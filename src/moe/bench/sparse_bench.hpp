@@ -39,6 +39,11 @@ struct SparseBenchOptions {
   std::uint64_t seed = 1;
 };
 
+// Each throws moe::Error naming the flag (moe-bench's wording) for an impossible setting: check_options
+// for steps, device, precision and a CUDA build; check_case for sizes, k <= experts and the imbalance.
+void check_options(const SparseBenchOptions& options);
+void check_case(const SparseBenchCase& c);
+
 // The slots of T tokens: k distinct experts each, drawn without replacement with probability proportional
 // to (e + 1)^-imbalance, weights positive and summing to 1 per token; dropless.
 RoutingPlan synthetic_routing(const SparseBenchCase& c, std::uint64_t seed);
