@@ -19,6 +19,7 @@
 #include "moe/models/model.hpp"
 #include "moe/run/data_options.hpp"
 #include "moe/train/trainer.hpp"
+#include "cli_common.hpp"
 #include "lm_options.hpp"
 
 namespace {
@@ -99,13 +100,10 @@ int main(int argc, char** argv) {
   sparse->add_option("--threads", threads, "OpenMP threads (0: all cores)")->capture_default_str();
   sparse->add_option("--csv", s_csv, "write the table here as CSV");
   sparse->add_option("--hdf5", s_hdf5, "write the table here as HDF5 (/sparse/<column>)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (sparse->parsed()) {
-    try {
+  moe::cli::reject_negative_counts(*lm);
+  moe::cli::reject_negative_counts(*sparse);
+  return moe::cli::run(app, argc, argv, [&] {
+    if (sparse->parsed()) {
       moe::set_threads(threads);
       // Every setting of the grid is checked before the first case runs: no partial table on bad input.
       moe::check_options(s_opt);
@@ -138,13 +136,8 @@ int main(int argc, char** argv) {
                                           : "the faster of OpenBLAS's own threads and OpenMP row blocks", moe::max_threads());
       if (!s_csv.empty()) moe::write_sparse_bench_csv(s_csv, rows);
       if (!s_hdf5.empty()) moe::write_sparse_bench_hdf5(s_hdf5, rows);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "moe-bench: error: %s\n", e.what());
-      return 1;
+      return;
     }
-    return 0;
-  }
-  try {
     moe::set_threads(threads);
     double epoch_seconds = -1.0;
     std::size_t train_tokens = 0;
@@ -230,9 +223,5 @@ int main(int argc, char** argv) {
                   epoch_seconds, gemm / layer, flops / layer / machine_rate,
                   100.0 * batches * layer / epoch_seconds, batches, 1e3 * layer);
     }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "moe-bench: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  });
 }

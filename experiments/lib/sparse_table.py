@@ -44,6 +44,11 @@ def read_groups(results):
     return groups
 
 
+def seed_mean(runs, key):
+    """The mean of runs[i][key] over the seeds."""
+    return sum(r[key] for r in runs) / len(runs)
+
+
 def span(runs, key, fmt):
     """mean (min-max) of runs[i][key] over the seeds."""
     v = np.asarray([r[key] for r in runs], dtype=float)

@@ -26,7 +26,7 @@ def main():
         sys.exit(f"check.py: error: no '{missing[0]}' runs in {folder}")
 
     def m(router, key):
-        return sum(r[key] for r in groups[router]) / len(groups[router])
+        return st.seed_mean(groups[router], key)
 
     checks = Checks()
 

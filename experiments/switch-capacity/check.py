@@ -25,7 +25,7 @@ def main():
     for runs in groups.values():
         r = runs[0]
         router = "switch" if r["router"] == "switch" else f"top-{r['top_k']}"
-        dropped[(router, r["capacity"], r["switch_alpha"] > 0)] = sum(x["dropped_tokens_all"] for x in runs) / len(runs)
+        dropped[(router, r["capacity"], r["switch_alpha"] > 0)] = st.seed_mean(runs, "dropped_tokens_all")
     checks = Checks()
 
     for router in sorted({k[0] for k in dropped}):

@@ -25,7 +25,7 @@ def main():
         sys.exit(f"check.py: error: no '{missing[0]}' runs in {folder}")
 
     def m(name, key):
-        return sum(r[key] for r in groups[name]) / len(groups[name])
+        return st.seed_mean(groups[name], key)
 
     def show(name):
         return f"{name} {m(name, 'test_loss'):.4f} ({100 * m(name, 'test_error'):.2f}%)"

@@ -260,3 +260,18 @@ TEST_CASE("cli moe-bench sparse: impossible settings are one-line errors, nothin
     CHECK_FALSE(std::filesystem::exists(csv));
   }
 }
+
+TEST_CASE("cli moe-bench: unknown flags and negative counts are one-line usage errors (exit 2)") {
+  const std::pair<std::string, std::string> cases[] = {
+      {"sparse --bogus", "moe-bench: error: The following argument was not expected: --bogus (see --help)\n"},
+      {"sparse --tokens -1", "moe-bench: error: --tokens: must not be negative (got -1) (see --help)\n"},
+      {"lm --steps -2", "moe-bench: error: --steps: must not be negative (got -2) (see --help)\n"},
+  };
+  for (const auto& [flags, message] : cases) {
+    CAPTURE(flags);
+    const auto r = run_command(std::string(MOE_BENCH_BIN) + " " + flags);
+    CHECK(r.status == 2);
+    CHECK(r.err == message);
+    CHECK(r.out.empty());
+  }
+}

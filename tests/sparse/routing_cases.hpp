@@ -1,7 +1,7 @@
 #pragma once
 // What the backend tests of the routed sparse layer share (test_fast_cpu.cpp, test_cuda_backend.cpp): a
-// routing case (sizes, capacity, which experts may be chosen), a random plan for it, and the relative error
-// of an output array against the reference.
+// routing case (sizes, capacity, which experts may be chosen), a random plan for it, conversions between
+// element types, and the relative error of an output array against the reference.
 #include <doctest/doctest.h>
 
 #include <armadillo>
@@ -44,12 +44,30 @@ inline RoutingPlan random_plan(const RoutingCase& c, Rng& rng) {
   return plan;
 }
 
+// n values of any element type, as doubles.
+template <class T>
+arma::vec as_vec(const T* p, std::size_t n) {
+  arma::vec v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = double(p[i]);
+  return v;
+}
+
+// n doubles converted to T (float for the float kernels and the GPU).
+template <class T>
+std::vector<T> cast(const double* p, std::size_t n) {
+  return std::vector<T>(p, p + n);
+}
+
 // |got - want| / |want| over a whole array (0 for an empty one); every element of got must be finite.
 inline double relative_error(const arma::vec& got, const arma::vec& want) {
   REQUIRE(got.n_elem == want.n_elem);
   if (want.n_elem == 0) return 0.0;
   REQUIRE(got.is_finite());
   return arma::norm(got - want) / std::max(arma::norm(want), 1e-300);
+}
+
+inline double relative_error(const std::vector<float>& got, const arma::vec& want) {
+  return relative_error(as_vec(got.data(), got.size()), want);
 }
 
 }  // namespace moe::test

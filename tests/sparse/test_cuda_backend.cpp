@@ -15,7 +15,6 @@
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
-#include "moe/core/gradient_check.hpp"
 #include "moe/sparse/routed_ffn.hpp"
 #include "moe/sparse/sparse_moe_layer.hpp"
 #include "sparse/routing_cases.hpp"
@@ -38,7 +37,9 @@ double round_mantissa(double x, int mantissa) {
 }
 
 using GpuCase = moe::test::RoutingCase;
+using moe::test::as_vec;
 using moe::test::random_plan;
+using moe::test::relative_error;
 
 std::vector<GpuCase> gpu_cases() {
   return {
@@ -53,12 +54,6 @@ std::vector<GpuCase> gpu_cases() {
       {"40 experts: per-expert path, bias-gradient kernel", 400, 40, 2, 16, 24, 0.0, 40, FfnActivation::relu},
   };
 }
-
-double rel_err(const std::vector<float>& got, const arma::vec& want) {
-  return moe::test::relative_error(arma::conv_to<arma::vec>::from(arma::fvec(got)), want);
-}
-
-std::vector<float> to_float(const double* p, std::size_t n) { return std::vector<float>(p, p + n); }
 
 void run_case(const GpuCase& c, const std::string& precision, double tol) {
   CAPTURE(c.name);
@@ -94,26 +89,25 @@ void run_case(const GpuCase& c, const std::string& precision, double tol) {
   p.capacity = plan.capacity;
   p.slot_expert = plan.slot_expert;
   p.slot_weight.assign(plan.slot_weight.begin(), plan.slot_weight.end());
-  p.X = to_float(X.memptr(), X.n_elem);
-  p.dY = to_float(dYf.memptr(), dYf.n_elem);
+  p.X = moe::test::cast<float>(X.memptr(), X.n_elem);
+  p.dY = moe::test::cast<float>(dYf.memptr(), dYf.n_elem);
   const kernels::ExpertWeights<double> w = bank.weights();
-  p.W1 = to_float(w.W1, c.f * c.d * c.experts), p.b1 = to_float(w.b1, c.f * c.experts);
-  p.W2 = to_float(w.W2, c.d * c.f * c.experts), p.b2 = to_float(w.b2, c.d * c.experts);
+  p.W1 = moe::test::cast<float>(w.W1, c.f * c.d * c.experts), p.b1 = moe::test::cast<float>(w.b1, c.f * c.experts);
+  p.W2 = moe::test::cast<float>(w.W2, c.d * c.f * c.experts), p.b2 = moe::test::cast<float>(w.b2, c.d * c.experts);
   const kernels::CudaFfnResult r = kernels::cuda_sparse_ffn_run(p, precision);
 
   // The GPU's plan is make_plan's: same kept slots, same order.
   CHECK(r.expert_offsets == plan.expert_offsets);
   CHECK(r.slot_position == plan.slot_position);
   CHECK(std::vector<std::int32_t>(r.sorted_token) == plan.sorted_token);
-  CHECK(rel_err(r.Y, arma::vectorise(Y)) < tol);
-  CHECK(rel_err(r.dX, arma::vectorise(dX)) < tol);
-  CHECK(rel_err(r.dweight, dweight) < tol);
+  CHECK(relative_error(r.Y, arma::vectorise(Y)) < tol);
+  CHECK(relative_error(r.dX, arma::vectorise(dX)) < tol);
+  CHECK(relative_error(r.dweight, dweight) < tol);
   const kernels::ExpertGrads<double> g = bank.grads();
-  auto as_vec = [](const double* q, std::size_t n) { return arma::vec(q, n); };
-  CHECK(rel_err(r.dW1, as_vec(g.W1, c.f * c.d * c.experts)) < tol);
-  CHECK(rel_err(r.db1, as_vec(g.b1, c.f * c.experts)) < tol);
-  CHECK(rel_err(r.dW2, as_vec(g.W2, c.d * c.f * c.experts)) < tol);
-  CHECK(rel_err(r.db2, as_vec(g.b2, c.d * c.experts)) < tol);
+  CHECK(relative_error(r.dW1, as_vec(g.W1, c.f * c.d * c.experts)) < tol);
+  CHECK(relative_error(r.db1, as_vec(g.b1, c.f * c.experts)) < tol);
+  CHECK(relative_error(r.dW2, as_vec(g.W2, c.d * c.f * c.experts)) < tol);
+  CHECK(relative_error(r.db2, as_vec(g.b2, c.d * c.experts)) < tol);
 }
 
 }  // namespace

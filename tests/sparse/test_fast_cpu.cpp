@@ -19,7 +19,10 @@ using namespace moe;
 namespace {
 
 using PlanCase = moe::test::RoutingCase;
+using moe::test::as_vec;
+using moe::test::cast;
 using moe::test::random_plan;
+using moe::test::relative_error;
 
 std::vector<PlanCase> plan_cases() {
   std::vector<PlanCase> cases{
@@ -57,20 +60,6 @@ void init_bank(FfnExperts& bank) {
   bank.collect(params, "");
   for (const Param& p : params)
     if (p.name.find("/b") != std::string::npos) *p.value = rng.normal_matrix(p.value->n_rows, p.value->n_cols);
-}
-
-double rel_err(const arma::vec& got, const arma::vec& want) { return moe::test::relative_error(got, want); }
-
-template <class T>
-arma::vec as_vec(const T* p, std::size_t n) {
-  arma::vec v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = double(p[i]);
-  return v;
-}
-
-template <class T>
-std::vector<T> cast(const double* p, std::size_t n) {
-  return std::vector<T>(p, p + n);
 }
 
 // Everything one backend produces for one plan.
@@ -140,13 +129,13 @@ Result run_layer_backend(RoutedKernel kernel, const RoutingPlan& plan, const Pla
 }
 
 void check_close(const Result& got, const Result& want, double tol) {
-  CHECK(rel_err(got.Y, want.Y) < tol);
-  CHECK(rel_err(got.dX, want.dX) < tol);
-  CHECK(rel_err(got.dweight, want.dweight) < tol);
-  CHECK(rel_err(got.dW1, want.dW1) < tol);
-  CHECK(rel_err(got.db1, want.db1) < tol);
-  CHECK(rel_err(got.dW2, want.dW2) < tol);
-  CHECK(rel_err(got.db2, want.db2) < tol);
+  CHECK(relative_error(got.Y, want.Y) < tol);
+  CHECK(relative_error(got.dX, want.dX) < tol);
+  CHECK(relative_error(got.dweight, want.dweight) < tol);
+  CHECK(relative_error(got.dW1, want.dW1) < tol);
+  CHECK(relative_error(got.db1, want.db1) < tol);
+  CHECK(relative_error(got.dW2, want.dW2) < tol);
+  CHECK(relative_error(got.db2, want.db2) < tol);
 }
 
 }  // namespace

@@ -4,11 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include <armadillo>
 
+#include "moe/core/atomic_file.hpp"
 #include "moe/core/build_info.hpp"
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
@@ -18,8 +18,7 @@
 #include "moe/sparse/kernels/cpu_sparse_ffn.hpp"
 #include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 #include "moe/sparse/routed_ffn.hpp"
-
-extern "C" void openblas_set_num_threads(int);
+#include "moe/sparse/routing_stats.hpp"
 
 namespace moe {
 
@@ -127,24 +126,23 @@ SparseBenchRow bench_cpu(const SparseBenchCase& c, const SparseBenchOptions& o, 
       s_fwd.push_back(dense_fwd), s_train.push_back(dense_train);
     }
   }
-  openblas_set_num_threads(max_threads());
-  for (std::size_t step = 0; step <= o.steps; ++step) {
-    auto t0 = Clock::now();
-    dense_forward(0, 1);
-    dense_forward2(0, 1);
-    const double dense_fwd = seconds_since(t0);
-    dense_backward1(0, 1);
-    dense_backward2(0, 1);
-    const double dense_train = seconds_since(t0);
-    if (step > 0) b_fwd.push_back(dense_fwd), b_train.push_back(dense_train);
+  {
+    const BlasThreadsScope blas(max_threads());
+    for (std::size_t step = 0; step <= o.steps; ++step) {
+      auto t0 = Clock::now();
+      dense_forward(0, 1);
+      dense_forward2(0, 1);
+      const double dense_fwd = seconds_since(t0);
+      dense_backward1(0, 1);
+      dense_backward2(0, 1);
+      const double dense_train = seconds_since(t0);
+      if (step > 0) b_fwd.push_back(dense_fwd), b_train.push_back(dense_train);
+    }
   }
-  openblas_set_num_threads(1);
   row.forward_seconds = median(t_fwd);
   row.training_seconds = median(t_train);
-  const std::vector<double> d_fwd{std::min(median(s_fwd), median(b_fwd))};
-  const std::vector<double> d_train{std::min(median(s_train), median(b_train))};
-  row.dense_forward_seconds = median(d_fwd);
-  row.dense_training_seconds = median(d_train);
+  row.dense_forward_seconds = std::min(median(s_fwd), median(b_fwd));
+  row.dense_training_seconds = std::min(median(s_train), median(b_train));
   return row;
 }
 
@@ -214,9 +212,7 @@ SparseBenchRow run_sparse_bench(const SparseBenchCase& c, const SparseBenchOptio
   row.precision = o.precision;
   const RoutingPlan plan = synthetic_routing(c, o.seed);
   row.assignments = plan.assignments();
-  std::size_t most = 0;
-  for (std::size_t e = 0; e < c.experts; ++e) most = std::max(most, plan.expert_count(e));
-  row.max_over_mean_load = double(most) * double(c.experts) / double(row.assignments);
+  row.max_over_mean_load = routing_stats(plan).max_mean_load;
   const double gemm = 2.0 * double(c.model_dim) * double(c.ff_dim) * double(row.assignments);
   row.forward_flops = 2.0 * gemm;
   row.training_flops = 6.0 * gemm;
@@ -232,10 +228,7 @@ SparseBenchRow run_sparse_bench(const SparseBenchCase& c, const SparseBenchOptio
 }
 
 void write_sparse_bench_csv(const std::string& path, const std::vector<SparseBenchRow>& rows) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp);
-    require(bool(out), "cannot write " + path);
+  write_file_atomically(path, [&](std::ostream& out) {
     out << "device,precision,tokens,d_model,d_ff,experts,k,imbalance,max_over_mean_load,assignments,"
            "forward_gflop,forward_ms,forward_gflops,dense_forward_ms,forward_fraction_of_dense,"
            "training_gflop,training_ms,training_gflops,dense_training_ms,training_fraction_of_dense\n";
@@ -250,9 +243,7 @@ void write_sparse_bench_csv(const std::string& path, const std::vector<SparseBen
                     r.training_rate() * 1e-9, r.dense_training_seconds * 1e3, r.training_fraction());
       out << line;
     }
-    require(bool(out.flush()), "cannot write " + path);
-  }
-  require(std::rename(temp.c_str(), path.c_str()) == 0, "cannot write " + path);
+  });
 }
 
 void write_sparse_bench_hdf5(const std::string& path, const std::vector<SparseBenchRow>& rows) {

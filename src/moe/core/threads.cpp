@@ -60,4 +60,7 @@ int max_threads() {
 #endif
 }
 
+BlasThreadsScope::BlasThreadsScope(int threads) { openblas_set_num_threads(threads); }
+BlasThreadsScope::~BlasThreadsScope() { openblas_set_num_threads(1); }
+
 }  // namespace moe

@@ -9,4 +9,14 @@ namespace moe {
 // memory stays in the heap for the next epoch's temporaries (glibc mallopt).
 void set_threads(int threads);
 int max_threads();
+
+// OpenBLAS's own threads, `threads` of them, for one scope (a dense reference measurement); back to the
+// policy's single BLAS thread when the scope ends, also on an exception.
+class BlasThreadsScope {
+ public:
+  explicit BlasThreadsScope(int threads);
+  ~BlasThreadsScope();
+  BlasThreadsScope(const BlasThreadsScope&) = delete;
+  BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
+};
 }  // namespace moe

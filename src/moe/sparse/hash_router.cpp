@@ -35,7 +35,7 @@ Routing HashRouter::route(const arma::mat& X, const RouteContext& context) const
   Routing r;
   r.norm_expert.assign(T, -1);
   r.plan = make_plan(T, experts_, 1, std::move(chosen), std::vector<double>(T, 1.0),
-                     context.training ? expert_capacity(T, experts_, 1, options_.capacity_factor) : 0);
+                     training_capacity(context, T, experts_, 1, options_.capacity_factor));
   return r;
 }
 

@@ -19,6 +19,13 @@ struct RouteContext {
   std::span<const std::uint64_t> token_ids;  // T ids for hash routing (e.g. vocabulary ids); may be empty
 };
 
+// Places per expert for a router's capacity factor: expert_capacity in training, none (0, dropless) in
+// evaluation, so that a token's routing does not depend on the batch it is evaluated with.
+inline std::size_t training_capacity(const RouteContext& context, std::size_t tokens, std::size_t experts,
+                                     std::size_t k, double factor) {
+  return context.training ? expert_capacity(tokens, experts, k, factor) : 0;
+}
+
 // What one routing call produced. Matrices are empty where a router has no such quantity.
 struct Routing {
   RoutingPlan plan;

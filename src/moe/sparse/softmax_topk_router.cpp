@@ -30,7 +30,7 @@ Routing SoftmaxTopKRouter::route(const arma::mat& X, const RouteContext& context
   r.norm_expert = chosen;
   r.renormalized = options_.renormalize;
   std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, r.renormalized);
-  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), context.training ? expert_capacity(T, E, k, options_.capacity_factor) : 0);
+  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), training_capacity(context, T, E, k, options_.capacity_factor));
   return r;
 }
 

@@ -44,14 +44,19 @@ void largest_first(std::vector<RowTask>& tasks) {
   std::stable_sort(tasks.begin(), tasks.end(), [](const RowTask& a, const RowTask& b) { return a.work > b.work; });
 }
 
-// One phase of independent products: kind i's output has rows_per_kind[i] rows per expert; its tasks, all
-// kinds together, largest first, under OpenMP (dynamic: tasks differ in size).
-template <class F>
-void run_phase(const PlanView& plan, std::initializer_list<std::size_t> rows_per_kind, F f) {
+// The tasks of one phase of independent products, kind i's output having rows_per_kind[i] rows per
+// expert: all kinds together, largest first.
+std::vector<RowTask> phase_tasks(const PlanView& plan, std::initializer_list<std::size_t> rows_per_kind) {
   std::vector<RowTask> tasks;
   int kind = 0;
   for (const std::size_t rows : rows_per_kind) add_row_tasks(tasks, kind++, plan, rows);
   largest_first(tasks);
+  return tasks;
+}
+
+// Under OpenMP, dynamic: tasks differ in size.
+template <class F>
+void run_phase(const std::vector<RowTask>& tasks, F f) {
 #pragma omp parallel for schedule(dynamic, 1)
   for (long i = 0; i < long(tasks.size()); ++i) f(tasks[std::size_t(i)]);
 }
@@ -79,7 +84,7 @@ void sparse_ffn_forward(const PlanView& plan, const T* sorted_weight, const Expe
     std::memcpy(inputs + std::size_t(i) * d, X + std::size_t(plan.sorted_token[i]) * d, d * sizeof(T));
 
   // pre_e = W1_e inputs_e + b1_e, act = act(pre): row blocks of f, the activation on the block just made.
-  run_phase(plan, {f}, [&](const RowTask& task) {
+  run_phase(phase_tasks(plan, {f}), [&](const RowTask& task) {
     const Block b = expert_block(plan, task.expert);
     const std::size_t m = task.r1 - task.r0;
     T* P = pre + b.offset * f + task.r0;
@@ -95,7 +100,7 @@ void sparse_ffn_forward(const PlanView& plan, const T* sorted_weight, const Expe
       }
   });
   // out_e = W2_e act_e + b2_e: row blocks of d.
-  run_phase(plan, {d}, [&](const RowTask& task) {
+  run_phase(phase_tasks(plan, {d}), [&](const RowTask& task) {
     const Block b = expert_block(plan, task.expert);
     const std::size_t m = task.r1 - task.r0;
     T* O = out + b.offset * d + task.r0;
@@ -161,7 +166,9 @@ void sparse_ffn_backward(const PlanView& plan, const T* sorted_weight, const Exp
   }
   // Phase 1 (independent products): kind 0, dh = (W2_e' dout_e) .* act'(pre) and db1 (row blocks of f);
   // kind 1, dW2_e += dout_e act_e' and db2 (row blocks of d).
-  run_phase(plan, {f, d}, [&](const RowTask& task) {
+  // Both backward phases split the same outputs' rows (f rows, then d rows): one task list for the two.
+  const std::vector<RowTask> tasks = phase_tasks(plan, {f, d});
+  run_phase(tasks, [&](const RowTask& task) {
     const Block b = expert_block(plan, task.expert);
     const std::size_t m = task.r1 - task.r0, e = task.expert;
     if (task.kind == 0) {
@@ -188,7 +195,7 @@ void sparse_ffn_backward(const PlanView& plan, const T* sorted_weight, const Exp
     }
   });
   // Phase 2: kind 0, dW1_e += dh_e inputs_e' (row blocks of f); kind 1, dinputs_e = W1_e' dh_e (rows of d).
-  run_phase(plan, {f, d}, [&](const RowTask& task) {
+  run_phase(tasks, [&](const RowTask& task) {
     const Block b = expert_block(plan, task.expert);
     const std::size_t m = task.r1 - task.r0, e = task.expert;
     if (task.kind == 0)

@@ -26,16 +26,14 @@ class Buffer {
  public:
   T* resize(std::size_t n) {
     if (n > capacity_) data_.reset(new T[n]), capacity_ = n;
-    size_ = n;
     return data_.get();
   }
   T* data() { return data_.get(); }
   const T* data() const { return data_.get(); }
-  std::size_t size() const { return size_; }
 
  private:
   std::unique_ptr<T[]> data_;
-  std::size_t size_ = 0, capacity_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 // What forward keeps for backward (expert-sorted columns), and backward's scratch. Reusable across calls.
