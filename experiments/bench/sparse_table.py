@@ -7,13 +7,19 @@ import sys
 
 
 def rows(path):
-    with open(path) as f:
-        return list(csv.DictReader(f))
+    try:
+        with open(path) as f:
+            return list(csv.DictReader(f))
+    except OSError as e:
+        sys.exit(f"sparse_table.py: error: cannot read '{path}': {e.strerror}")
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
-        sys.exit(__doc__)
+    if len(sys.argv) not in (2, 3) or sys.argv[1] in ("-h", "--help"):
+        if len(sys.argv) == 2:
+            print(__doc__)
+            sys.exit(0)
+        sys.exit("sparse_table.py: error: usage: sparse_table.py MOEBENCH_CSV [TORCH_CSV]")
     table = []
     for r in rows(sys.argv[1]):
         table.append(("moekit", r["device"], r["precision"], r["tokens"], r["d_model"], r["d_ff"], r["experts"], r["k"],

@@ -1,6 +1,6 @@
 """Tests of the studies' shape checks (experiments/*/check.py) on synthetic result folders: HDF5 files with
 exactly the fields sparse_table.read_run reads, values chosen so that each check must pass, and then
-changed so that one named check must fail. Run by ctest (tests/cli/test_sweep_cli.cpp); prints 'ok' and
+changed so that one named check must fail; an empty folder is a one-line error. Run by ctest (tests/cli/test_sweep_cli.cpp); prints 'ok' and
 exits 0, or names the first wrong outcome and exits 1."""
 import os
 import subprocess
@@ -95,6 +95,13 @@ def main():
                     expect(study, folder, 1, broken_check)
                 else:
                     expect(study, folder, 0)
+    # An empty folder or none: one line on stderr, exit 2, for every study.
+    with tempfile.TemporaryDirectory() as empty:
+        for study, _, _ in cases:
+            p = subprocess.run([sys.executable, os.path.join(EXPERIMENTS, study, "check.py"), empty],
+                               capture_output=True, text=True)
+            if p.returncode != 2 or p.stderr.count("\n") != 1 or "no run files" not in p.stderr:
+                sys.exit(f"{study}: an empty folder gave exit {p.returncode}: {p.stderr!r}")
     print("ok")
 
 
