@@ -1,36 +1,53 @@
-"""Sweeps: a manifest (TOML) of fixed flags and a grid of flag values, expanded to one moekit command per
-point of the grid; run locally with N parallel jobs, resumably, or exported as a Slurm job array.
+"""Sweeps: a manifest (TOML) of fixed flags, named bundles of flags and a grid of flag values, expanded to one
+moekit command per point of the grid; run locally with N parallel jobs, resumably, or exported as a Slurm
+job array.
 
     python3 experiments/lib/sweep.py MANIFEST list               # the commands, one per line
     python3 experiments/lib/sweep.py MANIFEST run [--jobs N] [--force]
     python3 experiments/lib/sweep.py MANIFEST slurm              # OUT/sweep.sbatch + OUT/commands.txt
+    options of every action: --out DIR (instead of the manifest's out), --set KEY=V1,V2 (repeatable)
 
 Manifest:
     program = "moe-train"              # an app of the build directory ($MOE_BIN, else build/ of the repo)
     out = "results/my-sweep"           # where the runs go (relative to the repository root)
-    name = "{router}-s{seed}"          # optional; default: the grid's key=value pairs joined by '_'
+    name = "{setting}-s{seed}"         # optional; default: the grid's key=value pairs joined by '_'
     [flags]                            # every run; true = a flag without a value, false = left out
     model = "sparse"
+    [settings.top2]                    # optional named bundles of flags, chosen by the grid key `setting`;
+    router = "topk"                    # a bundle's flag replaces a fixed flag of the same name
+    top-k = 2
+    [settings.switch]
+    router = "switch"
     [grid]                             # the product of every list, in the order written
-    router = ["topk", "switch"]
+    setting = ["top2", "switch"]
     seed = [1, 2, 3]
 
-Each run writes OUT/NAME.h5 (passed as -o) and its output to OUT/NAME.log. Resuming: the apps write their
-HDF5 file under a temporary name and rename it when complete, so a run whose file exists is complete and is
-skipped; a run killed mid-way left at most a temporary file, which is removed before the run is redone
-(--force redoes everything). Progress on stderr: which run of how many, its time, and an ETA.
+--set KEY=V1,V2 replaces the grid's list KEY, or sets the fixed flag KEY (one value; a new flag is added to
+every run): how a script runs the same manifest quick or full (`--set seed=1 --set epochs=3`). Values are
+read as TOML would (1, 0.5, true, false), anything else as text.
+
+Commands run from the repository root, so relative paths in flags (data files, --config) are relative to
+it. Each run writes OUT/NAME.h5 (passed as -o) and its output to OUT/NAME.log. Resuming: the apps write
+their HDF5 file under a temporary name and rename it when complete, so a run whose file exists is complete
+and is skipped; a run killed mid-way left at most a temporary file, which is removed before the run is
+redone (--force redoes everything). Interrupting a sweep (Ctrl-C, SIGTERM) stops its running commands and
+starts no more, so running it again redoes only what did not finish. Progress on stderr: which run of how
+many, its time, and an ETA.
 """
 import argparse
 import concurrent.futures
 import itertools
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KEYS = ("program", "out", "name", "flags", "settings", "grid")
 
 
 class SweepError(Exception):
@@ -55,24 +72,64 @@ def load(path):
         raise SweepError(f"manifest '{path}' does not exist")
     except tomllib.TOMLDecodeError as e:
         raise SweepError(f"manifest '{path}' is not valid TOML: {e}")
-    unknown = sorted(set(m) - {"program", "out", "name", "flags", "grid"})
+    unknown = sorted(set(m) - set(KEYS))
     if unknown:
-        raise SweepError(f"manifest '{path}': unknown key '{unknown[0]}' (expected program, out, name, flags, grid)")
+        raise SweepError(f"manifest '{path}': unknown key '{unknown[0]}' (expected {', '.join(KEYS)})")
     for key in ("program", "out"):
         if not isinstance(m.get(key), str) or not m[key]:
             raise SweepError(f"manifest '{path}': '{key}' must be a non-empty string")
+    for key in ("flags", "settings"):
+        if not isinstance(m.get(key, {}), dict):
+            raise SweepError(f"manifest '{path}': [{key}] must be a table")
+    for name, bundle in m.get("settings", {}).items():
+        if not isinstance(bundle, dict):
+            raise SweepError(f"manifest '{path}': [settings.{name}] must be a table of flags")
+    return m
+
+
+def parse_value(text):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(m, overrides):
+    """--set KEY=V1,V2: a grid key gets the list, any other key becomes (or replaces) a fixed flag."""
+    for item in overrides:
+        key, eq, text = item.partition("=")
+        if not eq or not key or not text:
+            raise SweepError(f"--set '{item}': expected KEY=VALUE or KEY=V1,V2")
+        values = [parse_value(v) for v in text.split(",")]
+        if key in m.get("grid", {}):
+            m["grid"][key] = values
+        elif len(values) == 1:
+            m.setdefault("flags", {})[key] = values[0]
+        else:
+            raise SweepError(f"--set '{item}': '{key}' is not a grid key, so it takes one value")
+    return m
+
+
+def check_grid(m):
     grid = m.get("grid", {})
     if not isinstance(grid, dict) or not grid:
-        raise SweepError(f"manifest '{path}': [grid] must list at least one flag")
+        raise SweepError("[grid] must list at least one flag")
     for k, values in grid.items():
         if not isinstance(values, list) or not values:
-            raise SweepError(f"manifest '{path}': grid '{k}' must be a non-empty list")
-    if not isinstance(m.get("flags", {}), dict):
-        raise SweepError(f"manifest '{path}': [flags] must be a table")
+            raise SweepError(f"grid '{k}' must be a non-empty list")
     clash = sorted(set(m.get("flags", {})) & set(grid))
     if clash:
-        raise SweepError(f"manifest '{path}': '{clash[0]}' is both a fixed flag and a grid flag")
-    return m
+        raise SweepError(f"'{clash[0]}' is both a fixed flag and a grid flag")
+    settings = m.get("settings", {})
+    if settings and "setting" not in grid:
+        raise SweepError("[settings] are given but the grid has no 'setting' key to choose among them")
+    for name in grid.get("setting", []) if settings else []:
+        if name not in settings:
+            raise SweepError(f"grid 'setting' names '{name}', which is not in [settings] "
+                             f"(there: {', '.join(settings)})")
+        clash = sorted(set(settings[name]) & set(grid))
+        if clash:
+            raise SweepError(f"'{clash[0]}' is both in [settings.{name}] and a grid flag")
 
 
 def flag_args(key, value):
@@ -87,9 +144,11 @@ def flag_args(key, value):
 
 def expand(m, out_override=None):
     """The runs of the grid: (name, argv, output path), in the grid's order."""
+    check_grid(m)
     out = out_override or m["out"]
     out = out if os.path.isabs(out) else os.path.join(ROOT, out)
     program = os.path.join(os.environ.get("MOE_BIN", os.path.join(ROOT, "build")), m["program"])
+    settings = m.get("settings", {})
     keys = list(m["grid"])
     runs, names = [], set()
     for values in itertools.product(*(m["grid"][k] for k in keys)):
@@ -105,10 +164,12 @@ def expand(m, out_override=None):
         if name in names:
             raise SweepError(f"two runs are both named '{name}': the name template must use every grid flag")
         names.add(name)
+        flags = dict(m.get("flags", {}))
+        if settings:
+            flags.update(settings[point["setting"]])
+        flags.update((k, v) for k, v in point.items() if not (settings and k == "setting"))
         argv = [program]
-        for k, v in m.get("flags", {}).items():
-            argv += flag_args(k, v)
-        for k, v in point.items():
+        for k, v in flags.items():
             argv += flag_args(k, v)
         path = os.path.join(out, name + ".h5")
         runs.append((name, argv + ["-o", path], path))
@@ -124,6 +185,39 @@ def remove_stale_temporaries(path):
             os.remove(os.path.join(folder, entry))
 
 
+class Runner:
+    """Runs commands in worker threads; stop() terminates the running ones and keeps new ones from
+    starting, so an interrupted sweep leaves only complete files and temporaries (removed on resume)."""
+
+    def __init__(self, out):
+        self.out, self.lock, self.running, self.stopped = out, threading.Lock(), set(), False
+
+    def one(self, run_):
+        name, argv, path = run_
+        t0 = time.monotonic()
+        with open(os.path.join(self.out, name + ".log"), "w") as log:
+            with self.lock:
+                if self.stopped:
+                    return name, None, 0.0
+                proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        cwd=ROOT, start_new_session=True)  # Ctrl-C reaches only the sweep
+                self.running.add(proc)
+            rc = proc.wait()
+            with self.lock:
+                self.running.discard(proc)
+        return name, rc, time.monotonic() - t0
+
+    def stop(self):
+        with self.lock:
+            self.stopped = True
+            for proc in self.running:
+                proc.terminate()
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(m, jobs, force, out_override):
     out, runs = expand(m, out_override)
     os.makedirs(out, exist_ok=True)
@@ -133,25 +227,30 @@ def run(m, jobs, force, out_override):
     for _, _, path in todo:
         remove_stale_temporaries(path)
 
-    def one(run_):
-        name, argv, path = run_
-        t0 = time.monotonic()
-        with open(os.path.join(out, name + ".log"), "w") as log:
-            rc = subprocess.call(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        return name, rc, time.monotonic() - t0
-
-    failed, started = [], time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(one, r) for r in todo]
-        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+    runner = Runner(out)
+    failed, finished, started = [], 0, time.monotonic()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=jobs)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupt)
+    try:
+        futures = [pool.submit(runner.one, r) for r in todo]
+        for future in concurrent.futures.as_completed(futures):
             name, rc, seconds = future.result()
+            finished += 1
             elapsed = time.monotonic() - started
-            eta = elapsed / done * (len(todo) - done)
+            eta = elapsed / finished * (len(todo) - finished)
             status = "done" if rc == 0 else f"FAILED (exit {rc}, see {name}.log)"
-            print(f"[{done}/{len(todo)}] {name}: {status} in {seconds:.1f} s, ETA {eta:.0f} s",
+            print(f"[{finished}/{len(todo)}] {name}: {status} in {seconds:.1f} s, ETA {eta:.0f} s",
                   file=sys.stderr, flush=True)
             if rc != 0:
                 failed.append(name)
+    except KeyboardInterrupt:
+        runner.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        complete = sum(os.path.exists(path) for _, _, path in runs)
+        raise SweepError(f"interrupted: {complete} of {len(runs)} runs complete; run the same command again "
+                         f"to do the other {len(runs) - complete}", code=130)
+    pool.shutdown(wait=True)
     if failed:
         raise SweepError(f"{len(failed)} of {len(todo)} runs failed (first: {failed[0]}; logs in {out})", code=1)
 
@@ -163,7 +262,7 @@ def slurm(m, out_override):
     with open(commands, "w") as f:
         for _, argv, path in runs:
             # Each line skips itself when its result is complete, so resubmitting the array resumes it.
-            f.write(f"test -e {shlex.quote(path)} || {shlex.join(argv)}\n")
+            f.write(f"cd {shlex.quote(ROOT)} && {{ test -e {shlex.quote(path)} || {shlex.join(argv)}; }}\n")
     script = os.path.join(out, "sweep.sbatch")
     with open(script, "w") as f:
         f.write("#!/bin/bash\n")
@@ -180,11 +279,18 @@ def main():
     p.add_argument("--jobs", type=int, default=1, help="runs at a time (run)")
     p.add_argument("--force", action="store_true", help="redo complete runs too (run)")
     p.add_argument("--out", help="output folder instead of the manifest's")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=V1,V2",
+                   help="replace a grid list, or set a fixed flag (repeatable)")
     a = p.parse_args()
     try:
         if a.jobs < 1:
             raise SweepError("--jobs must be at least 1")
         m = load(a.manifest)
+        try:
+            apply_overrides(m, a.set)
+            expand(m, a.out)
+        except SweepError as e:
+            raise SweepError(f"manifest '{a.manifest}': {e}") if not str(e).startswith("--set") else e
         if a.action == "list":
             for _, argv, _ in expand(m, a.out)[1]:
                 print(shlex.join(argv))

@@ -74,17 +74,90 @@ TEST_CASE("sweep: a grid runs, an interrupted sweep redoes only what was not fin
   CHECK(lines.find("test -e " + out + "/k2-s1.h5 || ") != std::string::npos);
 }
 
+TEST_CASE("sweep: named settings and --set overrides expand to the expected commands") {
+  TempDir dir("sweepset");
+  const std::string manifest = dir / "m.toml", out = dir / "runs";
+  write(manifest, "program = \"moe-train\"\nout = \"" + out + "\"\nname = \"{setting}-s{seed}\"\n[flags]\n"
+                  "epochs = 10\nrouter = \"topk\"\n[settings.dense]\nexperts = 1\n[settings.switch]\n"
+                  "router = \"switch\"\nexperts = 8\n[grid]\nsetting = [\"dense\", \"switch\"]\nseed = [1, 2, 3]\n");
+  const auto all = run_command(sweep(manifest, "list"));
+  REQUIRE(all.status == 0);
+  CHECK(count_lines(all.out) == 6);
+  // A bundle's flag replaces the fixed flag of the same name, in the fixed flag's place.
+  CHECK(all.out.find("--epochs 10 --router switch --experts 8 --seed 2 -o " + out + "/switch-s2.h5\n") !=
+        std::string::npos);
+  CHECK(all.out.find("--epochs 10 --router topk --experts 1 --seed 3 -o " + out + "/dense-s3.h5\n") !=
+        std::string::npos);
+  // Quick mode: one seed, fewer epochs, a flag the manifest does not have, another output folder.
+  const auto quick = run_command(sweep(manifest, "list --set seed=7 --set epochs=2 --set threads=1 --set "
+                                                 "setting=switch --out " + (dir / "quick")));
+  REQUIRE(quick.status == 0);
+  CHECK(quick.out.find("--epochs 2 --router switch --threads 1 --experts 8 --seed 7 -o " + (dir / "quick") +
+                       "/switch-s7.h5\n") != std::string::npos);
+  CHECK(count_lines(quick.out) == 1);
+  const auto bad = run_command(sweep(manifest, "list --set epochs=1,2"));
+  CHECK(bad.status == 2);
+  CHECK(bad.err == "sweep: error: --set 'epochs=1,2': 'epochs' is not a grid key, so it takes one value\n");
+  const auto unnamed = run_command(sweep(manifest, "list --set setting=dense,moe"));
+  CHECK(unnamed.status == 2);
+  CHECK(count_lines(unnamed.err) == 1);
+  CHECK(unnamed.err.find("grid 'setting' names 'moe'") != std::string::npos);
+}
+
+TEST_CASE("sweep: stopped by SIGTERM mid-run, it exits 130 and a second start redoes only what did not finish") {
+  TempDir dir("sweepkill");
+  const std::string manifest = dir / "m.toml", out = dir / "runs";
+  // Four runs of about a second each, one at a time, so the signal lands while one is training.
+  write(manifest, "program = \"moe-train\"\nout = \"" + out + "\"\nname = \"s{seed}\"\n[flags]\n"
+                  "data = \"" + fixture + "\"\nfeatures = \"F1,F2\"\ntarget = \"Vowel\"\n"
+                  "model = \"mlp\"\nhidden = 64\nepochs = 1000\nbatch-size = 0\nthreads = 1\nquiet = true\n"
+                  "[grid]\nseed = [1, 2, 3, 4]\n");
+  const std::string first_result = out + "/s1.h5";
+  const auto stopped = run_command(
+      "(" + sweep(manifest, "run") + " 2>'" + (dir / "first.err") + "' & pid=$!; for i in $(seq 1200); do "
+      "[ -e '" + first_result + "' ] && break; sleep 0.05; done; sleep 0.3; kill -TERM $pid; wait $pid; "
+      "echo $?)");
+  REQUIRE(stopped.status == 0);
+  CHECK(stopped.out == "130\n");
+  const std::string first_err = moe::test::slurp(dir / "first.err");
+  CHECK(first_err.find("[1/4] s1: done") != std::string::npos);
+  CHECK(first_err.find("sweep: error: interrupted: ") != std::string::npos);
+  REQUIRE(std::filesystem::exists(first_result));
+  std::map<std::string, std::filesystem::file_time_type> kept;
+  int complete = 0;
+  for (const std::string n : {"s1", "s2", "s3", "s4"})
+    if (std::filesystem::exists(out + "/" + n + ".h5")) {
+      ++complete;
+      kept[n] = std::filesystem::last_write_time(out + "/" + n + ".h5");
+    }
+  CHECK(complete < 4);  // the signal came mid-sweep: something is left to do
+  CHECK(first_err.find("interrupted: " + std::to_string(complete) + " of 4 runs complete") != std::string::npos);
+
+  const auto resumed = run_command(sweep(manifest, "run --jobs 2"));
+  REQUIRE(resumed.status == 0);
+  CHECK(resumed.err.find("4 runs, " + std::to_string(complete) + " complete, " + std::to_string(4 - complete) +
+                         " to run") != std::string::npos);
+  for (const auto& [n, t] : kept) CHECK(std::filesystem::last_write_time(out + "/" + n + ".h5") == t);
+  for (const auto& entry : std::filesystem::directory_iterator(out))
+    CHECK(entry.path().string().find(".tmp-") == std::string::npos);
+  for (const std::string n : {"s1", "s2", "s3", "s4"}) CHECK(std::filesystem::exists(out + "/" + n + ".h5"));
+}
+
 TEST_CASE("sweep: bad manifests are one-line errors with exit code 2") {
   TempDir dir("sweepbad");
   const std::string manifest = dir / "m.toml";
   const std::pair<std::string, std::string> cases[] = {
       {"program = \"moe-train\"\nout = \"x\"\n", "sweep: error: manifest '" + manifest + "': [grid] must list at least one flag\n"},
       {"program = \"moe-train\"\nout = \"x\"\ncolour = 1\n[grid]\nseed = [1]\n",
-       "sweep: error: manifest '" + manifest + "': unknown key 'colour' (expected program, out, name, flags, grid)\n"},
+       "sweep: error: manifest '" + manifest + "': unknown key 'colour' (expected program, out, name, flags, settings, grid)\n"},
       {"program = \"moe-train\"\nout = \"x\"\n[grid]\nseed = []\n",
        "sweep: error: manifest '" + manifest + "': grid 'seed' must be a non-empty list\n"},
       {"program = \"moe-train\"\nout = \"x\"\nname = \"s{seed}\"\n[grid]\nseed = [1]\nexperts = [2, 3]\n",
-       "sweep: error: two runs are both named 's1': the name template must use every grid flag\n"},
+       "sweep: error: manifest '" + manifest + "': two runs are both named 's1': the name template must use every grid flag\n"},
+      {"program = \"moe-train\"\nout = \"x\"\n[settings.a]\nexperts = 2\n[grid]\nsetting = [\"a\", \"b\"]\n",
+       "sweep: error: manifest '" + manifest + "': grid 'setting' names 'b', which is not in [settings] (there: a)\n"},
+      {"program = \"moe-train\"\nout = \"x\"\n[settings.a]\nexperts = 2\n[grid]\nseed = [1]\n",
+       "sweep: error: manifest '" + manifest + "': [settings] are given but the grid has no 'setting' key to choose among them\n"},
   };
   for (const auto& [text, message] : cases) {
     CAPTURE(text);
