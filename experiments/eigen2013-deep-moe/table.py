@@ -60,6 +60,43 @@ def factor_table(gate, assign, factor, names, title):
     return "\n".join(lines)
 
 
+def read_test_digits(path):
+    """Position bin (0..8) and label of every test digit of `moe-data jitter`'s test.h5."""
+    with h5py.File(path, "r") as d:
+        return position_bin(d["shift_x"][()], d["shift_y"][()]), d["label"][()].astype(int)
+
+
+def read_run(results, name, n_test):
+    """Errors, settings and the gates (experts x digits, one per mixture layer) of run NAME, from NAME.h5 and
+    NAME-test.h5 (moe-eval); None when the evaluation is missing."""
+    test_path = os.path.join(results, f"{name}-test.h5")
+    if not os.path.exists(test_path):
+        return None
+    with h5py.File(os.path.join(results, f"{name}.h5"), "r") as r:
+        layers = r["model"].attrs["layer_experts"]
+        run = dict(layers=layers.decode() if isinstance(layers, bytes) else layers,
+                   train_error=100 * (1 - float(r["eval/train"].attrs["accuracy"])),
+                   epochs=int(r["history"].attrs["epochs_run"]),
+                   seconds=float(r["history"].attrs["train_seconds"]))
+    with h5py.File(test_path, "r") as e:
+        g = e["eval/test"]
+        run["test_error"] = 100 * (1 - float(g.attrs["accuracy"]))
+        assert g["predictions"].shape[1] == n_test, "the test file and the evaluation disagree on N"
+        run["gates"] = [g[f"layer{l}/gate"][()] for l in range(1, int(g.attrs.get("layers", 0)) + 1)]
+    return run
+
+
+def layer_scores(gate, pos, label):
+    """Specialisation of one layer's argmax expert A (see the docstring): H(A), I(A;P), I(A;Y) in bits and
+    the two normalised scores."""
+    assign = gate.argmax(axis=0)
+    h_a = entropy(np.bincount(assign))
+    mi_pos, mi_lab = mutual_information(assign, pos), mutual_information(assign, label)
+    return dict(H_assign_bits=h_a, I_position_bits=mi_pos, I_label_bits=mi_lab,
+                score_position=mi_pos / h_a if h_a > 0 else float("nan"),
+                score_label=mi_lab / h_a if h_a > 0 else float("nan"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results", help="directory of run.sh's files")
@@ -67,10 +104,7 @@ def main():
     ap.add_argument("--runs", default="deep-4x4,deep-4x4-unbalanced,single-1x1", help="comma-separated run names (<name>-test.h5)")
     args = ap.parse_args()
 
-    with h5py.File(args.data, "r") as d:
-        dx, dy = d["shift_x"][()], d["shift_y"][()]
-        label = d["label"][()].astype(int)
-    pos = position_bin(dx, dy)
+    pos, label = read_test_digits(args.data)
 
     out = []
     summary = {}
@@ -79,38 +113,21 @@ def main():
     out.append("|---|---|---|---|---|---|---|")
     details = []
     for name in args.runs.split(","):
-        test_path = os.path.join(args.results, f"{name}-test.h5")
-        run_path = os.path.join(args.results, f"{name}.h5")
-        if not os.path.exists(test_path):
+        run = read_run(args.results, name, len(label))
+        if run is None:
             continue
-        with h5py.File(run_path, "r") as r:
-            layers = r["model"].attrs["layer_experts"]
-            layers = layers.decode() if isinstance(layers, bytes) else layers
-            train_err = 100 * (1 - float(r["eval/train"].attrs["accuracy"]))
-            epochs = int(r["history"].attrs["epochs_run"])
-            seconds = float(r["history"].attrs["train_seconds"])
-        with h5py.File(test_path, "r") as e:
-            g = e["eval/test"]
-            test_err = 100 * (1 - float(g.attrs["accuracy"]))
-            assert g["predictions"].shape[1] == len(label), "the test file and the evaluation disagree on N"
-            nl = int(g.attrs.get("layers", 0))
-            gates = [g[f"layer{l}/gate"][()] for l in range(1, nl + 1)]
-        row = dict(test_error=test_err, train_error=train_err, epochs=epochs, seconds=seconds)
-        out.append(f"| {name} | {layers} | {test_err:.2f} | {train_err:.2f} | {epochs} | {seconds:.0f} | {PAPER} |")
-        for l, gate in enumerate(gates, start=1):
+        test_err = run["test_error"]
+        row = {k: run[k] for k in ("test_error", "train_error", "epochs", "seconds")}
+        out.append(f"| {name} | {run['layers']} | {test_err:.2f} | {run['train_error']:.2f} | {run['epochs']} | "
+                   f"{run['seconds']:.0f} | {PAPER} |")
+        for l, gate in enumerate(run["gates"], start=1):
             if gate.shape[0] < 2:
                 continue
             assign = gate.argmax(axis=0)
-            h_a = entropy(np.bincount(assign))
-            mi_pos = mutual_information(assign, pos)
-            mi_lab = mutual_information(assign, label)
-            s_pos = mi_pos / h_a if h_a > 0 else float("nan")
-            s_lab = mi_lab / h_a if h_a > 0 else float("nan")
-            row[f"layer{l}/H_assign_bits"] = h_a
-            row[f"layer{l}/I_position_bits"] = mi_pos
-            row[f"layer{l}/I_label_bits"] = mi_lab
-            row[f"layer{l}/score_position"] = s_pos
-            row[f"layer{l}/score_label"] = s_lab
+            sc = layer_scores(gate, pos, label)
+            for key, value in sc.items():
+                row[f"layer{l}/{key}"] = value
+            s_pos, s_lab, h_a = sc["score_position"], sc["score_label"], sc["H_assign_bits"]
             details.append(f"### {name}, layer {l}: I(A;position)/H(A) = {s_pos:.3f}, I(A;label)/H(A) = "
                            f"{s_lab:.3f} (H(A) = {h_a:.2f} bits)\n")
             details.append("Mean gate weight (share of digits whose argmax expert it is); bold: the most "

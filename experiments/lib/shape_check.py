@@ -6,9 +6,9 @@ import os
 import sys
 
 
-def results_folder(doc):
-    """The one argument, RESULTS_DIR, a folder holding run files; a one-line error (exit 2) otherwise. `doc`
-    (the script's docstring) is printed for -h / --help."""
+def results_folder(doc, pattern="*.h5"):
+    """The one argument, RESULTS_DIR, a folder holding run files (`pattern`, relative to it); a one-line
+    error (exit 2) otherwise. `doc` (the script's docstring) is printed for -h / --help."""
     script = os.path.basename(sys.argv[0])
     if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
         print(doc)
@@ -17,8 +17,8 @@ def results_folder(doc):
         print(f"{script}: error: usage: {script} RESULTS_DIR (the folder the study's run.sh wrote)", file=sys.stderr)
         sys.exit(2)
     folder = sys.argv[1]
-    if not glob.glob(os.path.join(folder, "*.h5")):
-        print(f"{script}: error: no run files (*.h5) in '{folder}'", file=sys.stderr)
+    if not glob.glob(os.path.join(folder, pattern)):
+        print(f"{script}: error: no run files ({pattern}) in '{folder}'", file=sys.stderr)
         sys.exit(2)
     return folder
 

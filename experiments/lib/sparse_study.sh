@@ -1,32 +1,51 @@
+# shellcheck shell=bash disable=SC2154  # here, root, out, epochs, seeds: set by the run.sh that sources this
 # Shared by the sparse-layer studies (shazeer2017-balancing, switch-capacity, routers, upcycling); sourced
-# by their run.sh after they set `here`, `root` and their defaults (epochs, seeds, out). Provides:
-#   parse_study_args "$@"   --epochs N, --seeds "S ...", --out DIR, --force, --help (the script's header
-#                           comment); a study with flags of its own defines study_option FLAG VALUE,
-#                           returning 0 when it took the flag and its value
+# by their run.sh after they set `here`, `root`, their full-mode defaults (epochs, seeds, out) and their
+# quick ones (quick_epochs, quick_seeds). Provides:
+#   parse_study_args "$@"   --quick, --epochs N, --seeds "S ...", --out DIR, --jobs N, --force, --help (the
+#                           script's header comment). --quick takes quick_epochs / quick_seeds for what the
+#                           command line does not give (an explicit option wins, before or after --quick);
+#                           out is made absolute (sweep.py runs from the repository root). A study with
+#                           flags of its own defines study_option FLAG VALUE, returning 0 when it took them
 #   fashion_data            Fashion-MNIST (Debian dataset-fashion-mnist, 60000 training images) as
 #                           data/cache/fashion-mnist/train.h5 (50000 images; the other 10000 go to test.h5,
-#                           unused here) for --feature-matrix pixels
-#   SPARSE_COMMON           moe-train flags every run shares: 20% of the 50000 held out as the test split,
-#                           pixels in [0, 1], d_model 64, Adam 1e-3, minibatches of 128, 1 thread
-#   run_one NAME FLAGS...   trains one run into $out/NAME.h5 unless a complete file is there already
-#                           (moe-train writes atomically, so a file that exists is complete) and FORCE
-#                           is not 1 (run.sh --force)
+#                           unused here), which experiments/lib/sparse_common.toml (the moe-train flags all
+#                           four studies share) trains on
+#   sweep MANIFEST [--set K=V ...]   runs the manifest's grid through experiments/lib/sweep.py into $out,
+#                           $jobs at a time, with the study's seeds and epochs (--set seed=..., epochs=...);
+#                           complete run files are kept (sweep.py resumes) unless --force
+#   plot_and_table ARGS...  table.py "$out" ARGS (table.md) and plot.py "$out" (plot.png)
 bin="${MOE_BIN:-$root/build}"
+export MOE_BIN="$bin"
 fashion="$root/data/cache/fashion-mnist"
+quick=0
+jobs=1
+force=()
 
 parse_study_args() {
+  local given_epochs="" given_seeds=""
   while (($#)); do
     case "$1" in
-      --epochs) epochs="$2"; shift 2 ;;
-      --seeds) seeds="$2"; shift 2 ;;
+      --quick) quick=1; shift ;;
+      --epochs) given_epochs="$2"; shift 2 ;;
+      --seeds) given_seeds="$2"; shift 2 ;;
       --out) out="$2"; shift 2 ;;
-      --force) export FORCE=1; shift ;;
+      --jobs) jobs="$2"; shift 2 ;;
+      --force) force=(--force); shift ;;
       -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
       *)
         if declare -F study_option >/dev/null && study_option "$1" "${2-}"; then shift 2
-        else echo "run.sh: error: unknown argument '$1'" >&2; exit 2; fi ;;
+        else echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2; fi ;;
     esac
   done
+  if ((quick)); then epochs="${quick_epochs-$epochs}"; seeds="${quick_seeds-$seeds}"; fi
+  epochs="${given_epochs:-$epochs}"
+  seeds="${given_seeds:-$seeds}"
+  [[ -z "$epochs" || "$epochs" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: error: --epochs must be a positive integer (got '$epochs')" >&2; exit 2; }
+  [[ "$seeds" =~ ^[0-9]+( +[0-9]+)*$ ]] || { echo "run.sh: error: --seeds must be integers separated by spaces (got '$seeds')" >&2; exit 2; }
+  [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: error: --jobs must be a positive integer (got '$jobs')" >&2; exit 2; }
+  mkdir -p "$out"
+  out="$(cd "$out" && pwd)"
 }
 
 fashion_data() {
@@ -40,14 +59,16 @@ fashion_data() {
     --labels "$src/train-labels-idx1-ubyte.gz" --canvas 28 --max-shift 0 --test 10000 --seed 1 --out "$fashion" >&2
 }
 
-SPARSE_COMMON=(--data "$fashion/train.h5" --feature-matrix pixels --target label --no-standardize
-               --test-fraction 0.2 --split-seed 1 --model sparse --d-model 64 --optimizer adam
-               --learning-rate 0.001 --batch-size 128 --threads 1 --quiet)
-
-run_one() {
-  local name="$1"
+sweep() {
+  local manifest="$1"
   shift
-  if [[ "${FORCE:-0}" != 1 && -s "$out/$name.h5" ]]; then echo "  $name (kept)" >&2; return; fi
-  echo "  $name" >&2
-  "$bin/moe-train" "${SPARSE_COMMON[@]}" "$@" -o "$out/$name.h5"
+  local set=(--set "seed=${seeds// /,}")
+  [[ -z "$epochs" ]] || set+=(--set "epochs=$epochs")
+  echo "run.sh: $(basename "$(dirname "$manifest")")/$(basename "$manifest") into $out" >&2
+  /usr/bin/python3 "$root/experiments/lib/sweep.py" "$manifest" run --out "$out" --jobs "$jobs" "${force[@]}" "${set[@]}" "$@"
+}
+
+plot_and_table() {
+  /usr/bin/python3 "$here/table.py" "$out" "$@"
+  /usr/bin/python3 "$here/plot.py" "$out"
 }

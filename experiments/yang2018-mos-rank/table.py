@@ -24,6 +24,8 @@ import numpy as np
 
 REACHED_NATS = 0.02
 PAPER_TOL = 10000 * 2.0 ** -23
+# Yang et al. (2017) on PTB: rank of MoS's log-probability matrix (of 10000) for each K; softmax d = 400: 400.
+PAPER_K = {3: 6467, 5: 8930, 10: 9973, 15: 9981, 20: 9981}
 
 
 def read_run(path):
@@ -39,6 +41,13 @@ def read_run(path):
                     rank_paper=int(np.sum(s > s.max() * PAPER_TOL)),
                     true_rank=int(e.attrs["target_rank"]), seconds=float(f["history"].attrs["train_seconds"]),
                     epochs=len(loss), moving=float(abs(loss[-tail - 1] - loss[-1]) / abs(loss[-1])))
+
+
+def paper_rank(r):
+    """The paper's rank for this row's head and K (MoS), or its softmax (d = 400: 400, its bound d)."""
+    if r["head"] == "softmax":
+        return "400 (d = 400)"
+    return str(PAPER_K[r["k"]]) if r["head"] == "mos" and r["k"] in PAPER_K else "-"
 
 
 def span(values, fmt):
@@ -72,15 +81,17 @@ def main():
              f"epochs {'/'.join(map(str, epochs))}{' (MIXED: rerun with run.sh --force)' if len(epochs) > 1 else ''}; "
              f"seeds per row {'/'.join(map(str, seeds))}; reaches: gap < {REACHED_NATS} nats in every seed; "
              f"paper-scale rank tolerance {PAPER_TOL:.3g} x sigma_max", "",
-             "| head | d | K | loss - true entropy (nats) | reaches | rank (numpy tol.) | rank (paper-scale tol.) | bound d+1 | loss still moving | seconds |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| head | d | K | loss - true entropy (nats) | reaches | rank (numpy tol.) | rank (paper-scale tol.) | bound d+1 | "
+             "loss still moving | seconds | paper rank (PTB, of 10000) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for runs in rows:
         r0 = runs[0]
         bound = str(r0["d"] + 1) if r0["head"] != "mos" or r0["k"] == 1 else "-"
         reach = "-" if r0["head"] == "softmax" else ("yes" if all(r["gap"] < REACHED_NATS for r in runs) else "no")
         lines.append(f"| {r0['head']} | {r0['d']} | {r0['k']} | {span([r['gap'] for r in runs], '.4f')} | {reach} | "
                      f"{span([r['rank_eps'] for r in runs], '.0f')} | {span([r['rank_paper'] for r in runs], '.0f')} | "
-                     f"{bound} | {span([r['moving'] for r in runs], '.1e')} | {span([r['seconds'] for r in runs], '.0f')} |")
+                     f"{bound} | {span([r['moving'] for r in runs], '.1e')} | {span([r['seconds'] for r in runs], '.0f')} | "
+                     f"{paper_rank(r0)} |")
     table = "\n".join(lines)
     print(table)
     with open(os.path.join(args.results, "table.md"), "w") as out:
