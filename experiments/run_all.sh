@@ -15,13 +15,18 @@ jobs=2
 only=""
 report=1
 out=""
+need_value() { [[ $# -ge 2 && -n "$2" ]] || { echo "run_all.sh: error: $1 needs a value" >&2; exit 2; }; }
+set_mode() {
+  [[ -z "$mode" || "$mode" == "$1" ]] || { echo "run_all.sh: error: --quick and --full exclude each other" >&2; exit 2; }
+  mode="$1"
+}
 while (($#)); do
   case "$1" in
-    --quick) mode=quick; shift ;;
-    --full) mode=full; shift ;;
-    --jobs) jobs="$2"; shift 2 ;;
-    --only) only="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
+    --quick) set_mode quick; shift ;;
+    --full) set_mode full; shift ;;
+    --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
+    --only) need_value "$@"; only="$2"; shift 2 ;;
+    --out) need_value "$@"; out="$2"; shift 2 ;;
     --no-report) report=0; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run_all.sh: error: unknown argument '$1' (expected --quick or --full; --help)" >&2; exit 2 ;;
@@ -48,17 +53,44 @@ if [[ -n "$only" ]]; then
   [[ " $only " == *" bench "* ]] || bench=""
 fi
 
-[[ -x "${MOE_BIN:-$root/build}/moe-train" ]] || bash "$root/scripts/build.sh"
+# The apps the report describes are the checked-out revision's: build (incremental) unless MOE_BIN names them.
+[[ -n "${MOE_BIN:-}" ]] || bash "$root/scripts/build.sh" >/dev/null
 mkdir -p "$out"
+# times.tsv: a row per study (seconds, run.sh's exit, check.py's exit) and one for the whole pass. With
+# --only, the other studies' rows (and the last whole pass) are kept, so the report still covers them.
 times="$out/times.tsv"
-: > "$times"
+this_run=" ${studies[*]} $bench "
+if [[ -n "$only" && -f "$times" ]]; then
+  kept=$(awk -F'\t' -v run="$this_run" 'index(run, " " $1 " ") == 0' "$times")
+  printf '%s\n' "$kept" | sed '/^$/d' > "$times"
+else
+  : > "$times"
+fi
+
+# Each study runs as a background job in its own process group (job control on), so an interrupt can stop
+# a study with everything it started (sweeps, their moe-train runs, a study's own loops).
+set -m
+declare -A running=()
+stop_all() {
+  trap - INT TERM
+  for pid in "${!running[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "run_all: interrupted; run the same command again to finish (complete runs are kept)" >&2
+  exit 130
+}
+trap stop_all INT TERM
 
 # One study: its run.sh (log in OUT/STUDY.log), then its check (OUT/STUDY.check); a line in times.tsv.
 one_study() {
   local s="$1" t0 rc=0 check_rc=0
   t0=$(date +%s)
   mkdir -p "$out/$s"
-  bash "$root/experiments/$s/run.sh" $mode_flag --out "$out/$s" > "$out/$s.log" 2>&1 || rc=$?
+  # The whole output to STUDY.log; the sweeps' progress lines ([i/N] NAME: done ..., ETA) also to the terminal.
+  set +e
+  bash "$root/experiments/$s/run.sh" $mode_flag --out "$out/$s" 2>&1 | tee "$out/$s.log" |
+    grep --line-buffered -E '^\[[0-9]+/[0-9]+\]' | sed -u "s|^|  $s |" >&2
+  rc=${PIPESTATUS[0]}
+  set -e
   if ((rc == 0)); then
     /usr/bin/python3 "$root/experiments/$s/check.py" "$out/$s" > "$out/$s.check" 2>&1 || check_rc=$?
   else
@@ -77,7 +109,6 @@ progress() {
   local eta=$((done_count > 0 ? elapsed * (total - done_count) / done_count : 0))
   echo "[$done_count/$total] $1 (${elapsed}s elapsed, ETA ${eta}s)" >&2
 }
-declare -A running=()
 for s in "${studies[@]}"; do
   while ((${#running[@]} >= jobs)); do
     wait -n || true
@@ -95,6 +126,7 @@ for pid in "${!running[@]}"; do
   wait "$pid" || true
   done_count=$((done_count + 1)); progress "${running[$pid]} finished"
 done
+running=()
 if [[ -n "$bench" ]]; then
   # The 1-minute load average lags the studies that just ended; let it fall (at most 2 minutes), so that the
   # load the bench records describes the machine it measures on.
@@ -103,14 +135,17 @@ if [[ -n "$bench" ]]; then
     sleep 5
   done
   echo "run_all: starting bench (alone; load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-  one_study bench
+  one_study bench &
+  running[$!]=bench
+  wait "$!" || true
   done_count=$((done_count + 1)); progress "bench finished"
 fi
+running=()
 elapsed=$(($(date +%s) - start))
 echo "run_all: $total studies in ${elapsed}s; logs and check outputs in $out" >&2
-printf 'total\t%d\t0\t0\n' "$elapsed" >> "$times"
+[[ -n "$only" ]] || printf 'total\t%d\t0\t0\n' "$elapsed" >> "$times"
 
 if ((report)); then
-  /usr/bin/python3 "$root/experiments/lib/make_report.py" --mode "$mode" --results "$out" \
+  /usr/bin/python3 "$root/experiments/lib/make_report.py" --mode "$mode" --results "$out" --jobs "$jobs" \
     --report "$root/experiments/REPORT.md" --plots "$root/experiments/report"
 fi

@@ -3,7 +3,7 @@
 # forward and forward + backward beside same-run dense OpenBLAS GEMMs, all cores) and the PyTorch loop
 # pattern (torch_loop.py; Debian's python3-torch) at the same sizes, then both in one table
 # (sparse_table.py -> OUT/table.md) and the plot (plot.py -> OUT/plot.png); check.py OUT tests the targets.
-# Usage: bash experiments/bench/sparse.sh [--quick] [--out DIR | DIR]   (default results/bench)
+# Usage: bash experiments/bench/sparse.sh [--quick] [--out DIR | DIR]   (default results/bench, --quick: results/bench-quick)
 #   full:    tokens 4096, d_model 512, d_ff 1024, k 2, experts 8 64 256, uniform and Zipf-1 routing, 5 steps;
 #            installs python3-torch when it is missing
 #   --quick: the same sizes, experts 8 and 64, uniform routing, 5 steps (2 for the loop); the PyTorch loop
@@ -11,7 +11,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="${MOE_BIN:-$root/build}"
-out="$root/results/bench"
+out=""
 quick=0
 while (($#)); do
   case "$1" in
@@ -22,6 +22,11 @@ while (($#)); do
     *) out="$1"; shift ;;  # the positional OUT_DIR of earlier versions
   esac
 done
+# Quick runs go to their own folder unless told otherwise.
+if [ -z "$out" ]; then
+  out="$root/results/bench"
+  if ((quick)); then out="$out-quick"; fi
+fi
 mkdir -p "$out"
 if [ ! -x "$bin/moe-bench" ]; then
   [ -z "${MOE_BIN:-}" ] || { echo "sparse.sh: error: $bin/moe-bench does not exist (MOE_BIN)" >&2; exit 1; }

@@ -4,9 +4,10 @@
 # quick ones (quick_epochs, quick_seeds). Provides:
 #   parse_study_args "$@"   --quick, --epochs N, --seeds "S ...", --out DIR, --jobs N, --force, --help (the
 #                           script's header comment). --quick takes quick_epochs / quick_seeds for what the
-#                           command line does not give (an explicit option wins, before or after --quick);
-#                           out is made absolute (sweep.py runs from the repository root). A study with
-#                           flags of its own defines study_option FLAG VALUE, returning 0 when it took them
+#                           command line does not give (an explicit option wins, before or after --quick),
+#                           and writes to OUT-quick unless --out is given; out is made absolute
+#                           (sweep.py runs from the repository root). A study with flags of its own
+#                           defines study_option FLAG VALUE, returning 0 when it took them
 #   fashion_data            Fashion-MNIST (Debian dataset-fashion-mnist, 60000 training images) as
 #                           data/cache/fashion-mnist/train.h5 (50000 images; the other 10000 go to test.h5,
 #                           unused here), which experiments/lib/sparse_common.toml (the moe-train flags all
@@ -23,13 +24,13 @@ jobs=1
 force=()
 
 parse_study_args() {
-  local given_epochs="" given_seeds=""
+  local given_epochs="" given_seeds="" given_out=""
   while (($#)); do
     case "$1" in
       --quick) quick=1; shift ;;
       --epochs) given_epochs="$2"; shift 2 ;;
       --seeds) given_seeds="$2"; shift 2 ;;
-      --out) out="$2"; shift 2 ;;
+      --out) given_out="$2"; shift 2 ;;
       --jobs) jobs="$2"; shift 2 ;;
       --force) force=(--force); shift ;;
       -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -38,7 +39,9 @@ parse_study_args() {
         else echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2; fi ;;
     esac
   done
-  if ((quick)); then epochs="${quick_epochs-$epochs}"; seeds="${quick_seeds-$seeds}"; fi
+  # Quick runs go to their own folder unless told otherwise, so a later full run never keeps them.
+  if ((quick)); then epochs="${quick_epochs-$epochs}"; seeds="${quick_seeds-$seeds}"; out="$out-quick"; fi
+  out="${given_out:-$out}"
   epochs="${given_epochs:-$epochs}"
   seeds="${given_seeds:-$seeds}"
   [[ -z "$epochs" || "$epochs" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: error: --epochs must be a positive integer (got '$epochs')" >&2; exit 2; }

@@ -29,7 +29,9 @@ read as TOML would (1, 0.5, true, false), anything else as text.
 Commands run from the repository root, so relative paths in flags (data files, --config) are relative to
 it. Each run writes OUT/NAME.h5 (passed as -o) and its output to OUT/NAME.log. Resuming: the apps write
 their HDF5 file under a temporary name and rename it when complete, so a run whose file exists is complete
-and is skipped; a run killed mid-way left at most a temporary file, which is removed before the run is
+and is skipped, unless its recorded command line (HDF5 attribute command_line) differs from the run's, as
+when a folder is reused with other epochs: then it is redone. A run killed mid-way left at most a
+temporary file, which is removed before the run is
 redone (--force redoes everything). Interrupting a sweep (Ctrl-C, SIGTERM) stops its running commands and
 starts no more, so running it again redoes only what did not finish. Progress on stderr: which run of how
 many, its time, and an ETA.
@@ -155,9 +157,11 @@ def expand(m, out_override=None):
         point = dict(zip(keys, values))
         if "name" in m:
             try:
-                name = m["name"].format(**point)
+                name = str(m["name"]).format(**point)
             except KeyError as e:
                 raise SweepError(f"name template names {e}, which is not a grid flag")
+            except (ValueError, IndexError) as e:
+                raise SweepError(f"name template '{m['name']}' is malformed ({e}); write grid flags as {{flag}}")
         else:
             name = "_".join(f"{k}={value_text(v)}" for k, v in point.items())
         name = name.replace("/", "-").replace(" ", "")
@@ -174,6 +178,25 @@ def expand(m, out_override=None):
         path = os.path.join(out, name + ".h5")
         runs.append((name, argv + ["-o", path], path))
     return out, runs
+
+
+def made_otherwise(run_):
+    """Whether a complete result file was made by another command than this run's (the apps record their
+    arguments in the root attribute command_line): a quick run's file must not pass for a full one's. The
+    program's path is not compared (another build folder makes the same result); a file without the
+    attribute counts as this run's, one that cannot be read as another's."""
+    import h5py  # only here: listing and exporting a sweep need no HDF5
+
+    _, argv, path = run_
+    try:
+        with h5py.File(path, "r") as f:
+            recorded = f.attrs.get("command_line")
+    except OSError:
+        return True
+    if recorded is None:
+        return False
+    recorded = recorded.decode() if isinstance(recorded, bytes) else str(recorded)
+    return recorded.partition(" ")[2] != " ".join(argv[1:])
 
 
 def remove_stale_temporaries(path):
@@ -221,9 +244,11 @@ def interrupt(signum, frame):
 def run(m, jobs, force, out_override):
     out, runs = expand(m, out_override)
     os.makedirs(out, exist_ok=True)
-    todo = [r for r in runs if force or not os.path.exists(r[2])]
-    print(f"sweep: {len(runs)} runs, {len(runs) - len(todo)} complete, {len(todo)} to run, {jobs} at a time",
-          file=sys.stderr, flush=True)
+    stale = [r for r in runs if not force and os.path.exists(r[2]) and made_otherwise(r)]
+    todo = [r for r in runs if force or not os.path.exists(r[2]) or r in stale]
+    print(f"sweep: {len(runs)} runs, {len(runs) - len(todo)} complete, {len(todo)} to run, {jobs} at a time"
+          + (f" ({len(stale)} of them complete but made by another command, e.g. other epochs: redone)"
+             if stale else ""), file=sys.stderr, flush=True)
     for _, _, path in todo:
         remove_stale_temporaries(path)
 

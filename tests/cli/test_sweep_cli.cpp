@@ -63,6 +63,15 @@ TEST_CASE("sweep: a grid runs, an interrupted sweep redoes only what was not fin
   for (const auto& n : names)
     if (n != "k3-s1") CHECK(std::filesystem::last_write_time(out + "/" + n + ".h5") == written[n]);
 
+  // The same folder with other epochs: every file was made by another command, so every run is redone.
+  const auto longer = run_command(sweep(manifest, "run --jobs 2 --set epochs=4"));
+  REQUIRE(longer.status == 0);
+  CHECK(longer.err.find("4 runs, 0 complete, 4 to run, 2 at a time (4 of them complete but made by another "
+                        "command") != std::string::npos);
+  const auto again = run_command(sweep(manifest, "run --set epochs=4"));
+  REQUIRE(again.status == 0);
+  CHECK(again.err.find("4 runs, 4 complete, 0 to run") != std::string::npos);
+
   const auto exported = run_command(sweep(manifest, "slurm"));
   REQUIRE(exported.status == 0);
   std::ifstream script(out + "/sweep.sbatch");
