@@ -10,12 +10,12 @@
 # only what was not finished. The benchmark study runs last and alone, since it measures speed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+source "$root/experiments/lib/args.sh"
 mode=""
 jobs=2
 only=""
 report=1
 out=""
-need_value() { [[ $# -ge 2 && -n "$2" ]] || { echo "run_all.sh: error: $1 needs a value" >&2; exit 2; }; }
 set_mode() {
   [[ -z "$mode" || "$mode" == "$1" ]] || { echo "run_all.sh: error: --quick and --full exclude each other" >&2; exit 2; }
   mode="$1"
@@ -109,24 +109,22 @@ progress() {
   local eta=$((done_count > 0 ? elapsed * (total - done_count) / done_count : 0))
   echo "[$done_count/$total] $1 (${elapsed}s elapsed, ETA ${eta}s)" >&2
 }
-for s in "${studies[@]}"; do
-  while ((${#running[@]} >= jobs)); do
-    wait -n || true
-    for pid in "${!running[@]}"; do
-      if ! kill -0 "$pid" 2>/dev/null; then
-        done_count=$((done_count + 1)); progress "${running[$pid]} finished"; unset "running[$pid]"
-      fi
-    done
+# Waits for one study to end and reports every one that has.
+reap() {
+  wait -n || true
+  for pid in "${!running[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      done_count=$((done_count + 1)); progress "${running[$pid]} finished"; unset "running[$pid]"
+    fi
   done
+}
+for s in "${studies[@]}"; do
+  while ((${#running[@]} >= jobs)); do reap; done
   echo "run_all: starting $s" >&2
   one_study "$s" &
   running[$!]="$s"
 done
-for pid in "${!running[@]}"; do
-  wait "$pid" || true
-  done_count=$((done_count + 1)); progress "${running[$pid]} finished"
-done
-running=()
+while ((${#running[@]})); do reap; done
 if [[ -n "$bench" ]]; then
   # The 1-minute load average lags the studies that just ended; let it fall (at most 2 minutes), so that the
   # load the bench records describes the machine it measures on.

@@ -10,13 +10,14 @@
 #            only when torch is already installed (no 256-expert case: check.py skips the 8 -> 256 time)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$root/experiments/lib/args.sh"
 bin="${MOE_BIN:-$root/build}"
 out=""
 quick=0
 while (($#)); do
   case "$1" in
     --quick) quick=1; shift ;;
-    --out) out="$2"; shift 2 ;;
+    --out) need_value "$@"; out="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) echo "sparse.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     *) out="$1"; shift ;;  # the positional OUT_DIR of earlier versions

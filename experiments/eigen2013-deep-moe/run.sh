@@ -19,6 +19,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+source "$root/experiments/lib/args.sh"
 epochs=20
 balance=5
 margin=10
@@ -35,13 +36,13 @@ while (($#)); do
     # epochs with 5 balanced. Shorter training instead (2 copies, 8 epochs, 2 balanced) left layer 1
     # routing by label rather than position (README).
     --quick) copies=1; epochs=20; balance=5; threads=1; out="$root/results/eigen2013-deep-moe-quick"; shift ;;
-    --epochs) epochs="$2"; shift 2 ;;
-    --balance-epochs) balance="$2"; shift 2 ;;
-    --margin) margin="$2"; shift 2 ;;
-    --copies) copies="$2"; shift 2 ;;
-    --threads) threads="$2"; shift 2 ;;
-    --seed) seed="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
+    --epochs) need_value "$@"; epochs="$2"; shift 2 ;;
+    --balance-epochs) need_value "$@"; balance="$2"; shift 2 ;;
+    --margin) need_value "$@"; margin="$2"; shift 2 ;;
+    --copies) need_value "$@"; copies="$2"; shift 2 ;;
+    --threads) need_value "$@"; threads="$2"; shift 2 ;;
+    --seed) need_value "$@"; seed="$2"; shift 2 ;;
+    --out) need_value "$@"; out="$2"; shift 2 ;;
     --only-balanced) others=0; shift ;;
     --force) force=(--force); shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;

@@ -16,6 +16,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+source "$root/experiments/lib/args.sh"
 runs=3
 data_sets=both
 jobs=1
@@ -26,10 +27,10 @@ while (($#)); do
   case "$1" in
     # Quick: one run per data set keeps both data sets (they disagree on the shape, README) in the budget.
     --quick) runs=1; data_sets=both; out="$root/results/hampshire1992-meta-pi-quick"; shift ;;
-    --runs) runs="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --data) data_sets="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
+    --runs) need_value "$@"; runs="$2"; shift 2 ;;
+    --out) need_value "$@"; out="$2"; shift 2 ;;
+    --data) need_value "$@"; data_sets="$2"; shift 2 ;;
+    --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
     --force) force=(--force); shift ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;

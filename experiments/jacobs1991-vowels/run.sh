@@ -14,6 +14,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+source "$root/experiments/lib/args.sh"
 runs=10
 lr=0.5
 expert=linear-gaussian
@@ -25,11 +26,11 @@ while (($#)); do
   case "$1" in
     # Quick: the full run already fits the budget; only the folder differs, so quick and full never mix.
     --quick) runs=10; out="$root/results/jacobs1991-vowels-quick"; shift ;;
-    --runs) runs="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --lr) lr="$2"; shift 2 ;;
-    --expert) expert="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
+    --runs) need_value "$@"; runs="$2"; shift 2 ;;
+    --out) need_value "$@"; out="$2"; shift 2 ;;
+    --lr) need_value "$@"; lr="$2"; shift 2 ;;
+    --expert) need_value "$@"; expert="$2"; shift 2 ;;
+    --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
     --force) force=(--force); shift ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;

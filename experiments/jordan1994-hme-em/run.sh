@@ -12,6 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+source "$root/experiments/lib/args.sh"
 seed=1
 points=20000
 jobs=1
@@ -23,10 +24,10 @@ while (($#)); do
     # Quick: the arm's cost is linear in the points, and the epochs are what the checks measure, so quick
     # keeps every model and epoch count and trains on 6000 points instead of 15000 (README: measured outcome).
     --quick) points=8000; out="$root/results/jordan1994-hme-em-quick"; shift ;;
-    --seed) seed="$2"; shift 2 ;;
-    --points) points="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
+    --seed) need_value "$@"; seed="$2"; shift 2 ;;
+    --points) need_value "$@"; points="$2"; shift 2 ;;
+    --out) need_value "$@"; out="$2"; shift 2 ;;
+    --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
     --force) force=(--force); shift ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1' (see --help)" >&2; exit 2 ;;

@@ -16,6 +16,7 @@
 #                           $jobs at a time, with the study's seeds and epochs (--set seed=..., epochs=...);
 #                           complete run files are kept (sweep.py resumes) unless --force
 #   plot_and_table ARGS...  table.py "$out" ARGS (table.md) and plot.py "$out" (plot.png)
+source "$root/experiments/lib/args.sh"
 bin="${MOE_BIN:-$root/build}"
 export MOE_BIN="$bin"
 fashion="$root/data/cache/fashion-mnist"
@@ -28,10 +29,10 @@ parse_study_args() {
   while (($#)); do
     case "$1" in
       --quick) quick=1; shift ;;
-      --epochs) given_epochs="$2"; shift 2 ;;
-      --seeds) given_seeds="$2"; shift 2 ;;
-      --out) given_out="$2"; shift 2 ;;
-      --jobs) jobs="$2"; shift 2 ;;
+      --epochs) need_value "$@"; given_epochs="$2"; shift 2 ;;
+      --seeds) need_value "$@"; given_seeds="$2"; shift 2 ;;
+      --out) need_value "$@"; given_out="$2"; shift 2 ;;
+      --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
       --force) force=(--force); shift ;;
       -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
       *)

@@ -14,6 +14,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+source "$root/experiments/lib/args.sh"
 base=5
 more=5
 seeds="1 2 3"
@@ -21,8 +22,8 @@ quick_seeds="1"
 out="$root/results/upcycling"
 study_option() {
   case "$1" in
-    --base-epochs) base="$2" ;;
-    --more-epochs) more="$2" ;;
+    --base-epochs) need_value "$@"; base="$2" ;;
+    --more-epochs) need_value "$@"; more="$2" ;;
     *) return 1 ;;
   esac
 }

@@ -16,6 +16,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+source "$root/experiments/lib/args.sh"
 epochs=6000
 seeds="1 2 3"
 contexts=256
@@ -38,14 +39,14 @@ while (($#)); do
     --quick) contexts=64; words=64; rank=16; epochs=3000; seeds="1 2 3"; threads=1; extra=""
              settings="softmax-d4,softmax-d8,softmax-d16,mos-d4-k1,mos-d4-k3,mos-d4-k5,mos-d4-k10,mos-d8-k10,moc-d8-k10"
              out="$root/results/yang2018-mos-rank-quick"; shift ;;
-    --epochs) epochs="$2"; shift 2 ;;
-    --seeds) seeds="$2"; shift 2 ;;
-    --contexts) contexts="$2"; shift 2 ;;
-    --words) words="$2"; shift 2 ;;
-    --rank) rank="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
-    --threads) threads="$2"; shift 2 ;;
+    --epochs) need_value "$@"; epochs="$2"; shift 2 ;;
+    --seeds) need_value "$@"; seeds="$2"; shift 2 ;;
+    --contexts) need_value "$@"; contexts="$2"; shift 2 ;;
+    --words) need_value "$@"; words="$2"; shift 2 ;;
+    --rank) need_value "$@"; rank="$2"; shift 2 ;;
+    --out) need_value "$@"; out="$2"; shift 2 ;;
+    --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
+    --threads) need_value "$@"; threads="$2"; shift 2 ;;
     --force) force=(--force); shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;

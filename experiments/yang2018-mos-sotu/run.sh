@@ -17,6 +17,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+source "$root/experiments/lib/args.sh"
 documents=40
 epochs=10
 seeds="1 2 3"
@@ -33,14 +34,14 @@ while (($#)); do
     # tokens), where the two heads' seeds overlapped (README: measured outcome and CPU time).
     --quick) epochs=3; seeds="1"; heads="softmax mos"; threads=1
              out="$root/results/yang2018-mos-sotu-quick"; shift ;;
-    --documents) documents="$2"; shift 2 ;;
-    --epochs) epochs="$2"; shift 2 ;;
-    --seeds) seeds="$2"; shift 2 ;;
-    --heads) heads="$2"; shift 2 ;;
+    --documents) need_value "$@"; documents="$2"; shift 2 ;;
+    --epochs) need_value "$@"; epochs="$2"; shift 2 ;;
+    --seeds) need_value "$@"; seeds="$2"; shift 2 ;;
+    --heads) need_value "$@"; heads="$2"; shift 2 ;;
     --force) force=(--force); shift ;;
-    --out) out="$2"; shift 2 ;;
-    --threads) threads="$2"; shift 2 ;;
-    --jobs) jobs="$2"; shift 2 ;;
+    --out) need_value "$@"; out="$2"; shift 2 ;;
+    --threads) need_value "$@"; threads="$2"; shift 2 ;;
+    --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac
