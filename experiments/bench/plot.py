@@ -15,6 +15,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check import MAX_GROWTH, TARGETS, read_bench  # noqa: E402
 
@@ -22,10 +25,7 @@ PEERS = {8: 54 / 116, 64: 21 / 116}  # PAPERS.md: the PyTorch loop against a sam
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     path = os.path.join(folder, "cpu.h5")
     if not os.path.exists(path):
         sys.exit(f"plot.py: error: no moe-bench file '{path}'")
@@ -63,10 +63,7 @@ def main():
         ax.set_xlim(6, 320)
         ax.set_xlabel("experts")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    out = os.path.join(folder, "plot.png")
-    fig.savefig(out, dpi=110)
-    print(f"wrote {out}")
+    save_plot(fig, folder)
 
 
 if __name__ == "__main__":

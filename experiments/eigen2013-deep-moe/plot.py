@@ -12,6 +12,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,10 +33,7 @@ def shares(assign, factor, values, k):
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     pos, label = table.read_test_digits(os.path.join(folder, "data", "test.h5"))
     runs = {n: table.read_run(folder, n, len(label)) for n in ("deep-4x4", "deep-4x4-unbalanced", "single-1x1")}
     deep = runs["deep-4x4"]
@@ -82,9 +82,7 @@ def main():
                  'layer 1, share of the digits at each position ("where")', fontsize=10)
     fig.suptitle('Deep MoE on jittered MNIST, balanced 4x4 run: layer 1 by position ("where"), layer 2 by class '
                  f'("what"); {deep["epochs"]} epochs')
-    out = os.path.join(folder, "plot.png")
-    fig.savefig(out, dpi=110)
-    print(f"plot.py: wrote {out}")
+    save_plot(fig, folder, tight=False)
 
 
 if __name__ == "__main__":

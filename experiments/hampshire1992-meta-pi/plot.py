@@ -14,6 +14,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,10 +72,7 @@ def removed_panel(ax, runs, ds):
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     sets = table.sets_found(folder)
     if not sets:
         table.fail(f"no evaluations (<set>/NAME-seedS-test.h5) in '{folder}'")
@@ -86,10 +86,7 @@ def main():
     n = len(table.read_set(folder, sets[0])["single"])
     fig.suptitle("Hampshire & Waibel (1992) meta-pi, rerun on vowel formants with one expert per speaker type "
                  f"({n} run{'s' if n > 1 else ''})")
-    fig.tight_layout()
-    path = os.path.join(folder, "plot.png")
-    fig.savefig(path, dpi=90)
-    print(f"wrote {path}")
+    save_plot(fig, folder, dpi=90)
 
 
 if __name__ == "__main__":

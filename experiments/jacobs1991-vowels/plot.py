@@ -13,6 +13,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -86,10 +89,7 @@ def partition_panel(ax, runs):
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     runs = table.read_runs(folder)
     fig, axes = plt.subplots(1, 3, figsize=(17, 5))
     epochs_panel(axes[0], runs)
@@ -97,10 +97,7 @@ def main():
     partition_panel(axes[2], runs)
     lr = next(iter(runs.values()))[0]["lr"]
     fig.suptitle(f"Jacobs et al. (1991) on Peterson & Barney /i I a ^/: full-batch momentum, learning rate {lr:g}")
-    fig.tight_layout()
-    path = os.path.join(folder, "plot.png")
-    fig.savefig(path, dpi=100)
-    print(f"wrote {path}")
+    save_plot(fig, folder, dpi=100)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import save_plot  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,10 +62,7 @@ def main():
                  "training relative error by epoch (lines)", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
-    path = os.path.join(args.results, "plot.png")
-    fig.savefig(path, dpi=100)
-    print(f"wrote {path}")
+    save_plot(fig, args.results, dpi=100)
 
 
 if __name__ == "__main__":

@@ -16,16 +16,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import sparse_table as st  # noqa: E402
 
 ORDER = ["topk", "noisy-topk", "switch", "gshard", "hash", "expert-choice", "soft", "balanced", "loss-free"]
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     groups = {g[0]["router"]: g for g in st.read_groups(folder).values()}
     if not groups:
         sys.exit(f"plot.py: error: no run files in '{folder}'")
@@ -52,10 +50,7 @@ def main():
     r = next(iter(groups.values()))[0]
     a.set_title(f"routers at equal active parameters: {r['experts']} experts, {r['epochs']} epochs, "
                 f"{len(next(iter(groups.values())))} seed(s)", fontsize=10)
-    fig.tight_layout()
-    out = os.path.join(folder, "plot.png")
-    fig.savefig(out, dpi=110)
-    print(f"wrote {out}")
+    save_plot(fig, folder)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import sparse_table as st  # noqa: E402
 
 # Table 6 (PAPERS.md section 6): (w_importance, w_load) -> test perplexity, CV(importance), CV(load)
@@ -23,10 +24,7 @@ PAPER = {(0, 0): (39.8, 3.04, 3.01), (0.2, 0): (35.6, 0.06, 0.17), (0, 0.2): (35
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     settings = {(r[0]["w_importance"], r[0]["w_load"]): r for r in st.read_groups(folder).values()}
     if not settings:
         sys.exit(f"plot.py: error: no run files in '{folder}'")
@@ -66,10 +64,7 @@ def main():
     r = next(iter(settings.values()))[0]
     fig.suptitle(f"Shazeer et al. (2017) Table 6 at small scale: noisy top-{r['top_k']} of {r['experts']} experts, "
                  f"{r['epochs']} epochs, {len(next(iter(settings.values())))} seed(s)", fontsize=10)
-    fig.tight_layout()
-    out = os.path.join(folder, "plot.png")
-    fig.savefig(out, dpi=110)
-    print(f"wrote {out}")
+    save_plot(fig, folder)
 
 
 if __name__ == "__main__":

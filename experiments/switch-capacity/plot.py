@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import sparse_table as st  # noqa: E402
 
 # ST-MoE Table 5 (PAPERS.md section 7): capacity factor -> % dropped with / without the auxiliary loss
@@ -22,10 +23,7 @@ DROPLESS_X = 2.5  # where the dropless runs are drawn
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     groups = st.read_groups(folder)
     if not groups:
         sys.exit(f"plot.py: error: no run files in '{folder}'")
@@ -58,10 +56,7 @@ def main():
     r = next(iter(groups.values()))[0]
     fig.suptitle(f"capacity factor sweep: {r['experts']} experts, {r['epochs']} epochs, "
                  f"{len(next(iter(groups.values())))} seed(s)", fontsize=10)
-    fig.tight_layout()
-    out = os.path.join(folder, "plot.png")
-    fig.savefig(out, dpi=110)
-    print(f"wrote {out}")
+    save_plot(fig, folder)
 
 
 if __name__ == "__main__":

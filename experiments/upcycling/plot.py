@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import sparse_table as st  # noqa: E402
 
 ORDER = ["dense", "dense-continued", "upcycled", "scratch"]
@@ -23,10 +24,7 @@ LABEL = {"dense": "dense start", "dense-continued": "dense,\ncontinued", "upcycl
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     groups = st.read_groups(folder)
     names = [n for n in ORDER if n in groups]
     if not names:
@@ -47,10 +45,7 @@ def main():
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"sparse upcycling against continued dense training, {len(groups[names[0]])} seed(s)", fontsize=10)
-    fig.tight_layout()
-    out = os.path.join(folder, "plot.png")
-    fig.savefig(out, dpi=110)
-    print(f"wrote {out}")
+    save_plot(fig, folder)
 
 
 if __name__ == "__main__":

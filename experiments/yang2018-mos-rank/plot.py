@@ -14,6 +14,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,10 +26,7 @@ import table  # noqa: E402
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     groups = check.read_groups(folder)
     if not groups:
         sys.exit(f"plot.py: error: no run files NAME-sSEED.h5 in '{folder}'")
@@ -74,10 +74,7 @@ def main():
     right.set_title("softmax stays above the truth for d < R - 1; MoS closes the gap", fontsize=10)
     right.legend(fontsize=7, ncol=2)
     fig.suptitle(f"Softmax bottleneck on a synthetic language ({int(any_run['epochs'])} epochs; paper: Yang et al. 2017)")
-    fig.tight_layout()
-    out = os.path.join(folder, "plot.png")
-    fig.savefig(out, dpi=110)
-    print(f"plot.py: wrote {out}")
+    save_plot(fig, folder)
 
 
 if __name__ == "__main__":

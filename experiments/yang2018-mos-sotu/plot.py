@@ -16,6 +16,9 @@ import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from plot_common import plot_folder, save_plot  # noqa: E402
 import numpy as np  # noqa: E402
 
 HEADS = {"softmax": "softmax", "moc": "MoC (K=5)", "mos": "MoS (K=5)", "softmax-moe": "softmax after sparse MoE"}
@@ -23,10 +26,7 @@ PAPER = {"PTB": ((60.0, 57.3), (56.54, 54.44)), "WT2": ((68.6, 65.8), (63.88, 61
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if len(sys.argv) == 2 else 2)
-    folder = sys.argv[1]
+    folder = plot_folder(__doc__)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     means, d = {}, None
     for i, (head, label) in enumerate(HEADS.items()):
@@ -72,10 +72,7 @@ def main():
     right.set_title(f"below 0: better than the softmax (ours: softmax valid/test {sv:.1f}/{st:.1f})\n"
                     "left bar valid, right bar test", fontsize=9)
     fig.suptitle("Mixture of softmaxes against the softmax at equal d (paper: Yang et al. 2017)")
-    fig.tight_layout()
-    out = os.path.join(folder, "plot.png")
-    fig.savefig(out, dpi=110)
-    print(f"plot.py: wrote {out}")
+    save_plot(fig, folder)
 
 
 if __name__ == "__main__":
