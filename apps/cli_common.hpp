@@ -8,6 +8,7 @@
 #include <string>
 
 #include "moe/core/error.hpp"
+#include "moe/core/stop_request.hpp"
 #include "moe/run/data_options.hpp"
 
 namespace moe::cli {
@@ -114,6 +115,9 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
   }
   try {
     body();
+  } catch (const moe::Stopped& e) {  // a requested stop, honoured: not an error
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
+    return e.exit_status();
   } catch (const moe::Error& e) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
     return 1;

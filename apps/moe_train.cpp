@@ -1,9 +1,7 @@
 // moe-train: train one model on one data set and write one HDF5 results file.
-#include "cli_common.hpp"
-#include "lm_options.hpp"
-#include "sparse_options.hpp"
+#include "train_options.hpp"
 #include "moe/core/build_info.hpp"
-#include "moe/run/train_job.hpp"
+#include "moe/core/stop_request.hpp"
 
 int main(int argc, char** argv) {
   moe::TrainJob job;
@@ -15,136 +13,13 @@ int main(int argc, char** argv) {
                "            --group Speaker --train-groups 50 --test-groups 25 --experts 4 -o run.h5",
                "moe-train"};
   app.set_version_flag("--version", std::string("moekit ") + moe::build::version + " (" + moe::build::git_revision + ")");
-  moe::cli::add_config_option(app);
-  moe::cli::add_data_options(app, job.data, true);
-  moe::cli::add_split_options(app, job.data);
-
-  auto& m = job.model;
-  app.add_option("--model", m.kind, "mixture (adaptive mixture of local experts), lm (language model, --task lm: --head, "
-                                    "--context, --embedding, --hidden, --projection, --experts), hme (hierarchical mixture "
-                                    "of experts, --depth/--branching), mlp (backprop baseline), meta-pi "
-                                    "(Hampshire & Waibel 1992: gate-weighted blend of expert outputs, squared "
-                                    "error) or deep (Eigen et al. 2013: stacked dense mixture layers of "
-                                    "linear-ReLU experts with MLP gates, then a softmax classifier; "
-                                    "--layer-experts, --expert-hidden, --gate-hidden, --balance-*), or sparse "
-                                    "(input embedding, one sparse MoE FFN layer with residual, output layer; "
-                                    "--router, --top-k, --capacity-factor, --d-model, --d-ff, --experts, "
-                                    "--w-importance, --w-load, --switch-alpha, --z-loss, ...)")
-      ->capture_default_str();
-  app.add_option("--experts", m.experts, "Number of experts: mixture K (hme: branching^depth); sparse: "
-                                               "routed experts E; lm: MoS/MoC components K, or with "
-                                               "--moe-layer the layer's routed experts")->capture_default_str();
-  app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
-                                       "linear-gaussian (learnable diagonal variance), linear-gaussian-full (learnable full covariance) or "
-                                       "softmax (classifier); meta-pi: "
-                                       "mlp (--hidden/--activation/--mlp-output) or softmax")
-      ->capture_default_str();
-  app.add_flag("--fixed-variance", fixed_variance, "Mixture: linear-gaussian experts keep unit variance");
-  app.add_option("--expert-models", job.expert_models, "Meta-pi: moe-train result files of mlp models on the same "
-                                                       "features and classes, one per expert (comma-separated); "
-                                                       "they set --experts and the experts' architecture and "
-                                                       "weights")
-      ->delimiter(',');
-  app.add_flag("--freeze-experts", m.freeze_experts, "Meta-pi: train the gate alone; the --expert-models keep "
-                                                     "their weights");
-  app.add_option("--gate", m.gate, "Mixture: linear (softmax(V x + c)) or gaussian (localised gate of Xu, "
-                                  "Jordan & Hinton 1995, a_j N(x; m_j, S_j) normalised; closed-form EM "
-                                  "M-step)")
-      ->capture_default_str();
-  app.add_option("--gate-init-scale", m.gate_init_scale, "Mixture: std of the gate's initial weights (0: uniform "
-                                                         "gate)")
-      ->capture_default_str();
-  app.add_flag("--hard", m.hard, "Hard MoE (mixture, hme): only the most probable expert, in training (Viterbi "
-                                 "complete-data likelihood; EM becomes hard EM) and in prediction");
-  app.add_option("--depth", m.depth, "HME: depth of the tree (experts = branching^depth)")->capture_default_str();
-  app.add_option("--branching", m.branching, "HME: children of every gate")->capture_default_str();
-  app.add_option("--hidden", m.hidden, "MLP: hidden units")->capture_default_str();
-  app.add_option("--activation", m.activation, "MLP: tanh, sigmoid or relu")->capture_default_str();
-  app.add_option("--mlp-output", m.output, "MLP: softmax (cross-entropy), sigmoid or linear (squared error)")
-      ->capture_default_str();
-  app.add_option("--layer-experts", m.layer_experts, "Deep: experts of each mixture layer, comma-separated (one "
-                                                     "entry per layer)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--expert-hidden", m.expert_hidden, "Deep: output units of every expert, relu(W z + b)")
-      ->capture_default_str();
-  app.add_option("--gate-hidden", m.gate_hidden, "Deep: hidden ReLU units of every gate")->capture_default_str();
-  app.add_option("--balance-margin", m.balance_margin, "Deep: balancing margin m: while an expert's running sum "
-                                                       "of gate outputs exceeds the layer's mean sum by more "
-                                                       "than m, its gate output is set to 0 and the rest "
-                                                       "renormalised (in training steps only)")
-      ->capture_default_str();
-  app.add_option("--balance-epochs", m.balance_epochs, "Deep: epochs trained with the balancing constraint; "
-                                                       "later epochs fine-tune without it (0: off)")
-      ->capture_default_str();
-
-  moe::cli::add_lm_model_options(app, m);
-  moe::cli::add_sparse_model_options(app, m.sparse);
-  app.add_option("--upcycle-from", job.upcycle_from, "Sparse: a moe-train result of a dense --model sparse run "
-                                                     "(--experts 1): its embedding, output layer and FFN start "
-                                                     "this run, the FFN copied into every expert, the router "
-                                                     "fresh (sparse upcycling)");
-  moe::cli::add_lm_data_options(app, job.data.lm, false);
-
-  auto& t = job.train;
-  app.add_option("--trainer", t.method, "gradient (the --optimizer below), em (mixture and hme: E-step "
-                                        "posteriors, M-step weighted least squares / IRLS) or online-em (hme "
-                                        "of linear-gaussian experts: one observation at a time, recursive "
-                                        "least squares)")
-      ->capture_default_str();
-  app.add_option("--forgetting", t.online.lambda0, "online-em: initial forgetting factor lambda of the "
-                                                  "RLS updates; every 1000 observations it moves 0.6 of its "
-                                                  "gap to 1 (Jordan & Jacobs 1994)")
-      ->capture_default_str();
-  app.add_option("--gate-fit", t.em.gate_fit, "EM: gate M-step by irls (Newton on the posteriors) or "
-                                              "least-squares (Jordan & Jacobs 1994 Algorithm 2)")
-      ->capture_default_str();
-  app.add_flag("--hard-em", t.em.hard, "EM: hard (Viterbi) assignments instead of posteriors");
-  app.add_option("--irls-iterations", t.em.irls.max_iterations, "EM: Newton steps per gate/softmax M-step")
-      ->capture_default_str();
-  app.add_option("--irls-ridge", t.em.irls.ridge, "EM: relative damping of the IRLS Hessian")
-      ->capture_default_str();
-  app.add_option("--tolerance", t.tolerance, "Stop when the training loss changes by less than this (relative) "
-                                             "between epochs; 0: off")
-      ->capture_default_str();
-  app.add_option("--optimizer", t.optimizer.name, "momentum (gradient descent with momentum), sgd (same, name for "
-                                                  "minibatch use) or adam")
-      ->capture_default_str();
-  app.add_option("--learning-rate,--lr", t.optimizer.learning_rate, "Step size")->capture_default_str();
-  app.add_option("--momentum", t.optimizer.momentum, "Momentum coefficient in [0, 1)")->capture_default_str();
-  app.add_option("--beta1", t.optimizer.beta1, "Adam beta1")->capture_default_str();
-  app.add_option("--beta2", t.optimizer.beta2, "Adam beta2")->capture_default_str();
-  app.add_option("--epochs", t.epochs, "Maximum number of passes over the training set")->capture_default_str();
-  app.add_option("--batch-size", t.batch_size, "Minibatch size (0: full batch)")->capture_default_str();
-  app.add_option("--patience", t.patience, "Early stopping: epochs without validation-loss improvement before "
-                                           "stopping and restoring the best weights (0: off; needs a validation "
-                                           "split)")
-      ->capture_default_str();
-  app.add_option("--criterion-metric", t.criterion_metric, "Metric for --criterion, on the training set: mse "
-                                                           "(mean squared error per output), error (1 - "
-                                                           "accuracy) or loss")
-      ->capture_default_str();
-  app.add_option("--criterion", t.criterion, "Stop when the training metric is <= this value and record the "
-                                             "epoch (negative: off)")
-      ->capture_default_str();
-  app.add_flag("!--no-stop-at-criterion", t.stop_at_criterion, "Record the criterion epoch but keep training");
-
-  app.add_option("--seed", job.seed, "Random seed: fixes the split, the initial weights and the minibatch order")
-      ->capture_default_str();
-  app.add_option("--threads", job.threads, "Threads of the library's OpenMP loops (0: all cores); BLAS calls run single-threaded")
-      ->capture_default_str();
-  app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
-  app.add_flag("-q,--quiet", t.quiet, "No progress bar or summary");
-
-  moe::cli::reject_negative_counts(app);
+  moe::cli::add_train_options(app, job, fixed_variance);
   return moe::cli::run(app, argc, argv, [&] {
-    m.learn_variance = !fixed_variance;
-    if (m.kind == "sparse" || m.moe_layer) moe::cli::reject_unused_sparse_flags(app, m.sparse);
-    moe::require(!(m.moe_layer && app.count("--d-model")), "--moe-layer works on the encoder's output: its width is "
-                                                            "--hidden, not --d-model");
+    moe::cli::finish_train_job(app, job, fixed_variance);
+    moe::install_stop_handlers();  // SIGINT / SIGTERM: checkpoint and stop (moe::Stopped, exit 128 + signal)
     job.info.command_line = moe::cli::command_line(argc, argv);
     job.info.config_toml = app.config_to_str(true, false);
     const moe::TrainJobResult r = moe::run_train_job(job);
-    if (!t.quiet) std::fputs(moe::summarize(r, m).c_str(), stdout);
+    if (!job.train.quiet) std::fputs(moe::summarize(r, job.model).c_str(), stdout);
   });
 }

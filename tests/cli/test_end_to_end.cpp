@@ -4,10 +4,12 @@
 
 #include <filesystem>
 
+#include "cli/compare_results.hpp"
 #include "cli/run_command.hpp"
 #include "moe/io/hdf5.hpp"
 
 using namespace moe;
+using moe::test::check_same_results;
 using moe::test::run_command;
 using moe::test::TempDir;
 
@@ -84,34 +86,11 @@ TEST_CASE("cli: moe-train writes the schema, and moe-eval reproduces its evaluat
 
 namespace {
 
-// Every numeric and string dataset of two results files must be identical, except wall-clock times.
+// Identical results (compare_results.hpp) from runs on 1 and 2 threads.
 void check_identical_results(const std::string& a, const std::string& b) {
-  h5::File fa = h5::File::open(a), fb = h5::File::open(b);
-  CHECK(fa.attr_int("/", "threads") == 1);
-  CHECK(fb.attr_int("/", "threads") == 2);
-  int compared = 0;
-  // Walk every dataset; wall-clock times (history/seconds) are the one thing a seed cannot fix.
-  std::function<void(const std::string&)> walk = [&](const std::string& group) {
-    for (const auto& name : fa.children(group)) {
-      const std::string path = group.empty() ? name : group + "/" + name;
-      if (fa.is_dataset(path)) {
-        if (path == "history/seconds") continue;
-        CAPTURE(path);
-        if (fa.is_string_dataset(path)) {
-          CHECK(fa.read_strings(path) == fb.read_strings(path));
-        } else {
-          const arma::mat x = fa.read_matrix(path), y = fb.read_matrix(path);
-          REQUIRE(arma::size(x) == arma::size(y));
-          CHECK(arma::approx_equal(x, y, "absdiff", 0.0));
-        }
-        ++compared;
-      } else {
-        walk(path);
-      }
-    }
-  };
-  walk("");
-  CHECK(compared > 20);
+  CHECK(h5::File::open(a).attr_int("/", "threads") == 1);
+  CHECK(h5::File::open(b).attr_int("/", "threads") == 2);
+  CHECK(check_same_results(a, b) > 20);
 }
 
 }  // namespace

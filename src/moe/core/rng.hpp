@@ -4,6 +4,11 @@
 #include <armadillo>
 #include <cstdint>
 #include <random>
+#include <sstream>
+#include <string>
+
+#include "moe/core/error.hpp"
+#include "moe/core/state.hpp"
 
 namespace moe {
 
@@ -30,6 +35,20 @@ class Rng {
     for (double& v : m) v = lo + (hi - lo) * uniform();
     return m;
   }
+  // The generator's exact position (std::mt19937_64's text form) and seed, for checkpoints.
+  void visit_state(StateVisitor& v, const std::string& name) {
+    std::ostringstream out;
+    out << engine_;
+    std::string text = out.str();
+    v.text(name + "/engine", text);
+    v.count(name + "/seed", seed_);
+    if (v.loading()) {
+      std::istringstream in(text);
+      in >> engine_;
+      require(!in.fail(), "checkpoint entry " + name + "/engine is not a random-generator state");
+    }
+  }
+
   // A uniformly random permutation of 0..n-1 (Fisher-Yates).
   arma::uvec permutation(arma::uword n) {
     arma::uvec p = arma::regspace<arma::uvec>(0, n == 0 ? 0 : n - 1);

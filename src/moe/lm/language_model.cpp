@@ -139,4 +139,8 @@ arma::mat LanguageModel::gate(const arma::mat& X) const {
   return out;
 }
 
+void LanguageModel::visit_state(StateVisitor& v, const std::string& prefix) {
+  if (moe_) moe_->visit_state(v, prefix + "moe/");
+}
+
 }  // namespace moe

@@ -27,6 +27,7 @@ class LanguageModel final : public Model {
   arma::uword experts() const override { return spec_.head == "softmax" && !moe_ ? 0 : spec_.experts; }
   void collect_state(ParamList& params) override;
   void end_step() override;
+  void visit_state(StateVisitor& v, const std::string& prefix) override;
   const RoutingLog* routing_log() const override { return moe_ ? &moe_->log() : nullptr; }
   std::vector<RoutingStats> routing(const arma::mat& X) const override;
 

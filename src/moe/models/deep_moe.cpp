@@ -86,4 +86,15 @@ void DeepMoe::end_epoch(std::size_t epoch) {
   if (epoch >= spec_.balance_epochs) balancing_ = false;
 }
 
+void DeepMoe::visit_state(StateVisitor& v, const std::string& prefix) {
+  v.flag(prefix + "balancing", balancing_);
+  for (std::size_t l = 0; l < balance_.size(); ++l) {
+    const std::string name = prefix + "balance" + std::to_string(l + 1) + "/";
+    v.matrix(name + "sums", balance_[l].sums);
+    std::uint64_t blocked = balance_[l].blocked;
+    v.count(name + "blocked", blocked);
+    balance_[l].blocked = arma::uword(blocked);
+  }
+}
+
 }  // namespace moe

@@ -38,6 +38,8 @@ class DeepMoe final : public Model {
 
   bool balancing() const { return balancing_; }
   void set_balancing(bool on) { balancing_ = on; }
+  // The balancing constraint (on or off) and each layer's running sums.
+  void visit_state(StateVisitor& v, const std::string& prefix) override;
   const GateBalance& balance(arma::uword layer) const { return balance_.at(layer); }  // 0-based layer
 
  private:

@@ -8,6 +8,7 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
+#include "moe/core/state.hpp"
 #include "moe/models/em.hpp"
 #include "moe/models/model_spec.hpp"
 #include "moe/sparse/routing_stats.hpp"
@@ -61,6 +62,9 @@ class Model {
   // each sparse layer on X in evaluation mode. Null / empty otherwise.
   virtual const RoutingLog* routing_log() const { return nullptr; }
   virtual std::vector<RoutingStats> routing(const arma::mat& /*X*/) const { return {}; }
+  // Training state that collect_state() does not hold (step counters, noise seeds, running sums, the
+  // routing log): what a checkpoint needs besides the parameters to resume training exactly.
+  virtual void visit_state(StateVisitor& /*v*/, const std::string& /*prefix*/) {}
 };
 
 std::unique_ptr<Model> make_model(const ModelSpec& spec);

@@ -134,4 +134,6 @@ void SparseNet::upcycle_from(const SparseNet& dense) {
   moe_.layer().expert_bank().copy_into_all(ffn.W1(0), ffn.b1(0), ffn.W2(0), ffn.b2(0));
 }
 
+void SparseNet::visit_state(StateVisitor& v, const std::string& prefix) { moe_.visit_state(v, prefix + "moe/"); }
+
 }  // namespace moe

@@ -29,6 +29,7 @@ class SparseNet final : public Model {
   Prediction predict(const arma::mat& X) const override;  // gate: E x N combine weights
   arma::uword experts() const override { return spec_.experts; }
   void end_step() override;
+  void visit_state(StateVisitor& v, const std::string& prefix) override;
   const RoutingLog* routing_log() const override { return &moe_.log(); }
   std::vector<RoutingStats> routing(const arma::mat& X) const override;
 

@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
 #include "moe/core/error.hpp"
 #include "moe/core/threads.hpp"
+#include "moe/io/checkpoint.hpp"
 #include "moe/io/hdf5.hpp"
 #include "moe/io/model_io.hpp"
 #include "moe/models/meta_pi.hpp"
@@ -69,6 +71,23 @@ void upcycle(const TrainJob& job, Model& model, const PreparedData& data) {
 
 }  // namespace
 
+std::string checkpoint_identity(const std::string& config_toml) {
+  static const char* const may_differ[] = {"checkpoint", "checkpoint-every", "resume", "epochs", "threads",
+                                           "output", "quiet", "config"};
+  std::istringstream in(config_toml);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    std::string key = line.substr(0, eq == std::string::npos ? line.size() : eq);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    key.erase(0, key.find_first_not_of(" \t"));
+    bool skip = false;
+    for (const char* k : may_differ) skip = skip || key == k;
+    if (!skip) out += line + "\n";
+  }
+  return out;
+}
+
 TrainJobResult run_train_job(const TrainJob& job) {
   require(!job.output.empty(), "no output file given (--output)");
   set_threads(job.threads);
@@ -111,9 +130,29 @@ TrainJobResult run_train_job(const TrainJob& job) {
     static_cast<MetaPi&>(*model).set_expert(i, *experts[i].model, input_scale, input_shift);
   }
   if (!job.upcycle_from.empty()) upcycle(job, *model, data);
+  const std::string checkpoint_path = job.checkpoint.empty() ? job.output + ".ckpt" : job.checkpoint;
+  require(checkpoint_path != job.output, "--checkpoint must not be the --output file");
+  FileCheckpointer checkpoint(checkpoint_path, job.checkpoint_every, checkpoint_identity(job.info.config_toml));
+  const bool exists = std::filesystem::exists(checkpoint_path);
+  if (job.resume && !exists)
+    std::fprintf(stderr, "moe-train: note: no checkpoint at %s; starting from epoch 1\n", checkpoint_path.c_str());
+  if (!job.resume && exists)
+    std::fprintf(stderr, "moe-train: note: %s exists and will be replaced (--resume continues it)\n",
+                 checkpoint_path.c_str());
+  // Without --resume the trainer must not find the old checkpoint: it sees a checkpointer that only saves.
+  struct SaveOnly final : Checkpointer {
+    FileCheckpointer& inner;
+    explicit SaveOnly(FileCheckpointer& c) : inner(c) {}
+    std::size_t every() const override { return inner.every(); }
+    void save(const std::function<void(StateVisitor&)>& visit) override { inner.save(visit); }
+    bool restore(const std::function<void(StateVisitor&)>&) override { return false; }
+    std::string where() const override { return inner.where(); }
+  } save_only(checkpoint);
+  Checkpointer* checkpointer = job.resume ? static_cast<Checkpointer*>(&checkpoint) : &save_only;
+
   TrainJobResult r;
   r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
-                  train_options, train_rng);
+                  train_options, train_rng, checkpointer);
 
   h5::File file = h5::File::create(job.output);
   RunInfo info = job.info;
@@ -131,6 +170,8 @@ TrainJobResult run_train_job(const TrainJob& job) {
   if ((r.has_valid = data.valid.n() > 0)) r.valid_metrics = write_eval(file, "valid", *model, data.valid);
   if ((r.has_test = data.test.n() > 0)) r.test_metrics = write_eval(file, "test", *model, data.test);
   file.commit();
+  // The results are complete: the checkpoint of this run has nothing left to resume.
+  if (checkpoint.saves() > 0 || (job.resume && exists)) std::filesystem::remove(checkpoint_path);
   return r;
 }
 

@@ -26,7 +26,17 @@ struct TrainJob {
   // start this run, its FFN copied into every expert (sparse upcycling).
   std::string upcycle_from;
   RunInfo info;         // command line and config text, recorded in the file
+  // Checkpoints: written to `checkpoint` (default "<output>.ckpt") every `checkpoint_every` epochs
+  // (0: only when stopped by SIGINT/SIGTERM, once install_stop_handlers() ran); `resume` continues from
+  // it when it exists. Removed once the results file is written.
+  std::string checkpoint;
+  std::size_t checkpoint_every = 0;
+  bool resume = false;
 };
+
+// The settings a checkpoint must share with the run that resumes it: the config text without the keys
+// that may change between the two (checkpointing, --epochs to train longer, threads, output, quiet).
+std::string checkpoint_identity(const std::string& config_toml);
 
 struct TrainJobResult {
   TrainResult train;
@@ -35,7 +45,7 @@ struct TrainJobResult {
 };
 
 // Throws moe::Error (one line) on bad input, before anything is written; the output file appears
-// only when everything succeeded.
+// only when everything succeeded. Throws moe::Stopped after writing a checkpoint when a stop was requested.
 TrainJobResult run_train_job(const TrainJob& job);
 
 std::string summarize(const TrainJobResult& result, const ModelSpec& spec);

@@ -12,4 +12,10 @@ void LayerInModel::collect_state(ParamList& params, const std::string& prefix) {
   }
 }
 
+void LayerInModel::visit_state(StateVisitor& v, const std::string& prefix) {
+  v.count(prefix + "noise_seed", noise_seed_);
+  v.count(prefix + "step", step_);
+  log_.visit_state(v, prefix + "log/");
+}
+
 }  // namespace moe

@@ -3,12 +3,13 @@
 // language model with --moe-layer): training-mode routing noise of step n from Rng(seed).stream(n), so
 // that repeated loss evaluations within one step agree (gradient checks) and runs reproduce; the per-step
 // routing log; the loss-free bias update after each optimiser step; the bias saved as model state.
-// The noise seed and step counter are not saved: evaluation routes without noise, so a reloaded model
-// evaluates exactly; resuming training would need them (not supported yet).
+// The noise seed, step counter and log are not model parameters (evaluation routes without noise, so a
+// reloaded model evaluates exactly); visit_state saves them in checkpoints so resumed training is exact.
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "moe/core/state.hpp"
 #include "moe/sparse/routing_log.hpp"
 #include "moe/sparse/sparse_moe_layer.hpp"
 
@@ -43,6 +44,9 @@ class LayerInModel {
     last_.reset();
     ++step_;
   }
+
+  // Called between steps only (no pending pass).
+  void visit_state(StateVisitor& v, const std::string& prefix);
 
   SparseMoeLayer& layer() { return layer_; }
   const SparseMoeLayer& layer() const { return layer_; }

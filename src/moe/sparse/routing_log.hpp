@@ -4,6 +4,7 @@
 #include <armadillo>
 #include <vector>
 
+#include "moe/core/state.hpp"
 #include "moe/sparse/routing_stats.hpp"
 #include "moe/sparse/sparse_moe_layer.hpp"
 
@@ -29,6 +30,21 @@ struct RoutingLog {
     load.push_back(s.load);
   }
   std::size_t steps() const { return cv_importance.size(); }
+
+  void visit_state(StateVisitor& v, const std::string& prefix) {
+    v.reals(prefix + "cv_importance", cv_importance);
+    v.reals(prefix + "cv_load", cv_load);
+    v.reals(prefix + "max_mean_load", max_mean_load);
+    v.reals(prefix + "dropped_fraction", dropped_fraction);
+    v.reals(prefix + "dropped_token_fraction", dropped_token_fraction);
+    v.reals(prefix + "importance_loss", importance_loss);
+    v.reals(prefix + "load_loss", load_loss);
+    v.reals(prefix + "switch_loss", switch_loss);
+    v.reals(prefix + "z_loss", z_loss);
+    v.reals(prefix + "aux_total", aux_total);
+    v.columns(prefix + "importance", importance);
+    v.columns(prefix + "load", load);
+  }
 };
 
 }  // namespace moe

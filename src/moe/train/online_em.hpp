@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "moe/core/rng.hpp"
+#include "moe/core/state.hpp"
 #include "moe/models/hierarchical.hpp"
 
 namespace moe {
@@ -29,6 +30,14 @@ class OnlineHmeRls {
   // One pass over the columns of X (d x N), Y (m x N) in a random order from rng.
   void epoch(const arma::mat& X, const arma::mat& Y, Rng& rng);
   double lambda() const { return lambda_; }
+  // RLS matrices, forgotten masses, lambda and its schedule's position, for checkpoints.
+  void visit_state(StateVisitor& v, const std::string& prefix) {
+    v.matrices(prefix + "gate_P", gate_P_);
+    v.matrices(prefix + "expert_P", expert_P_);
+    v.reals(prefix + "expert_mass", expert_mass_);
+    v.real(prefix + "lambda", lambda_);
+    v.size(prefix + "steps", steps_);
+  }
 
  private:
   void observe(const arma::vec& x, const arma::vec& y);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "moe/core/params.hpp"
+#include "moe/core/state.hpp"
 
 namespace moe {
 
@@ -13,6 +14,8 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   virtual void step(const ParamList& params) = 0;
+  // Velocity / moments and step count, for checkpoints (empty before the first step).
+  virtual void visit_state(StateVisitor& v, const std::string& prefix) = 0;
 };
 
 // Gradient descent with (heavy-ball) momentum: v = mu v - lr g; theta += v. mu = 0 is plain (S)GD.
@@ -20,6 +23,7 @@ class MomentumGD final : public Optimizer {
  public:
   MomentumGD(double learning_rate, double momentum) : lr_(learning_rate), mu_(momentum) {}
   void step(const ParamList& params) override;
+  void visit_state(StateVisitor& v, const std::string& prefix) override { v.matrices(prefix + "velocity", velocity_); }
 
  private:
   double lr_, mu_;
@@ -32,6 +36,11 @@ class Adam final : public Optimizer {
   Adam(double learning_rate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
       : lr_(learning_rate), b1_(beta1), b2_(beta2), eps_(epsilon) {}
   void step(const ParamList& params) override;
+  void visit_state(StateVisitor& v, const std::string& prefix) override {
+    v.signed_count(prefix + "t", t_);
+    v.matrices(prefix + "m", m_);
+    v.matrices(prefix + "v", v_);
+  }
 
  private:
   double lr_, b1_, b2_, eps_;

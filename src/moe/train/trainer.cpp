@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "moe/core/error.hpp"
+#include "moe/core/stop_request.hpp"
 #include "moe/models/hierarchical.hpp"
 #include "moe/train/metrics.hpp"
 #include "moe/train/progress.hpp"
@@ -30,34 +31,58 @@ void TrainOptions::validate(bool classification) const {
 
 namespace {
 
-// One pass over the data; returns the mean training loss of the epoch (before each step's update).
-double run_epoch(Model& model, ParamList& params, Optimizer& opt, const arma::mat& X, const arma::mat& Y,
-                 std::size_t batch_size, Rng& rng) {
-  const arma::uword n = X.n_cols;
-  if (batch_size == 0 || batch_size >= n) {
-    params.zero_grad();
-    const double value = model.loss(X, Y, true);
-    opt.step(params);
-    model.end_step();
-    return value;
+// Where the loop is and what it has gathered: everything of train() that a checkpoint must hold besides
+// the model, the optimiser and the generator.
+struct LoopState {
+  std::size_t epoch = 1;       // the epoch in progress (1-based)
+  // Within a minibatch epoch stopped part-way: the epoch's column order (N, drawn at its start), the
+  // first position of it not yet stepped on (0: the epoch has not started), and the epoch's sums so far.
+  arma::mat order;             // 1 x N (column indices as doubles: exact below 2^53)
+  std::size_t next = 0;
+  double loss_sum = 0.0, seconds = 0.0;
+  TrainResult result;
+  std::vector<arma::vec> usage;
+  double best_valid = arma::datum::inf;
+  arma::mat best_values;       // flattened state of the best validation epoch (empty: none yet)
+  std::size_t since_best = 0;
+
+  void visit(StateVisitor& v) {
+    v.size("loop/epoch", epoch);
+    v.matrix("loop/order", order);
+    v.size("loop/next", next);
+    v.real("loop/loss_sum", loss_sum);
+    v.real("loop/seconds", seconds);
+    History& h = result.history;
+    v.reals("history/epoch", h.epoch);
+    v.reals("history/loss", h.loss);
+    v.reals("history/train_metric", h.train_metric);
+    v.reals("history/train_accuracy", h.train_accuracy);
+    v.reals("history/valid_loss", h.valid_loss);
+    v.reals("history/valid_accuracy", h.valid_accuracy);
+    v.reals("history/seconds", h.seconds);
+    v.columns("history/usage", usage);
+    v.signed_count("result/criterion_epoch", result.criterion_epoch);
+    v.signed_count("result/best_epoch", result.best_epoch);
+    v.real("result/seconds", result.seconds);
+    v.real("best/valid_loss", best_valid);
+    v.matrix("best/values", best_values);
+    v.size("best/since", since_best);
   }
-  const arma::uvec order = rng.permutation(n);
-  double total = 0.0;
-  for (arma::uword start = 0; start < n; start += batch_size) {
-    const arma::uvec idx = order.subvec(start, std::min<arma::uword>(n, start + batch_size) - 1);
-    const arma::mat bx = X.cols(idx), by = Y.cols(idx);
-    params.zero_grad();
-    total += model.loss(bx, by, true) * double(idx.n_elem);
-    opt.step(params);
-    model.end_step();
-  }
-  return total / double(n);
+};
+
+std::string stop_message(int signal_number, const LoopState& loop, const Checkpointer* checkpoint) {
+  std::string where = "epoch " + std::to_string(loop.epoch);
+  if (loop.next > 0) where += " (after " + std::to_string(loop.next) + " of " + std::to_string(loop.order.n_elem) + " rows)";
+  return "stopped by " + signal_name(signal_number) + " in " + where +
+         (checkpoint ? "; checkpoint written to " + checkpoint->where() + ": rerun with --resume to continue"
+                     : "; no checkpoint was kept");
 }
 
 }  // namespace
 
 TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const arma::mat& valid_X,
-                  const arma::mat& valid_Y, bool classification, const TrainOptions& options, Rng& rng) {
+                  const arma::mat& valid_Y, bool classification, const TrainOptions& options, Rng& rng,
+                  Checkpointer* checkpoint) {
   options.validate(classification);
   ParamList params, state;
   model.collect(params);
@@ -73,28 +98,81 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
       use_online ? std::make_unique<OnlineHmeRls>(*tree, X.n_rows, options.online) : nullptr;
   auto opt = (use_em || use_online) ? nullptr : make_optimizer(options.optimizer);
   const bool has_valid = valid_X.n_cols > 0;
+  const arma::uword n = X.n_cols;
+  const bool minibatch = !use_em && !use_online && options.batch_size > 0 && options.batch_size < n;
 
-  TrainResult result;
+  LoopState loop;
+  // Everything a checkpoint holds, named once for saving and restoring alike.
+  auto visit_all = [&](StateVisitor& v) {
+    for (const Param& p : state) v.matrix("model/params/" + p.name, *p.value);
+    model.visit_state(v, "model/state/");
+    if (opt) opt->visit_state(v, "optimizer/");
+    if (online) online->visit_state(v, "online_em/");
+    rng.visit_state(v, "rng");
+    loop.visit(v);
+  };
+  if (checkpoint && checkpoint->restore(visit_all)) {
+    require(loop.order.n_elem == 0 || (minibatch && loop.order.n_elem == n),
+            "checkpoint " + checkpoint->where() + " stopped inside a minibatch epoch of another size");
+  }
+  // Saves, then throws moe::Stopped, when a stop was requested; called between steps only.
+  auto honour_stop = [&] {
+    const int signal_number = stop_signal();
+    if (signal_number == 0) return;
+    if (checkpoint) checkpoint->save(visit_all);
+    throw Stopped(signal_number, stop_message(signal_number, loop, checkpoint));
+  };
+
+  TrainResult& result = loop.result;
   History& h = result.history;
-  std::vector<arma::vec> usage;
-  double best_valid = arma::datum::inf;
-  arma::vec best_values;
-  std::size_t since_best = 0;
   ProgressBar bar("train", options.epochs, options.quiet);
 
-  for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
+  for (; loop.epoch <= options.epochs; ++loop.epoch) {
+    const std::size_t epoch = loop.epoch;
+    honour_stop();
+    auto t0 = std::chrono::steady_clock::now();
+    auto seconds_since = [&](std::chrono::steady_clock::time_point& from) {
+      const auto now = std::chrono::steady_clock::now();
+      const double s = std::chrono::duration<double>(now - from).count();
+      from = now;
+      return s;
+    };
     double epoch_loss;
     if (use_em) {
-      epoch_loss = -em->em_step(X, Y, options.em) / double(X.n_cols);
+      epoch_loss = -em->em_step(X, Y, options.em) / double(n);
     } else if (use_online) {
       online->epoch(X, Y, rng);
       epoch_loss = model.loss(X, Y, false);  // after the pass: the on-line updates have no batch loss
+    } else if (!minibatch) {
+      params.zero_grad();
+      epoch_loss = model.loss(X, Y, true);
+      opt->step(params);
+      model.end_step();
     } else {
-      epoch_loss = run_epoch(model, params, *opt, X, Y, options.batch_size, rng);
+      // The mean training loss of the epoch, each batch's loss taken before its update.
+      if (loop.next == 0) loop.order = arma::conv_to<arma::mat>::from(arma::urowvec(rng.permutation(n).t()));
+      while (loop.next < n) {
+        const arma::uword start = loop.next, stop = std::min<arma::uword>(n, start + options.batch_size);
+        const arma::uvec idx = arma::conv_to<arma::uvec>::from(loop.order.cols(start, stop - 1));
+        const arma::mat bx = X.cols(idx), by = Y.cols(idx);
+        params.zero_grad();
+        loop.loss_sum += model.loss(bx, by, true) * double(idx.n_elem);
+        opt->step(params);
+        model.end_step();
+        loop.next = stop;
+        if (loop.next < n && stop_signal() != 0) {
+          loop.seconds += seconds_since(t0);
+          honour_stop();
+        }
+      }
+      epoch_loss = loop.loss_sum / double(n);
+      loop.order.reset();
+      loop.next = 0;
+      loop.loss_sum = 0.0;
     }
     model.end_epoch(epoch);
-    const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double step_seconds = loop.seconds + seconds_since(t0);
+    loop.seconds = 0.0;
     result.seconds += step_seconds;
     require(std::isfinite(epoch_loss), "training diverged at epoch " + std::to_string(epoch) +
                                            " (loss is not finite)" +
@@ -108,19 +186,19 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     h.train_metric.push_back(train_m.value(options.criterion_metric));
     h.train_accuracy.push_back(train_m.accuracy);
     h.seconds.push_back(step_seconds);
-    usage.push_back(train_m.usage);
+    loop.usage.push_back(train_m.usage);
 
     if (has_valid) {
       const Metrics vm = evaluate(model, valid_X, valid_Y, classification);
       h.valid_loss.push_back(vm.loss);
       h.valid_accuracy.push_back(vm.accuracy);
-      if (vm.loss < best_valid) {
-        best_valid = vm.loss;
+      if (vm.loss < loop.best_valid) {
+        loop.best_valid = vm.loss;
         result.best_epoch = long(epoch);
-        best_values = state.values();
-        since_best = 0;
+        loop.best_values = state.values();
+        loop.since_best = 0;
       } else {
-        ++since_best;
+        ++loop.since_best;
       }
     }
 
@@ -140,17 +218,22 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
       result.converged_epoch = long(epoch);
       break;
     }
-    if (has_valid && options.patience > 0 && since_best >= options.patience) {
+    if (has_valid && options.patience > 0 && loop.since_best >= options.patience) {
       result.stopped_early = true;
       break;
+    }
+    if (epoch < options.epochs && checkpoint && checkpoint->every() > 0 && epoch % checkpoint->every() == 0) {
+      ++loop.epoch;  // the checkpoint resumes with the next epoch
+      checkpoint->save(visit_all);
+      --loop.epoch;
     }
   }
   bar.finish();
   // Early stopping keeps the weights of the best validation epoch, however the loop ended.
-  if (has_valid && options.patience > 0 && !best_values.empty()) state.set_values(best_values);
-  if (!usage.empty() && !usage.front().empty()) {
-    h.usage.set_size(usage.front().n_elem, usage.size());
-    for (std::size_t e = 0; e < usage.size(); ++e) h.usage.col(e) = usage[e];
+  if (has_valid && options.patience > 0 && !loop.best_values.empty()) state.set_values(arma::vectorise(loop.best_values));
+  if (!loop.usage.empty() && !loop.usage.front().empty()) {
+    h.usage.set_size(loop.usage.front().n_elem, loop.usage.size());
+    for (std::size_t e = 0; e < loop.usage.size(); ++e) h.usage.col(e) = loop.usage[e];
   }
   return result;
 }

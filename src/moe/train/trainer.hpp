@@ -2,10 +2,12 @@
 // Gradient training of any Model: full-batch or minibatch, any Optimizer, with early stopping on a
 // validation set and stop-at-criterion (Jacobs et al. 1991: epochs until the training error <= c).
 #include <armadillo>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "moe/core/rng.hpp"
+#include "moe/core/state.hpp"
 #include "moe/models/em.hpp"
 #include "moe/train/online_em.hpp"
 #include "moe/models/model.hpp"
@@ -46,8 +48,30 @@ struct TrainResult {
   double seconds = 0.0;       // wall time of the optimisation steps alone
 };
 
+// Where train() keeps checkpoints (moe/io/checkpoint.hpp writes them as HDF5 files). A checkpoint is
+// everything train() needs to go on exactly as if it had not stopped: the model's state, the optimiser's,
+// the generator's, the loop's position (epoch, and within a minibatch epoch the order and next batch)
+// and the history so far.
+class Checkpointer {
+ public:
+  virtual ~Checkpointer() = default;
+  // Epochs between periodic checkpoints; 0: only when a stop is requested (moe/core/stop_request.hpp).
+  virtual std::size_t every() const = 0;
+  // Saves what `visit` names (it is called with a writing visitor), atomically: a kill mid-save leaves
+  // the previous checkpoint.
+  virtual void save(const std::function<void(StateVisitor&)>& visit) = 0;
+  // Restores it (called with a reading visitor); false when there is no checkpoint to resume from.
+  virtual bool restore(const std::function<void(StateVisitor&)>& visit) = 0;
+  virtual std::string where() const = 0;  // for messages: the checkpoint's path
+};
+
 // X/Y: training data (d x N, m x N). valid_X may be empty (no validation set).
+// With a checkpointer: resumes from its checkpoint when it has one, saves every every() epochs, and on a
+// stop request saves and throws moe::Stopped after the step in progress (the caller writes no result).
+// The resumed run ends with the same parameters, history and metrics as an uninterrupted run (the
+// wall-clock seconds aside).
 TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const arma::mat& valid_X,
-                  const arma::mat& valid_Y, bool classification, const TrainOptions& options, Rng& rng);
+                  const arma::mat& valid_Y, bool classification, const TrainOptions& options, Rng& rng,
+                  Checkpointer* checkpoint = nullptr);
 
 }  // namespace moe
