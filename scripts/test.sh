@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Quick-start command 2: install what is missing, build, run the whole test suite (ctest).
+# Quick-start command 2: install what is missing, build, run the whole test suite (ctest), then the same
+# suite built with AddressSanitizer + UndefinedBehaviorSanitizer (scripts/asan.sh, in build-asan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-cd build && ctest --output-on-failure -j"$(nproc)"
+(cd build && ctest --output-on-failure -j"$(nproc)")
+bash scripts/asan.sh

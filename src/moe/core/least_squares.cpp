@@ -53,8 +53,13 @@ void weighted_least_squares(const arma::mat& X, const arma::mat& Y, const arma::
   for (arma::uword i = 0; i < m_out; ++i)
     for (arma::uword a = 0; a < p; ++a) B(i, a) = total[upper + i * p + a];
   arma::mat coef;  // (d+1) x m
-  if (!arma::solve(coef, A, B.t(), arma::solve_opts::likely_sympd + arma::solve_opts::no_approx))
-    coef = arma::pinv(A) * B.t();
+  if (!arma::solve(coef, A, B.t(), arma::solve_opts::likely_sympd + arma::solve_opts::no_approx)) {
+    // pinv's bool form: the throwing one would throw inside the mixtures' OpenMP loops (a crash) when the
+    // sums are not finite (inputs that overflow when squared); W and b then keep their values.
+    arma::mat inverse;
+    if (!arma::pinv(inverse, A)) return;
+    coef = inverse * B.t();
+  }
   W = coef.rows(0, d - 1).t();
   b = coef.row(d).t();
 }

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -52,14 +53,17 @@ std::vector<std::uint8_t> slurp_maybe_gzip(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) fail("cannot open " + path + ": is a directory");
   gzFile f = ::gzopen(path.c_str(), "rb");
   if (f == nullptr) fail("cannot open " + path + ": " + std::strerror(errno));
-  std::vector<std::uint8_t> bytes;
-  std::vector<std::uint8_t> chunk(1 << 20);
+  // Read straight into `bytes`, doubling it as it fills (from 16 KiB: labels files are tiny).
+  std::vector<std::uint8_t> bytes(std::size_t{1} << 14);
+  std::size_t used = 0;
   for (;;) {
-    const int got = ::gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()));
-    if (got < 0) break;
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + got);
-    if (got == 0) break;
+    if (used == bytes.size()) bytes.resize(2 * bytes.size());
+    const std::size_t room = std::min<std::size_t>(bytes.size() - used, std::size_t{1} << 30);
+    const int got = ::gzread(f, bytes.data() + used, static_cast<unsigned>(room));
+    if (got <= 0) break;
+    used += static_cast<std::size_t>(got);
   }
+  bytes.resize(used);
   int err = Z_OK;
   const char* msg = ::gzerror(f, &err);
   std::string why = err == Z_OK ? "" : (msg ? msg : "unknown zlib error");

@@ -4,6 +4,7 @@
 #include <armadillo>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
@@ -27,7 +28,26 @@ class Expert {
   // The EM M-step: parameters that do not decrease sum_n w_n log p(y_n | x_n) (exact maximiser where
   // one exists in closed form, IRLS steps otherwise). An expert with (almost) no weight keeps its values.
   virtual void fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions& irls) = 0;
+
+  // Puts the parameters back inside their constraints after a gradient step: a log-variance below its
+  // floor goes back to the floor. (Below the floor the likelihood uses the floor, so the gradient there is
+  // zero, and a parameter left below it would stay stuck whatever the data later asked for.)
+  virtual void project() {}
+  // The smallest variance the expert allows (0: no learnt variance) and whether a variance sits at it
+  // (a degenerate fit: the points the expert explains fit it exactly: too few of them, or duplicates).
+  virtual double variance_floor() const { return 0.0; }
+  virtual bool at_variance_floor() const { return false; }
 };
+
+// An expert whose posterior weights sum to less than this over a training pass (a millionth of one
+// observation) has left the model: nothing it explains moves its parameters any more.
+inline constexpr double negligible_posterior_mass = 1e-6;
+
+// Reports, once per expert (moe/core/warning.hpp), the experts of a mixture that received no posterior
+// mass in the epoch (mass: K summed posteriors over `points` observations) and those whose variance sits
+// at its floor. Called by the mixtures at the end of each training epoch.
+void warn_degenerate_experts(const std::vector<std::unique_ptr<Expert>>& experts, const arma::vec& mass,
+                             double points, std::size_t epoch);
 
 enum class ExpertKind { gaussian, linear_gaussian, linear_gaussian_full, softmax };
 ExpertKind parse_expert_kind(const std::string& name);  // "gaussian" | "linear-gaussian" | "linear-gaussian-full" | "softmax"

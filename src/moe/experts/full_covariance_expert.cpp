@@ -24,9 +24,36 @@ void FullCovarianceExpert::collect(ParamList& params, const std::string& prefix)
 
 arma::mat FullCovarianceExpert::cholesky() const {
   arma::mat L = arma::trimatl(C_);
-  L.diag() = arma::exp(arma::clamp(C_.diag(), log_std_floor, arma::datum::inf));
+  L.diag() = arma::exp(arma::clamp(C_.diag(), log_std_floor, log_std_ceiling));
   return L;
 }
+
+void FullCovarianceExpert::project() {
+  C_.diag() = arma::clamp(C_.diag(), log_std_floor, log_std_ceiling);
+  fit_floored_ = false;
+}
+
+bool FullCovarianceExpert::at_variance_floor() const {
+  return fit_floored_ || C_.diag().min() <= log_std_floor + 1e-9;
+}
+
+namespace {
+
+// T^-1 B for a triangular T (trimatl or trimatu of a matrix) by substitution. solve_opts::fast skips the
+// condition estimate, which would refuse, and in solve()'s throwing form throw inside the mixtures'
+// OpenMP loops (a crash), a badly conditioned L; the diagonal, clamped to [floor, ceiling], is never 0,
+// so the substitution itself cannot fail (NaN marks the impossible case, and the trainer reports it).
+template <typename Triangular>
+arma::mat triangular_solve(const Triangular& T, const arma::mat& B) {
+  arma::mat X;
+  if (!arma::solve(X, T, B, arma::solve_opts::fast)) {
+    X.set_size(arma::size(B));
+    X.fill(arma::datum::nan);
+  }
+  return X;
+}
+
+}  // namespace
 
 arma::mat FullCovarianceExpert::predict(const arma::mat& X) const {
   arma::mat M = W_ * X;
@@ -36,21 +63,23 @@ arma::mat FullCovarianceExpert::predict(const arma::mat& X) const {
 
 arma::rowvec FullCovarianceExpert::log_likelihood(const arma::mat& X, const arma::mat& Y) const {
   const arma::mat L = cholesky();
-  const arma::mat U = arma::solve(arma::trimatl(L), Y - predict(X));  // m x N
+  const arma::mat U = triangular_solve(arma::trimatl(L), Y - predict(X));  // m x N
   return -0.5 * arma::sum(arma::square(U), 0) -
          (arma::accu(arma::log(L.diag())) + 0.5 * double(L.n_rows) * log_2pi);
 }
 
 void FullCovarianceExpert::accumulate_grad(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w) {
   const arma::mat L = cholesky();
-  const arma::mat U = arma::solve(arma::trimatl(L), Y - predict(X));  // u = L^-1 r
-  arma::mat V = arma::solve(arma::trimatu(L.t()), U);                // v = L^-T u = dlog p / dmean
+  const arma::mat U = triangular_solve(arma::trimatl(L), Y - predict(X));  // u = L^-1 r
+  const arma::mat Lt = L.t();
+  arma::mat V = triangular_solve(arma::trimatu(Lt), U);                     // v = L^-T u = dlog p / dmean
   arma::mat Uw = U.each_row() % w;
   // dlog p/dL = v u' - L^-T, summed with weights; only the lower triangle is a parameter.
-  arma::mat G = V * Uw.t() - arma::accu(w) * arma::inv(arma::trimatu(L.t()));
+  const arma::mat inverse_Lt = triangular_solve(arma::trimatu(Lt), arma::eye(arma::size(L)));
+  arma::mat G = V * Uw.t() - arma::accu(w) * inverse_Lt;
   G = arma::trimatl(G);
-  for (arma::uword i = 0; i < G.n_rows; ++i)  // chain rule for L_ii = exp(C_ii); zero below the floor
-    G(i, i) = C_(i, i) < log_std_floor ? 0.0 : G(i, i) * L(i, i);
+  for (arma::uword i = 0; i < G.n_rows; ++i)  // chain rule for L_ii = exp(C_ii); zero outside [floor, ceiling]
+    G(i, i) = C_(i, i) < log_std_floor || C_(i, i) > log_std_ceiling ? 0.0 : G(i, i) * L(i, i);
   V.each_row() %= w;
   dW_ -= V * X.t();
   db_ -= arma::sum(V, 1);
@@ -72,12 +101,13 @@ void FullCovarianceExpert::fit(const arma::mat& X, const arma::mat& Y, const arm
   arma::mat Q;
   if (!arma::eig_sym(lambda, Q, S)) return;
   const double floor = std::exp(2.0 * log_std_floor);
+  fit_floored_ = lambda.min() < floor;
   S = Q * arma::diagmat(arma::clamp(lambda, floor, arma::datum::inf)) * Q.t();
   S = 0.5 * (S + S.t());
   arma::mat L;
   if (!arma::chol(L, S, "lower")) return;
   C_ = arma::trimatl(L);
-  C_.diag() = arma::log(arma::clamp(L.diag(), std::exp(log_std_floor), arma::datum::inf));
+  C_.diag() = arma::log(arma::clamp(L.diag(), std::exp(log_std_floor), std::exp(log_std_ceiling)));
 }
 
 }  // namespace moe

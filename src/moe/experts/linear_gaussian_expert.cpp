@@ -25,7 +25,16 @@ void LinearGaussianExpert::collect(ParamList& params, const std::string& prefix)
 }
 
 arma::vec LinearGaussianExpert::floored_log_variance() const {
-  return arma::clamp(s_.col(0), log_variance_floor, arma::datum::inf);
+  return arma::clamp(s_.col(0), log_variance_floor, log_variance_ceiling);
+}
+
+void LinearGaussianExpert::project() {
+  if (learn_variance_) s_ = arma::clamp(s_, log_variance_floor, log_variance_ceiling);
+}
+
+bool LinearGaussianExpert::at_variance_floor() const {
+  // 1e-9: the M-step stores log(exp(floor)), which may differ from the floor in the last bits.
+  return learn_variance_ && s_.n_elem > 0 && s_.min() <= log_variance_floor + 1e-9;
 }
 
 arma::mat LinearGaussianExpert::predict(const arma::mat& X) const {
@@ -79,12 +88,13 @@ void LinearGaussianExpert::accumulate_grad(const arma::mat& X, const arma::mat& 
   dW_ -= G * X.t();
   db_ -= arma::sum(G, 1);
   if (learn_variance_) {
-    // d(-log p)/ds_j = 0.5 (1 - r_j^2 / var_j); zero below the floor, where s does not enter the loss.
+    // d(-log p)/ds_j = 0.5 (1 - r_j^2 / var_j); zero below the floor and above the ceiling, where s does
+    // not enter the loss.
     arma::mat Q = arma::square(R);
     Q.each_col() %= inv_var;
     Q = 0.5 * (1.0 - Q);
     arma::vec g = Q * w.t();
-    g.elem(arma::find(s_.col(0) < log_variance_floor)).zeros();
+    g.elem(arma::find(s_.col(0) < log_variance_floor || s_.col(0) > log_variance_ceiling)).zeros();
     ds_ += g;
   }
 }
@@ -95,7 +105,7 @@ void LinearGaussianExpert::fit(const arma::mat& X, const arma::mat& Y, const arm
   weighted_least_squares(X, Y, w, W_, b_);
   if (learn_variance_) {
     const arma::vec var = weighted_squared_residuals(X, Y, w, W_, b_) / mass;  // m: weighted residual variance
-    s_ = arma::log(arma::clamp(var, std::exp(log_variance_floor), arma::datum::inf));
+    s_ = arma::log(arma::clamp(var, std::exp(log_variance_floor), std::exp(log_variance_ceiling)));
   }
 }
 

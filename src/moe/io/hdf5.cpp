@@ -323,6 +323,40 @@ std::string class_text(H5T_class_t cls) {
   }
 }
 
+// This machine's physical memory in bytes (2^40 when the system will not say).
+double memory_bytes() {
+  static const double bytes = [] {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? double(pages) * double(page) : 1099511627776.0;
+  }();
+  return bytes;
+}
+
+std::string count_text(double values) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.0f", values);
+  return buf;
+}
+
+std::string gib_text(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g GiB", bytes / 1073741824.0);
+  return buf;
+}
+
+// Refuses, before anything is allocated, a dataset whose values would not fit in this machine's memory at
+// `bytes_per_value` each: an HDF5 file can declare 2^60 values and store none of them (chunked storage is
+// allocated as it is written), so the extent alone proves nothing. (Also keeps OpenDataset::count() from
+// overflowing: below the memory size, the product of the dims fits in a size_t.)
+void require_fits(const OpenDataset& d, double bytes_per_value, const std::string& where, const std::string& norm) {
+  double values = 1;
+  for (hsize_t n : d.dims) values *= double(n);
+  if (values * bytes_per_value > memory_bytes())
+    fail(where + ": dataset " + quoted(norm) + " has shape " + shape_text(d.dims) + ": its " + count_text(values) +
+         " values need " + gib_text(values * bytes_per_value) + " of memory, more than this machine's " +
+         gib_text(memory_bytes()));
+}
+
 void require_numeric(const OpenDataset& d, const std::string& where, const std::string& norm) {
   if (d.cls != H5T_INTEGER && d.cls != H5T_FLOAT)
     fail(where + ": dataset " + quoted(norm) + " is not numeric (it holds " + class_text(d.cls) + ")");
@@ -739,6 +773,7 @@ arma::mat File::read_matrix(const std::string& path) const {
   const std::string norm = normalize(path);
   const OpenDataset d = open_dataset(id_, path_, norm);
   require_numeric(d, path_, norm);
+  require_fits(d, 2 * sizeof(double), path_, norm);  // the read and its transpose
   if (d.dims.size() == 1) {  // a 1-D dataset reads as a column n x 1
     arma::mat out(d.dims[0], 1);
     read_all(d, H5T_NATIVE_DOUBLE, out.memptr(), path_, norm);
@@ -758,6 +793,7 @@ arma::vec File::read_vector(const std::string& path) const {
   const std::string norm = normalize(path);
   const OpenDataset d = open_dataset(id_, path_, norm);
   require_numeric(d, path_, norm);
+  require_fits(d, sizeof(double), path_, norm);
   arma::vec out(vector_length(d, path_, norm));
   read_all(d, H5T_NATIVE_DOUBLE, out.memptr(), path_, norm);
   return out;
@@ -768,6 +804,7 @@ arma::uvec File::read_uvec(const std::string& path) const {
   const std::string norm = normalize(path);
   const OpenDataset d = open_dataset(id_, path_, norm);
   require_numeric(d, path_, norm);
+  require_fits(d, 2 * sizeof(std::uint64_t), path_, norm);  // the result and a signed or double copy
   const std::size_t n = vector_length(d, path_, norm);
   arma::uvec out(n);
   auto bad = [&](std::size_t i, const std::string& value) {
@@ -805,6 +842,8 @@ std::vector<std::string> File::read_strings(const std::string& path) const {
   if (d.cls != H5T_STRING) fail(path_ + ": dataset " + quoted(norm) + " is not a string dataset");
   if (d.dims.size() > 1)
     fail(path_ + ": dataset " + quoted(norm) + " has rank " + std::to_string(d.dims.size()) + ", expected 1");
+  // Per value: a std::string and HDF5's pointer (variable length) or the fixed-length bytes.
+  require_fits(d, double(sizeof(std::string) + sizeof(char*) + H5Tget_size(d.type)), path_, norm);
   const hid_t ds = d.ds;
   return read_string_values(
       d.type, d.space, d.count(),

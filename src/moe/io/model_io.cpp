@@ -1,8 +1,87 @@
 #include "moe/io/model_io.hpp"
 
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
 #include "moe/core/error.hpp"
 
 namespace moe {
+
+double min_state_values(const ModelSpec& s) {
+  const double d = double(s.inputs), m = double(s.outputs), K = double(s.experts), h = double(s.hidden);
+  auto expert = [&]() -> double {  // one expert of a mixture or hme (make_expert)
+    if (s.expert == "gaussian") return m;                                // mean
+    if (s.expert == "linear-gaussian-full") return m * d + m * m;        // W, Cholesky factor
+    return m * d;                                                        // linear-gaussian, softmax: W
+  };
+  auto mlp = [&] { return h * d + m * h; };  // W1, W2
+  if (s.kind == "mixture") return K * d + K * expert();  // gate V (or the Gaussian gate's means), experts
+  if (s.kind == "hme") {
+    const double b = double(s.branching), leaves = std::pow(b, double(s.depth));
+    return (leaves - 1) / (b - 1) * b * d + leaves * expert();  // gates b x d, experts
+  }
+  if (s.kind == "mlp") return mlp();
+  if (s.kind == "meta-pi") return K * d + K * (s.expert == "mlp" ? mlp() : m * d);
+  if (s.kind == "deep") {
+    const double eh = double(s.expert_hidden), gh = double(s.gate_hidden);
+    double total = m * eh, width = d;  // the classifier V; each layer: gate W1, W2, experts W
+    for (arma::uword k : s.layer_experts) {
+      total += gh * width + double(k) * gh + double(k) * eh * width;
+      width = eh;
+    }
+    return total;
+  }
+  const double D = double(s.sparse.model_dim), F = double(s.sparse.ff_dim);
+  if (s.kind == "sparse") return D * d + m * D + 2 * K * D * F;  // Win, Wout, experts' W1 and W2
+  if (s.kind == "lm") {
+    const double e = double(s.embedding), p = double(s.projection);
+    const double Vc = s.context_vocabulary ? double(s.context_vocabulary) : m;
+    const double heads = s.head == "softmax" ? 1 : K;
+    // Embedding, encoder, the head's projections and output embedding, the MoE layer's experts.
+    return e * Vc + h * d * e + heads * p * h + m * p + (s.moe_layer ? 2 * K * h * F : 0);
+  }
+  return 0;
+}
+
+namespace {
+
+// The values stored under `group` (datasets of sub-groups included), counting only datasets that could be
+// read at all: one larger than this machine's memory is refused when read, so it cannot make room for an
+// absurd model either.
+double stored_values(const h5::File& file, const std::string& group, int depth) {
+  static const double memory = double(::sysconf(_SC_PHYS_PAGES)) * double(::sysconf(_SC_PAGE_SIZE));
+  double total = 0;
+  for (const std::string& name : file.children(group)) {
+    const std::string path = group + "/" + name;
+    if (file.is_dataset(path)) {
+      double n = 1;
+      for (std::uint64_t k : file.shape(path)) n *= double(k);
+      if (8 * n <= memory) total += n;
+    } else if (file.is_group(path) && depth < 16) {
+      total += stored_values(file, path, depth + 1);
+    }
+  }
+  return total;
+}
+
+// ModelSpec::from_attributes reads these with std::stod, which throws std::invalid_argument rather than a
+// moe::Error on text that is not a number: check them first (a saved value always parses whole).
+void require_number_attributes(const std::string& path, const std::map<std::string, std::string>& attributes) {
+  for (const char* key : {"gate_init_scale", "balance_margin"}) {
+    const auto it = attributes.find(key);
+    if (it == attributes.end()) continue;
+    const char* text = it->second.c_str();
+    char* end = nullptr;
+    std::strtod(text, &end);
+    require(!it->second.empty() && end == text + it->second.size(),
+            path + ": /model attribute '" + key + "' is not a number: '" + it->second + "'");
+  }
+}
+
+}  // namespace
 
 void write_model(h5::File& file, Model& model, const Standardizer& standardizer,
                  const std::vector<std::string>& feature_names, const std::vector<std::string>& target_names) {
@@ -28,8 +107,25 @@ SavedModel read_model(const h5::File& file) {
     require(file.has_attr("model", key), file.path() + ": /model attribute '" + key + "' is missing");
     attributes[key] = file.attr_string("model", key);
   }
+  require_number_attributes(file.path(), attributes);
+  ModelSpec declared;
+  try {
+    declared = ModelSpec::from_attributes(attributes);
+  } catch (const Error& e) {
+    fail(file.path() + ": " + e.what());
+  }
+  // Refuse absurd sizes before make_model allocates them. A margin of 10^6 values (8 MB) lets a file that
+  // merely lacks a parameter or two reach the precise "parameter ... missing" message below.
+  const double needed = min_state_values(declared);
+  const double stored = file.is_group("model/params") ? stored_values(file, "model/params", 0) : 0.0;
+  if (needed > stored + 1e6) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "at least %.0f parameter values, but /model/params holds %.0f", needed, stored);
+    fail(file.path() + ": the /model attributes describe a '" + declared.kind + "' model of " + buf +
+         " (damaged or edited file?)");
+  }
   SavedModel saved;
-  saved.model = make_model(ModelSpec::from_attributes(attributes));
+  saved.model = make_model(declared);
   ParamList params;
   saved.model->collect_state(params);
   for (const auto& p : params) {

@@ -113,6 +113,7 @@ double HierarchicalMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
     joint.prob = std::move(hard);
   }
   if (!accumulate_grad) return value;
+  add_mass(joint.prob);
   const std::vector<arma::mat> h = levels_from_leaves(joint.prob);
   // Gate of node (l, i), child c: dloss/dz_c = (g_c h_node - h_child) / N.
   for (arma::uword l = 0; l < depth_; ++l) {
@@ -161,6 +162,7 @@ double HierarchicalMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
     loglik = arma::accu(joint.lse);
     leaf = joint.prob;
   }
+  add_mass(leaf);
   const std::vector<arma::mat> h = levels_from_leaves(leaf);
   // M-step, gates: node (l, i) learns the conditional posteriors h_child / h_node as soft targets,
   // each point weighted by h_node (Jordan & Jacobs 1994, eq. for the gating networks).
@@ -180,6 +182,22 @@ double HierarchicalMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
 #pragma omp parallel for schedule(dynamic) if (K > 1)
   for (long j = 0; j < K; ++j) experts_[j]->fit(X, Y, leaf.row(j), o.irls);
   return loglik;
+}
+
+void HierarchicalMixture::add_mass(const arma::mat& leaf) {
+  if (epoch_mass_.n_elem != leaf.n_rows) epoch_mass_.zeros(leaf.n_rows);
+  epoch_mass_ += arma::sum(leaf, 1);
+  epoch_points_ += double(leaf.n_cols);
+}
+
+void HierarchicalMixture::end_step() {
+  for (auto& e : experts_) e->project();
+}
+
+void HierarchicalMixture::end_epoch(std::size_t epoch) {
+  if (epoch_points_ > 0) warn_degenerate_experts(experts_, epoch_mass_, epoch_points_, epoch);
+  epoch_mass_.zeros(experts_.size());
+  epoch_points_ = 0;
 }
 
 }  // namespace moe

@@ -27,6 +27,11 @@ class HierarchicalMixture final : public Model, public EmTrainable {
   arma::uword experts() const override { return experts_.size(); }
   EmTrainable* em() override { return this; }
   double em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& options) override;
+  // After each gradient step: every expert back inside its constraints (variance floors).
+  void end_step() override;
+  // Warns (once per leaf) about experts that received no posterior mass in the epoch, or whose variance
+  // sits at its floor.
+  void end_epoch(std::size_t epoch) override;
 
   arma::uword depth() const { return depth_; }
   arma::uword branching() const { return branching_; }
@@ -50,6 +55,9 @@ class HierarchicalMixture final : public Model, public EmTrainable {
   arma::uword depth_, branching_;
   std::vector<LinearSoftmaxGate> gates_;
   std::vector<std::unique_ptr<Expert>> experts_;
+  arma::vec epoch_mass_;      // leaves: posterior mass each expert received in this epoch's passes
+  double epoch_points_ = 0;   // observations those passes saw
+  void add_mass(const arma::mat& leaf);
 };
 
 }  // namespace moe

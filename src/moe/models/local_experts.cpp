@@ -52,6 +52,7 @@ double LocalExpertsMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
   if (!accumulate_grad) return value;
 
   const arma::mat& H = joint.prob;
+  add_mass(H);
   gate_->accumulate_grad(X, (gate.prob - H) / n);
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(static) if (K > 1 && X.n_cols >= 2048)
@@ -75,12 +76,29 @@ double LocalExpertsMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
     loglik = arma::accu(joint.lse) - log_normaliser;
     H = std::move(joint.prob);
   }
+  add_mass(H);
   const arma::rowvec ones(X.n_cols, arma::fill::ones);
   gate_->em_fit(X, H, ones, o);
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(dynamic) if (K > 1)
   for (long i = 0; i < K; ++i) experts_[i]->fit(X, Y, H.row(i), o.irls);
   return loglik;
+}
+
+void LocalExpertsMixture::add_mass(const arma::mat& H) {
+  if (epoch_mass_.n_elem != H.n_rows) epoch_mass_.zeros(H.n_rows);
+  epoch_mass_ += arma::sum(H, 1);
+  epoch_points_ += double(H.n_cols);
+}
+
+void LocalExpertsMixture::end_step() {
+  for (auto& e : experts_) e->project();
+}
+
+void LocalExpertsMixture::end_epoch(std::size_t epoch) {
+  if (epoch_points_ > 0) warn_degenerate_experts(experts_, epoch_mass_, epoch_points_, epoch);
+  epoch_mass_.zeros(experts_.size());
+  epoch_points_ = 0;
 }
 
 Prediction LocalExpertsMixture::predict(const arma::mat& X) const {

@@ -28,6 +28,11 @@ class LocalExpertsMixture final : public Model, public EmTrainable {
   arma::uword experts() const override { return experts_.size(); }
   EmTrainable* em() override { return this; }
   double em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& options) override;
+  // After each gradient step: every expert back inside its constraints (variance floors).
+  void end_step() override;
+  // Warns (once per expert) about experts that received no posterior mass in the epoch, or whose
+  // variance sits at its floor.
+  void end_epoch(std::size_t epoch) override;
   // The quantity EM never decreases: sum_n log p(y_n | x_n) + log p(x_n), where log p(x) is the gate's
   // input density (0 for the linear gate, so this is the conditional log-likelihood; for the Gaussian
   // gate it is the joint log p(x, y) = log sum_j a_j N(x; m_j, S_j) p_j(y | x)).
@@ -40,6 +45,9 @@ class LocalExpertsMixture final : public Model, public EmTrainable {
   ModelSpec spec_;
   std::unique_ptr<Gate> gate_;
   std::vector<std::unique_ptr<Expert>> experts_;
+  arma::vec epoch_mass_;      // K: posterior mass each expert received in this epoch's training passes
+  double epoch_points_ = 0;   // observations those passes saw
+  void add_mass(const arma::mat& H);
 };
 
 }  // namespace moe

@@ -1,6 +1,9 @@
 #include "moe/run/data_options.hpp"
 
+#include <algorithm>
+
 #include "moe/core/error.hpp"
+#include "moe/core/warning.hpp"
 #include "moe/lm/lm_data.hpp"
 #include "moe/data/hdf5_table.hpp"
 #include "moe/data/read_table.hpp"
@@ -79,14 +82,45 @@ PreparedData prepare_data(const DataOptions& options, Rng& rng) {
   out.valid = all.subset(out.split.valid);
   out.test = all.subset(out.split.test);
   require(out.train.n() > 0, "the training split is empty");
+  Standardizer fitted;
+  fitted.fit(out.train.X);
+  if (!fitted.constant.empty()) {
+    // One line for all of them (images have dozens of blank pixels): the first few by name and value.
+    const std::size_t shown = std::min<std::size_t>(fitted.constant.size(), 4);
+    std::string names;
+    for (std::size_t i = 0; i < shown; ++i) {
+      const arma::uword k = fitted.constant[i];
+      names += (i ? ", " : "") + out.train.feature_names[k] + " = " + format_short(fitted.mean[k]);
+    }
+    if (fitted.constant.size() > shown) names += " and " + std::to_string(fitted.constant.size() - shown) + " more";
+    const bool one = fitted.constant.size() == 1;
+    const std::string scaled = options.standardize ? " and scaled by max(1, |value|), not by a zero spread" : "";
+    out.warnings.push_back(
+        {"constant-features", one ? "feature " + out.train.feature_names[fitted.constant[0]] +
+                                        " is constant in the training data (" + names + "); it carries no information" +
+                                        (scaled.empty() ? "" : "; it is left centred" + scaled)
+                                  : std::to_string(fitted.constant.size()) + " features are constant in the training data (" +
+                                        names + "); they carry no information" +
+                                        (scaled.empty() ? "" : "; they are left centred" + scaled)});
+  }
+  if (out.train.is_classification()) {
+    const arma::urowvec present = arma::unique(out.train.labels);
+    if (present.n_elem == 1)
+      out.warnings.push_back({"one-class", "only one class ('" + out.train.target_names[present[0]] +
+                                               "') occurs in the training data; the model can only learn to predict it"});
+  }
   if (options.standardize) {
-    out.standardizer.fit(out.train.X);
+    out.standardizer = fitted;
   } else {
     out.standardizer.mean.zeros(all.d());
     out.standardizer.scale.ones(all.d());
   }
   for (Dataset* part : {&out.train, &out.valid, &out.test}) part->X = out.standardizer.apply(part->X);
   return out;
+}
+
+void report_data_warnings(const PreparedData& data) {
+  for (const auto& [key, message] : data.warnings) warn(key, message);
 }
 
 }  // namespace moe

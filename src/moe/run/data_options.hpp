@@ -1,6 +1,7 @@
 #pragma once
 // From command-line data options to standardised train / validation / test sets.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "moe/core/rng.hpp"
@@ -45,9 +46,16 @@ struct PreparedData {
   arma::uword context_vocabulary = 0;  // lm: ids the context tokens take
   std::string tokenizer;               // lm: word | char | none
   Split split;
+  // Degenerate training data (key, message): constant features, a single class. run_train_job reports
+  // them (report_data_warnings) once training has run, so that a run refused for its settings, which
+  // the trainer too checks, prints its one error line alone.
+  std::vector<std::pair<std::string, std::string>> warnings;
 };
 
 // Loads, splits (with rng) and standardises; the standardiser is fitted on the training part only.
 PreparedData prepare_data(const DataOptions& options, Rng& rng);
+
+// Reports data.warnings through moe/core/warning.hpp (one line each, once per process).
+void report_data_warnings(const PreparedData& data);
 
 }  // namespace moe

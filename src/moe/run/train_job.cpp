@@ -153,6 +153,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
   TrainJobResult r;
   r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
                   train_options, train_rng, checkpointer);
+  report_data_warnings(data);  // after training: a run refused for its settings prints its one error line alone
 
   h5::File file = h5::File::create(job.output);
   RunInfo info = job.info;

@@ -75,6 +75,12 @@ std::vector<std::int32_t> auction_assignment(const arma::mat& A, std::size_t cap
   // Epsilon scaling: phases at range/4, range/16, ... down to eps; each starts from the last prices, so
   // the price wars of a small eps are short.
   const double range = std::max(0.0, A.max()) - std::min(0.0, A.min());
+  // A bid raises a price by at least eps; prices grow to about the range of the scores, and below their
+  // rounding (range * 2e-16) an increment changes nothing and the auction would bid for ever (a saturated
+  // router: scores of 1e12 against eps = 1e-4). So eps is at least relative_eps_floor times the range:
+  // still within n * range * 1e-12 of the optimum.
+  constexpr double relative_eps_floor = 1e-12;
+  eps = std::max(eps, relative_eps_floor * range);
   for (double phase = range / 4.0; phase > eps; phase /= 4.0) auction_phase(A, C, phase, heaps, owner, assigned);
   auction_phase(A, C, eps, heaps, owner, assigned);
   assigned.resize(T);

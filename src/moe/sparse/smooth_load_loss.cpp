@@ -1,5 +1,6 @@
 #include "moe/sparse/smooth_load_loss.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -31,6 +32,15 @@ Thresholds thresholds(const arma::mat& H, std::size_t k) {
   return out;
 }
 
+// The noise's standard deviation softplus(W_noise x) underflows to exactly 0 when the noise logits are
+// hugely negative (a saturated router: inputs at 1e6, or weights blown up); the load probability is then
+// a step whose z = (logit - threshold) / sd is 0/0 or +-Inf, and its gradient NaN. The standard deviation
+// is held at this floor instead, far below any logit difference that matters, so P is the step and its
+// gradient 0 away from the threshold.
+constexpr double min_noise_std = 1e-12;
+
+double noise_std(double noise_logit) { return std::max(softplus(noise_logit), min_noise_std); }
+
 void require_noisy(const Routing& r) {
   require(!r.noise_logits.is_empty() && !r.noisy_logits.is_empty() && r.plan.k >= 1,
           "smooth load loss: needs the routing of a noisy top-k router");
@@ -48,7 +58,7 @@ arma::mat smooth_load_probabilities(const Routing& r) {
     for (std::size_t i = 0; i < E; ++i) {
       const std::int32_t j = th.index[t * E + i];
       if (j < 0) continue;
-      const double z = (Z(i, t) - r.noisy_logits(arma::uword(j), t)) / softplus(r.noise_logits(i, t));
+      const double z = (Z(i, t) - r.noisy_logits(arma::uword(j), t)) / noise_std(r.noise_logits(i, t));
       P(i, t) = 0.5 * std::erfc(-z / std::sqrt(2.0));
     }
   return P;
@@ -72,8 +82,9 @@ RouterLoss smooth_load_loss(const Routing& r) {
       const std::int32_t j = th.index[t * E + i];
       if (j < 0) continue;
       const auto ju = arma::uword(j);
-      const double sd = softplus(N(i, t)), z = (Z(i, t) - H(ju, t)) / sd;
+      const double sd = noise_std(N(i, t)), z = (Z(i, t) - H(ju, t)) / sd;
       const double dz = dload[i] * inv_sqrt_2pi * std::exp(-0.5 * z * z);  // dL/dz
+      if (dz == 0.0) continue;  // far from the threshold: no gradient (and no 0 * Inf below)
       out.grad.dlogits(i, t) += dz / sd;
       out.grad.dnoise_logits(i, t) += -dz * z / sd * sigmoid(N(i, t));  // through sd(i, t)
       const double dthreshold = -dz / sd;                                // through H(j, t)

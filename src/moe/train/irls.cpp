@@ -158,7 +158,9 @@ double softmax_objective_and_sums(const arma::mat& W, const arma::mat& b, const 
       for (arma::uword j = 0; j < m; ++j) pc[j] *= sum[j];
     }
     objective[bi] = q;
-    newton_block(pr, PT, c0, m, scratch + 3 * block, partial.colptr(bi));
+    // Not partial.colptr(bi): with one class `partial` has no rows and no memory, and colptr binds a
+    // reference to *nullptr (undefined behaviour; UBSan, scripts/asan.sh); nullptr + 0 is well defined.
+    newton_block(pr, PT, c0, m, scratch + 3 * block, partial.memptr() + bi * partial.n_rows);
   });
   return arma::accu(objective);  // block order
 }
