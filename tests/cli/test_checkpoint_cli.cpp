@@ -75,9 +75,10 @@ TEST_CASE("cli: moe-train stopped by SIGINT or SIGTERM writes a checkpoint, exit
   REQUIRE(run_command(train_command(data, whole, "")).status == 0);
   for (const auto& [signal, status] : {std::pair<std::string, int>{"INT", 130}, {"TERM", 143}}) {
     CAPTURE(signal);
-    const std::string out = dir / (signal + ".h5"), started = dir / (signal + ".started");
-    // No periodic checkpoints: the signal alone writes one. The run is ~2 s; the signal comes after ~0.4 s.
-    auto r = interrupt("touch " + started + "; " + train_command(data, out, ""), started, signal, "0.4");
+    const std::string out = dir / (signal + ".h5");
+    // The signal comes 0.2 s after the first periodic checkpoint (epoch 20 of 150, ~0.3 s into a ~2 s run):
+    // by then the handlers are installed for sure, and the stop lands mid-run, mostly inside an epoch.
+    auto r = interrupt(train_command(data, out, "--checkpoint-every 20"), out + ".ckpt", signal, "0.2");
     INFO(r.out, r.err);
     REQUIRE(r.out.find("status " + std::to_string(status)) != std::string::npos);
     CHECK(r.err.find("moe-train: stopped by SIG" + signal + " in epoch ") != std::string::npos);
@@ -88,7 +89,7 @@ TEST_CASE("cli: moe-train stopped by SIGINT or SIGTERM writes a checkpoint, exit
     for (const auto& entry : std::filesystem::directory_iterator(dir.path))  // no temporaries left behind
       CHECK(entry.path().string().find(".tmp-") == std::string::npos);
 
-    r = run_command(train_command(data, out, "--resume"));
+    r = run_command(train_command(data, out, "--checkpoint-every 20 --resume"));
     INFO(r.err);
     REQUIRE(r.status == 0);
     CHECK(check_same_results(whole, out) > 20);
@@ -98,10 +99,10 @@ TEST_CASE("cli: moe-train stopped by SIGINT or SIGTERM writes a checkpoint, exit
 
 TEST_CASE("cli: --resume refuses a checkpoint of other settings and names the difference, and without one it starts afresh") {
   TempDir dir("ckpt-other");
-  const std::string data = make_data(dir), out = dir / "out.h5", started = dir / "started";
-  auto r = interrupt("touch " + started + "; " + train_command(data, out, ""), started, "INT", "0.3");
+  const std::string data = make_data(dir), out = dir / "out.h5";
+  auto r = interrupt(train_command(data, out, "--checkpoint-every 20"), out + ".ckpt", "INT", "0.1");
   REQUIRE(std::filesystem::exists(out + ".ckpt"));
-  r = run_command(train_command(data, out, "--resume", "5"));
+  r = run_command(train_command(data, out, "--checkpoint-every 20 --resume", "5"));
   CHECK(r.status == 1);
   CHECK(r.err.find("belongs to a run with other settings ('experts=4' there, 'experts=5' here)") != std::string::npos);
   CHECK(test::count_lines(r.err) == 1);
@@ -110,7 +111,10 @@ TEST_CASE("cli: --resume refuses a checkpoint of other settings and names the di
   r = run_command(train_command(data, dir / "fresh.h5", "--resume", "4", "2"));
   CHECK(r.status == 0);
   CHECK(r.err.find("no checkpoint at") != std::string::npos);
-  r = run_command(train_command(data, out, "--resume", "4", "160"));
+  r = run_command(train_command(data, out, "--checkpoint-every 20 --resume", "4", "3"));
+  CHECK(r.status == 1);
+  CHECK(r.err.find("epochs already; --epochs 3 would end before it") != std::string::npos);
+  r = run_command(train_command(data, out, "--checkpoint-every 20 --resume", "4", "160"));
   INFO(r.err);
   CHECK(r.status == 0);
   CHECK(!std::filesystem::exists(out + ".ckpt"));

@@ -114,6 +114,9 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   if (checkpoint && checkpoint->restore(visit_all)) {
     require(loop.order.n_elem == 0 || (minibatch && loop.order.n_elem == n),
             "checkpoint " + checkpoint->where() + " stopped inside a minibatch epoch of another size");
+    require(loop.epoch - (loop.next > 0 ? 0 : 1) <= options.epochs,
+            "checkpoint " + checkpoint->where() + " has trained " + std::to_string(loop.epoch - 1) +
+                " epochs already; --epochs " + std::to_string(options.epochs) + " would end before it");
   }
   // Saves, then throws moe::Stopped, when a stop was requested; called between steps only.
   auto honour_stop = [&] {
