@@ -13,8 +13,9 @@ llvm_lib=/usr/lib/llvm-14/lib
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DMOE_SANITIZE=thread >/dev/null
 time cmake --build "$build" -j"$(nproc)"
-if ! ldd "$build/tests/moe-tests" | grep -q "$llvm_lib/libomp"; then
-  echo "tsan.sh: moe-tests is not linked with $llvm_lib/libomp.so (FindOpenMP found another runtime)" >&2
+omp=$(ldd "$build/tests/moe-tests" | grep -i -E 'libg?omp' || true)
+if [[ "$omp" != *"$llvm_lib/libomp"* || "$omp" == *libgomp* ]]; then
+  echo "tsan.sh: moe-tests must use $llvm_lib/libomp.so only, not: $omp" >&2
   exit 1
 fi
 export OMP_NUM_THREADS=2 OMP_TOOL_LIBRARIES=$llvm_lib/libarcher.so

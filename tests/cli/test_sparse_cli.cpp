@@ -213,7 +213,8 @@ TEST_CASE("cli sparse: impossible settings are one-line errors and leave no file
       {"--router topk --upcycle-from " + (dir / "missing.h5"),
        "moe-train: error: dense model file '" + (dir / "missing.h5") + "' does not exist\n"},
   };
-  for (const auto& [flags, message] : cases) {
+  for (const auto& bad_case : cases) {  // not a structured binding: clang 14 cannot capture one in CAPTURE
+    const std::string &flags = bad_case.first, &message = bad_case.second;
     CAPTURE(flags);
     const auto r = run_command(train(out, flags));
     CHECK(r.status == 1);
@@ -251,7 +252,8 @@ TEST_CASE("cli moe-bench sparse: impossible settings are one-line errors, nothin
       {"--device tpu", "moe-bench: error: unknown --device 'tpu' (expected cpu or cuda)\n"},
       {"--steps 0", "moe-bench: error: --steps must be at least 1\n"},
   };
-  for (const auto& [flags, message] : cases) {
+  for (const auto& bad_case : cases) {  // not a structured binding: clang 14 cannot capture one in CAPTURE
+    const std::string &flags = bad_case.first, &message = bad_case.second;
     CAPTURE(flags);
     const auto r = run_command(std::string(MOE_BENCH_BIN) + " sparse --csv " + csv + " " + flags);
     CHECK(r.status == 1);
@@ -267,7 +269,8 @@ TEST_CASE("cli moe-bench: unknown flags and negative counts are one-line usage e
       {"sparse --tokens -1", "moe-bench: error: --tokens: must not be negative (got -1) (see --help)\n"},
       {"lm --steps -2", "moe-bench: error: --steps: must not be negative (got -2) (see --help)\n"},
   };
-  for (const auto& [flags, message] : cases) {
+  for (const auto& bad_case : cases) {  // not a structured binding: clang 14 cannot capture one in CAPTURE
+    const std::string &flags = bad_case.first, &message = bad_case.second;
     CAPTURE(flags);
     const auto r = run_command(std::string(MOE_BENCH_BIN) + " " + flags);
     CHECK(r.status == 2);

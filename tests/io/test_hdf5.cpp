@@ -673,4 +673,49 @@ TEST_CASE("hdf5: failures print nothing on stderr (no HDF5 error-stack dumps)") 
   CHECK(printed == "");
 }
 
+TEST_CASE("hdf5: a dataset declaring more values than fit in memory is refused before anything is allocated") {
+  // Found by the HDF5 fuzz target (tests/fuzz/regressions/hdf5/absurd_extent_*): chunked storage is allocated
+  // as it is written, so a file of a few KB can declare 2^40 values, and the readers used to size their
+  // buffers from the extent alone.
+  ScratchDir dir;
+  const std::string path = committed_file(dir, "absurd.h5");
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  auto declare = [&](const char* name, hid_t type, std::vector<hsize_t> dims) {
+    const std::vector<hsize_t> unlimited(dims.size(), H5S_UNLIMITED), chunk(dims.size(), 1024);
+    hid_t space = H5Screate_simple(int(dims.size()), dims.data(), unlimited.data());
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, int(dims.size()), chunk.data());
+    hid_t ds = H5Dcreate2(f, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    REQUIRE(ds >= 0);
+    H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+  };
+  hid_t fixed = H5Tcopy(H5T_C_S1);
+  H5Tset_size(fixed, 4);
+  declare("/numbers", H5T_IEEE_F64LE, {hsize_t(1) << 40});
+  declare("/grid", H5T_IEEE_F64LE, {hsize_t(1) << 32, hsize_t(1) << 32});  // 2^64 values: overflows a size_t
+  declare("/names", fixed, {hsize_t(1) << 40});
+  H5Tclose(fixed);
+  H5Fclose(f);
+
+  File file = File::open(path);
+  CHECK(file.shape("numbers") == std::vector<std::uint64_t>{std::uint64_t(1) << 40});  // the shape is fine to ask
+  for (const auto& [name, read] : std::vector<std::pair<std::string, std::function<void()>>>{
+           {"numbers", [&] { file.read_vector("numbers"); }},
+           {"numbers", [&] { file.read_matrix("numbers"); }},
+           {"numbers", [&] { file.read_uvec("numbers"); }},
+           {"grid", [&] { file.read_matrix("grid"); }},
+           {"names", [&] { file.read_strings("names"); }}}) {
+    const std::string msg = error_of(read);
+    CAPTURE(msg);
+    CHECK(one_line(msg));
+    CHECK(has(msg, "dataset '" + name + "' has shape ("));
+    CHECK(has(msg, "of memory, more than this machine's"));
+  }
+  CHECK(has(error_of([&] { file.read_matrix("grid"); }), "its 18446744073709551616 values need"));
+}
+
 }  // TEST_SUITE
