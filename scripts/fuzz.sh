@@ -70,12 +70,13 @@ for t in "${targets[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   runtime=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
   execs=${execs:-0}
-  rate=$((execs / ${runtime:-$seconds}))
-  ((rate > 0)) || rate=$((execs / seconds))
+  runtime=${runtime:-$seconds}
+  ((runtime > 0)) || runtime=1
+  rate=$((execs / runtime))
   files=$(find "$corpus" -type f | wc -l)
   bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
   new=$((after - before))
-  line="$(date -u +%Y-%m-%d) $t: ${seconds}s, $execs executions ($rate/s), corpus $files files / $bytes bytes, new crash files: $new"
+  line="$(date -u +%Y-%m-%d) $t: ${runtime}s, $execs executions ($rate/s), corpus $files files / $bytes bytes, new crash files: $new"
   if ((rc != 0 || new > 0)); then
     status=1
     line+=" (exit $rc; see $log and $crashes/)"
