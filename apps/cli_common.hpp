@@ -3,6 +3,7 @@
 // recorded command line. No maths here: everything else is a library call.
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -77,9 +78,11 @@ inline void add_split_options(CLI::App& app, DataOptions& d) {
                                                    "variance with training statistics, saved with the model)");
 }
 
-// CLI11 reads "-1" into an unsigned option as a huge number; every count, size and seed must be given
-// as a non-negative number instead. Call after all options are added.
-inline void reject_negative_counts(CLI::App& app) {
+// Checks every number option has before its value is read. CLI11 reads "-1" into an unsigned option as a
+// huge number, so every count, size and seed must be given as a non-negative number; and it reads "inf"
+// and "nan" into a real option, which no setting of moekit means, so every real must be finite (the
+// option's own check then names its range). Call after all options are added.
+inline void check_number_options(CLI::App& app) {
   const CLI::Validator non_negative(
       [](std::string& value) -> std::string {
         const auto start = value.find_first_not_of(" \t");
@@ -87,9 +90,19 @@ inline void reject_negative_counts(CLI::App& app) {
         return "";
       },
       "", "non-negative");
-  for (CLI::Option* o : app.get_options())
+  const CLI::Validator finite(
+      [](std::string& value) -> std::string {
+        double x = 0.0;
+        if (CLI::detail::lexical_cast(value, x) && !std::isfinite(x))
+          return "must be a finite number (got " + value + ")";
+        return "";  // a non-number is CLI11's own error
+      },
+      "", "finite");
+  for (CLI::Option* o : app.get_options()) {
     if (o->get_type_name() == "UINT" || o->get_name() == "--threads" || o->get_name() == "--irls-iterations")
       o->check(non_negative);
+    if (o->get_type_name() == "FLOAT") o->check(finite);
+  }
 }
 
 // Runs `body` after parsing; maps every failure to "<program>: error: <one line>" and a non-zero exit

@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
   sparse->add_option("--threads", threads, "OpenMP threads (0: all cores)")->capture_default_str();
   sparse->add_option("--csv", s_csv, "write the table here as CSV");
   sparse->add_option("--hdf5", s_hdf5, "write the table here as HDF5 (/sparse/<column>)");
-  moe::cli::reject_negative_counts(*lm);
-  moe::cli::reject_negative_counts(*sparse);
+  moe::cli::check_number_options(*lm);
+  moe::cli::check_number_options(*sparse);
   return moe::cli::run(app, argc, argv, [&] {
     if (sparse->parsed()) {
       moe::set_threads(threads);

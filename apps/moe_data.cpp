@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_common.hpp"
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/data/csv.hpp"
@@ -135,6 +136,7 @@ int main(int argc, char** argv) {
   jit->add_option("--seed", jo.seed, "Random seed of the split and the shifts (same seed, same files)")
       ->capture_default_str();
   jit->add_option("--out", jo.out_dir, "Output directory (receives train.h5 and test.h5)")->capture_default_str();
+  for (CLI::App* sub : {gen, jit}) moe::cli::check_number_options(*sub);
 
   try {
     app.parse(argc, argv);

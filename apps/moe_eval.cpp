@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
   app.add_flag("-q,--quiet", quiet, "No summary");
 
-  moe::cli::reject_negative_counts(app);
+  moe::cli::check_number_options(app);
   return moe::cli::run(app, argc, argv, [&] {
     job.info.command_line = moe::cli::command_line(argc, argv);
     job.info.config_toml = app.config_to_str(true, false);

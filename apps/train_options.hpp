@@ -139,7 +139,7 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
   app.add_flag("--resume", job.resume, "Continue from the checkpoint when there is one (same flags; --epochs "
                                        "may be raised); the results equal an uninterrupted run's");
 
-  moe::cli::reject_negative_counts(app);
+  moe::cli::check_number_options(app);
 }
 
 // After parsing: what the flags imply and the checks that need several flags at once.

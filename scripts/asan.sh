@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The sanitized pass of the test suite (CI runs it after the normal one): the library, the apps and the
-# tests built with AddressSanitizer (leak detection on) and UndefinedBehaviorSanitizer in ./build-asan,
-# then the whole ctest suite. Any report fails it: the process stops with exit code 86, and a test that
-# runs an app fails on a report from it even where it expected the app to fail (tests/cli/run_command.hpp).
-# -O1 -g1: about half the compile time of RelWithDebInfo's -O2 -g (NOTES.md). Extra arguments go to ctest.
+# The sanitized pass of the test suite (scripts/test.sh, so CI, runs it after the normal one): the
+# library, the apps and the tests built with AddressSanitizer (leak detection on) and
+# UndefinedBehaviorSanitizer in ./build-asan, then the whole ctest suite. Any report fails it: the process
+# stops with exit code 86, and a test that runs an app fails on a report from it even where it expected
+# the app to fail (tests/cli/run_command.hpp). -O1 -g1: about half the compile time of RelWithDebInfo's
+# -O2 -g (NOTES.md). Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="build-asan"

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Quick-start command 2: install what is missing, build, run the whole test suite (ctest).
-# The AddressSanitizer + UndefinedBehaviorSanitizer pass (scripts/asan.sh) joins this script once a clean
-# run of the whole current suite under it is recorded (issue 8, in progress).
+# Quick-start command 2: install what is missing, build, run the whole test suite (ctest), then the same
+# suite again built with AddressSanitizer + UndefinedBehaviorSanitizer (scripts/asan.sh; any report fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-cd build && ctest --output-on-failure -j"$(nproc)"
+(cd build && ctest --output-on-failure -j"$(nproc)")
+bash scripts/asan.sh

@@ -33,7 +33,10 @@ and is skipped, unless its recorded command line (HDF5 attribute command_line) d
 when a folder is reused with other epochs: then it is redone. A run killed mid-way left at most a
 temporary file, which is removed before the run is
 redone (--force redoes everything). Interrupting a sweep (Ctrl-C, SIGTERM) stops its running commands and
-starts no more, so running it again redoes only what did not finish. Progress on stderr: which run of how
+starts no more, so running it again redoes only what did not finish. A moe-train run stopped that way
+writes a checkpoint (OUT/NAME.h5.ckpt) before it exits, and running the sweep again continues it with
+--resume instead of starting it over (the checkpoint remembers the run's settings, and moe-train refuses
+one made with others; --force removes checkpoints and starts every run afresh). Progress on stderr: which run of how
 many, its time, and an ETA.
 """
 import argparse
@@ -196,7 +199,19 @@ def made_otherwise(run_):
     if recorded is None:
         return False
     recorded = recorded.decode() if isinstance(recorded, bytes) else str(recorded)
-    return recorded.partition(" ")[2] != " ".join(argv[1:])
+    recorded = recorded.partition(" ")[2].removesuffix(" " + RESUME)  # a resumed run is the same run
+    return recorded != " ".join(argv[1:])
+
+
+RESUME = "--resume"
+
+
+def checkpoint_of(run_):
+    """The checkpoint a stopped moe-train run of this sweep left (moe-train's default: the output + .ckpt),
+    or None."""
+    _, argv, path = run_
+    ckpt = path + ".ckpt"
+    return ckpt if os.path.basename(argv[0]) == "moe-train" and os.path.exists(ckpt) else None
 
 
 def remove_stale_temporaries(path):
@@ -204,7 +219,7 @@ def remove_stale_temporaries(path):
     if not os.path.isdir(folder):
         return
     for entry in os.listdir(folder):
-        if entry.startswith(base + ".tmp-"):
+        if entry.startswith((base + ".tmp-", base + ".ckpt.tmp-")):  # a result's, a checkpoint's
             os.remove(os.path.join(folder, entry))
 
 
@@ -217,6 +232,8 @@ class Runner:
 
     def one(self, run_):
         name, argv, path = run_
+        if checkpoint_of(run_):
+            argv = argv + [RESUME]  # last, so the recorded command is the run's own plus this flag
         t0 = time.monotonic()
         with open(os.path.join(self.out, name + ".log"), "w") as log:
             with self.lock:
@@ -249,8 +266,14 @@ def run(m, jobs, force, out_override):
     print(f"sweep: {len(runs)} runs, {len(runs) - len(todo)} complete, {len(todo)} to run, {jobs} at a time"
           + (f" ({len(stale)} of them complete but made by another command, e.g. other epochs: redone)"
              if stale else ""), file=sys.stderr, flush=True)
-    for _, _, path in todo:
-        remove_stale_temporaries(path)
+    for r in todo:
+        remove_stale_temporaries(r[2])
+        if force and checkpoint_of(r):
+            os.remove(checkpoint_of(r))
+    resuming = sum(checkpoint_of(r) is not None for r in todo)
+    if resuming:
+        print(f"sweep: {resuming} of them stopped mid-way and continue from their checkpoint (--resume)",
+              file=sys.stderr, flush=True)
 
     runner = Runner(out)
     failed, finished, started = [], 0, time.monotonic()
@@ -273,8 +296,11 @@ def run(m, jobs, force, out_override):
         runner.stop()
         pool.shutdown(wait=True, cancel_futures=True)
         complete = sum(os.path.exists(path) for _, _, path in runs)
+        kept = sum(checkpoint_of(r) is not None for r in runs if not os.path.exists(r[2]))
         raise SweepError(f"interrupted: {complete} of {len(runs)} runs complete; run the same command again "
-                         f"to do the other {len(runs) - complete}", code=130)
+                         f"to do the other {len(runs) - complete}"
+                         + (f" ({kept} continue from the checkpoint they wrote when stopped)" if kept else ""),
+                         code=130)
     pool.shutdown(wait=True)
     if failed:
         raise SweepError(f"{len(failed)} of {len(todo)} runs failed (first: {failed[0]}; logs in {out})", code=1)

@@ -106,6 +106,24 @@ TEST_CASE("bad input: impossible values") {
   expect_failure(dir, fixture, "--criterion nan", "--criterion");
 }
 
+TEST_CASE("bad input: inf and nan are refused by every real-valued option, also those with no range of their own") {
+  TempDir dir("bad");
+  for (const char* extra : {"--gate-init-scale inf", "--irls-ridge inf", "--momentum nan", "--valid-fraction -inf",
+                            "--forgetting inf", "--beta1 nan", "--tolerance nan"}) {
+    CAPTURE(extra);
+    const std::string flag = std::string(extra).substr(0, std::string(extra).find(' '));
+    expect_failure(dir, fixture, extra, flag);
+    expect_failure(dir, fixture, extra, "must be a finite number");
+  }
+  const CommandResult r = run_command(std::string(MOE_DATA_BIN) + " generate rank-language --logit-scale inf --out " +
+                                      (dir / "lang.h5"));
+  CHECK(r.status != 0);
+  CHECK(count_lines(r.err) == 1);
+  CHECK(r.err.find("--logit-scale") != std::string::npos);
+  CHECK(r.err.find("must be a finite number") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "lang.h5"));
+}
+
 TEST_CASE("bad input: negative counts are refused, not wrapped around") {
   TempDir dir("bad");
   for (const char* flag : {"--epochs", "--experts", "--hidden", "--batch-size", "--threads", "--seed", "--patience"}) {

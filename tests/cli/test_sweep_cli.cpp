@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <vector>
 
 #include "cli/run_command.hpp"
 
@@ -141,14 +142,33 @@ TEST_CASE("sweep: stopped by SIGTERM mid-run, it exits 130 and a second start re
     }
   CHECK(complete < 4);  // the signal came mid-sweep: something is left to do
   CHECK(first_err.find("interrupted: " + std::to_string(complete) + " of 4 runs complete") != std::string::npos);
+  // The run the signal stopped wrote a checkpoint (unless the signal came before moe-train had set up its
+  // handlers, which the 0.3 s wait makes unlikely but not impossible): the sweep says so.
+  std::vector<std::string> checkpoints;
+  for (const std::string n : {"s1", "s2", "s3", "s4"})
+    if (std::filesystem::exists(out + "/" + n + ".h5.ckpt")) checkpoints.push_back(n);
+  CHECK(checkpoints.size() <= 1);  // one run at a time
+  if (!checkpoints.empty())
+    CHECK(first_err.find("(1 continue from the checkpoint they wrote when stopped)") != std::string::npos);
 
   const auto resumed = run_command(sweep(manifest, "run --jobs 2"));
   REQUIRE(resumed.status == 0);
   CHECK(resumed.err.find("4 runs, " + std::to_string(complete) + " complete, " + std::to_string(4 - complete) +
                          " to run") != std::string::npos);
   for (const auto& [n, t] : kept) CHECK(std::filesystem::last_write_time(out + "/" + n + ".h5") == t);
-  for (const auto& entry : std::filesystem::directory_iterator(out))
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
     CHECK(entry.path().string().find(".tmp-") == std::string::npos);
+    CHECK(entry.path().extension() != ".ckpt");  // the resumed run finished and removed its checkpoint
+  }
+  for (const std::string& n : checkpoints) {
+    CHECK(resumed.err.find("1 of them stopped mid-way and continue from their checkpoint") != std::string::npos);
+    // The resumed run continued (moe-train's --resume): its log has no "starting from epoch 1" note, and
+    // the sweep counts its result as the run's own.
+    CHECK(moe::test::slurp(out + "/" + n + ".log").find("no checkpoint") == std::string::npos);
+  }
+  const auto again = run_command(sweep(manifest, "run"));
+  REQUIRE(again.status == 0);
+  CHECK(again.err.find("4 runs, 4 complete, 0 to run") != std::string::npos);
   for (const std::string n : {"s1", "s2", "s3", "s4"}) CHECK(std::filesystem::exists(out + "/" + n + ".h5"));
 }
 

@@ -151,6 +151,8 @@ TEST_CASE("model io: /model attributes claiming absurd sizes or holding a non-nu
       {"experts", "1000000000", "parameter values, but /model/params holds "},
       {"gate_init_scale", "wide", "/model attribute 'gate_init_scale' is not a number: 'wide'"},
       {"gate_init_scale", "", "/model attribute 'gate_init_scale' is not a number: ''"},
+      {"gate_init_scale", "inf", "--gate-init-scale must be a finite number >= 0"},
+      {"gate_init_scale", "nan", "--gate-init-scale must be a finite number >= 0"},
       {"experts", "many", "model attribute 'experts' is not a count: 'many'"},
   };
   for (const Case& c : cases) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "moe/core/error.hpp"
+
 namespace moe {
 
 class StateVisitor {
@@ -47,17 +49,24 @@ class StateVisitor {
     if (loading()) values.assign(n, arma::mat());
     for (std::size_t i = 0; i < n; ++i) matrix(name + "/" + std::to_string(i), values[i]);
   }
-  // Columns of equal length (e.g. a per-step E-vector) as one E x steps matrix.
+  // Columns of equal length (e.g. a per-step E-vector) as one E x steps matrix, and their count (which a
+  // matrix of zero rows would not keep). Empty columns are never indexed: Armadillo's col() of a matrix
+  // without elements binds a reference to a null pointer (UBSan reports it).
   void columns(const std::string& name, std::vector<arma::vec>& values) {
+    std::size_t n = values.size();
+    size(name + "/count", n);
     arma::mat m;
-    if (!loading() && !values.empty()) {
-      m.set_size(values.front().n_elem, values.size());
-      for (std::size_t i = 0; i < values.size(); ++i) m.col(i) = values[i];
+    if (!loading() && n > 0 && values.front().n_elem > 0) {
+      m.set_size(values.front().n_elem, n);
+      for (std::size_t i = 0; i < n; ++i) m.col(i) = values[i];
     }
-    matrix(name, m);
+    matrix(name + "/values", m);
     if (loading()) {
-      values.clear();
-      for (arma::uword i = 0; i < m.n_cols; ++i) values.push_back(m.col(i));
+      require(m.n_elem == 0 || m.n_cols == n, "checkpoint entry '" + name + "' holds " + std::to_string(m.n_cols) +
+                                                   " columns, but its count says " + std::to_string(n));
+      values.assign(n, arma::vec());
+      if (m.n_elem > 0)
+        for (std::size_t i = 0; i < n; ++i) values[i] = m.col(i);
     }
   }
 };

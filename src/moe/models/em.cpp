@@ -1,5 +1,7 @@
 #include "moe/models/em.hpp"
 
+#include <cmath>
+
 #include "moe/core/error.hpp"
 
 namespace moe {
@@ -8,7 +10,7 @@ void EmOptions::validate() const {
   require(gate_fit == "irls" || gate_fit == "least-squares",
           "unknown gate fit '" + gate_fit + "' (expected irls or least-squares)");
   require(irls.max_iterations >= 1, "--irls-iterations must be at least 1");
-  require(irls.ridge >= 0.0, "--irls-ridge must not be negative");
+  require(irls.ridge >= 0.0 && std::isfinite(irls.ridge), "--irls-ridge must be a finite number >= 0");
 }
 
 arma::mat harden(const arma::mat& posteriors) {

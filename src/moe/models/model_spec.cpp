@@ -154,7 +154,7 @@ void ModelSpec::validate() const {
     require(expert == "mlp" || expert == "softmax",
             "meta-pi experts are 'mlp' or 'softmax' (got --expert " + expert + ")");
     require(task == Task::classification || expert == "mlp", "softmax experts need --task classification");
-    require(gate_init_scale >= 0.0, "--gate-init-scale must not be negative");
+    require(gate_init_scale >= 0.0 && std::isfinite(gate_init_scale), "--gate-init-scale must be a finite number >= 0");
   }
   require(!freeze_experts || kind == "meta-pi", "--freeze-experts needs --model meta-pi");
   require(gate == "linear" || gate == "gaussian", "unknown gate '" + gate + "' (expected linear or gaussian)");
@@ -174,7 +174,7 @@ void ModelSpec::validate() const {
     const ExpertKind e = parse_expert_kind(expert);
     require(!(e == ExpertKind::softmax && task != Task::classification),
             "softmax experts need --task classification");
-    require(gate_init_scale >= 0.0, "--gate-init-scale must not be negative");
+    require(gate_init_scale >= 0.0 && std::isfinite(gate_init_scale), "--gate-init-scale must be a finite number >= 0");
   } else if (kind == "mlp" || expert == "mlp") {
     require(hidden >= 1, "--hidden must be at least 1 (got " + std::to_string(hidden) + ")");
     require(activation == "tanh" || activation == "sigmoid" || activation == "relu",

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "moe/core/error.hpp"
+#include "moe/core/stop_request.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/io/checkpoint.hpp"
 #include "moe/io/hdf5.hpp"
@@ -173,6 +174,11 @@ TrainJobResult run_train_job(const TrainJob& job) {
   file.commit();
   // The results are complete: the checkpoint of this run has nothing left to resume.
   if (checkpoint.saves() > 0 || (job.resume && exists)) std::filesystem::remove(checkpoint_path);
+  // A stop asked for after the last step is not honoured: evaluating and writing were nearly done, and
+  // finishing them is what the user would want; but say so (a second signal would have ended it at once).
+  if (const int sig = stop_signal())
+    std::fprintf(stderr, "moe-train: note: %s came after training had finished; the results were written in full\n",
+                 signal_name(sig).c_str());
   return r;
 }
 

@@ -17,14 +17,14 @@
 //   3. operations through the HDF5 C API on the committed file, for what h5::File never writes: deleting
 //      links and attributes, other element types (int8/int32/uint16/float32, fixed-length strings, enums,
 //      compounds), scalar and rank-3 datasets, attributes holding several values, soft/hard/external
-//      links (cycles included), and datasets whose declared extent is absurd (2^40 elements and more,
+//      links (cycles included), and datasets whose declared extent is absurd (2^36 values and more,
 //      chunked so the file stays tiny).
-// Then the loaders read the file; bad content must be refused with a moe::Error.
+// Then the loaders read the file; bad content must be refused with a moe::Error. MOE_FUZZ_DEBUG=1 in the
+// environment prints the operations and every refusal (to see what an input reaches).
 #include <hdf5.h>
 
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <set>
 
 #include "moe/core/rng.hpp"
