@@ -3,8 +3,8 @@
 # for TSan, which would then report the runtime's own synchronisation, so this builds with clang and
 # LLVM's OpenMP runtime (libomp) in ./build-tsan and loads the Archer OMPT tool, which tells TSan about
 # OpenMP's barriers, reductions and locks. It runs the test suite, the apps the CLI tests start included,
-# with two OpenMP threads, so that the loops over experts, blocks and tokens run concurrently (every
-# parallel loop but moe-bench's weight fill does; NOTES.md); a report stops the process with exit code 86
+# with two OpenMP threads, so that the loops over experts, blocks and tokens the tests reach run
+# concurrently (which ones do is to be recorded in NOTES.md); a report stops the process with exit code 86
 # and fails the test. Not the quick studies: their runs are single-threaded by design, and they would
 # take 9 of the 10 minutes. Needs clang and libomp-dev (apt-get install clang libomp-dev). Extra
 # arguments go to ctest.
