@@ -278,3 +278,19 @@ TEST_CASE("cli moe-bench: unknown flags and negative counts are one-line usage e
     CHECK(r.out.empty());
   }
 }
+
+TEST_CASE("cli moe-bench sparse: a small CPU run writes its table with the closed-form FLOP counts (its OpenMP loops run)") {
+  TempDir dir("bench-ok");
+  const std::string h5 = dir / "bench.h5";
+  const auto r = run_command(std::string(MOE_BENCH_BIN) + " sparse --tokens 256 --d-model 32 --d-ff 64 --experts 4 "
+                             "--k 2 --steps 1 --threads 2 --hdf5 " + h5);
+  CAPTURE(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("threads 2") != std::string::npos);
+  h5::File f = h5::File::open(h5);
+  // Dropless top-2: 256 tokens x 2 assignments, each two GEMMs of 32 x 64 (2 FLOPs a multiply-add).
+  CHECK(f.read_vector("sparse/assignments")(0) == 512.0);
+  CHECK(f.read_vector("sparse/forward_flops")(0) == 512.0 * 2 * 2 * 32 * 64);
+  CHECK(f.read_vector("sparse/training_flops")(0) == 3 * 512.0 * 2 * 2 * 32 * 64);
+  CHECK(f.read_vector("sparse/forward_seconds")(0) > 0.0);
+}
