@@ -36,8 +36,8 @@ redone (--force redoes everything). Interrupting a sweep (Ctrl-C, SIGTERM) stops
 starts no more, so running it again redoes only what did not finish. A moe-train run stopped that way
 writes a checkpoint (OUT/NAME.h5.ckpt) before it exits, and running the sweep again continues it with
 --resume instead of starting it over (the checkpoint remembers the run's settings, and moe-train refuses
-one made with others; --force removes checkpoints and starts every run afresh). Progress on stderr: which run of how
-many, its time, and an ETA.
+one made with others; --force removes checkpoints and starts every run afresh). Progress on stderr:
+which run of how many, its time, and an ETA.
 """
 import argparse
 import concurrent.futures
@@ -268,8 +268,9 @@ def run(m, jobs, force, out_override):
              if stale else ""), file=sys.stderr, flush=True)
     for r in todo:
         remove_stale_temporaries(r[2])
-        if force and checkpoint_of(r):
-            os.remove(checkpoint_of(r))
+        ckpt = checkpoint_of(r)
+        if force and ckpt:
+            os.remove(ckpt)
     resuming = sum(checkpoint_of(r) is not None for r in todo)
     if resuming:
         print(f"sweep: {resuming} of them stopped mid-way and continue from their checkpoint (--resume)",
