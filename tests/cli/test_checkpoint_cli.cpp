@@ -73,7 +73,9 @@ TEST_CASE("cli: moe-train stopped by SIGINT or SIGTERM writes a checkpoint, exit
   TempDir dir("ckpt-int");
   const std::string data = make_data(dir), whole = dir / "whole.h5";
   REQUIRE(run_command(train_command(data, whole, "")).status == 0);
-  for (const auto& [signal, status] : {std::pair<std::string, int>{"INT", 130}, {"TERM", 143}}) {
+  for (const auto& stop : {std::pair<std::string, int>{"INT", 130}, {"TERM", 143}}) {
+    const std::string signal = stop.first;  // not a structured binding: clang 14 cannot capture one (CAPTURE)
+    const int status = stop.second;
     CAPTURE(signal);
     const std::string out = dir / (signal + ".h5");
     // The signal comes 0.2 s after the first periodic checkpoint (epoch 20 of 150, ~0.3 s into a ~2 s run):
