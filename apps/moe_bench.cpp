@@ -5,13 +5,17 @@
 // so one command prints the time per epoch and the output layer's fraction of the same-run GEMM rate.
 // Subcommand sparse: the routed sparse MoE layer's experts (forward, forward + backward) over a grid of
 // sizes and routing imbalances, on the CPU or the GPU, beside dense GEMMs of the same FLOPs; CSV and HDF5.
+// Subcommand expert-parallel, under `mpirun -np P`: time per training step of the expert-parallel layer on
+// P ranks, its communication time and each rank's load (expert_parallel_bench.hpp); rank 0 prints and writes.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 
+#include "moe/bench/expert_parallel_bench.hpp"
 #include "moe/bench/sparse_bench.hpp"
+#include "moe/parallel/mpi_communicator.hpp"
 #include "moe/core/error.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/lm/blocked_gemm.hpp"
@@ -100,9 +104,51 @@ int main(int argc, char** argv) {
   sparse->add_option("--threads", threads, "OpenMP threads (0: all cores)")->capture_default_str();
   sparse->add_option("--csv", s_csv, "write the table here as CSV");
   sparse->add_option("--hdf5", s_hdf5, "write the table here as HDF5 (/sparse/<column>)");
+  auto* ep = app.add_subcommand("expert-parallel", "Expert-parallel sparse MoE layer (top-k, relu experts) under "
+                                                  "`mpirun -np P`: median time per training step (forward + "
+                                                  "backward) of the slowest rank, time in MPI collectives, each "
+                                                  "rank's load; P = 1 also times the single-process layer");
+  moe::ExpertParallelBenchCase e_case;
+  std::string e_csv, e_hdf5;
+  int e_threads = 1;
+  ep->add_option("--tokens", e_case.tokens, "tokens per batch, all ranks together (split evenly)")->capture_default_str();
+  ep->add_option("--d-model", e_case.model_dim, "d_model")->capture_default_str();
+  ep->add_option("--d-ff", e_case.ff_dim, "d_ff of every expert")->capture_default_str();
+  ep->add_option("--experts", e_case.experts, "experts, all ranks together")->capture_default_str();
+  ep->add_option("--k", e_case.k, "experts per token")->capture_default_str();
+  ep->add_option("--capacity-factor", e_case.capacity_factor, "places per expert ceil(k T / E c); <= 0: dropless")
+      ->capture_default_str();
+  ep->add_option("--steps", e_case.steps, "timed steps, after one warm-up")->capture_default_str();
+  ep->add_option("--seed", e_case.seed, "seed of the tokens and the weights")->capture_default_str();
+  ep->add_option("--threads", e_threads, "OpenMP threads per rank (0: all cores)")->capture_default_str();
+  ep->add_option("--csv", e_csv, "rank 0 writes the row here as CSV");
+  ep->add_option("--hdf5", e_hdf5, "rank 0 writes the row here as HDF5 (/expert_parallel/<column>)");
   moe::cli::check_number_options(*lm);
   moe::cli::check_number_options(*sparse);
+  moe::cli::check_number_options(*ep);
   return moe::cli::run(app, argc, argv, [&] {
+    if (ep->parsed()) {
+      moe::set_threads(e_threads);
+      moe::MpiSession session;
+      const auto comm = moe::make_world_communicator();
+      moe::check_case(e_case, std::size_t(comm->size()));  // on every rank, before any collective
+      const moe::ExpertParallelBenchRow r = moe::run_expert_parallel_bench(*comm, e_case);
+      if (comm->rank() != 0) return;
+      std::printf("%5s %7s %7s %5s %5s %4s %2s | %9s %9s %9s %10s %9s %9s\n", "ranks", "threads", "tokens", "d",
+                  "d_ff", "E", "k", "step ms", "comm ms", "single ms", "tokens/s", "GF/s/rank", "dense GF/s");
+      std::printf("%5zu %7zu %7zu %5zu %5zu %4zu %2zu | %9.2f %9.2f %9.2f %10.0f %9.2f %9.2f\n", r.ranks, r.threads,
+                  r.c.tokens, r.c.model_dim, r.c.ff_dim, r.c.experts, r.c.k, r.step_seconds * 1e3,
+                  r.comm_seconds * 1e3, r.single_seconds * 1e3, r.tokens_per_second(), r.rate_per_rank() * 1e-9,
+                  r.dense_gemm_rate * 1e-9);
+      std::printf("load (columns per rank's experts):");
+      for (const double t : r.rank_tokens) std::printf(" %.0f", t);
+      std::printf("; comm ms per rank:");
+      for (const double t : r.rank_comm_seconds) std::printf(" %.2f", t * 1e3);
+      std::printf("\n");
+      if (!e_csv.empty()) moe::write_expert_parallel_csv(e_csv, r);
+      if (!e_hdf5.empty()) moe::write_expert_parallel_hdf5(e_hdf5, r);
+      return;
+    }
     if (sparse->parsed()) {
       moe::set_threads(threads);
       // Every setting of the grid is checked before the first case runs: no partial table on bad input.

@@ -16,10 +16,12 @@ int main(int argc, char** argv) {
   moe::cli::add_train_options(app, job, fixed_variance);
   return moe::cli::run(app, argc, argv, [&] {
     moe::cli::finish_train_job(app, job, fixed_variance);
-    moe::install_stop_handlers();  // SIGINT / SIGTERM: checkpoint and stop (moe::Stopped, exit 128 + signal)
+    // SIGINT / SIGTERM: checkpoint and stop (moe::Stopped, exit 128 + signal). Not with expert parallelism:
+    // the ranks would see the stop at different steps; mpirun's default (end every rank) stands.
+    if (!job.expert_parallel) moe::install_stop_handlers();
     job.info.command_line = moe::cli::command_line(argc, argv);
     job.info.config_toml = app.config_to_str(true, false);
     const moe::TrainJobResult r = moe::run_train_job(job);
-    if (!job.train.quiet) std::fputs(moe::summarize(r, job.model).c_str(), stdout);
+    if (!job.train.quiet && r.primary) std::fputs(moe::summarize(r, job.model).c_str(), stdout);
   });
 }

@@ -79,6 +79,10 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
                                                      "(--experts 1): its embedding, output layer and FFN start "
                                                      "this run, the FFN copied into every expert, the router "
                                                      "fresh (sparse upcycling)");
+  app.add_flag("--expert-parallel", job.expert_parallel, "Sparse: spread the experts over the processes of "
+                                                         "`mpirun -np P moe-train ...` (E / P each, tokens "
+                                                         "exchanged all-to-all); the results equal a "
+                                                         "one-process run's, rank 0 writes them");
   moe::cli::add_lm_data_options(app, job.data.lm, false);
 
   auto& t = job.train;

@@ -64,6 +64,9 @@ TEST_CASE("cli: moe-train killed by SIGKILL after a checkpoint, rerun with --res
   r = run_command(train_command(data, out, "--checkpoint-every 5 --resume"));
   INFO(r.err);
   REQUIRE(r.status == 0);
+  // It continued from the checkpoint (not a fresh run that happens to give the same file).
+  CHECK(r.err.find("moe-train: note: resumed from " + out + ".ckpt in epoch " + std::to_string(saved_epoch) + "\n") !=
+        std::string::npos);
   CHECK(!std::filesystem::exists(out + ".ckpt"));
   CHECK(check_same_results(whole, out) > 20);
   CHECK(h5::File::open(out).attr_int("routing", "steps") == h5::File::open(whole).attr_int("routing", "steps"));
@@ -91,9 +94,12 @@ TEST_CASE("cli: moe-train stopped by SIGINT or SIGTERM writes a checkpoint, exit
     for (const auto& entry : std::filesystem::directory_iterator(dir.path))  // no temporaries left behind
       CHECK(entry.path().string().find(".tmp-") == std::string::npos);
 
+    const auto stopped_epoch = h5::File::open(out + ".ckpt").read_uvec("checkpoint/loop/epoch")(0);
     r = run_command(train_command(data, out, "--checkpoint-every 20 --resume"));
     INFO(r.err);
     REQUIRE(r.status == 0);
+    CHECK(r.err.find("moe-train: note: resumed from " + out + ".ckpt in epoch " + std::to_string(stopped_epoch)) !=
+          std::string::npos);
     CHECK(check_same_results(whole, out) > 20);
     CHECK(!std::filesystem::exists(out + ".ckpt"));
   }
@@ -120,4 +126,46 @@ TEST_CASE("cli: --resume refuses a checkpoint of other settings and names the di
   INFO(r.err);
   CHECK(r.status == 0);
   CHECK(!std::filesystem::exists(out + ".ckpt"));
+}
+
+TEST_CASE("cli: --resume with a broken checkpoint gives one error line naming the entry, and keeps the file") {
+  TempDir dir("ckpt-broken");
+  const std::string data = make_data(dir), out = dir / "out.h5", pristine = dir / "pristine.ckpt";
+  // A checkpoint of a run stopped mid-epoch (SIGTERM 0.2 s after its first periodic checkpoint).
+  auto r = interrupt(train_command(data, out, "--checkpoint-every 20"), out + ".ckpt", "TERM", "0.2");
+  INFO(r.out, r.err);
+  REQUIRE(r.out.find("status 143") != std::string::npos);
+  std::filesystem::rename(out + ".ckpt", pristine);
+  struct Breakage {
+    std::string what, python, needle;  // python: edits the h5py File `f`
+  };
+  const std::vector<Breakage> breakages = {
+      {"parameter missing", "del f['checkpoint/model/params/embed/W']", "checkpoint entry 'model/params/embed/W' is missing"},
+      {"parameter of another shape", "del f['checkpoint/model/params/output/b']; f['checkpoint/model/params/output/b'] = "
+                                     "numpy.zeros((5, 5))", "checkpoint entry 'model/params/output/b' is 5x5"},
+      {"epoch as text", "del f['checkpoint/loop/epoch']; f['checkpoint/loop/epoch'] = numpy.array([b'ten'])", "loop/epoch"},
+      {"row beyond the epoch", "f['checkpoint/loop/next'][0] = 10**6", "resumes at row 1000000 of an epoch"},
+      // (1200 training rows: 1500 less the validation fifth; the stop may have come between epochs, when the
+      // checkpoint holds no order, so one is written)
+      {"order not a permutation", "del f['checkpoint/loop/order']; f['checkpoint/loop/order'] = numpy.zeros((1, 1200)); "
+                                  "f['checkpoint/loop/next'][0] = 5", "not a permutation of the 1200 rows"},
+      {"no checkpoint group", "del f['checkpoint']; f['other'] = numpy.zeros(2)", "is not a moekit checkpoint"},
+  };
+  for (const Breakage& b : breakages) {
+    CAPTURE(b.what);
+    const std::string broken = dir / "broken.ckpt";
+    std::filesystem::copy_file(pristine, broken, std::filesystem::copy_options::overwrite_existing);
+    REQUIRE(run_command("/usr/bin/python3 -c \"import h5py, numpy; f = h5py.File('" + broken + "', 'a'); " + b.python +
+                        "; f.close()\"").status == 0);
+    const auto before = std::filesystem::file_size(broken);
+    r = run_command(train_command(data, out, "--checkpoint-every 20 --resume --checkpoint " + broken));
+    CAPTURE(r.err);
+    CHECK(r.status != 0);
+    CHECK(r.status < 128);
+    CHECK(test::count_lines(r.err) == 1);
+    CHECK(r.err.rfind("moe-train: error: ", 0) == 0);
+    CHECK(r.err.find(b.needle) != std::string::npos);
+    CHECK(!std::filesystem::exists(out));
+    CHECK(std::filesystem::file_size(broken) == before);  // left as it was, for the user to look at
+  }
 }

@@ -1,10 +1,14 @@
 // Numeric robustness (issue 8), case (f): saturating gates. Inputs at 1e6 (as with --no-standardize) and
 // gate weights drawn at scale 1e6 give gate logits around 1e12, so the gate probabilities are exactly 0
 // and 1. Log-likelihoods, posteriors, gradients and training stay finite (log-sum-exp everywhere) for the
-// linear softmax gate, the Gaussian gate, HME, meta-pi, the deep MoE's gates and the sparse routers.
+// linear softmax gate, the Gaussian gate, HME, meta-pi, the deep MoE's gates and the sparse routers; and
+// through moe-train and moe-eval, every number of their results files. Saturation alone is not a
+// degeneracy that warns: an expert the saturated gate starves is (test_dead_expert.cpp).
 #include <doctest/doctest.h>
 
+#include "cli/run_command.hpp"
 #include "models/problems.hpp"
+#include "moe/io/hdf5.hpp"
 #include "moe/core/warning.hpp"
 #include "moe/models/model.hpp"
 #include "moe/train/trainer.hpp"
@@ -133,5 +137,49 @@ TEST_CASE("robust: saturated gates (probabilities exactly 0 and 1) give finite l
         check_finite_gradients(params);
       }
     }
+  }
+}
+
+namespace {
+
+// Every number of every dataset of a results file, recursively: all finite (NaN and Inf would show here).
+void check_all_finite(const h5::File& f, const std::string& group, int& datasets) {
+  for (const std::string& name : f.children(group)) {
+    const std::string path = group.empty() ? name : group + "/" + name;
+    if (!f.is_dataset(path)) {
+      check_all_finite(f, path, datasets);
+      continue;
+    }
+    if (f.is_string_dataset(path)) continue;
+    CAPTURE(path);
+    CHECK(f.read_matrix(path).is_finite());
+    ++datasets;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("robust: moe-train with saturated gates writes a results file without NaN or Inf, and moe-eval too") {
+  test::TempDir dir("saturated");
+  const std::string data = std::string(MOE_FIXTURES) + "/vowels_small.csv";
+  // Raw formant inputs (hundreds to thousands of Hz) and gate weights at scale 1e6: logits near 1e9.
+  for (const std::string model : {"mixture --experts 4 --trainer em", "mixture --experts 4 --trainer gradient",
+                                  "hme --depth 2 --branching 2"}) {
+    CAPTURE(model);
+    const std::string out = dir / "run.h5", eval = dir / "eval.h5";
+    auto r = test::run_command(std::string(MOE_TRAIN_BIN) + " --data " + data + " --features F1,F2 --target Vowel "
+                               "--no-standardize --gate-init-scale 1e6 --epochs 5 --quiet --model " +
+                               model + " -o " + out);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    int datasets = 0;
+    check_all_finite(h5::File::open(out), "", datasets);
+    CHECK(datasets > 10);
+    r = test::run_command(std::string(MOE_EVAL_BIN) + " --model " + out + " --data " + data + " --target Vowel -o " + eval);
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    datasets = 0;
+    check_all_finite(h5::File::open(eval), "", datasets);
+    CHECK(datasets > 3);
   }
 }

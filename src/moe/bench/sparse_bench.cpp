@@ -8,6 +8,7 @@
 
 #include <armadillo>
 
+#include "moe/bench/timing.hpp"
 #include "moe/core/atomic_file.hpp"
 #include "moe/core/build_info.hpp"
 #include "moe/core/error.hpp"
@@ -24,14 +25,9 @@ namespace moe {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
+using bench::Clock;
+using bench::median;
+using bench::seconds_since;
 
 // Values in [-scale, scale) from a cheap generator: the benchmark's gigabytes of weights are filled
 // in well under a second, and no value is zero or denormal enough to change the GEMMs' speed.

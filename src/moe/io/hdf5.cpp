@@ -721,6 +721,26 @@ bool File::has_attr(const std::string& object, const std::string& name) const {
   return exists > 0;
 }
 
+namespace {
+herr_t add_attribute_name(hid_t, const char* name, const H5A_info_t*, void* names) {
+  static_cast<std::vector<std::string>*>(names)->emplace_back(name);
+  return 0;
+}
+}  // namespace
+
+std::vector<std::string> File::attributes(const std::string& object) const {
+  require_open(id_, path_);
+  const std::string norm = normalize(object);
+  if (kind_of(id_, norm) == Kind::missing) fail(path_ + ": " + quoted(norm) + " is missing");
+  const std::string what = "cannot list the attributes of " + quoted(norm);
+  const Handle obj = open_object(id_, path_, norm, what);
+  std::vector<std::string> names;
+  hsize_t at = 0;
+  check(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &at, add_attribute_name, &names), path_, what);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 std::vector<std::string> File::children(const std::string& group) const {
   require_open(id_, path_);
   const std::string norm = normalize(group);

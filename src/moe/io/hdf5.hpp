@@ -53,6 +53,8 @@ class File {
   bool is_group(const std::string& path) const;         // false when missing or a dataset ("" and "/": root)
   bool is_dataset(const std::string& path) const;       // false when missing or a group
   bool has_attr(const std::string& object, const std::string& name) const;
+  // Names of the attributes of a group or dataset, sorted.
+  std::vector<std::string> attributes(const std::string& object) const;
   std::vector<std::string> children(const std::string& group) const;  // sorted names ("" or "/": root)
   std::vector<std::uint64_t> shape(const std::string& dataset) const;  // {} for a scalar; throws for a group
 

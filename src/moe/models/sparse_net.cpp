@@ -1,5 +1,6 @@
 #include "moe/models/sparse_net.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -9,7 +10,17 @@
 
 namespace moe {
 
-SparseNet::SparseNet(const ModelSpec& spec) : spec_(spec), moe_(spec.sparse, spec.experts) {
+namespace {
+
+// Columns [first, first + n) of M (rows x 0 for n = 0).
+arma::mat columns(const arma::mat& M, arma::uword first, arma::uword n) {
+  return n == 0 ? arma::mat(M.n_rows, 0) : arma::mat(M.cols(first, first + n - 1));
+}
+
+}  // namespace
+
+SparseNet::SparseNet(const ModelSpec& spec, Communicator* expert_parallel)
+    : spec_(spec), comm_(expert_parallel), moe_(spec.sparse, spec.experts, expert_parallel) {
   spec_.validate();
   const arma::uword d = spec_.inputs, D = spec_.sparse.model_dim, m = spec_.outputs;
   Win_.zeros(D, d);
@@ -17,6 +28,7 @@ SparseNet::SparseNet(const ModelSpec& spec) : spec_(spec), moe_(spec.sparse, spe
   Wout_.zeros(m, D);
   bout_.zeros(m, 1);
   dWin_ = Win_, dbin_ = bin_, dWout_ = Wout_, dbout_ = bout_;
+  if (comm_) collect_replicated(replicated_);  // once: ParamList::add zeroes the gradients it registers
 }
 
 void SparseNet::init(Rng& rng) {
@@ -37,6 +49,40 @@ void SparseNet::collect_into(ParamList& params, bool state) {
   else moe_.collect(params, "moe/");
   params.add("output/W", Wout_, dWout_);
   params.add("output/b", bout_, dbout_);
+}
+
+void SparseNet::collect_replicated(ParamList& params) {
+  params.add("embed/W", Win_, dWin_);
+  params.add("embed/b", bin_, dbin_);
+  moe_.layer().collect_replicated(params, "moe/");
+  params.add("output/W", Wout_, dWout_);
+  params.add("output/b", bout_, dbout_);
+}
+
+arma::mat SparseNet::gather(const arma::mat& part, const Pass& p, arma::uword N) const {
+  if (!comm_) return part;
+  arma::mat all(part.n_rows, N, arma::fill::zeros);
+  if (p.n > 0) all.cols(p.first, p.first + p.n - 1) = part;
+  comm_->allreduce_sum(all.memptr(), all.n_elem);  // every column is one rank's: the sum places it exactly
+  return all;
+}
+
+std::unique_ptr<SparseNet> SparseNet::whole() {
+  auto out = std::make_unique<SparseNet>(spec_);
+  ParamList mine, all, experts;
+  collect_state(mine);
+  out->collect_state(all);
+  moe_.layer().expert_bank().collect(experts, "moe/");
+  const bool first_rank = !comm_ || comm_->rank() == 0;
+  for (const Param& p : all) {
+    // An expert's parameters come from the rank that holds it; the copies from rank 0 alone.
+    arma::mat v(arma::size(*p.value), arma::fill::zeros);
+    const Param* own = mine.find(p.name);
+    if (own && (first_rank || experts.find(p.name))) v = *own->value;
+    if (comm_) comm_->allreduce_sum(v.memptr(), v.n_elem);
+    *p.value = v;
+  }
+  return out;
 }
 
 std::vector<std::uint64_t> SparseNet::token_ids(const arma::mat& X) const {
@@ -60,9 +106,17 @@ SparseNet::Pass SparseNet::forward(const arma::mat& X, bool training) const {
   require(X.n_rows == spec_.inputs, "sparse net: inputs have " + std::to_string(X.n_rows) + " features, expected " +
                                         std::to_string(spec_.inputs));
   Pass p;
-  p.H0 = Win_ * X;
+  p.n = X.n_cols;
+  if (comm_) {  // this rank's share: N / P columns, the first N mod P ranks one more
+    const auto P = arma::uword(comm_->size()), r = arma::uword(comm_->rank()), N = X.n_cols;
+    p.n = N / P + (r < N % P ? 1 : 0);
+    p.first = r * (N / P) + std::min(r, N % P);
+  }
+  const arma::mat Xs = comm_ ? columns(X, p.first, p.n) : arma::mat();
+  const arma::mat& Xp = comm_ ? Xs : X;
+  p.H0 = Win_ * Xp;
   p.H0.each_col() += bin_;
-  p.moe = moe_.forward(p.H0, training, token_ids(X));
+  p.moe = moe_.forward(p.H0, training, token_ids(Xp));
   p.Z = Wout_ * p.moe.Y;
   p.Z.each_col() += bout_;
   return p;
@@ -82,35 +136,56 @@ arma::rowvec SparseNet::task_loss(const arma::mat& Z, const arma::mat& Y, arma::
 }
 
 double SparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
+  const double comm0 = comm_ ? comm_->seconds() : 0.0;
   Pass p = forward(X, true);
-  const double n = double(X.n_cols);
+  const double n = double(X.n_cols);  // the whole batch: every rank's share
+  const arma::mat Ys = comm_ ? columns(Y, p.first, p.n) : arma::mat();
+  const arma::mat& Yp = comm_ ? Ys : Y;
   arma::mat dZ;
-  const double task = arma::accu(task_loss(p.Z, Y, accumulate_grad ? &dZ : nullptr)) / n;
-  if (accumulate_grad) {
-    dZ /= n;
-    dWout_ += dZ * p.moe.Y.t();
-    dbout_ += arma::sum(dZ, 1);
-    const arma::mat dH1 = Wout_.t() * dZ;
-    const double aux = p.moe.aux.total;
-    const arma::mat dH0 = moe_.backward(p.H0, std::move(p.moe), dH1);
-    dWin_ += dH0 * X.t();
-    dbin_ += arma::sum(dH0, 1);
-    return task + aux;
+  double task = arma::accu(task_loss(p.Z, Yp, accumulate_grad ? &dZ : nullptr));
+  if (comm_) comm_->allreduce_sum(&task, 1);
+  task /= n;
+  const double aux = p.moe.aux.total;  // of the whole batch already
+  if (!accumulate_grad) return task + aux;
+  // Expert parallelism: this call's part of the copies' gradients is summed over the ranks; what they
+  // held before (a caller accumulating over calls) is not.
+  std::vector<arma::mat> before;
+  if (comm_)
+    for (const Param& q : replicated_) before.push_back(*q.grad);
+  dZ /= n;
+  dWout_ += dZ * p.moe.Y.t();
+  dbout_ += arma::sum(dZ, 1);
+  const arma::mat dH1 = Wout_.t() * dZ;
+  const arma::mat dH0 = moe_.backward(p.H0, std::move(p.moe), dH1);
+  const arma::mat Xs = comm_ ? columns(X, p.first, p.n) : arma::mat();
+  dWin_ += dH0 * (comm_ ? Xs : X).t();
+  dbin_ += arma::sum(dH0, 1);
+  if (comm_) {
+    std::size_t i = 0;
+    for (const Param& q : replicated_) {
+      arma::mat delta = *q.grad - before[i];
+      comm_->allreduce_sum(delta.memptr(), delta.n_elem);
+      *q.grad = before[i++] + delta;
+    }
+    moe_.log_comm_seconds(comm_->seconds() - comm0);
   }
-  return task + p.moe.aux.total;
+  return task + aux;
 }
 
 void SparseNet::end_step() { moe_.end_step(); }
 
 arma::rowvec SparseNet::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
-  return task_loss(forward(X, false).Z, Y, nullptr);
+  const Pass p = forward(X, false);
+  if (!comm_) return task_loss(p.Z, Y, nullptr);
+  return gather(task_loss(p.Z, columns(Y, p.first, p.n), nullptr), p, X.n_cols);
 }
 
 Prediction SparseNet::predict(const arma::mat& X) const {
   const Pass p = forward(X, false);
   Prediction out;
-  out.output = spec_.task == Task::classification ? arma::exp(log_softmax_cols(p.Z)) : p.Z;
-  out.gate = moe_.layer().combine_weights(p.moe);
+  out.output = gather(spec_.task == Task::classification ? arma::mat(arma::exp(log_softmax_cols(p.Z))) : p.Z, p,
+                      X.n_cols);
+  out.gate = gather(moe_.layer().combine_weights(p.moe), p, X.n_cols);
   return out;
 }
 

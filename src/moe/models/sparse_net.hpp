@@ -10,6 +10,14 @@
 // evaluation mode. Each loss(..., true) call is one training step: its routing metrics go to
 // routing_log(), and end_step() applies the loss-free bias update.
 // Hash routing hashes each input column's raw bits (a fixed random expert per example).
+// Expert parallelism (a Communicator, moe-train --expert-parallel under mpirun): every rank holds the
+// whole data set and a copy of the embedding, the output layer, the router and the shared experts, and
+// E / P of the experts; each call takes the whole batch and works on this rank's share of its columns
+// (N / P, in rank order), so the trainer is unchanged. loss sums the task loss over the ranks and the
+// copies' gradients too, so every rank takes the same step on them and the run follows the one-process
+// run step for step; predict, pointwise_loss and routing return the whole batch's on every rank. Every
+// call is collective: all ranks make the same calls in the same order.
+#include <memory>
 #include <optional>
 
 #include "moe/models/model.hpp"
@@ -19,7 +27,10 @@ namespace moe {
 
 class SparseNet final : public Model {
  public:
-  explicit SparseNet(const ModelSpec& spec);
+  explicit SparseNet(const ModelSpec& spec, Communicator* expert_parallel = nullptr);
+  // replicated_ points into this object: not copied or moved.
+  SparseNet(const SparseNet&) = delete;
+  SparseNet& operator=(const SparseNet&) = delete;
   const ModelSpec& spec() const override { return spec_; }
   void init(Rng& rng) override;
   void collect(ParamList& params) override;
@@ -34,6 +45,10 @@ class SparseNet final : public Model {
   std::vector<RoutingStats> routing(const arma::mat& X) const override;
 
   SparseMoeLayer& layer() { return moe_.layer(); }
+  Communicator* communicator() const { return comm_; }
+  // Expert parallelism: the one-process model with this one's parameters, all experts gathered from the
+  // ranks (collective; for writing the model). Without a communicator, a copy.
+  std::unique_ptr<SparseNet> whole();
   // Sparse upcycling (Komatsuzaki et al. 2022): copies the embedding, the output layer and the one FFN
   // expert of a trained dense network (a SparseNet with 1 expert) into this one: every expert becomes
   // that FFN; the router keeps its fresh initialisation. The upcycled network starts as the dense one's
@@ -43,6 +58,7 @@ class SparseNet final : public Model {
 
  private:
   struct Pass {
+    arma::uword first = 0, n = 0;  // the columns of the batch this rank worked on
     arma::mat H0;
     MoeForward moe;
     arma::mat Z;  // m x N output layer (logits, or predictions for regression)
@@ -51,8 +67,13 @@ class SparseNet final : public Model {
   arma::rowvec task_loss(const arma::mat& Z, const arma::mat& Y, arma::mat* dZ) const;
   std::vector<std::uint64_t> token_ids(const arma::mat& X) const;
   void collect_into(ParamList& params, bool state);  // state: also the loss-free bias
+  void collect_replicated(ParamList& params);          // every parameter but the experts
+  // rows x N from each rank's rows x n part (Pass::first, n): the same matrix on every rank.
+  arma::mat gather(const arma::mat& part, const Pass& p, arma::uword N) const;
 
   ModelSpec spec_;
+  Communicator* comm_ = nullptr;
+  ParamList replicated_;  // expert parallelism: the copies every rank holds (collect_replicated), for the sums
   arma::mat Win_, bin_, Wout_, bout_, dWin_, dbin_, dWout_, dbout_;
   LayerInModel moe_;
 };

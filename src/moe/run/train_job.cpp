@@ -12,6 +12,7 @@
 #include "moe/io/model_io.hpp"
 #include "moe/models/meta_pi.hpp"
 #include "moe/models/sparse_net.hpp"
+#include "moe/parallel/mpi_communicator.hpp"
 
 namespace moe {
 
@@ -70,6 +71,41 @@ void upcycle(const TrainJob& job, Model& model, const PreparedData& data) {
   static_cast<SparseNet&>(model).upcycle_from(*dense);
 }
 
+// Expert parallelism: every rank's load and time in collectives per step (P x steps each, rank 0 writing),
+// and which experts each rank held. Collective.
+void write_rank_routing(h5::File& file, Communicator& comm, const SparseNet& model) {
+  const RoutingLog& log = *model.routing_log();
+  const auto P = arma::uword(comm.size()), r = arma::uword(comm.rank()), S = arma::uword(log.rank_load.size());
+  require(log.comm_seconds.size() == S, "expert parallelism: the routing log's per-rank series differ in length");
+  arma::mat load(P, S, arma::fill::zeros), comm_seconds(P, S, arma::fill::zeros), experts(P, 2, arma::fill::zeros);
+  load.row(r) = arma::rowvec(log.rank_load);
+  comm_seconds.row(r) = arma::rowvec(log.comm_seconds);
+  const ExpertPlacement& placement = const_cast<SparseNet&>(model).layer().placement();
+  experts(r, 0) = double(placement.first(r)), experts(r, 1) = double(placement.count(r));
+  comm.allreduce_sum(load.memptr(), load.n_elem);
+  comm.allreduce_sum(comm_seconds.memptr(), comm_seconds.n_elem);
+  comm.allreduce_sum(experts.memptr(), experts.n_elem);
+  file.write("routing/rank_load", load);
+  file.write("routing/rank_comm_seconds", comm_seconds);
+  file.write("routing/rank_experts", experts);
+  file.set_attr("routing", "ranks", std::int64_t(P));
+}
+
+// Each rank's line: its experts, the share of the routed slots they ran, and its time in collectives.
+void print_rank_load(Communicator& comm, const SparseNet& model) {
+  const RoutingLog& log = *model.routing_log();
+  double mine = 0.0, total = 0.0, seconds = 0.0;
+  for (const double x : log.rank_load) mine += x;
+  for (const double x : log.comm_seconds) seconds += x;
+  total = mine;
+  comm.allreduce_sum(&total, 1);
+  const ExpertPlacement& placement = const_cast<SparseNet&>(model).layer().placement();
+  const auto r = std::size_t(comm.rank());
+  std::fprintf(stderr, "moe-train: rank %zu of %d: experts %zu-%zu ran %.0f routed slots (%.1f %% of all), %.2f s in "
+               "collectives\n", r, comm.size(), placement.first(r), placement.first(r) + placement.count(r) - 1, mine,
+               total > 0 ? 100.0 * mine / total : 0.0, seconds);
+}
+
 }  // namespace
 
 std::string checkpoint_identity(const std::string& config_toml) {
@@ -91,6 +127,17 @@ std::string checkpoint_identity(const std::string& config_toml) {
 
 TrainJobResult run_train_job(const TrainJob& job) {
   require(!job.output.empty(), "no output file given (--output)");
+  // Expert parallelism: one MPI session for the run, started before anything can fail on one rank alone.
+  std::unique_ptr<MpiSession> mpi;
+  std::unique_ptr<Communicator> comm;
+  if (job.expert_parallel) {
+    require(job.model.kind == "sparse", "--expert-parallel needs --model sparse (got '" + job.model.kind + "')");
+    require(job.checkpoint_every == 0 && !job.resume && job.checkpoint.empty(),
+            "--expert-parallel runs take no checkpoints (--checkpoint-every, --checkpoint, --resume)");
+    mpi = std::make_unique<MpiSession>();
+    comm = make_world_communicator();
+  }
+  const bool primary = !comm || comm->rank() == 0;
   set_threads(job.threads);
   Rng rng(job.seed);
   Rng split_rng = job.data.split_seed ? Rng(job.data.split_seed).stream(1) : rng.stream(1);
@@ -120,7 +167,13 @@ TrainJobResult run_train_job(const TrainJob& job) {
   // interrupted run leaves no temporary behind. (The probe's temporary is removed as it goes out of scope.)
   { h5::File probe = h5::File::create(job.output); }
 
-  auto model = make_model(spec);
+  std::unique_ptr<Model> model;
+  if (comm) {
+    spec.validate();
+    model = std::make_unique<SparseNet>(spec, comm.get());
+  } else {
+    model = make_model(spec);
+  }
   model->init(init_rng);
   for (std::size_t i = 0; i < experts.size(); ++i) {
     // The expert saw inputs standardised with its own statistics: x_i = (raw - mean_i) / scale_i, with
@@ -131,10 +184,12 @@ TrainJobResult run_train_job(const TrainJob& job) {
     static_cast<MetaPi&>(*model).set_expert(i, *experts[i].model, input_scale, input_shift);
   }
   if (!job.upcycle_from.empty()) upcycle(job, *model, data);
+  TrainOptions options = train_options;
+  if (!primary) options.quiet = true;  // one progress display, rank 0's
   const std::string checkpoint_path = job.checkpoint.empty() ? job.output + ".ckpt" : job.checkpoint;
   require(checkpoint_path != job.output, "--checkpoint must not be the --output file");
   FileCheckpointer checkpoint(checkpoint_path, job.checkpoint_every, checkpoint_identity(job.info.config_toml));
-  const bool exists = std::filesystem::exists(checkpoint_path);
+  const bool exists = !comm && std::filesystem::exists(checkpoint_path);
   if (job.resume && !exists)
     std::fprintf(stderr, "moe-train: note: no checkpoint at %s; starting from epoch 1\n", checkpoint_path.c_str());
   if (!job.resume && exists)
@@ -150,28 +205,46 @@ TrainJobResult run_train_job(const TrainJob& job) {
     std::string where() const override { return inner.where(); }
   } save_only(checkpoint);
   Checkpointer* checkpointer = job.resume ? static_cast<Checkpointer*>(&checkpoint) : &save_only;
+  if (comm) checkpointer = nullptr;
 
   TrainJobResult r;
+  r.primary = primary;
   r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
-                  train_options, train_rng, checkpointer);
-  report_data_warnings(data);  // after training: a run refused for its settings prints its one error line alone
+                  options, train_rng, checkpointer);
+  if (primary) report_data_warnings(data);  // after training: a refused run prints its one error line alone
 
+  // Expert parallelism: every rank writes the same file up to the commit (the evaluations below are
+  // collective), each to its own temporary; only rank 0 commits, the others' temporaries are removed.
   h5::File file = h5::File::create(job.output);
   RunInfo info = job.info;
   info.program = "moe-train";
   info.seed = job.seed;
   info.threads = max_threads();
   write_run_info(file, info);
-  write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
+  if (comm) file.set_attr("/", "expert_parallel_ranks", std::int64_t(comm->size()));
+  if (comm) {
+    auto& net = static_cast<SparseNet&>(*model);
+    write_model(file, *net.whole(), data.standardizer, data.train.feature_names, data.train.target_names);
+    print_rank_load(*comm, net);
+  } else {
+    write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
+  }
   write_history(file, r.train, train_options);
   if (const RoutingLog* log = model->routing_log()) write_routing(file, *log);
+  if (comm) write_rank_routing(file, *comm, static_cast<SparseNet&>(*model));
   file.write("split/train_groups", data.split.train_groups);
   file.write("split/valid_groups", data.split.valid_groups);
   file.write("split/test_groups", data.split.test_groups);
   r.train_metrics = write_eval(file, "train", *model, data.train);
   if ((r.has_valid = data.valid.n() > 0)) r.valid_metrics = write_eval(file, "valid", *model, data.valid);
   if ((r.has_test = data.test.n() > 0)) r.test_metrics = write_eval(file, "test", *model, data.test);
+  if (!primary) return r;
   file.commit();
+  if (r.train.resumed_epoch > 0)
+    std::fprintf(stderr, "moe-train: note: resumed from %s in epoch %zu%s\n", checkpoint_path.c_str(),
+                 r.train.resumed_epoch,
+                 r.train.resumed_rows > 0 ? (" after " + std::to_string(r.train.resumed_rows) + " of its rows").c_str()
+                                          : "");
   // The results are complete: the checkpoint of this run has nothing left to resume.
   if (checkpoint.saves() > 0 || (job.resume && exists)) std::filesystem::remove(checkpoint_path);
   // A stop asked for after the last step is not honoured: evaluating and writing were nearly done, and

@@ -32,6 +32,10 @@ struct TrainJob {
   std::string checkpoint;
   std::size_t checkpoint_every = 0;
   bool resume = false;
+  // sparse: the experts spread over the processes of an `mpirun -np P` job (MPI_COMM_WORLD), E / P each;
+  // every rank reads the data and trains on its share of each batch; rank 0 writes the results, with
+  // each rank's load and time in collectives (/routing/rank_*). No checkpoints.
+  bool expert_parallel = false;
 };
 
 // The settings a checkpoint must share with the run that resumes it: the config text without the keys
@@ -42,6 +46,7 @@ struct TrainJobResult {
   TrainResult train;
   Metrics train_metrics, valid_metrics, test_metrics;
   bool has_valid = false, has_test = false;
+  bool primary = true;  // expert parallelism: only rank 0 prints the summary
 };
 
 // Throws moe::Error (one line) on bad input, before anything is written; the output file appears

@@ -7,7 +7,9 @@
 //   switch_aux_loss   E * sum_e f_e P_e; f_e = fraction of tokens whose largest clean logit is e (no
 //                     gradient), P_e = mean over tokens of softmax(logits)_e
 //   z_loss            mean over tokens of logsumexp(logits)^2 (ST-MoE)
-// The smooth load loss of noisy top-k is in smooth_load_loss.hpp.
+// The smooth load loss of noisy top-k is in smooth_load_loss.hpp. With a TokenShard (expert parallelism)
+// the routing covers one shard of a batch: the per-expert sums and the token count are those of the whole
+// batch (collective calls), the gradient is this shard's part of the batch's.
 #include <armadillo>
 
 #include "moe/sparse/router.hpp"
@@ -22,9 +24,9 @@ struct RouterLoss {
 // CV^2 = population variance / (mean^2 + 1e-10) of x (length E); 0 for E <= 1. With dx, writes dCV^2/dx.
 double cv_squared(const arma::vec& x, arma::vec* dx = nullptr);
 
-RouterLoss importance_loss(const RoutingPlan& plan);
-RouterLoss switch_aux_loss(const Routing& routing);
-RouterLoss z_loss(const Routing& routing);
+RouterLoss importance_loss(const RoutingPlan& plan, const TokenShard* shard = nullptr);
+RouterLoss switch_aux_loss(const Routing& routing, const TokenShard* shard = nullptr);
+RouterLoss z_loss(const Routing& routing, const TokenShard* shard = nullptr);
 
 // into += scale * add, member by member (an empty member counts as zero).
 void accumulate(RouterGrad& into, const RouterGrad& add, double scale);

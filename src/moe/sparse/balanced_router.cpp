@@ -13,6 +13,7 @@ BalancedRouter::BalancedRouter(arma::uword inputs, arma::uword experts, Balanced
 }
 
 Routing BalancedRouter::route(const arma::mat& X, const RouteContext& context) const {
+  require_whole_batch(context, "balanced");
   Routing r;
   const std::size_t T = X.n_cols, E = experts();
   r.logits = W_.logits(X);

@@ -18,7 +18,8 @@ std::size_t ExpertChoiceRouter::tokens_per_expert(std::size_t tokens) const {
   return std::min(tokens, expert_capacity(tokens, experts(), 1, capacity_factor_));
 }
 
-Routing ExpertChoiceRouter::route(const arma::mat& X, const RouteContext& /*context*/) const {
+Routing ExpertChoiceRouter::route(const arma::mat& X, const RouteContext& context) const {
+  require_whole_batch(context, "expert-choice");
   Routing r;
   const std::size_t T = X.n_cols, E = experts(), C = tokens_per_expert(T);
   r.logits = W_.logits(X);

@@ -37,8 +37,13 @@ void FfnExperts::Kind::allocate(arma::uword rows, arma::uword cols, arma::uword 
 }
 
 FfnExperts::FfnExperts(arma::uword model_dim, arma::uword ff_dim, arma::uword experts, FfnActivation activation)
-    : d_(model_dim), f_(ff_dim), activation_(activation) {
+    : FfnExperts(model_dim, ff_dim, experts, activation, 0, experts) {}
+
+FfnExperts::FfnExperts(arma::uword model_dim, arma::uword ff_dim, arma::uword experts, FfnActivation activation,
+                       arma::uword first, arma::uword layer_experts)
+    : d_(model_dim), f_(ff_dim), activation_(activation), first_(first), layer_experts_(layer_experts) {
   require(model_dim >= 1 && ff_dim >= 1, "FFN experts need d_model >= 1 and d_ff >= 1");
+  require(first + experts <= layer_experts, "FFN experts: the slice ends beyond the layer's experts");
   for (Kind* k : {&W1_, &dW1_}) k->allocate(f_, d_, experts);
   for (Kind* k : {&b1_, &db1_}) k->allocate(f_, 1, experts);
   for (Kind* k : {&W2_, &dW2_}) k->allocate(d_, f_, experts);
@@ -54,9 +59,14 @@ kernels::ExpertGrads<double> FfnExperts::grads() {
 }
 
 void FfnExperts::init(Rng& rng, double output_scale) {
-  for (arma::uword e = 0; e < experts(); ++e) {
-    W1_.views[e] = rng.normal_matrix(f_, d_, 1.0 / std::sqrt(double(d_)));
-    W2_.views[e] = rng.normal_matrix(d_, f_, output_scale / std::sqrt(double(f_)));
+  // Every expert of the layer draws in turn; a slice keeps its own and lets the others' draws go.
+  for (arma::uword id = 0; id < layer_experts_; ++id) {
+    arma::mat W1 = rng.normal_matrix(f_, d_, 1.0 / std::sqrt(double(d_)));
+    arma::mat W2 = rng.normal_matrix(d_, f_, output_scale / std::sqrt(double(f_)));
+    if (id < first_ || id >= first_ + experts()) continue;
+    const arma::uword e = id - first_;
+    W1_.views[e] = W1;
+    W2_.views[e] = W2;
     b1_.views[e].zeros();
     b2_.views[e].zeros();
   }
@@ -64,7 +74,7 @@ void FfnExperts::init(Rng& rng, double output_scale) {
 
 void FfnExperts::collect(ParamList& params, const std::string& prefix) {
   for (arma::uword e = 0; e < experts(); ++e) {
-    const std::string p = prefix + "expert" + std::to_string(e) + "/";
+    const std::string p = prefix + "expert" + std::to_string(first_ + e) + "/";
     params.add(p + "W1", W1_.views[e], dW1_.views[e]);
     params.add(p + "b1", b1_.views[e], db1_.views[e]);
     params.add(p + "W2", W2_.views[e], dW2_.views[e]);

@@ -22,6 +22,11 @@ FfnActivation parse_ffn_activation(const std::string& name);  // "relu" | "gelu"
 class FfnExperts {
  public:
   FfnExperts(arma::uword model_dim, arma::uword ff_dim, arma::uword experts, FfnActivation activation);
+  // A slice of a layer's bank (expert parallelism): this process holds experts [first, first + experts)
+  // of a layer of layer_experts; parameters keep the layer's names ("expert<first + e>/...") and init
+  // draws what the whole layer's init draws, keeping this slice's experts.
+  FfnExperts(arma::uword model_dim, arma::uword ff_dim, arma::uword experts, FfnActivation activation,
+             arma::uword first, arma::uword layer_experts);
   // The views point into this object's own arrays: moving keeps them valid, copying would not.
   FfnExperts(const FfnExperts&) = delete;
   FfnExperts& operator=(const FfnExperts&) = delete;
@@ -42,7 +47,9 @@ class FfnExperts {
   const arma::mat& b1(arma::uword e) const { return b1_.views[e]; }
   const arma::mat& W2(arma::uword e) const { return W2_.views[e]; }
   const arma::mat& b2(arma::uword e) const { return b2_.views[e]; }
-  arma::uword experts() const { return W1_.views.size(); }
+  arma::uword experts() const { return W1_.views.size(); }  // held by this object
+  arma::uword first_expert() const { return first_; }          // the layer's id of expert 0 of this bank
+  arma::uword layer_experts() const { return layer_experts_; }
   arma::uword model_dim() const { return d_; }
   arma::uword ff_dim() const { return f_; }
   FfnActivation activation() const { return activation_; }
@@ -60,6 +67,7 @@ class FfnExperts {
   };
   arma::uword d_, f_;
   FfnActivation activation_;
+  arma::uword first_ = 0, layer_experts_ = 0;
   Kind W1_, b1_, W2_, b2_, dW1_, db1_, dW2_, db2_;
 };
 

@@ -22,7 +22,7 @@ Routing GShardRouter::route(const arma::mat& X, const RouteContext& context) con
   r.norm_expert = chosen;  // both stay in the normaliser even when the second is not kept
   r.renormalized = true;
   if (context.training) {
-    const arma::mat u = token_draws(1, arma::uword(T), context.rng, false);
+    const arma::mat u = token_draws(1, arma::uword(T), context.rng, false, shard_offset(context));
     for (std::size_t t = 0; t < T; ++t) {
       const double g1 = r.probs(arma::uword(chosen[2 * t]), t), g2 = r.probs(arma::uword(chosen[2 * t + 1]), t);
       const double keep = std::min(1.0, g2 / (g1 + g2) / options_.threshold);
@@ -30,7 +30,7 @@ Routing GShardRouter::route(const arma::mat& X, const RouteContext& context) con
     }
   }
   std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, true);
-  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), training_capacity(context, T, E, k, options_.capacity_factor));
+  r.plan = plan_routes(context, T, E, k, std::move(chosen), std::move(w), options_.capacity_factor);
   return r;
 }
 

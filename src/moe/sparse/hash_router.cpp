@@ -34,8 +34,8 @@ Routing HashRouter::route(const arma::mat& X, const RouteContext& context) const
   }
   Routing r;
   r.norm_expert.assign(T, -1);
-  r.plan = make_plan(T, experts_, 1, std::move(chosen), std::vector<double>(T, 1.0),
-                     training_capacity(context, T, experts_, 1, options_.capacity_factor));
+  r.plan = plan_routes(context, T, experts_, 1, std::move(chosen), std::vector<double>(T, 1.0),
+                       options_.capacity_factor);
   return r;
 }
 

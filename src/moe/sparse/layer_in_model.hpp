@@ -5,6 +5,8 @@
 // routing log; the loss-free bias update after each optimiser step; the bias saved as model state.
 // The noise seed, step counter and log are not model parameters (evaluation routes without noise, so a
 // reloaded model evaluates exactly); visit_state saves them in checkpoints so resumed training is exact.
+// Expert parallelism (a Communicator): the log holds the batch's statistics (the same on every rank) and,
+// per step, this rank's load and its time in collectives (rank_load, comm_seconds; not in checkpoints).
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +19,8 @@ namespace moe {
 
 class LayerInModel {
  public:
-  LayerInModel(const SparseLayerSpec& spec, arma::uword experts) : layer_(spec, experts) {}
+  LayerInModel(const SparseLayerSpec& spec, arma::uword experts, Communicator* expert_parallel = nullptr)
+      : layer_(spec, experts, expert_parallel) {}
   void init(Rng& rng) {
     layer_.init(rng);
     noise_seed_ = rng.below(~std::uint64_t(0));
@@ -32,13 +35,18 @@ class LayerInModel {
     Rng noise = Rng(noise_seed_).stream(step_);
     return layer_.forward(X, RouteContext{&noise, training, ids});
   }
-  // Backward of a training step: logs its routing and keeps the pass for end_step.
+  // Backward of a training step: logs its routing (expert parallelism: and this rank's load) and keeps
+  // the pass for end_step.
   arma::mat backward(const arma::mat& X, MoeForward&& fwd, const arma::mat& dY) {
     arma::mat dX = layer_.backward(X, fwd, dY);
     log_.add(layer_.stats(fwd), fwd.aux);
+    if (fwd.exchange) log_.rank_load.push_back(double(arma::accu(fwd.exchange->expert_tokens)));
     last_ = std::move(fwd);
     return dX;
   }
+  // Expert parallelism: this rank's seconds in collectives during the step just logged (the model's
+  // gradient sums included).
+  void log_comm_seconds(double seconds) { log_.comm_seconds.push_back(seconds); }
   void end_step() {
     if (last_) layer_.end_step(*last_);
     last_.reset();

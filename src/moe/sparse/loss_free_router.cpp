@@ -34,7 +34,7 @@ Routing LossFreeRouter::route(const arma::mat& X, const RouteContext& context) c
   r.norm_expert = chosen;
   r.renormalized = options_.renormalize;
   std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, r.renormalized);
-  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), training_capacity(context, T, E, k, options_.capacity_factor));
+  r.plan = plan_routes(context, T, E, k, std::move(chosen), std::move(w), options_.capacity_factor);
   return r;
 }
 
@@ -45,11 +45,12 @@ arma::mat LossFreeRouter::backward(const arma::mat& X, const Routing& r, const R
   return W_.backward(X, dZ);
 }
 
-void LossFreeRouter::update_bias(const RoutingPlan& plan) {
+void LossFreeRouter::update_bias(const RoutingPlan& plan, const TokenShard* shard) {
   require(plan.experts == bias_.n_elem, "loss-free router: the plan has a different number of experts");
   arma::vec load(plan.experts, arma::fill::zeros);
   for (const std::int32_t e : plan.slot_expert)
     if (e >= 0) load[arma::uword(e)] += 1.0;
+  sum_over_shards(shard, load.memptr(), load.n_elem);
   const double mean = arma::mean(load);
   for (arma::uword i = 0; i < bias_.n_elem; ++i)
     bias_[i] += options_.update_rate * double((mean > load[i]) - (mean < load[i]));

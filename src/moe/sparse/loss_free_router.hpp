@@ -29,7 +29,8 @@ class LossFreeRouter final : public Router {
   Routing route(const arma::mat& X, const RouteContext& context) const override;
   arma::mat backward(const arma::mat& X, const Routing& routing, const RouterGrad& grad) override;
   // b_i += u * sign(mean load - load_i), load = slots each expert was routed (before capacity drops).
-  void update_bias(const RoutingPlan& plan);
+  // With a shard (expert parallelism), the load of the whole batch (collective).
+  void update_bias(const RoutingPlan& plan, const TokenShard* shard = nullptr);
   const arma::vec& bias() const { return bias_; }
   void set_bias(const arma::vec& b);
   arma::vec& bias_state() { return bias_; }  // for save and load (ParamList state, not trained)

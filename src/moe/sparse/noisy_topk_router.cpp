@@ -31,7 +31,7 @@ Routing NoisyTopKRouter::route(const arma::mat& X, const RouteContext& context) 
   r.logits = Wg_.logits(X);
   r.noise_logits = Wnoise_.logits(X);
   if (context.training) {
-    r.noise = token_draws(arma::uword(E), arma::uword(T), context.rng, true);
+    r.noise = token_draws(arma::uword(E), arma::uword(T), context.rng, true, shard_offset(context));
     r.noisy_logits = r.logits + r.noise % map_entries(r.noise_logits, softplus);
   } else {
     r.noise.zeros(E, T);
@@ -42,7 +42,7 @@ Routing NoisyTopKRouter::route(const arma::mat& X, const RouteContext& context) 
   r.norm_expert = chosen;
   r.renormalized = true;
   std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, true);
-  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), training_capacity(context, T, E, k, options_.capacity_factor));
+  r.plan = plan_routes(context, T, E, k, std::move(chosen), std::move(w), options_.capacity_factor);
   return r;
 }
 

@@ -29,7 +29,7 @@ arma::mat block(kernels::Buffer<double>& buffer, arma::uword rows, std::int64_t 
 }
 
 arma::mat reference_forward(const RoutingPlan& plan, const FfnExperts& experts, const arma::mat& X,
-                            RoutedFfnState& state) {
+                            RoutedFfnState& state, bool residual) {
   const arma::uword d = experts.model_dim(), f = experts.ff_dim(), A = plan.assignments();
   state.inputs.resize(d * A), state.pre.resize(f * A), state.act.resize(f * A), state.out.resize(d * A);
 #pragma omp parallel for schedule(dynamic, 1)
@@ -44,7 +44,7 @@ arma::mat reference_forward(const RoutingPlan& plan, const FfnExperts& experts, 
     arma::mat act = block(state.act, f, begin, n);
     for (arma::uword i = 0; i < pre.n_elem; ++i) act[i] = activate(experts.activation(), pre[i]);
   }
-  arma::mat Y = X;
+  arma::mat Y = residual ? X : arma::mat(arma::size(X), arma::fill::zeros);
   const arma::mat out(state.out.data(), d, A, false, true);
   for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t, std::size_t) {
     Y.col(t) += plan.slot_weight[slot] * out.col(arma::uword(plan.slot_position[slot]));
@@ -53,7 +53,7 @@ arma::mat reference_forward(const RoutingPlan& plan, const FfnExperts& experts, 
 }
 
 arma::mat reference_backward(const RoutingPlan& plan, FfnExperts& experts, RoutedFfnState& state,
-                             const arma::mat& dY, arma::vec& dweight) {
+                             const arma::mat& dY, arma::vec& dweight, bool residual) {
   const arma::uword d = experts.model_dim(), f = experts.ff_dim(), A = plan.assignments();
   const arma::mat out(state.out.data(), d, A, false, true);
   arma::mat dOut(d, A, arma::fill::zeros);
@@ -72,7 +72,7 @@ arma::mat reference_backward(const RoutingPlan& plan, FfnExperts& experts, Route
     dInputs.cols(c0, c1) = experts.backward(arma::uword(e), block(state.inputs, d, begin, n),
                                             block(state.pre, f, begin, n), dOut.cols(c0, c1));
   }
-  arma::mat dX = dY;
+  arma::mat dX = residual ? dY : arma::mat(arma::size(dY), arma::fill::zeros);
   for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t, std::size_t) {
     dX.col(t) += dInputs.col(arma::uword(plan.slot_position[slot]));
   });
@@ -88,7 +88,7 @@ arma::mat from_float(const std::vector<float>& v, arma::uword rows, arma::uword 
 }
 
 arma::mat cuda_forward(const RoutedBackend& backend, const RoutingPlan& plan, const FfnExperts& experts,
-                       const arma::mat& X, RoutedFfnState& state) {
+                       const arma::mat& X, RoutedFfnState& state, bool residual) {
   kernels::CudaFfnProblem p;
   p.tokens = plan.tokens, p.experts = plan.experts, p.k = plan.k;
   p.d = experts.model_dim(), p.f = experts.ff_dim(), p.activation = experts.activation();
@@ -104,11 +104,12 @@ arma::mat cuda_forward(const RoutedBackend& backend, const RoutingPlan& plan, co
   p.W1 = to_float(w.W1, E * f * d), p.b1 = to_float(w.b1, E * f), p.W2 = to_float(w.W2, E * d * f);
   p.b2 = to_float(w.b2, E * d);
   state.cuda = std::make_unique<kernels::CudaRoutedSession>(backend.cuda_precision);
-  return X + from_float(state.cuda->forward(p), X.n_rows, X.n_cols);
+  arma::mat Y = from_float(state.cuda->forward(p), X.n_rows, X.n_cols);
+  return residual ? arma::mat(X + Y) : Y;
 }
 
 arma::mat cuda_backward(const RoutingPlan& plan, FfnExperts& experts, RoutedFfnState& state, const arma::mat& dY,
-                        arma::vec& dweight) {
+                        arma::vec& dweight, bool residual) {
   require(state.cuda != nullptr, "sparse layer: backward on the GPU without its forward");
   const kernels::CudaFfnResult r = state.cuda->backward(to_float(dY.memptr(), dY.n_elem));
   dweight.zeros(plan.slot_weight.size());
@@ -118,29 +119,30 @@ arma::mat cuda_backward(const RoutingPlan& plan, FfnExperts& experts, RoutedFfnS
     for (std::size_t i = 0; i < from.size(); ++i) to[i] += double(from[i]);
   };
   add(g.W1, r.dW1), add(g.b1, r.db1), add(g.W2, r.dW2), add(g.b2, r.db2);
-  return dY + from_float(r.dX, dY.n_rows, dY.n_cols);
+  arma::mat dX = from_float(r.dX, dY.n_rows, dY.n_cols);
+  return residual ? arma::mat(dY + dX) : dX;
 }
 
 }  // namespace
 
 arma::mat routed_ffn_forward(const RoutedBackend& backend, const RoutingPlan& plan, const FfnExperts& experts,
-                             const arma::mat& X, RoutedFfnState& state) {
-  if (backend.cuda) return cuda_forward(backend, plan, experts, X, state);
-  if (backend.kernel == RoutedKernel::reference) return reference_forward(plan, experts, X, state);
+                             const arma::mat& X, RoutedFfnState& state, bool residual) {
+  if (backend.cuda) return cuda_forward(backend, plan, experts, X, state, residual);
+  if (backend.kernel == RoutedKernel::reference) return reference_forward(plan, experts, X, state, residual);
   arma::mat Y(X.n_rows, X.n_cols);
   kernels::sparse_ffn_forward<double>(plan_view(plan), plan.sorted_weight.data(), experts.weights(),
-                                      experts.activation(), X.memptr(), true, Y.memptr(), state);
+                                      experts.activation(), X.memptr(), residual, Y.memptr(), state);
   return Y;
 }
 
 arma::mat routed_ffn_backward(const RoutedBackend& backend, const RoutingPlan& plan, FfnExperts& experts,
-                              RoutedFfnState& state, const arma::mat& dY, arma::vec& dweight) {
-  if (backend.cuda) return cuda_backward(plan, experts, state, dY, dweight);
-  if (backend.kernel == RoutedKernel::reference) return reference_backward(plan, experts, state, dY, dweight);
+                              RoutedFfnState& state, const arma::mat& dY, arma::vec& dweight, bool residual) {
+  if (backend.cuda) return cuda_backward(plan, experts, state, dY, dweight, residual);
+  if (backend.kernel == RoutedKernel::reference) return reference_backward(plan, experts, state, dY, dweight, residual);
   arma::mat dX(dY.n_rows, dY.n_cols);
   arma::vec dsorted(plan.assignments());
   kernels::sparse_ffn_backward<double>(plan_view(plan), plan.sorted_weight.data(), experts.weights(),
-                                       experts.activation(), dY.memptr(), true, dX.memptr(), experts.grads(),
+                                       experts.activation(), dY.memptr(), residual, dX.memptr(), experts.grads(),
                                        dsorted.memptr(), state);
   dweight.zeros(plan.slot_weight.size());
   for (std::size_t i = 0; i < plan.assignments(); ++i) dweight[plan.sorted_slot[i]] = dsorted[i];

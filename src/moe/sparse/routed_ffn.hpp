@@ -37,12 +37,14 @@ struct RoutedFfnState : kernels::SparseFfnWorkspace<double> {
 // The plan's arrays as the kernels read them (valid while the plan lives).
 kernels::PlanView plan_view(const RoutingPlan& plan);
 
+// residual = false: Y holds the weighted expert outputs alone (and backward's dX the gradient through the
+// experts alone), as the expert-parallel exchange (expert_exchange.hpp) needs for the tokens it receives.
 arma::mat routed_ffn_forward(const RoutedBackend& backend, const RoutingPlan& plan, const FfnExperts& experts,
-                             const arma::mat& X, RoutedFfnState& state);
+                             const arma::mat& X, RoutedFfnState& state, bool residual = true);
 
 // Adds the experts' parameter gradients; writes dweight (T k, dL/d slot_weight; 0 for empty and dropped
 // slots) and returns dL/dX through the experts and the residual.
 arma::mat routed_ffn_backward(const RoutedBackend& backend, const RoutingPlan& plan, FfnExperts& experts,
-                              RoutedFfnState& state, const arma::mat& dY, arma::vec& dweight);
+                              RoutedFfnState& state, const arma::mat& dY, arma::vec& dweight, bool residual = true);
 
 }  // namespace moe

@@ -10,6 +10,7 @@
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/sparse/routing_plan.hpp"
+#include "moe/sparse/token_shard.hpp"
 
 namespace moe {
 
@@ -17,14 +18,29 @@ struct RouteContext {
   Rng* rng = nullptr;      // noise and random routing draws (noisy top-k, GShard); one draw per call
   bool training = true;    // noise and random second experts only in training
   std::span<const std::uint64_t> token_ids;  // T ids for hash routing (e.g. vocabulary ids); may be empty
+  const TokenShard* shard = nullptr;  // expert parallelism: these tokens are a shard of a larger batch
 };
 
-// Places per expert for a router's capacity factor: expert_capacity in training, none (0, dropless) in
-// evaluation, so that a token's routing does not depend on the batch it is evaluated with.
+// The first token's column in the batch (0 for a whole batch).
+inline arma::uword shard_offset(const RouteContext& context) {
+  return context.shard ? arma::uword(context.shard->offset()) : 0;
+}
+
+// Places per expert for a router's capacity factor: expert_capacity of the whole batch in training, none
+// (0, dropless) in evaluation, so that a token's routing does not depend on the batch it is evaluated with.
 inline std::size_t training_capacity(const RouteContext& context, std::size_t tokens, std::size_t experts,
                                      std::size_t k, double factor) {
-  return context.training ? expert_capacity(tokens, experts, k, factor) : 0;
+  return context.training ? expert_capacity(batch_tokens(context.shard, tokens), experts, k, factor) : 0;
 }
+
+// The plan of a per-token router (each token's choices do not depend on the other tokens): make_plan with
+// training_capacity, and, for a shard of a batch, the other shards' claims ahead of these (collective).
+RoutingPlan plan_routes(const RouteContext& context, std::size_t tokens, std::size_t experts, std::size_t k,
+                        std::vector<std::int32_t> slot_expert, std::vector<double> slot_weight, double capacity_factor);
+
+// Routers that choose over the whole batch (expert choice, balanced assignment) call this: throws
+// moe::Error when the tokens are a shard of a larger batch.
+void require_whole_batch(const RouteContext& context, const std::string& router);
 
 // What one routing call produced. Matrices are empty where a router has no such quantity.
 struct Routing {

@@ -14,6 +14,8 @@ struct RoutingLog {
   std::vector<double> cv_importance, cv_load, max_mean_load, dropped_fraction, dropped_token_fraction;
   std::vector<double> importance_loss, load_loss, switch_loss, z_loss, aux_total;
   std::vector<arma::vec> importance, load;  // E each, per step
+  // Expert parallelism, this rank's, per step: columns its experts ran on, seconds in collectives.
+  std::vector<double> rank_load, comm_seconds;
 
   void add(const RoutingStats& s, const AuxLosses& aux) {
     cv_importance.push_back(s.cv_importance);

@@ -21,8 +21,16 @@ std::size_t expert_capacity(std::size_t tokens, std::size_t experts, std::size_t
   return std::size_t(std::ceil(places * (1.0 - 1e-12)));
 }
 
+std::vector<std::int64_t> slot_claims(const std::vector<std::int32_t>& slot_expert, std::size_t experts,
+                                      std::size_t k) {
+  std::vector<std::int64_t> claims(k * experts, 0);
+  for (std::size_t i = 0; i < slot_expert.size(); ++i)
+    if (slot_expert[i] >= 0 && std::size_t(slot_expert[i]) < experts) ++claims[(i % k) * experts + std::size_t(slot_expert[i])];
+  return claims;
+}
+
 RoutingPlan make_plan(std::size_t tokens, std::size_t experts, std::size_t k, std::vector<std::int32_t> slot_expert,
-                      std::vector<double> slot_weight, std::size_t capacity) {
+                      std::vector<double> slot_weight, std::size_t capacity, std::vector<std::int64_t> prior_claims) {
   const std::size_t slots = tokens * k;
   require(experts > 0, "routing plan: no experts");
   require(slot_expert.size() == slots && slot_weight.size() == slots,
@@ -32,6 +40,7 @@ RoutingPlan make_plan(std::size_t tokens, std::size_t experts, std::size_t k, st
   p.experts = experts;
   p.k = k;
   p.capacity = capacity;
+  require(prior_claims.empty() || prior_claims.size() == k * experts, "routing plan: prior claims are not k x E");
   for (std::size_t t = 0; t < tokens; ++t)
     for (std::size_t s = 0; s < k; ++s) {
       const std::int32_t e = slot_expert[t * k + s];
@@ -41,16 +50,20 @@ RoutingPlan make_plan(std::size_t tokens, std::size_t experts, std::size_t k, st
         require(slot_expert[t * k + r] != e, "routing plan: token " + std::to_string(t) + " names expert " +
                                                  std::to_string(e) + " twice");
     }
-  // Capacity in priority order (slot-major): decides which slots are kept.
+  // Capacity in priority order (slot-major): decides which slots are kept. A slot is kept when fewer than
+  // `capacity` claims of its expert precede it (kept ones and dropped ones: once the expert is full every
+  // later claim is dropped, so this is the same as counting kept slots).
   std::vector<char> kept(slots, 0);
-  std::vector<std::int64_t> count(experts, 0);
+  std::vector<std::int64_t> claimed(experts, 0), count(experts, 0);
   for (std::size_t s = 0; s < k; ++s)
     for (std::size_t t = 0; t < tokens; ++t) {
       const std::int32_t e = slot_expert[t * k + s];
       if (e < 0) continue;
-      if (capacity == 0 || std::size_t(count[std::size_t(e)]) < capacity) {
+      const auto eu = std::size_t(e);
+      const std::int64_t ahead = claimed[eu]++ + (prior_claims.empty() ? 0 : prior_claims[s * experts + eu]);
+      if (capacity == 0 || ahead < std::int64_t(capacity)) {
         kept[t * k + s] = 1;
-        ++count[std::size_t(e)];
+        ++count[eu];
       }
     }
   // Counting sort by expert; walking slots in token-major order keeps token ids ascending inside an expert.
@@ -77,6 +90,7 @@ RoutingPlan make_plan(std::size_t tokens, std::size_t experts, std::size_t k, st
   }
   p.slot_expert = std::move(slot_expert);
   p.slot_weight = std::move(slot_weight);
+  p.prior_claims = std::move(prior_claims);
   return p;
 }
 
@@ -114,7 +128,8 @@ void validate(const RoutingPlan& p) {
     } else if (p.slot_position[i] < 0) {
       check(dropped_seen < p.dropped.size() && p.dropped[dropped_seen] == std::int64_t(i),
             "a routed slot without a position is not listed in dropped (in order)");
-      check(p.capacity > 0 && p.expert_count(std::size_t(e)) == p.capacity, "a slot was dropped by an expert not full");
+      check(p.capacity > 0 && (!p.prior_claims.empty() || p.expert_count(std::size_t(e)) == p.capacity),
+            "a slot was dropped by an expert not full");
       ++dropped_seen;
     } else {
       ++kept_seen;

@@ -36,6 +36,9 @@ struct RoutingPlan {
   std::vector<std::int64_t> sorted_slot;
   std::vector<double> sorted_weight;
   std::vector<std::int64_t> dropped;
+  // Expert parallelism: k x E claims of other shards of the batch ahead of this plan's slot-s claims
+  // (TokenShard::prior_claims); empty for a whole batch. A shard may drop a slot of an expert it did not fill.
+  std::vector<std::int64_t> prior_claims;
 
   std::size_t assignments() const { return sorted_token.size(); }
   std::size_t expert_count(std::size_t e) const { return std::size_t(expert_offsets[e + 1] - expert_offsets[e]); }
@@ -46,9 +49,18 @@ struct RoutingPlan {
 // Builds the plan from the token-major choices (T*k each; expert -1 marks an empty slot). With a capacity
 // (> 0), slots claim places in priority order: every token's slot 0 in token order, then every slot 1, ...
 // (first choices before second choices, as GShard and Switch do); a slot whose expert is full is dropped.
+// prior_claims (k x E, or empty for none): claims of expert e made elsewhere in the batch ahead of these
+// tokens' slot-s claims (a shard of a batch split over processes, token_shard.hpp); a slot is kept when
+// fewer than `capacity` claims of its expert precede it, so the shards together keep exactly what one
+// plan over the whole batch keeps.
 // Throws moe::Error on an expert id out of range or a token that names one expert twice.
 RoutingPlan make_plan(std::size_t tokens, std::size_t experts, std::size_t k, std::vector<std::int32_t> slot_expert,
-                      std::vector<double> slot_weight, std::size_t capacity);
+                      std::vector<double> slot_weight, std::size_t capacity,
+                      std::vector<std::int64_t> prior_claims = {});
+
+// k x E, slot-major: how many of the tokens' slot s name expert e (-1, empty slots, not counted).
+std::vector<std::int64_t> slot_claims(const std::vector<std::int32_t>& slot_expert, std::size_t experts,
+                                      std::size_t k);
 
 // Checks every invariant listed above (sizes, offsets, sort order, the two index maps inverse to each
 // other, capacity, dropped slots); throws moe::Error naming the first one broken. Backends call it in

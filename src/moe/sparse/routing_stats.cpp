@@ -14,23 +14,27 @@ double cv(const arma::vec& x) {
 }
 }  // namespace
 
-RoutingStats routing_stats(const RoutingPlan& plan) {
-  RoutingStats s;
-  s.importance.zeros(plan.experts);
-  s.load.zeros(plan.experts);
+RoutingStats routing_stats(const RoutingPlan& plan, const TokenShard* shard) {
+  const arma::uword E = plan.experts;
+  // [importance (E), load (E), dropped slots, routed slots, unprocessed tokens, tokens]: summed over shards.
+  arma::vec sums(2 * E + 4, arma::fill::zeros);
   for (std::size_t i = 0; i < plan.slot_expert.size(); ++i)
-    if (plan.slot_expert[i] >= 0) s.importance[arma::uword(plan.slot_expert[i])] += plan.slot_weight[i];
-  for (std::size_t e = 0; e < plan.experts; ++e) s.load[e] = double(plan.expert_count(e));
-  const std::size_t routed = plan.routed_slots();
+    if (plan.slot_expert[i] >= 0) sums[arma::uword(plan.slot_expert[i])] += plan.slot_weight[i];
+  for (std::size_t e = 0; e < E; ++e) sums[E + e] = double(plan.expert_count(e));
   std::size_t unprocessed = 0;
   for (std::size_t t = 0; t < plan.tokens; ++t) {
     bool kept = false;
     for (std::size_t j = t * plan.k; j < (t + 1) * plan.k; ++j) kept |= plan.slot_position[j] >= 0;
     unprocessed += !kept;
   }
-  return routing_stats(std::move(s.importance), std::move(s.load),
-                       routed ? double(plan.dropped.size()) / double(routed) : 0.0,
-                       plan.tokens ? double(unprocessed) / double(plan.tokens) : 0.0);
+  sums[2 * E] = double(plan.dropped.size());
+  sums[2 * E + 1] = double(plan.routed_slots());
+  sums[2 * E + 2] = double(unprocessed);
+  sums[2 * E + 3] = double(plan.tokens);
+  sum_over_shards(shard, sums.memptr(), sums.n_elem);
+  const double dropped = sums[2 * E], routed = sums[2 * E + 1], lost = sums[2 * E + 2], tokens = sums[2 * E + 3];
+  return routing_stats(sums.head(E), sums.subvec(E, 2 * E - 1), routed > 0 ? dropped / routed : 0.0,
+                       tokens > 0 ? lost / tokens : 0.0);
 }
 
 RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction,

@@ -10,6 +10,7 @@
 #include <armadillo>
 
 #include "moe/sparse/routing_plan.hpp"
+#include "moe/sparse/token_shard.hpp"
 
 namespace moe {
 
@@ -19,7 +20,8 @@ struct RoutingStats {
   double dropped_token_fraction = 0.0;
 };
 
-RoutingStats routing_stats(const RoutingPlan& plan);
+// With a shard (expert parallelism), the statistics of the whole batch (collective).
+RoutingStats routing_stats(const RoutingPlan& plan, const TokenShard* shard = nullptr);
 // The same summary from per-expert importance and load (E each), e.g. of a soft MoE layer.
 RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction,
                            double dropped_token_fraction);

@@ -42,7 +42,7 @@ constexpr double min_noise_std = 1e-12;
 double noise_std(double noise_logit) { return std::max(softplus(noise_logit), min_noise_std); }
 
 void require_noisy(const Routing& r) {
-  require(!r.noise_logits.is_empty() && !r.noisy_logits.is_empty() && r.plan.k >= 1,
+  require(r.noise_logits.n_rows > 0 && r.noisy_logits.n_rows > 0 && r.plan.k >= 1,
           "smooth load loss: needs the routing of a noisy top-k router");
 }
 
@@ -64,7 +64,7 @@ arma::mat smooth_load_probabilities(const Routing& r) {
   return P;
 }
 
-RouterLoss smooth_load_loss(const Routing& r) {
+RouterLoss smooth_load_loss(const Routing& r, const TokenShard* shard) {
   require_noisy(r);
   const arma::mat &Z = r.logits, &N = r.noise_logits, &H = r.noisy_logits, &eps = r.noise;
   const std::size_t E = Z.n_rows, T = Z.n_cols;
@@ -72,7 +72,8 @@ RouterLoss smooth_load_loss(const Routing& r) {
   out.grad.dlogits.zeros(E, T);
   out.grad.dnoise_logits.zeros(E, T);
   const arma::mat P = smooth_load_probabilities(r);
-  const arma::vec load = arma::sum(P, 1);
+  arma::vec load = P.n_cols > 0 ? arma::vec(arma::sum(P, 1)) : arma::vec(E, arma::fill::zeros);
+  sum_over_shards(shard, load.memptr(), load.n_elem);
   arma::vec dload;
   out.value = cv_squared(load, &dload);
   const Thresholds th = thresholds(H, r.plan.k);

@@ -13,7 +13,8 @@ namespace moe {
 
 // E x T matrix of P(t, i) (experts as rows, like the logits) for a noisy top-k Routing.
 arma::mat smooth_load_probabilities(const Routing& routing);
-// CV(Load)^2 and its gradient (dlogits and dnoise_logits). Needs a Routing from NoisyTopKRouter.
-RouterLoss smooth_load_loss(const Routing& routing);
+// CV(Load)^2 and its gradient (dlogits and dnoise_logits). Needs a Routing from NoisyTopKRouter. With a
+// shard, Load sums over the whole batch (balance_losses.hpp).
+RouterLoss smooth_load_loss(const Routing& routing, const TokenShard* shard = nullptr);
 
 }  // namespace moe

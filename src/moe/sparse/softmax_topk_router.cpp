@@ -30,7 +30,7 @@ Routing SoftmaxTopKRouter::route(const arma::mat& X, const RouteContext& context
   r.norm_expert = chosen;
   r.renormalized = options_.renormalize;
   std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, r.renormalized);
-  r.plan = make_plan(T, E, k, std::move(chosen), std::move(w), training_capacity(context, T, E, k, options_.capacity_factor));
+  r.plan = plan_routes(context, T, E, k, std::move(chosen), std::move(w), options_.capacity_factor);
   return r;
 }
 

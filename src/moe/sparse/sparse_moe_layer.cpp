@@ -1,18 +1,36 @@
 #include "moe/sparse/sparse_moe_layer.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "moe/core/error.hpp"
 #include "moe/core/math.hpp"
 #include "moe/sparse/balance_losses.hpp"
+#include "moe/sparse/comm_token_shard.hpp"
 #include "moe/sparse/loss_free_router.hpp"
 #include "moe/sparse/smooth_load_loss.hpp"
 
 namespace moe {
 
-SparseMoeLayer::SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts)
-    : spec_(spec), experts_(spec.model_dim, spec.ff_dim, experts, parse_ffn_activation(spec.ffn_activation)) {
+namespace {
+
+ExpertPlacement placement_of(Communicator* comm, arma::uword experts) {
+  return comm ? ExpertPlacement(experts, std::size_t(comm->size())) : ExpertPlacement(std::max<arma::uword>(experts, 1), 1);
+}
+
+}  // namespace
+
+SparseMoeLayer::SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts, Communicator* expert_parallel)
+    : spec_(spec),
+      comm_(expert_parallel),
+      placement_(placement_of(expert_parallel, experts)),
+      experts_(spec.model_dim, spec.ff_dim, comm_ ? placement_.count(std::size_t(comm_->rank())) : experts,
+               parse_ffn_activation(spec.ffn_activation), comm_ ? placement_.first(std::size_t(comm_->rank())) : 0,
+               experts) {
   spec_.validate(experts);
+  require(!comm_ || (spec_.router != "soft" && spec_.router != "expert-choice" && spec_.router != "balanced"),
+          "expert parallelism needs a per-token router (topk, noisy-topk, switch, gshard, hash, loss-free), not " +
+              spec_.router + ", which routes over the whole batch");
   backend_.kernel = parse_routed_kernel(spec_.kernel);
   backend_.cuda = spec_.device == "cuda";
   backend_.cuda_precision = spec_.cuda_precision;
@@ -40,6 +58,12 @@ void SparseMoeLayer::collect(ParamList& params, const std::string& prefix) {
   if (shared_) shared_->collect(params, prefix + "shared/");
 }
 
+void SparseMoeLayer::collect_replicated(ParamList& params, const std::string& prefix) {
+  if (router_) router_->collect(params, prefix + "router/");
+  else params.add(prefix + "router/Phi", Phi_, dPhi_);
+  if (shared_) shared_->collect(params, prefix + "shared/");
+}
+
 MoeForward SparseMoeLayer::forward(const arma::mat& X, const RouteContext& context) const {
   require(X.n_rows == spec_.model_dim, "sparse MoE layer: tokens have " + std::to_string(X.n_rows) +
                                            " features, expected d_model = " + std::to_string(spec_.model_dim));
@@ -60,20 +84,31 @@ void SparseMoeLayer::add_shared(const arma::mat& X, MoeForward& fwd) const {
 
 MoeForward SparseMoeLayer::forward_routed(const arma::mat& X, const RouteContext& context) const {
   MoeForward fwd;
-  fwd.routing = router_->route(X, context);
+  RouteContext ctx = context;
+  if (comm_) {
+    fwd.shard = std::make_shared<CommTokenShard>(*comm_, X.n_cols);
+    ctx.shard = fwd.shard.get();
+  }
+  const TokenShard* shard = ctx.shard;
+  fwd.routing = router_->route(X, ctx);
   const RoutingPlan& plan = fwd.routing.plan;
-  fwd.routed = std::make_shared<RoutedFfnState>();
-  fwd.Y = routed_ffn_forward(backend_, plan, experts_, X, *fwd.routed);
+  if (comm_) {
+    fwd.exchange = std::make_shared<ExpertExchangeState>();
+    fwd.Y = exchange_forward(*comm_, placement_, backend_, plan, experts_, X, *fwd.exchange);
+  } else {
+    fwd.routed = std::make_shared<RoutedFfnState>();
+    fwd.Y = routed_ffn_forward(backend_, plan, experts_, X, *fwd.routed);
+  }
   // Auxiliary losses and their weighted gradient.
   auto add = [&](double w, const RouterLoss& l, double& value) {
     value = l.value;
     fwd.aux.total += w * l.value;
     accumulate(fwd.aux_grad, l.grad, w);
   };
-  if (spec_.w_importance > 0) add(spec_.w_importance, importance_loss(plan), fwd.aux.importance);
-  if (spec_.w_load > 0) add(spec_.w_load, smooth_load_loss(fwd.routing), fwd.aux.load);
-  if (spec_.switch_alpha > 0) add(spec_.switch_alpha, switch_aux_loss(fwd.routing), fwd.aux.switch_aux);
-  if (spec_.z_loss > 0) add(spec_.z_loss, z_loss(fwd.routing), fwd.aux.z);
+  if (spec_.w_importance > 0) add(spec_.w_importance, importance_loss(plan, shard), fwd.aux.importance);
+  if (spec_.w_load > 0) add(spec_.w_load, smooth_load_loss(fwd.routing, shard), fwd.aux.load);
+  if (spec_.switch_alpha > 0) add(spec_.switch_alpha, switch_aux_loss(fwd.routing, shard), fwd.aux.switch_aux);
+  if (spec_.z_loss > 0) add(spec_.z_loss, z_loss(fwd.routing, shard), fwd.aux.z);
   return fwd;
 }
 
@@ -107,7 +142,9 @@ arma::mat SparseMoeLayer::backward(const arma::mat& X, const MoeForward& fwd, co
 arma::mat SparseMoeLayer::backward_routed(const arma::mat& X, const MoeForward& fwd, const arma::mat& dY) {
   const RoutingPlan& plan = fwd.routing.plan;
   RouterGrad grad;
-  arma::mat dX = routed_ffn_backward(backend_, plan, experts_, *fwd.routed, dY, grad.dweight);
+  arma::mat dX = fwd.exchange
+                     ? exchange_backward(*comm_, placement_, backend_, plan, experts_, *fwd.exchange, dY, grad.dweight)
+                     : routed_ffn_backward(backend_, plan, experts_, *fwd.routed, dY, grad.dweight);
   accumulate(grad, fwd.aux_grad, 1.0);
   dX += router_->backward(X, fwd.routing, grad);
   return dX;
@@ -134,11 +171,11 @@ arma::mat SparseMoeLayer::backward_soft(const arma::mat& X, const MoeForward& fw
 }
 
 void SparseMoeLayer::end_step(const MoeForward& fwd) {
-  if (auto* lf = dynamic_cast<LossFreeRouter*>(router_.get())) lf->update_bias(fwd.routing.plan);
+  if (auto* lf = dynamic_cast<LossFreeRouter*>(router_.get())) lf->update_bias(fwd.routing.plan, fwd.shard.get());
 }
 
 RoutingStats SparseMoeLayer::stats(const MoeForward& fwd) const {
-  if (!spec_.soft()) return routing_stats(fwd.routing.plan);
+  if (!spec_.soft()) return routing_stats(fwd.routing.plan, fwd.shard.get());
   const arma::uword E = experts(), p = spec_.slots_per_expert;
   arma::vec importance(E), load(E);
   for (arma::uword e = 0; e < E; ++e) {

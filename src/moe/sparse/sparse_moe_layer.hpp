@@ -9,11 +9,22 @@
 // Every routed backend consumes the RoutingPlan of moe/sparse/routing_plan.hpp; the combine walks tokens
 // and their slots in order (no atomics), so results do not depend on the thread count.
 // Auxiliary losses (layer_spec.hpp weights) are computed in forward; backward adds their gradients.
+// Expert parallelism: built with a Communicator of P ranks, the layer holds experts
+// [first(r), first(r) + count(r)) of E (expert_placement.hpp) and a copy of the router and the shared
+// experts; each rank passes its own tokens, routing treats them as a shard of the batch of every rank's
+// tokens in rank order (token_shard.hpp: capacity, priority and balancing losses of the whole batch), and
+// the routed experts run through the all-to-all exchange of expert_exchange.hpp. Every rank's outputs and
+// input gradients equal the single-process layer's on the concatenated batch; the copies' gradients
+// (collect_replicated) are this rank's tokens' part, to be summed over the ranks before a step.
+// Per-token routers only (not expert choice, balanced, soft).
 #include <armadillo>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "moe/parallel/communicator.hpp"
+#include "moe/sparse/expert_exchange.hpp"
+#include "moe/sparse/expert_placement.hpp"
 #include "moe/sparse/ffn_experts.hpp"
 #include "moe/sparse/layer_spec.hpp"
 #include "moe/sparse/routed_ffn.hpp"
@@ -40,13 +51,19 @@ struct MoeForward {
   arma::mat logits, dispatch, combine;  // soft: E p x T each
   AuxLosses aux;
   RouterGrad aux_grad;                // d(aux.total)/d(router outputs), already weighted
+  // Expert parallelism: this rank's tokens as a shard of the batch, and the exchange's state.
+  std::shared_ptr<const TokenShard> shard;
+  std::shared_ptr<ExpertExchangeState> exchange;
 };
 
 class SparseMoeLayer {
  public:
-  SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts);
+  // expert_parallel: the ranks that share the experts (null: this process holds them all).
+  SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts, Communicator* expert_parallel = nullptr);
   void init(Rng& rng);
   void collect(ParamList& params, const std::string& prefix);  // prefix + "router/...", "expert<e>/...", "shared<j>/..."
+  // The parameters every rank holds a copy of (router, soft slots, shared experts): all but the experts.
+  void collect_replicated(ParamList& params, const std::string& prefix);
 
   // X: d x T. context: the Rng of noisy / random routing, training or not, token ids for hash routing.
   MoeForward forward(const arma::mat& X, const RouteContext& context) const;
@@ -55,15 +72,19 @@ class SparseMoeLayer {
   // After an optimiser step on the batch of `fwd`: the loss-free router's bias update (no-op otherwise).
   void end_step(const MoeForward& fwd);
 
-  // Per-expert balance of one forward pass. Soft MoE: importance = combine mass of each expert's slots,
-  // load = dispatch mass of its slots (p each: balanced by construction), nothing dropped.
+  // Per-expert balance of one forward pass (expert parallelism: of the whole batch, a collective call).
+  // Soft MoE: importance = combine mass of each expert's slots, load = dispatch mass of its slots (p each:
+  // balanced by construction), nothing dropped.
   RoutingStats stats(const MoeForward& fwd) const;
   // E x T combine weight of every expert for every token (0 where not routed; dropped slots 0).
   arma::mat combine_weights(const MoeForward& fwd) const;
 
   const SparseLayerSpec& spec() const { return spec_; }
-  arma::uword experts() const { return experts_.experts(); }
-  FfnExperts& expert_bank() { return experts_; }
+  arma::uword experts() const { return experts_.layer_experts(); }  // of the layer, all ranks together
+  // Expert parallelism: the ranks (null without) and which holds which experts.
+  Communicator* communicator() const { return comm_; }
+  const ExpertPlacement& placement() const { return placement_; }
+  FfnExperts& expert_bank() { return experts_; }  // the experts this process holds
   const FfnExperts& expert_bank() const { return experts_; }
   FfnExperts* shared_bank() { return shared_ ? &*shared_ : nullptr; }
   Router* router() { return router_.get(); }
@@ -76,6 +97,8 @@ class SparseMoeLayer {
   void add_shared(const arma::mat& X, MoeForward& fwd) const;
 
   SparseLayerSpec spec_;
+  Communicator* comm_ = nullptr;
+  ExpertPlacement placement_;
   RoutedBackend backend_;
   std::unique_ptr<Router> router_;  // null for soft MoE
   arma::mat Phi_, dPhi_;            // soft MoE: d x E p slot parameters

@@ -13,18 +13,25 @@
 namespace moe {
 
 // rows x T matrix of draws, column t from the stream of block t / 256; normal ? N(0,1) : U(0,1).
-inline arma::mat token_draws(arma::uword rows, arma::uword T, Rng* rng, bool normal) {
+// offset: the tokens are columns [offset, offset + T) of a larger batch (a TokenShard): column t gets the
+// batch's column offset + t, so the shards of a batch together draw exactly what the whole batch draws.
+inline arma::mat token_draws(arma::uword rows, arma::uword T, Rng* rng, bool normal, arma::uword offset = 0) {
   require(rng != nullptr, "router: this router draws random numbers in training and needs an Rng");
   const std::uint64_t seed = rng->below(std::numeric_limits<std::uint64_t>::max());
   arma::mat out(rows, T);
   constexpr arma::uword block = 256;
-  const long blocks = long((T + block - 1) / block);
+  const arma::uword first = offset / block, end = offset + T;
+  const long blocks = T == 0 ? 0 : long((end + block - 1) / block - first);
 #pragma omp parallel for schedule(static) if (T >= 1024)
   for (long b = 0; b < blocks; ++b) {
-    Rng stream = Rng(seed).stream(std::uint64_t(b));
-    const arma::uword t1 = std::min<arma::uword>(T, arma::uword(b + 1) * block);
-    for (arma::uword t = arma::uword(b) * block; t < t1; ++t)
-      for (arma::uword i = 0; i < rows; ++i) out(i, t) = normal ? stream.normal() : stream.uniform();
+    const arma::uword global_block = first + arma::uword(b);
+    Rng stream = Rng(seed).stream(std::uint64_t(global_block));
+    const arma::uword g0 = global_block * block, g1 = std::min<arma::uword>(end, g0 + block);
+    for (arma::uword g = g0; g < g1; ++g)
+      for (arma::uword i = 0; i < rows; ++i) {
+        const double x = normal ? stream.normal() : stream.uniform();
+        if (g >= offset) out(i, g - offset) = x;  // columns before the shard's first are drawn and skipped
+      }
   }
   return out;
 }

@@ -114,9 +114,28 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   if (checkpoint && checkpoint->restore(visit_all)) {
     require(loop.order.n_elem == 0 || (minibatch && loop.order.n_elem == n),
             "checkpoint " + checkpoint->where() + " stopped inside a minibatch epoch of another size");
+    require(loop.next == 0 || loop.next < loop.order.n_elem,
+            "checkpoint " + checkpoint->where() + " resumes at row " + std::to_string(loop.next) +
+                (loop.order.n_elem ? " of an epoch of " + std::to_string(loop.order.n_elem) + " rows"
+                                   : " of an epoch but holds no minibatch order"));
+    require(loop.epoch >= 1, "checkpoint " + checkpoint->where() + " names epoch 0 (epochs count from 1)");
+    if (loop.order.n_elem > 0) {  // a permutation of the rows, or the minibatches would index outside X
+      std::vector<char> seen(n, 0);
+      bool permutation = true;
+      for (const double v : loop.order) {
+        const bool index = v >= 0.0 && v < double(n) && v == std::floor(v);
+        permutation = permutation && index && !seen[arma::uword(v)];
+        if (!permutation) break;
+        seen[arma::uword(v)] = 1;
+      }
+      require(permutation, "checkpoint " + checkpoint->where() + ": its minibatch order is not a permutation of the " +
+                               std::to_string(n) + " rows");
+    }
     require(loop.epoch - (loop.next > 0 ? 0 : 1) <= options.epochs,
             "checkpoint " + checkpoint->where() + " has trained " + std::to_string(loop.epoch - 1) +
                 " epochs already; --epochs " + std::to_string(options.epochs) + " would end before it");
+    loop.result.resumed_epoch = loop.epoch;
+    loop.result.resumed_rows = loop.next;
   }
   // Saves, then throws moe::Stopped, when a stop was requested; called between steps only.
   auto honour_stop = [&] {

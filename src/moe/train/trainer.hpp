@@ -46,6 +46,9 @@ struct TrainResult {
   long converged_epoch = -1;  // epoch at which --tolerance stopped training; -1 = not converged
   bool stopped_early = false;
   double seconds = 0.0;       // wall time of the optimisation steps alone
+  // Resumed from a checkpoint: the epoch it continued (1-based) and the rows of that epoch's minibatch
+  // order done already; 0 and 0 for a fresh start.
+  std::size_t resumed_epoch = 0, resumed_rows = 0;
 };
 
 // Where train() keeps checkpoints (moe/io/checkpoint.hpp writes them as HDF5 files). A checkpoint is
