@@ -132,7 +132,15 @@ int main(int argc, char** argv) {
       moe::MpiSession session;
       const auto comm = moe::make_world_communicator();
       moe::check_case(e_case, std::size_t(comm->size()));  // on every rank, before any collective
-      const moe::ExpertParallelBenchRow r = moe::run_expert_parallel_bench(*comm, e_case);
+      moe::ExpertParallelBenchRow r;
+      try {
+        r = moe::run_expert_parallel_bench(*comm, e_case);
+      } catch (const std::exception& e) {  // one rank failing alone would leave the others waiting: end all
+        std::fprintf(stderr, "moe-bench: error: %s (rank %d of %d; ending every rank)\n", e.what(), comm->rank(),
+                     comm->size());
+        std::fflush(stderr);
+        moe::MpiSession::abort(1);
+      }
       if (comm->rank() != 0) return;
       std::printf("%5s %7s %7s %5s %5s %4s %2s | %9s %9s %9s %10s %9s %9s\n", "ranks", "threads", "tokens", "d",
                   "d_ff", "E", "k", "step ms", "comm ms", "single ms", "tokens/s", "GF/s/rank", "dense GF/s");

@@ -2,7 +2,8 @@
 # Expert parallelism on this machine (issue 9): moe-bench expert-parallel under `mpirun -np P` for P = 1, 2
 # and 4, a fixed batch split evenly over the ranks (strong scaling), one OpenMP thread per rank. Each P
 # writes OUT/p<P>.csv (median time per training step of the slowest rank, its time in MPI collectives, each
-# rank's load; P = 1 also the single-process layer without a communicator); OUT/table.csv holds all rows.
+# rank's load; P = 1 also the single-process layer without a communicator), and OUT/p1-threads2.csv one
+# process with 2 OpenMP threads (the same cores as P = 2); OUT/table.csv holds all rows.
 # Usage: bash experiments/bench/expert_parallel.sh [--out DIR] [-- extra moe-bench flags]
 #   default: --tokens 8192 --d-model 256 --d-ff 512 --experts 8 --k 2 --steps 5 into results/bench-ep
 # On fewer cores than ranks, mpirun --oversubscribe shares them: the time per step then measures the
@@ -28,11 +29,15 @@ for P in 1 2 4; do
   mpirun --oversubscribe -np "$P" "$bin/moe-bench" expert-parallel --tokens 8192 --d-model 256 --d-ff 512 \
     --experts 8 --k 2 --steps 5 --threads 1 "${extra[@]}" --csv "$out/p$P.csv" --hdf5 "$out/p$P.h5"
 done
+# The same cores as OpenMP threads of one process: its single-process time is the baseline for P = 2
+# (--bind-to none: mpirun binds a lone rank to one core, which would put both threads on it).
+mpirun --bind-to none -np 1 "$bin/moe-bench" expert-parallel --tokens 8192 --d-model 256 --d-ff 512 --experts 8 --k 2 \
+  --steps 5 --threads 2 "${extra[@]}" --csv "$out/p1-threads2.csv" --hdf5 "$out/p1-threads2.h5"
 # One table: the shared columns of every row (the per-rank columns differ in number).
 python3 - "$out" <<'PY'
 import csv, sys, pathlib
 out = pathlib.Path(sys.argv[1])
-rows = [next(csv.DictReader(open(out / f"p{p}.csv"))) for p in (1, 2, 4)]
+rows = [next(csv.DictReader(open(out / f"{name}.csv"))) for name in ("p1", "p1-threads2", "p2", "p4")]
 keys = [k for k in rows[0] if not k.startswith("rank") or k == "ranks"]
 with open(out / "table.csv", "w", newline="") as f:
     w = csv.DictWriter(f, keys, extrasaction="ignore")

@@ -91,7 +91,21 @@ TEST_CASE("cli moe-train --expert-parallel refuses other models, checkpoints and
   CHECK(r.status != 0);
   CHECK(r.err.find("per-token router") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "x.h5"));
+  // An error on one rank alone (here: rank 1 cannot write its temporary results file) ends every rank with
+  // it, instead of leaving rank 0 waiting in a collective: a clear line, a non-zero exit, no results file.
+  const std::string mpirun_timed = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 timeout 120 " +
+                                   std::string(MOE_MPIEXEC) + " --oversubscribe -np ";
+  const std::string same_flags = std::string(MOE_TRAIN_BIN) + " --data " + data + " --features x1,x2,x3 --target y "
+                                 "--task regression --epochs 1 --quiet --expert-parallel --model sparse --experts 2 -o ";
+  r = run_command(mpirun_timed + "1 " + same_flags + (dir / "x.h5") + " : -np 1 " + same_flags + (dir / "missing/x.h5"));
+  INFO(r.err);
+  CHECK(r.status != 0);
+  CHECK(r.status != 124);  // not the timeout
+  CHECK(r.err.find("moe-train: error: ") != std::string::npos);
+  CHECK(r.err.find("(rank 1 of 2; ending every rank)") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir / "x.h5"));
 }
+
 TEST_CASE("cli moe-bench expert-parallel: a small run on 2 ranks writes its row, the load adding up to every slot") {
   TempDir dir("epbench");
   const std::string h5path = dir / "ep.h5", csv = dir / "ep.csv";

@@ -68,19 +68,48 @@ arma::mat SparseNet::gather(const arma::mat& part, const Pass& p, arma::uword N)
 }
 
 std::unique_ptr<SparseNet> SparseNet::whole() {
-  auto out = std::make_unique<SparseNet>(spec_);
-  ParamList mine, all, experts;
+  const bool root = !comm_ || comm_->rank() == 0;
+  ParamList mine, local_experts;
   collect_state(mine);
-  out->collect_state(all);
-  moe_.layer().expert_bank().collect(experts, "moe/");
-  const bool first_rank = !comm_ || comm_->rank() == 0;
-  for (const Param& p : all) {
-    // An expert's parameters come from the rank that holds it; the copies from rank 0 alone.
-    arma::mat v(arma::size(*p.value), arma::fill::zeros);
-    const Param* own = mine.find(p.name);
-    if (own && (first_rank || experts.find(p.name))) v = *own->value;
+  moe_.layer().expert_bank().collect(local_experts, "moe/");
+  // The whole model's parameters in its order, the same list on every rank: this model's, with the block
+  // of its own experts replaced by every expert's (FfnExperts::collect's names, order and shapes).
+  struct Entry {
+    std::string name;
+    arma::uword rows, cols;
+  };
+  std::vector<Entry> list;
+  const arma::uword d = spec_.sparse.model_dim, f = spec_.sparse.ff_dim;
+  bool experts_listed = false;
+  for (const Param& p : mine) {
+    if (!local_experts.find(p.name)) {
+      list.push_back({p.name, p.value->n_rows, p.value->n_cols});
+    } else if (!experts_listed) {
+      experts_listed = true;
+      for (arma::uword e = 0; e < spec_.experts; ++e) {
+        const std::string prefix = "moe/expert" + std::to_string(e) + "/";
+        list.push_back({prefix + "W1", f, d});
+        list.push_back({prefix + "b1", f, 1});
+        list.push_back({prefix + "W2", d, f});
+        list.push_back({prefix + "b2", d, 1});
+      }
+    }
+  }
+  std::unique_ptr<SparseNet> out = root ? std::make_unique<SparseNet>(spec_) : nullptr;
+  ParamList all;
+  if (out) out->collect_state(all);
+  for (const Entry& entry : list) {
+    // An expert's parameters come from the rank that holds it, the copies from rank 0 alone: the sum over
+    // the ranks (one matrix at a time) is then exactly the value.
+    arma::mat v(entry.rows, entry.cols, arma::fill::zeros);
+    const Param* own = mine.find(entry.name);
+    if (own && (root || local_experts.find(entry.name))) v = *own->value;
     if (comm_) comm_->allreduce_sum(v.memptr(), v.n_elem);
-    *p.value = v;
+    if (!out) continue;
+    const Param* target = all.find(entry.name);
+    require(target != nullptr && arma::size(*target->value) == arma::size(v),
+            "expert parallelism: the gathered parameter '" + entry.name + "' does not fit the whole model");
+    *target->value = v;
   }
   return out;
 }

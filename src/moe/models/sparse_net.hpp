@@ -45,9 +45,12 @@ class SparseNet final : public Model {
   std::vector<RoutingStats> routing(const arma::mat& X) const override;
 
   SparseMoeLayer& layer() { return moe_.layer(); }
+  const SparseMoeLayer& layer() const { return moe_.layer(); }
   Communicator* communicator() const { return comm_; }
   // Expert parallelism: the one-process model with this one's parameters, all experts gathered from the
-  // ranks (collective; for writing the model). Without a communicator, a copy.
+  // ranks, on rank 0; null on the others (collective: every rank calls it; for writing the model). The
+  // other ranks never hold more than one parameter matrix of the whole model at a time. Without a
+  // communicator, a copy.
   std::unique_ptr<SparseNet> whole();
   // Sparse upcycling (Komatsuzaki et al. 2022): copies the embedding, the output layer and the one FFN
   // expert of a trained dense network (a SparseNet with 1 expert) into this one: every expert becomes

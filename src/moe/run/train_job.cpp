@@ -80,7 +80,7 @@ void write_rank_routing(h5::File& file, Communicator& comm, const SparseNet& mod
   arma::mat load(P, S, arma::fill::zeros), comm_seconds(P, S, arma::fill::zeros), experts(P, 2, arma::fill::zeros);
   load.row(r) = arma::rowvec(log.rank_load);
   comm_seconds.row(r) = arma::rowvec(log.comm_seconds);
-  const ExpertPlacement& placement = const_cast<SparseNet&>(model).layer().placement();
+  const ExpertPlacement& placement = model.layer().placement();
   experts(r, 0) = double(placement.first(r)), experts(r, 1) = double(placement.count(r));
   comm.allreduce_sum(load.memptr(), load.n_elem);
   comm.allreduce_sum(comm_seconds.memptr(), comm_seconds.n_elem);
@@ -99,7 +99,7 @@ void print_rank_load(Communicator& comm, const SparseNet& model) {
   for (const double x : log.comm_seconds) seconds += x;
   total = mine;
   comm.allreduce_sum(&total, 1);
-  const ExpertPlacement& placement = const_cast<SparseNet&>(model).layer().placement();
+  const ExpertPlacement& placement = model.layer().placement();
   const auto r = std::size_t(comm.rank());
   std::fprintf(stderr, "moe-train: rank %zu of %d: experts %zu-%zu ran %.0f routed slots (%.1f %% of all), %.2f s in "
                "collectives\n", r, comm.size(), placement.first(r), placement.first(r) + placement.count(r) - 1, mine,
@@ -125,18 +125,10 @@ std::string checkpoint_identity(const std::string& config_toml) {
   return out;
 }
 
-TrainJobResult run_train_job(const TrainJob& job) {
-  require(!job.output.empty(), "no output file given (--output)");
-  // Expert parallelism: one MPI session for the run, started before anything can fail on one rank alone.
-  std::unique_ptr<MpiSession> mpi;
-  std::unique_ptr<Communicator> comm;
-  if (job.expert_parallel) {
-    require(job.model.kind == "sparse", "--expert-parallel needs --model sparse (got '" + job.model.kind + "')");
-    require(job.checkpoint_every == 0 && !job.resume && job.checkpoint.empty(),
-            "--expert-parallel runs take no checkpoints (--checkpoint-every, --checkpoint, --resume)");
-    mpi = std::make_unique<MpiSession>();
-    comm = make_world_communicator();
-  }
+namespace {
+
+// The run itself; comm: the ranks of an expert-parallel run (null: one process).
+TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   const bool primary = !comm || comm->rank() == 0;
   set_threads(job.threads);
   Rng rng(job.seed);
@@ -165,12 +157,12 @@ TrainJobResult run_train_job(const TrainJob& job) {
                                                      ") than experts (" + std::to_string(spec.expert_count()) + ")");
   // An unwritable path fails before training; the real file is opened only after training, so an
   // interrupted run leaves no temporary behind. (The probe's temporary is removed as it goes out of scope.)
-  { h5::File probe = h5::File::create(job.output); }
+  if (primary) { h5::File probe = h5::File::create(job.output); }  // rank 0 alone writes it
 
   std::unique_ptr<Model> model;
   if (comm) {
     spec.validate();
-    model = std::make_unique<SparseNet>(spec, comm.get());
+    model = std::make_unique<SparseNet>(spec, comm);
   } else {
     model = make_model(spec);
   }
@@ -214,17 +206,18 @@ TrainJobResult run_train_job(const TrainJob& job) {
   if (primary) report_data_warnings(data);  // after training: a refused run prints its one error line alone
 
   // Expert parallelism: every rank writes the same file up to the commit (the evaluations below are
-  // collective), each to its own temporary; only rank 0 commits, the others' temporaries are removed.
-  h5::File file = h5::File::create(job.output);
+  // collective), each to a temporary of its own name; only rank 0 commits, the others' are removed.
+  h5::File file = h5::File::create(primary ? job.output : job.output + ".rank" + std::to_string(comm->rank()));
   RunInfo info = job.info;
   info.program = "moe-train";
   info.seed = job.seed;
   info.threads = max_threads();
   write_run_info(file, info);
   if (comm) file.set_attr("/", "expert_parallel_ranks", std::int64_t(comm->size()));
-  if (comm) {
+  if (comm) {  // rank 0 writes the whole model, gathered from the ranks; the others their own part
     auto& net = static_cast<SparseNet&>(*model);
-    write_model(file, *net.whole(), data.standardizer, data.train.feature_names, data.train.target_names);
+    const std::unique_ptr<SparseNet> whole = net.whole();
+    write_model(file, whole ? *whole : net, data.standardizer, data.train.feature_names, data.train.target_names);
     print_rank_load(*comm, net);
   } else {
     write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
@@ -253,6 +246,29 @@ TrainJobResult run_train_job(const TrainJob& job) {
     std::fprintf(stderr, "moe-train: note: %s came after training had finished; the results were written in full\n",
                  signal_name(sig).c_str());
   return r;
+}
+
+}  // namespace
+
+TrainJobResult run_train_job(const TrainJob& job) {
+  require(!job.output.empty(), "no output file given (--output)");
+  if (!job.expert_parallel) return run_job(job, nullptr);
+  require(job.model.kind == "sparse", "--expert-parallel needs --model sparse (got '" + job.model.kind + "')");
+  require(job.checkpoint_every == 0 && !job.resume && job.checkpoint.empty(),
+          "--expert-parallel runs take no checkpoints (--checkpoint-every, --checkpoint, --resume)");
+  MpiSession mpi;
+  const std::unique_ptr<Communicator> comm = make_world_communicator();
+  try {
+    return run_job(job, comm.get());
+  } catch (const std::exception& e) {
+    // An error on one rank alone (a file it cannot write, memory, a message too large for MPI) would leave
+    // the others waiting in a collective for ever: say it, then end every rank of the job.
+    const bool memory = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+    std::fprintf(stderr, "moe-train: error: %s (rank %d of %d; ending every rank)\n", memory ? "out of memory" : e.what(),
+                 comm->rank(), comm->size());
+    std::fflush(stderr);
+    MpiSession::abort(1);
+  }
 }
 
 std::string summarize(const TrainJobResult& r, const ModelSpec& spec) {
