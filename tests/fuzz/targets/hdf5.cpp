@@ -23,6 +23,7 @@
 // environment prints the operations and every refusal (to see what an input reaches).
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -467,6 +468,11 @@ void walk(const h5::File& f, hid_t raw, const std::string& group, int depth, int
   for (const std::string& name : names) {
     if (--budget < 0) return;
     const std::string p = group == "/" ? name : group + "/" + name;
+    std::vector<std::string> listed, expected = attributes_of(raw, p);
+    if (!refuses([&] { listed = f.attributes(p); })) {
+      std::sort(expected.begin(), expected.end());
+      oracle(listed == expected, "attributes() lists other names than the object has");
+    }
     for (const std::string& a : attributes_of(raw, p)) {
       bool has = false;
       refuses([&] { has = f.has_attr(p, a); });
