@@ -116,3 +116,36 @@ TEST_CASE("cli lm: bad input is one line") {
   CHECK(r.err == "moe-train: error: unknown tokenizer 'bpe' (expected word or char)\n");
   CHECK_FALSE(std::filesystem::exists(dir / "o.h5"));
 }
+
+TEST_CASE("cli lm: a broken synthetic-language file is one line naming what is wrong") {
+  TempDir dir("lmlangbad");
+  const std::string pristine = dir / "lang.h5", broken = dir / "broken.h5", out = dir / "o.h5";
+  REQUIRE(run_command(std::string(MOE_DATA_BIN) + " generate rank-language --contexts 24 --words 20 --rank 12"
+                      " --seed 2 --out " + pristine).status == 0);
+  struct Breakage {
+    std::string what, python, needle;  // python edits the h5py File `f`; L is /language/log_prob
+  };
+  const std::vector<Breakage> breakages = {
+      {"no log_prob", "del f['language/log_prob']", "has no /language/log_prob"},
+      {"log_prob of text", "del f['language/log_prob']; f['language/log_prob'] = numpy.array([b'a', b'b'])",
+       "language/log_prob"},
+      {"one word", "del f['language/log_prob']; f['language/log_prob'] = numpy.zeros((24, 1))", "needs at least 2 words"},
+      {"a positive log-probability", "f['language/log_prob'][0, 0] = 0.5", "holds values above 0 or NaN"},
+      {"a NaN", "f['language/log_prob'][3, 2] = numpy.nan", "holds values above 0 or NaN"},
+      {"a row not summing to 1", "f['language/log_prob'][1, :] = -1.0", "does not sum to 1"},
+      {"rank attribute of text", "f['language'].attrs['rank'] = 'twelve'", "rank"},
+  };
+  for (const Breakage& b : breakages) {
+    CAPTURE(b.what);
+    std::filesystem::copy_file(pristine, broken, std::filesystem::copy_options::overwrite_existing);
+    REQUIRE(run_command("/usr/bin/python3 -c \"import h5py, numpy; f = h5py.File('" + broken + "', 'a'); " + b.python +
+                        "; f.close()\"").status == 0);
+    const auto r = run_command(std::string(MOE_TRAIN_BIN) + " --task lm --data " + broken + " --epochs 1 --quiet -o " + out);
+    CAPTURE(r.err);
+    CHECK(r.status == 1);
+    CHECK(count_lines(r.err) == 1);
+    CHECK(r.err.rfind("moe-train: error: ", 0) == 0);
+    CHECK(r.err.find(b.needle) != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(out));
+  }
+}
