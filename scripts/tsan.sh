@@ -27,4 +27,4 @@ export TSAN_OPTIONS="halt_on_error=1:exitcode=86:ignore_noninstrumented_modules=
 cd "$build"
 # Not the expert-parallel tests either: their ranks run one OpenMP thread each (OMP_NUM_THREADS=1), so
 # there is nothing of ours for TSan to check, and OpenMPI's own threads are not instrumented.
-time ctest --output-on-failure -j"$(nproc)" -E '^quick study|^mpi expert parallelism|--expert-parallel' "$@"
+time ctest --output-on-failure -j"$(nproc)" -E '^quick study|^mpi expert parallelism|expert-parallel' "$@"
