@@ -141,8 +141,8 @@ SparseNet::Pass SparseNet::forward(const arma::mat& X, bool training) const {
     p.n = N / P + (r < N % P ? 1 : 0);
     p.first = r * (N / P) + std::min(r, N % P);
   }
-  const arma::mat Xs = comm_ ? columns(X, p.first, p.n) : arma::mat();
-  const arma::mat& Xp = comm_ ? Xs : X;
+  if (comm_) p.X = columns(X, p.first, p.n);
+  const arma::mat& Xp = comm_ ? p.X : X;
   p.H0 = Win_ * Xp;
   p.H0.each_col() += bin_;
   p.moe = moe_.forward(p.H0, training, token_ids(Xp));
@@ -186,8 +186,7 @@ double SparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_g
   dbout_ += arma::sum(dZ, 1);
   const arma::mat dH1 = Wout_.t() * dZ;
   const arma::mat dH0 = moe_.backward(p.H0, std::move(p.moe), dH1);
-  const arma::mat Xs = comm_ ? columns(X, p.first, p.n) : arma::mat();
-  dWin_ += dH0 * (comm_ ? Xs : X).t();
+  dWin_ += dH0 * (comm_ ? p.X : X).t();
   dbin_ += arma::sum(dH0, 1);
   if (comm_) {
     std::size_t i = 0;

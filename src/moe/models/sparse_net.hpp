@@ -62,6 +62,7 @@ class SparseNet final : public Model {
  private:
   struct Pass {
     arma::uword first = 0, n = 0;  // the columns of the batch this rank worked on
+    arma::mat X;                   // expert parallelism: those columns of the inputs (empty otherwise)
     arma::mat H0;
     MoeForward moe;
     arma::mat Z;  // m x N output layer (logits, or predictions for regression)

@@ -21,17 +21,17 @@ bool is_identity(const std::vector<std::size_t>& order) {
 }
 
 // out column i <- from column order[i] (gather), or out column order[i] <- from column i (scatter). An
-// identity order (one rank, or every column from one rank) moves the matrix instead of copying it.
-arma::mat gather_columns(arma::mat&& from, const std::vector<std::size_t>& order) {
-  if (is_identity(order)) return std::move(from);
-  arma::mat out(from.n_rows, order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) out.col(i) = from.col(order[i]);
+// identity order (state.in_order) moves the matrix instead of copying it.
+arma::mat gather_columns(arma::mat&& from, const ExpertExchangeState& state) {
+  if (state.in_order) return std::move(from);
+  arma::mat out(from.n_rows, state.order.size());
+  for (std::size_t i = 0; i < state.order.size(); ++i) out.col(i) = from.col(state.order[i]);
   return out;
 }
-arma::mat scatter_columns(arma::mat&& from, const std::vector<std::size_t>& order) {
-  if (is_identity(order)) return std::move(from);
-  arma::mat out(from.n_rows, order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) out.col(order[i]) = from.col(i);
+arma::mat scatter_columns(arma::mat&& from, const ExpertExchangeState& state) {
+  if (state.in_order) return std::move(from);
+  arma::mat out(from.n_rows, state.order.size());
+  for (std::size_t i = 0; i < state.order.size(); ++i) out.col(state.order[i]) = from.col(i);
   return out;
 }
 
@@ -90,11 +90,12 @@ arma::mat exchange_forward(Communicator& comm, const ExpertPlacement& placement,
         state.order.push_back(block_start[p * mine + j] + std::size_t(c));
         expert_of.push_back(std::int32_t(j));
       }
+  state.in_order = is_identity(state.order);
   const std::size_t n = state.order.size();
   state.received = make_plan(n, mine, 1, std::move(expert_of), std::vector<double>(n, 1.0), 0);
-  arma::mat outputs = routed_ffn_forward(backend, state.received, local, gather_columns(std::move(R), state.order),
+  arma::mat outputs = routed_ffn_forward(backend, state.received, local, gather_columns(std::move(R), state),
                                          state.ffn, false);
-  state.out = exchange(comm, scatter_columns(std::move(outputs), state.order), state.recv_cols, state.send_cols, d);
+  state.out = exchange(comm, scatter_columns(std::move(outputs), state), state.recv_cols, state.send_cols, d);
   arma::mat Y = X;
   for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t, std::size_t) {
     Y.col(t) += plan.slot_weight[slot] * state.out.col(arma::uword(plan.slot_position[slot]));
@@ -116,10 +117,10 @@ arma::mat exchange_backward(Communicator& comm, const ExpertPlacement&, const Ro
   arma::vec unused;
   arma::mat dinputs = routed_ffn_backward(backend, state.received, local, state.ffn,
                                           gather_columns(exchange(comm, dout, state.send_cols, state.recv_cols, d),
-                                                         state.order),
+                                                         state),
                                           unused, false);
   const arma::mat back =
-      exchange(comm, scatter_columns(std::move(dinputs), state.order), state.recv_cols, state.send_cols, d);
+      exchange(comm, scatter_columns(std::move(dinputs), state), state.recv_cols, state.send_cols, d);
   arma::mat dX = dY;
   for_each_kept_slot(plan, [&](std::size_t t, std::size_t slot, std::size_t, std::size_t) {
     dX.col(t) += back.col(arma::uword(plan.slot_position[slot]));

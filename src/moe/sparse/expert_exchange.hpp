@@ -25,6 +25,7 @@ namespace moe {
 struct ExpertExchangeState {
   std::vector<std::size_t> send_cols, recv_cols;  // P each: columns sent to / received from each rank
   std::vector<std::size_t> order;  // received columns in expert-major order: i -> column of the receive buffer
+  bool in_order = false;           // order is the identity (one rank, or all columns from one): no reordering
   RoutingPlan received;            // over the received columns (k = 1, weight 1), expert-major; local expert ids
   RoutedFfnState ffn;              // the local experts' forward state
   arma::mat out;                   // d x A: this rank's slots' expert outputs, in its plan's sorted order
