@@ -12,10 +12,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "moe/bench/expert_parallel_bench.hpp"
 #include "moe/bench/sparse_bench.hpp"
 #include "moe/parallel/mpi_communicator.hpp"
+#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 #include "moe/core/error.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/lm/blocked_gemm.hpp"
@@ -121,6 +123,11 @@ int main(int argc, char** argv) {
   ep->add_option("--steps", e_case.steps, "timed steps, after one warm-up")->capture_default_str();
   ep->add_option("--seed", e_case.seed, "seed of the tokens and the weights")->capture_default_str();
   ep->add_option("--threads", e_threads, "OpenMP threads per rank (0: all cores)")->capture_default_str();
+  ep->add_option("--device", e_case.device, "where each rank's experts run: cpu or cuda (one GPU per rank)")
+      ->capture_default_str();
+  ep->add_option("--precision", e_case.precision, "cuda: bf16, float or tf32")->capture_default_str();
+  ep->add_option("--gpu-exchange", e_case.gpu_exchange, "cuda: host (MPI moves the tokens) or nccl (GPU to GPU)")
+      ->capture_default_str();
   ep->add_option("--csv", e_csv, "rank 0 writes the row here as CSV");
   ep->add_option("--hdf5", e_hdf5, "rank 0 writes the row here as HDF5 (/expert_parallel/<column>)");
   moe::cli::check_number_options(*lm);
@@ -129,19 +136,31 @@ int main(int argc, char** argv) {
   return moe::cli::run(app, argc, argv, [&] {
     if (ep->parsed()) {
       moe::set_threads(e_threads);
-      moe::MpiSession session;
-      const auto comm = moe::make_world_communicator();
+      // A build without MPI runs one process (P = 1): the exchange path against the single-process layer.
+      std::unique_ptr<moe::MpiSession> session;
+      std::unique_ptr<moe::Communicator> comm;
+      if (moe::mpi_built()) {
+        session = std::make_unique<moe::MpiSession>();
+        comm = moe::make_world_communicator();
+      } else {
+        std::fprintf(stderr, "moe-bench: note: this build has no MPI: one process (P = 1)\n");
+        comm = std::make_unique<moe::SelfCommunicator>();
+      }
       moe::check_case(e_case, std::size_t(comm->size()));  // on every rank, before any collective
       moe::ExpertParallelBenchRow r;
       try {
         r = moe::run_expert_parallel_bench(*comm, e_case);
       } catch (const std::exception& e) {  // one rank failing alone would leave the others waiting: end all
+        if (!session) throw;
         std::fprintf(stderr, "moe-bench: error: %s (rank %d of %d; ending every rank)\n", e.what(), comm->rank(),
                      comm->size());
         std::fflush(stderr);
         moe::MpiSession::abort(1);
       }
       if (comm->rank() != 0) return;
+      if (e_case.device == "cuda")
+        std::printf("device cuda (%s), precision %s, all-to-all %s\n", moe::kernels::cuda_device_name().c_str(),
+                    e_case.precision.c_str(), e_case.gpu_exchange == "nccl" ? "GPU to GPU over NCCL" : "through the host (MPI)");
       std::printf("%5s %7s %7s %5s %5s %4s %2s | %9s %9s %9s %10s %9s %9s\n", "ranks", "threads", "tokens", "d",
                   "d_ff", "E", "k", "step ms", "comm ms", "single ms", "tokens/s", "GF/s/rank", "dense GF/s");
       std::printf("%5zu %7zu %7zu %5zu %5zu %4zu %2zu | %9.2f %9.2f %9.2f %10.0f %9.2f %9.2f\n", r.ranks, r.threads,

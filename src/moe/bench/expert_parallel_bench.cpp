@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <ostream>
 
 #include <armadillo>
@@ -13,6 +14,7 @@
 #include "moe/core/rng.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/io/hdf5.hpp"
+#include "moe/parallel/gpu_communicators.hpp"
 #include "moe/sparse/sparse_moe_layer.hpp"
 
 namespace moe {
@@ -38,6 +40,8 @@ SparseLayerSpec layer_spec(const ExpertParallelBenchCase& c) {
   s.model_dim = c.model_dim;
   s.ff_dim = c.ff_dim;
   s.capacity_factor = c.capacity_factor;
+  s.device = c.device;
+  s.cuda_precision = c.precision;
   return s;
 }
 
@@ -52,8 +56,9 @@ struct StepTimes {
   double assignments = 0.0;        // kept assignments of this rank's tokens, summed
 };
 
-StepTimes time_steps(SparseMoeLayer& layer, Communicator* comm, const arma::mat& X, const arma::mat& dY,
-                     std::size_t steps) {
+StepTimes time_steps(SparseMoeLayer& layer, Communicator* comm, const DeviceCommunicator* gpu, const arma::mat& X,
+                     const arma::mat& dY, std::size_t steps) {
+  auto comm_seconds = [&] { return (comm ? comm->seconds() : 0.0) + (gpu ? gpu->seconds() : 0.0); };
   StepTimes out;
   ParamList params;
   layer.collect(params, "");
@@ -64,14 +69,14 @@ StepTimes time_steps(SparseMoeLayer& layer, Communicator* comm, const arma::mat&
       double sync = 0.0;  // start together, so each rank's time is its own step, not the others' lag
       comm->allreduce_sum(&sync, 1);
     }
-    const double comm0 = comm ? comm->seconds() : 0.0;
+    const double comm0 = comm_seconds();
     const auto t0 = Clock::now();
     const MoeForward fwd = layer.forward(X, RouteContext{&noise, true, {}});
     layer.backward(X, fwd, dY);
     const double seconds = seconds_since(t0);
     if (step == 0) continue;  // warm-up: first-touch of the buffers
     out.step.push_back(seconds);
-    out.comm.push_back(comm ? comm->seconds() - comm0 : 0.0);
+    out.comm.push_back(comm_seconds() - comm0);
     out.assignments += double(fwd.routing.plan.assignments());
     if (fwd.exchange) out.received += double(arma::accu(fwd.exchange->expert_tokens));
   }
@@ -85,6 +90,10 @@ void check_case(const ExpertParallelBenchCase& c, std::size_t ranks) {
           "moe-bench expert-parallel: --tokens, --d-model, --d-ff and --experts must be at least 1");
   require(c.k >= 1 && c.k <= c.experts, "moe-bench expert-parallel: --k must be between 1 and --experts");
   require(c.steps >= 1, "moe-bench expert-parallel: --steps must be at least 1");
+  require(c.device == "cpu" || c.device == "cuda", "moe-bench expert-parallel: --device must be cpu or cuda");
+  require(c.gpu_exchange == "host" || c.gpu_exchange == "nccl",
+          "moe-bench expert-parallel: --gpu-exchange must be host or nccl");
+  require(c.gpu_exchange == "host" || c.device == "cuda", "moe-bench expert-parallel: --gpu-exchange nccl needs --device cuda");
   require(ranks <= c.experts, "moe-bench expert-parallel: " + std::to_string(ranks) + " processes for " +
                                   std::to_string(c.experts) + " experts (at most one process per expert)");
 }
@@ -101,16 +110,20 @@ ExpertParallelBenchRow run_expert_parallel_bench(Communicator& comm, const Exper
   Rng data = Rng(c.seed).stream(me);
   const std::size_t T = my_tokens(c, P, me);
   const arma::mat X = data.normal_matrix(c.model_dim, T), dY = data.normal_matrix(c.model_dim, T);
+  // NCCL first: it selects this rank's GPU before anything else uses one.
+  const std::unique_ptr<DeviceCommunicator> gpu =
+      c.gpu_exchange == "nccl" ? make_nccl_communicator(comm, local_gpu(comm)) : nullptr;
   if (P == 1) {  // the single-process layer on the same tokens (first: any warm-up favours the other)
     SparseMoeLayer single(spec, c.experts);
     Rng init_single(c.seed);
     single.init(init_single);
-    row.single_seconds = median(time_steps(single, nullptr, X, dY, c.steps).step);
+    row.single_seconds = median(time_steps(single, nullptr, nullptr, X, dY, c.steps).step);
   }
   SparseMoeLayer layer(spec, c.experts, &comm);
   Rng init(c.seed);
   layer.init(init);
-  const StepTimes mine = time_steps(layer, &comm, X, dY, c.steps);
+  layer.use_device_exchange(gpu.get());
+  const StepTimes mine = time_steps(layer, &comm, gpu.get(), X, dY, c.steps);
 
   const std::size_t n = mine.step.size();
   std::vector<double> slowest_step(n), slowest_comm(n);
@@ -129,7 +142,7 @@ ExpertParallelBenchRow run_expert_parallel_bench(Communicator& comm, const Exper
 
   // The machine's dense GEMM rate in this run, at the size of one rank's expert work: f x d by d x (A / P).
   double rate = 0.0;
-  if (me == 0) {
+  if (me == 0 && c.device == "cpu") {
     const auto cols = arma::uword(std::max(1.0, row.assignments / double(P)));
     const arma::mat W = data.normal_matrix(c.ff_dim, c.model_dim), In = data.normal_matrix(c.model_dim, cols);
     arma::mat H;
@@ -148,11 +161,12 @@ ExpertParallelBenchRow run_expert_parallel_bench(Communicator& comm, const Exper
 
 void write_expert_parallel_csv(const std::string& path, const ExpertParallelBenchRow& r) {
   write_file_atomically(path, [&](std::ostream& out) {
-    out << "ranks,threads_per_rank,tokens,d_model,d_ff,experts,k,capacity_factor,assignments,step_seconds,"
+    out << "device,precision,gpu_exchange,ranks,threads_per_rank,tokens,d_model,d_ff,experts,k,capacity_factor,assignments,step_seconds,"
            "comm_seconds,single_process_seconds,tokens_per_second,gflops_per_rank,dense_gemm_gflops";
     for (std::size_t p = 0; p < r.ranks; ++p) out << ",rank" << p << "_tokens";
     for (std::size_t p = 0; p < r.ranks; ++p) out << ",rank" << p << "_comm_seconds";
     out << "\n"
+        << r.c.device << ',' << (r.c.device == "cuda" ? r.c.precision : "double") << ',' << r.c.gpu_exchange << ','
         << r.ranks << ',' << r.threads << ',' << r.c.tokens << ',' << r.c.model_dim << ',' << r.c.ff_dim << ','
         << r.c.experts << ',' << r.c.k << ',' << r.c.capacity_factor << ',' << r.assignments << ',' << r.step_seconds
         << ',' << r.comm_seconds << ',' << r.single_seconds << ',' << r.tokens_per_second() << ','
@@ -169,6 +183,9 @@ void write_expert_parallel_hdf5(const std::string& path, const ExpertParallelBen
   file.set_attr("/", "git_revision", build::git_revision);
   file.set_attr("/", "build_flags", build::flags);
   auto scalar = [&](const std::string& name, double v) { file.write("expert_parallel/" + name, arma::vec{v}); };
+  file.set_attr("/", "device", r.c.device);
+  file.set_attr("/", "precision", r.c.device == "cuda" ? r.c.precision : std::string("double"));
+  file.set_attr("/", "gpu_exchange", r.c.gpu_exchange);
   scalar("ranks", double(r.ranks));
   scalar("threads_per_rank", double(r.threads));
   scalar("tokens", double(r.c.tokens));

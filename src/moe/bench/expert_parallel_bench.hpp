@@ -4,7 +4,10 @@
 // exchange and the other collectives, each rank's load, and the same run's dense GEMM rate. Run under
 // `mpirun -np P moe-bench expert-parallel ...` for each P; P = 1 also times the layer without a
 // communicator (the single-process layer), the baseline the others are read against.
-// Fixed global batch: the tokens are split evenly over the ranks (strong scaling).
+// Fixed global batch: the tokens are split evenly over the ranks (strong scaling); for fixed tokens per rank
+// (weak scaling) scale --tokens with P. --device cuda: one GPU per rank (local_gpu), the all-to-all through
+// the host (MPI) or GPU to GPU (--gpu-exchange nccl); the dense GEMM rate is then not measured here
+// (moe-bench sparse --device cuda measures the GPU's).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,6 +22,9 @@ struct ExpertParallelBenchCase {
   double capacity_factor = 0.0;  // <= 0: dropless
   std::size_t steps = 5;         // timed steps, after one warm-up
   std::uint64_t seed = 1;
+  std::string device = "cpu";    // cpu | cuda: where each rank's experts run
+  std::string precision = "bf16";  // cuda: bf16 | float | tf32
+  std::string gpu_exchange = "host";  // cuda: host (MPI moves the tokens) | nccl (GPU to GPU, issue 10)
 };
 
 struct ExpertParallelBenchRow {

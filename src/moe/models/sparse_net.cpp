@@ -19,8 +19,8 @@ arma::mat columns(const arma::mat& M, arma::uword first, arma::uword n) {
 
 }  // namespace
 
-SparseNet::SparseNet(const ModelSpec& spec, Communicator* expert_parallel)
-    : spec_(spec), comm_(expert_parallel), moe_(spec.sparse, spec.experts, expert_parallel) {
+SparseNet::SparseNet(const ModelSpec& spec, Communicator* expert_parallel, DeviceCommunicator* gpu_exchange)
+    : spec_(spec), comm_(expert_parallel), gpu_exchange_(gpu_exchange), moe_(spec.sparse, spec.experts, expert_parallel) {
   spec_.validate();
   const arma::uword d = spec_.inputs, D = spec_.sparse.model_dim, m = spec_.outputs;
   Win_.zeros(D, d);
@@ -29,6 +29,7 @@ SparseNet::SparseNet(const ModelSpec& spec, Communicator* expert_parallel)
   bout_.zeros(m, 1);
   dWin_ = Win_, dbin_ = bin_, dWout_ = Wout_, dbout_ = bout_;
   if (comm_) collect_replicated(replicated_);  // once: ParamList::add zeroes the gradients it registers
+  if (gpu_exchange) moe_.layer().use_device_exchange(gpu_exchange);
 }
 
 void SparseNet::init(Rng& rng) {
@@ -165,7 +166,7 @@ arma::rowvec SparseNet::task_loss(const arma::mat& Z, const arma::mat& Y, arma::
 }
 
 double SparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
-  const double comm0 = comm_ ? comm_->seconds() : 0.0;
+  const double comm0 = comm_ ? comm_->seconds() + device_seconds() : 0.0;
   Pass p = forward(X, true);
   const double n = double(X.n_cols);  // the whole batch: every rank's share
   const arma::mat Ys = comm_ ? columns(Y, p.first, p.n) : arma::mat();
@@ -195,7 +196,7 @@ double SparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_g
       comm_->allreduce_sum(delta.memptr(), delta.n_elem);
       *q.grad = before[i++] + delta;
     }
-    moe_.log_comm_seconds(comm_->seconds() - comm0);
+    moe_.log_comm_seconds(comm_->seconds() + device_seconds() - comm0);
   }
   return task + aux;
 }

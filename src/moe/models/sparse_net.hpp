@@ -16,18 +16,23 @@
 // (N / P, in rank order), so the trainer is unchanged. loss sums the task loss over the ranks and the
 // copies' gradients too, so every rank takes the same step on them and the run follows the one-process
 // run step for step; predict, pointwise_loss and routing return the whole batch's on every rank. Every
-// call is collective: all ranks make the same calls in the same order.
+// call is collective: all ranks make the same calls in the same order. With --device cuda and a build with
+// NCCL the routed experts' tokens move between the ranks' GPUs over NCCL, one GPU per process.
 #include <memory>
 #include <optional>
 
 #include "moe/models/model.hpp"
+#include "moe/parallel/device_communicator.hpp"
 #include "moe/sparse/layer_in_model.hpp"
 
 namespace moe {
 
 class SparseNet final : public Model {
  public:
-  explicit SparseNet(const ModelSpec& spec, Communicator* expert_parallel = nullptr);
+  // gpu_exchange (with expert_parallel and --device cuda): the routed tokens move between the ranks' GPUs
+  // through it (NCCL; gpu_communicators.hpp) instead of host memory. Both must outlive the network.
+  explicit SparseNet(const ModelSpec& spec, Communicator* expert_parallel = nullptr,
+                     DeviceCommunicator* gpu_exchange = nullptr);
   // replicated_ points into this object: not copied or moved.
   SparseNet(const SparseNet&) = delete;
   SparseNet& operator=(const SparseNet&) = delete;
@@ -75,8 +80,11 @@ class SparseNet final : public Model {
   // rows x N from each rank's rows x n part (Pass::first, n): the same matrix on every rank.
   arma::mat gather(const arma::mat& part, const Pass& p, arma::uword N) const;
 
+  double device_seconds() const { return gpu_exchange_ ? gpu_exchange_->seconds() : 0.0; }
+
   ModelSpec spec_;
   Communicator* comm_ = nullptr;
+  DeviceCommunicator* gpu_exchange_ = nullptr;
   ParamList replicated_;  // expert parallelism: the copies every rank holds (collect_replicated), for the sums
   arma::mat Win_, bin_, Wout_, bout_, dWin_, dbin_, dWout_, dbout_;
   LayerInModel moe_;

@@ -1,6 +1,7 @@
 #include "moe/run/train_job.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "moe/io/model_io.hpp"
 #include "moe/models/meta_pi.hpp"
 #include "moe/models/sparse_net.hpp"
+#include "moe/parallel/gpu_communicators.hpp"
 #include "moe/parallel/mpi_communicator.hpp"
 
 namespace moe {
@@ -127,6 +129,17 @@ std::string checkpoint_identity(const std::string& config_toml) {
 
 namespace {
 
+// Expert parallelism with --device cuda: the tokens go GPU to GPU over NCCL when the build has it
+// (issue 10), one GPU per process (local_gpu). MOE_GPU_EXCHANGE=host keeps the host all-to-all (each rank's GPU runs its experts only);
+// =nccl insists on NCCL.
+std::unique_ptr<DeviceCommunicator> make_gpu_exchange(Communicator& comm, const ModelSpec& spec) {
+  const char* env = std::getenv("MOE_GPU_EXCHANGE");
+  const std::string how = env ? env : "auto";
+  require(how == "auto" || how == "host" || how == "nccl", "MOE_GPU_EXCHANGE must be auto, host or nccl (got '" + how + "')");
+  if (spec.sparse.device != "cuda" || how == "host" || (how == "auto" && !nccl_built())) return nullptr;
+  return make_nccl_communicator(comm, local_gpu(comm));
+}
+
 // The run itself; comm: the ranks of an expert-parallel run (null: one process).
 TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   const bool primary = !comm || comm->rank() == 0;
@@ -160,9 +173,11 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   if (primary) { h5::File probe = h5::File::create(job.output); }  // rank 0 alone writes it
 
   std::unique_ptr<Model> model;
+  std::unique_ptr<DeviceCommunicator> gpu_exchange;  // declared before the model: outlives it
   if (comm) {
     spec.validate();
-    model = std::make_unique<SparseNet>(spec, comm);
+    gpu_exchange = make_gpu_exchange(*comm, spec);
+    model = std::make_unique<SparseNet>(spec, comm, gpu_exchange.get());
   } else {
     model = make_model(spec);
   }

@@ -45,6 +45,35 @@ arma::mat exchange(Communicator& comm, const arma::mat& M, const std::vector<std
   return R;
 }
 
+// The GPU path: the host side hands over this rank's plan, the counts and orders computed above, X and
+// the local experts' weights; Y and dX come back through the experts only (the residual added here).
+arma::mat gpu_forward(const RoutedBackend& backend, const RoutingPlan& plan, const FfnExperts& local,
+                      const arma::mat& X, const std::vector<std::int32_t>& expert_of, ExpertExchangeState& state) {
+  kernels::CudaExchangeProblem p;
+  p.tokens = plan.tokens, p.k = plan.k, p.d = X.n_rows, p.f = local.ff_dim(), p.local_experts = local.experts();
+  p.activation = local.activation();
+  p.sorted_token.assign(plan.sorted_token.begin(), plan.sorted_token.begin() + std::ptrdiff_t(plan.assignments()));
+  p.slot_position.assign(plan.slot_position.begin(), plan.slot_position.end());
+  p.slot_weight.assign(plan.slot_weight.begin(), plan.slot_weight.end());
+  p.send_cols = state.send_cols, p.recv_cols = state.recv_cols;
+  p.order.assign(state.order.begin(), state.order.end());
+  p.expert_of = expert_of;
+  p.X = to_float(X.memptr(), X.n_elem);
+  const kernels::ExpertWeights<double> w = local.weights();
+  const std::size_t E = w.experts, d = w.d, f = w.f;
+  p.W1 = to_float(w.W1, E * f * d), p.b1 = to_float(w.b1, E * f), p.W2 = to_float(w.W2, E * d * f);
+  p.b2 = to_float(w.b2, E * d);
+  state.gpu = std::make_shared<kernels::CudaExchangeSession>(backend.cuda_precision, *backend.device_exchange);
+  return X + from_float(state.gpu->forward(p), X.n_rows, X.n_cols);
+}
+
+arma::mat gpu_backward(FfnExperts& local, ExpertExchangeState& state, const arma::mat& dY, arma::vec& dweight) {
+  const kernels::CudaExchangeGrads g = state.gpu->backward(to_float(dY.memptr(), dY.n_elem));
+  dweight = arma::conv_to<arma::vec>::from(std::vector<double>(g.dweight.begin(), g.dweight.end()));
+  add_float_grads(local, g.dW1, g.db1, g.dW2, g.db2);
+  return dY + from_float(g.dX, dY.n_rows, dY.n_cols);
+}
+
 }  // namespace
 
 arma::mat exchange_forward(Communicator& comm, const ExpertPlacement& placement, const RoutedBackend& backend,
@@ -55,6 +84,7 @@ arma::mat exchange_forward(Communicator& comm, const ExpertPlacement& placement,
   require(std::size_t(comm.size()) == P && plan.experts == placement.experts && local.experts() == mine,
           "expert parallelism: the layer's placement does not match the communicator or the plan");
   const arma::uword d = X.n_rows;
+  state.gpu.reset();
   // How many columns each rank sends to each expert: per destination q, `most` counts (padded with 0).
   std::vector<std::int64_t> counts_out(P * most, 0), counts_in(P * most);
   state.send_cols.assign(P, 0);
@@ -71,19 +101,17 @@ arma::mat exchange_forward(Communicator& comm, const ExpertPlacement& placement,
       state.recv_cols[p] += std::size_t(counts_in[p * most + j]);
       state.expert_tokens[j] += arma::uword(counts_in[p * most + j]);
     }
-  // The kept slots' inputs in the plan's expert-sorted order: blocks of consecutive experts per owner.
-  const std::size_t A = plan.assignments();
-  arma::mat inputs(d, A);
-  for (std::size_t i = 0; i < A; ++i) inputs.col(i) = X.col(arma::uword(plan.sorted_token[i]));
-  arma::mat R = exchange(comm, inputs, state.send_cols, state.recv_cols, d);
-  // R holds rank 0's columns for local experts 0, 1, ..., then rank 1's, ...: reorder expert-major.
+  // What arrives holds rank 0's columns for local experts 0, 1, ..., then rank 1's, ...: the order that
+  // makes it expert-major.
   std::vector<std::size_t> block_start(P * mine);
   for (std::size_t p = 0, at = 0; p < P; ++p)
     for (std::size_t j = 0; j < mine; ++j) block_start[p * mine + j] = at, at += std::size_t(counts_in[p * most + j]);
   state.order.clear();
-  state.order.reserve(R.n_cols);
+  std::size_t arriving = 0;
+  for (const std::size_t c : state.recv_cols) arriving += c;
+  state.order.reserve(arriving);
   std::vector<std::int32_t> expert_of;
-  expert_of.reserve(R.n_cols);
+  expert_of.reserve(arriving);
   for (std::size_t j = 0; j < mine; ++j)
     for (std::size_t p = 0; p < P; ++p)
       for (std::int64_t c = 0; c < counts_in[p * most + j]; ++c) {
@@ -91,6 +119,13 @@ arma::mat exchange_forward(Communicator& comm, const ExpertPlacement& placement,
         expert_of.push_back(std::int32_t(j));
       }
   state.in_order = is_identity(state.order);
+  if (backend.cuda && backend.device_exchange)
+    return gpu_forward(backend, plan, local, X, expert_of, state);
+  // The kept slots' inputs in the plan's expert-sorted order: blocks of consecutive experts per owner.
+  const std::size_t A = plan.assignments();
+  arma::mat inputs(d, A);
+  for (std::size_t i = 0; i < A; ++i) inputs.col(i) = X.col(arma::uword(plan.sorted_token[i]));
+  arma::mat R = exchange(comm, inputs, state.send_cols, state.recv_cols, d);
   const std::size_t n = state.order.size();
   state.received = make_plan(n, mine, 1, std::move(expert_of), std::vector<double>(n, 1.0), 0);
   arma::mat outputs = routed_ffn_forward(backend, state.received, local, gather_columns(std::move(R), state),
@@ -106,6 +141,7 @@ arma::mat exchange_forward(Communicator& comm, const ExpertPlacement& placement,
 arma::mat exchange_backward(Communicator& comm, const ExpertPlacement&, const RoutedBackend& backend,
                             const RoutingPlan& plan, FfnExperts& local, ExpertExchangeState& state,
                             const arma::mat& dY, arma::vec& dweight) {
+  if (state.gpu) return gpu_backward(local, state, dY, dweight);
   const arma::uword d = dY.n_rows;
   arma::mat dout(d, plan.assignments());
   dweight.zeros(plan.slot_weight.size());

@@ -10,13 +10,18 @@
 //             with the slot weights in token and slot order, as the single-process layer does
 //   backward  the same route for dL/d(expert outputs) and back for dL/d(expert inputs); the local
 //             experts' gradients come from every rank's tokens, so they need no reduction
+// With --device cuda and a DeviceCommunicator in the backend (NCCL, issue 10) the columns never leave the
+// GPUs: gather, both all-to-alls, the reorder, the experts and the combine run in
+// kernels/cuda_expert_exchange; only the per-expert counts go through the host Communicator.
 // X, Y, dY, dX: d x T this rank's tokens; columns of an expert-sorted block: d x A (A kept assignments).
 #include <armadillo>
+#include <memory>
 #include <vector>
 
 #include "moe/parallel/communicator.hpp"
 #include "moe/sparse/expert_placement.hpp"
 #include "moe/sparse/ffn_experts.hpp"
+#include "moe/sparse/kernels/cuda_expert_exchange.hpp"
 #include "moe/sparse/routed_ffn.hpp"
 #include "moe/sparse/routing_plan.hpp"
 
@@ -30,6 +35,8 @@ struct ExpertExchangeState {
   RoutedFfnState ffn;              // the local experts' forward state
   arma::mat out;                   // d x A: this rank's slots' expert outputs, in its plan's sorted order
   arma::uvec expert_tokens;        // per local expert: columns it ran on (all ranks' tokens)
+  // backend.device_exchange set: the columns moved GPU to GPU; forward's state is kept there.
+  std::shared_ptr<kernels::CudaExchangeSession> gpu;
 };
 
 arma::mat exchange_forward(Communicator& comm, const ExpertPlacement& placement, const RoutedBackend& backend,

@@ -79,6 +79,9 @@ arma::mat reference_backward(const RoutingPlan& plan, FfnExperts& experts, Route
   return dX;
 }
 
+
+}  // namespace
+
 std::vector<float> to_float(const double* p, std::size_t n) { return std::vector<float>(p, p + n); }
 
 arma::mat from_float(const std::vector<float>& v, arma::uword rows, arma::uword cols) {
@@ -86,6 +89,17 @@ arma::mat from_float(const std::vector<float>& v, arma::uword rows, arma::uword 
   for (arma::uword i = 0; i < M.n_elem; ++i) M[i] = double(v[i]);
   return M;
 }
+
+void add_float_grads(FfnExperts& experts, const std::vector<float>& dW1, const std::vector<float>& db1,
+                     const std::vector<float>& dW2, const std::vector<float>& db2) {
+  const kernels::ExpertGrads<double> g = experts.grads();
+  auto add = [](double* to, const std::vector<float>& from) {
+    for (std::size_t i = 0; i < from.size(); ++i) to[i] += double(from[i]);
+  };
+  add(g.W1, dW1), add(g.b1, db1), add(g.W2, dW2), add(g.b2, db2);
+}
+
+namespace {
 
 arma::mat cuda_forward(const RoutedBackend& backend, const RoutingPlan& plan, const FfnExperts& experts,
                        const arma::mat& X, RoutedFfnState& state, bool residual) {
@@ -114,11 +128,7 @@ arma::mat cuda_backward(const RoutingPlan& plan, FfnExperts& experts, RoutedFfnS
   const kernels::CudaFfnResult r = state.cuda->backward(to_float(dY.memptr(), dY.n_elem));
   dweight.zeros(plan.slot_weight.size());
   for (std::size_t s = 0; s < r.dweight.size(); ++s) dweight[s] = double(r.dweight[s]);
-  const kernels::ExpertGrads<double> g = experts.grads();
-  auto add = [](double* to, const std::vector<float>& from) {
-    for (std::size_t i = 0; i < from.size(); ++i) to[i] += double(from[i]);
-  };
-  add(g.W1, r.dW1), add(g.b1, r.db1), add(g.W2, r.dW2), add(g.b2, r.db2);
+  add_float_grads(experts, r.dW1, r.db1, r.dW2, r.db2);
   arma::mat dX = from_float(r.dX, dY.n_rows, dY.n_cols);
   return residual ? arma::mat(dY + dX) : dX;
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "moe/parallel/device_communicator.hpp"
 #include "moe/sparse/ffn_experts.hpp"
 #include "moe/sparse/kernels/cpu_sparse_ffn.hpp"
 #include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
@@ -27,12 +28,22 @@ struct RoutedBackend {
   RoutedKernel kernel;
   bool cuda = false;
   std::string cuda_precision = "float";  // float | bf16 | tf32
+  // Expert parallelism with cuda: the all-to-all between GPUs (NCCL), so the tokens stay on the GPU
+  // (expert_exchange.hpp); null: the host Communicator moves them and each rank's GPU runs its experts.
+  DeviceCommunicator* device_exchange = nullptr;
 };
 
 // What forward keeps for backward: the CPU kernels' expert-sorted columns, or the GPU session.
 struct RoutedFfnState : kernels::SparseFfnWorkspace<double> {
   std::unique_ptr<kernels::CudaRoutedSession> cuda;
 };
+
+// The GPU paths' conversions: double host arrays to the float the kernels take, and back; the experts'
+// float gradients added to their double ones.
+std::vector<float> to_float(const double* p, std::size_t n);
+arma::mat from_float(const std::vector<float>& v, arma::uword rows, arma::uword cols);
+void add_float_grads(FfnExperts& experts, const std::vector<float>& dW1, const std::vector<float>& db1,
+                     const std::vector<float>& dW2, const std::vector<float>& db2);
 
 // The plan's arrays as the kernels read them (valid while the plan lives).
 kernels::PlanView plan_view(const RoutingPlan& plan);

@@ -44,6 +44,12 @@ SparseMoeLayer::SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts,
     shared_ = std::make_unique<FfnExperts>(spec_.model_dim, spec_.ff_dim, spec_.shared_experts, experts_.activation());
 }
 
+void SparseMoeLayer::use_device_exchange(DeviceCommunicator* exchange) {
+  require(!exchange || (comm_ && backend_.cuda && exchange->size() == comm_->size() && exchange->rank() == comm_->rank()),
+          "sparse layer: a GPU exchange needs expert parallelism with --device cuda over the same ranks");
+  backend_.device_exchange = exchange;
+}
+
 void SparseMoeLayer::init(Rng& rng) {
   if (router_) router_->init(rng, spec_.init_scale());
   else Phi_ = rng.normal_matrix(Phi_.n_rows, Phi_.n_cols, spec_.init_scale() / std::sqrt(double(Phi_.n_rows)));

@@ -83,6 +83,9 @@ class SparseMoeLayer {
   arma::uword experts() const { return experts_.layer_experts(); }  // of the layer, all ranks together
   // Expert parallelism: the ranks (null without) and which holds which experts.
   Communicator* communicator() const { return comm_; }
+  // Expert parallelism on GPUs (--device cuda): move the tokens between the ranks' GPUs through `exchange`
+  // (NCCL; the same ranks as the Communicator) instead of through host memory. Null: back to the host.
+  void use_device_exchange(DeviceCommunicator* exchange);
   const ExpertPlacement& placement() const { return placement_; }
   FfnExperts& expert_bank() { return experts_; }  // the experts this process holds
   const FfnExperts& expert_bank() const { return experts_; }

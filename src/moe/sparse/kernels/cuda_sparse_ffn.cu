@@ -17,23 +17,18 @@
 #include <cmath>
 #include <cstdlib>
 #include <cub/device/device_scan.cuh>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "moe/core/error.hpp"
+#include "moe/sparse/kernels/cuda_device_array.cuh"
 #include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 
 namespace moe::kernels {
 
 namespace {
 
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) fail(std::string("CUDA: ") + what + ": " + cudaGetErrorString(status));
-}
-void check(cublasStatus_t status, const char* what) {
-  if (status != CUBLAS_STATUS_SUCCESS) fail(std::string("cuBLAS: ") + what + ": status " + std::to_string(int(status)));
-}
-#define MOE_CUDA(call) check((call), #call)
 
 constexpr int chunk = 256;  // slots per block in the plan kernels
 
@@ -262,37 +257,14 @@ __global__ void fill_random(E_* p, long long n, float scale, unsigned long long 
   }
 }
 
-int grid_for(long long n) { return int(std::clamp<long long>((n + 255) / 256, 1, 132LL * 16)); }
+// float -> E_ on the device (bf16: rounded to nearest, as the host conversion).
+template <class E_>
+__global__ void convert(const float* from, long long n, E_* to) {
+  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+    to[i] = from_float<E_>(from[i]);
+}
 
-// --- device memory ---------------------------------------------------------------------------------------
-template <class T>
-struct DeviceArray {
-  T* p = nullptr;
-  std::size_t n = 0;
-  DeviceArray() = default;
-  explicit DeviceArray(std::size_t count) { resize(count); }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  ~DeviceArray() {
-    if (p) cudaFree(p);
-  }
-  void resize(std::size_t count) {
-    if (count <= n && p) return;
-    if (p) cudaFree(p);
-    p = nullptr;
-    MOE_CUDA(cudaMalloc(&p, std::max<std::size_t>(count, 1) * sizeof(T)));
-    n = count;
-  }
-  void upload(const T* host, std::size_t count) {
-    resize(count);
-    if (count) MOE_CUDA(cudaMemcpy(p, host, count * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  std::vector<T> download(std::size_t count) const {
-    std::vector<T> h(count);
-    if (count) MOE_CUDA(cudaMemcpy(h.data(), p, count * sizeof(T), cudaMemcpyDeviceToHost));
-    return h;
-  }
-};
+int grid_for(long long n) { return int(std::clamp<long long>((n + 255) / 256, 1, 132LL * 16)); }
 
 // --- GEMMs -----------------------------------------------------------------------------------------------
 // One GEMM per non-empty expert, C_e = alpha op(A_e) op(B_e) + beta C_e, all of one shape rule, issued as
@@ -474,6 +446,13 @@ struct Gpu {
 Gpu& gpu() {
   static Gpu g;
   return g;
+}
+
+// Sessions of several threads (the loopback ranks of cuda_loopback_communicator.hpp) share gpu()'s handles,
+// side streams and events: one plan + forward or backward at a time.
+std::mutex& gpu_mutex() {
+  static std::mutex m;
+  return m;
 }
 
 struct Precision {
@@ -737,7 +716,9 @@ void upload_converted(DeviceArray<E_>& dst, const std::vector<float>& src) {
 struct CudaRoutedSession::Impl {
   virtual ~Impl() = default;
   virtual std::vector<float> forward(const CudaFfnProblem& p, bool poison) = 0;
+  virtual const float* forward_on_device(const CudaFfnProblem& p, const float* X) = 0;
   virtual CudaFfnResult backward(const std::vector<float>& dY) = 0;
+  virtual CudaFfnResult backward_on_device(const float* dY, const float** dX) = 0;
 };
 
 namespace {
@@ -748,9 +729,26 @@ struct SessionImpl final : CudaRoutedSession::Impl {
   explicit SessionImpl(const std::string& precision) { r.precision = parse_precision(precision); }
 
   std::vector<float> forward(const CudaFfnProblem& p, bool poison) override {
+    require(p.X.size() == p.d * p.tokens, "CUDA sparse FFN: X must be d x T");
+    upload_converted(r.X, p.X);
+    run_forward(p, poison);
+    return r.Y.download(std::size_t(r.d) * r.T);
+  }
+
+  const float* forward_on_device(const CudaFfnProblem& p, const float* X) override {
+    const std::size_t n = p.d * p.tokens;
+    r.X.resize(n);
+    if (n > 0) convert<<<grid_for((long long)n), 256>>>(X, (long long)n, r.X.p);
+    MOE_CUDA(cudaGetLastError());
+    run_forward(p, false);
+    return r.Y.p;
+  }
+
+  // The problem's slots and weights to the GPU (X is there already), the plan, the forward.
+  void run_forward(const CudaFfnProblem& p, bool poison) {
+    const std::lock_guard lock(gpu_mutex());
     require(p.slot_expert.size() == p.tokens * p.k && p.slot_weight.size() == p.tokens * p.k,
             "CUDA sparse FFN: expected tokens x k slots");
-    require(p.X.size() == p.d * p.tokens, "CUDA sparse FFN: X must be d x T");
     require(p.experts >= 1 && p.d >= 1 && p.f >= 1 && p.k >= 1, "CUDA sparse FFN: sizes must be >= 1");
     require(p.tokens * p.k < (std::size_t(1) << 31) && p.experts * 256 < (std::size_t(1) << 31),
             "CUDA sparse FFN: too many slots for 32-bit indices");
@@ -765,7 +763,6 @@ struct SessionImpl final : CudaRoutedSession::Impl {
     r.residual = p.residual;
     r.slot_expert.upload(p.slot_expert.data(), p.slot_expert.size());
     r.slot_weight.upload(p.slot_weight.data(), p.slot_weight.size());
-    upload_converted(r.X, p.X);
     upload_converted(r.W1, p.W1), upload_converted(r.b1, p.b1), upload_converted(r.W2, p.W2);
     upload_converted(r.b2, p.b2);
     r.allocate_weights();
@@ -780,12 +777,28 @@ struct SessionImpl final : CudaRoutedSession::Impl {
         fill_value<E_><<<grid_for((long long)b->n), 256>>>(b->p, (long long)b->n, nan);
     }
     r.forward();
-    return r.Y.download(std::size_t(r.d) * r.T);
   }
 
   CudaFfnResult backward(const std::vector<float>& dY) override {
     require(dY.size() == std::size_t(r.d) * r.T, "CUDA sparse FFN: dY must be d x T");
     r.dY.upload(dY.data(), dY.size());
+    CudaFfnResult out = run_backward();
+    out.dX = r.dX.download(std::size_t(r.d) * r.T);
+    return out;
+  }
+
+  CudaFfnResult backward_on_device(const float* dY, const float** dX) override {
+    const std::size_t n = std::size_t(r.d) * r.T;
+    r.dY.resize(n);
+    if (n > 0) MOE_CUDA(cudaMemcpy(r.dY.p, dY, n * sizeof(float), cudaMemcpyDeviceToDevice));
+    CudaFfnResult out = run_backward();
+    *dX = r.dX.p;
+    return out;
+  }
+
+  // The backward, and what it computed back to the host, dX aside.
+  CudaFfnResult run_backward() {
+    const std::lock_guard lock(gpu_mutex());
     r.backward();
     MOE_CUDA(cudaDeviceSynchronize());
     CudaFfnResult out;
@@ -794,7 +807,6 @@ struct SessionImpl final : CudaRoutedSession::Impl {
     out.slot_position.assign(pos.begin(), pos.end());
     out.sorted_token.assign(tok.begin(), tok.end());
     out.expert_offsets.assign(r.host_offsets.begin(), r.host_offsets.end());
-    out.dX = r.dX.download(std::size_t(r.d) * r.T);
     out.dweight = r.dweight.download(slots);
     out.dW1 = r.dW1.download(std::size_t(r.E) * r.f * r.d), out.db1 = r.db1.download(std::size_t(r.E) * r.f);
     out.dW2 = r.dW2.download(std::size_t(r.E) * r.d * r.f), out.db2 = r.db2.download(std::size_t(r.E) * r.d);
@@ -916,6 +928,12 @@ std::vector<float> CudaRoutedSession::forward(const CudaFfnProblem& p, bool pois
   return impl_->forward(p, poison);
 }
 CudaFfnResult CudaRoutedSession::backward(const std::vector<float>& dY) { return impl_->backward(dY); }
+const float* CudaRoutedSession::forward_on_device(const CudaFfnProblem& p, const float* X) {
+  return impl_->forward_on_device(p, X);
+}
+CudaFfnResult CudaRoutedSession::backward_on_device(const float* dY, const float** dX) {
+  return impl_->backward_on_device(dY, dX);
+}
 
 CudaFfnResult cuda_sparse_ffn_run(const CudaFfnProblem& p, const std::string& precision) {
   CudaRoutedSession session(precision);

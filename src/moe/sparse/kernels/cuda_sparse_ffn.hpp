@@ -54,6 +54,12 @@ class CudaRoutedSession {
   CudaRoutedSession& operator=(CudaRoutedSession&&) noexcept;
   std::vector<float> forward(const CudaFfnProblem& p, bool poison = false);
   CudaFfnResult backward(const std::vector<float>& dY);
+  // The same on data already on the GPU (the expert-parallel exchange, cuda_expert_exchange.hpp): X is a
+  // device array of d x T floats (p.X is not read); Y stays on the device (d x T floats, valid until the
+  // next call). backward_on_device takes dY on the device and leaves dX there (*dX; the result's dX is
+  // empty); the rest of the result is copied back as backward's.
+  const float* forward_on_device(const CudaFfnProblem& p, const float* X);
+  CudaFfnResult backward_on_device(const float* dY, const float** dX);
   struct Impl;
 
  private:

@@ -1,0 +1,28 @@
+#pragma once
+// Makers of the DeviceCommunicator implementations (device_communicator.hpp). Each throws moe::Error with
+// one line when the build or the machine lacks what it needs.
+#include <memory>
+
+#include "moe/parallel/communicator.hpp"
+#include "moe/parallel/device_communicator.hpp"
+#include "moe/parallel/thread_group.hpp"
+
+namespace moe {
+
+bool nccl_built();  // compiled with NCCL (-DMOE_NCCL=ON, which needs -DMOE_CUDA=ON)
+
+// NCCL between the ranks of `host` (one process per GPU, started by mpirun): the communicator's unique id
+// is made by rank 0 and shared through host.allgather; this process works on CUDA device `device`
+// (selected here, before anything else touches the GPU). Point-to-point ncclSend / ncclRecv in one group
+// per all-to-all, on a stream of its own.
+std::unique_ptr<DeviceCommunicator> make_nccl_communicator(Communicator& host, int device);
+
+// This process's GPU under mpirun, one process per GPU: its rank among the processes of its host
+// (OpenMPI's OMPI_COMM_WORLD_LOCAL_RANK, else the rank) modulo the visible devices.
+int local_gpu(const Communicator& comm);
+
+// Rank `rank` of a ThreadGroup whose ranks share this process's GPU: alltoallv copies device to device at
+// the group's barrier. For testing the exchange at P > 1 on one GPU (NCCL refuses two ranks on one).
+std::unique_ptr<DeviceCommunicator> make_cuda_loopback_communicator(ThreadGroup& group, int rank);
+
+}  // namespace moe

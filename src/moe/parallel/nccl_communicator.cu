@@ -1,0 +1,95 @@
+// The NCCL DeviceCommunicator (gpu_communicators.hpp), or, in a CUDA build without NCCL, makers that say so.
+#include "moe/parallel/gpu_communicators.hpp"
+
+#ifdef MOE_HAVE_NCCL
+#include <cuda_runtime.h>
+#include <nccl.h>
+
+#include <cstring>
+
+#include "moe/sparse/kernels/cuda_device_array.cuh"
+
+namespace moe {
+
+namespace {
+
+void check_nccl(ncclResult_t status, const char* what) {
+  if (status != ncclSuccess && status != ncclInProgress)
+    fail(std::string("NCCL: ") + what + ": " + ncclGetErrorString(status) + " (" + ncclGetLastError(nullptr) + ")");
+}
+
+class NcclCommunicator final : public DeviceCommunicator {
+ public:
+  NcclCommunicator(Communicator& host, int device) : rank_(host.rank()), size_(host.size()) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) fail("NCCL: no CUDA device is visible");
+    require(device >= 0 && device < count, "NCCL: rank " + std::to_string(rank_) + " asked for CUDA device " +
+                                               std::to_string(device) + " of " + std::to_string(count));
+    MOE_CUDA(cudaSetDevice(device));
+    // Rank 0's unique id to everyone, as 16 64-bit words through the host communicator.
+    static_assert(sizeof(ncclUniqueId) % sizeof(std::int64_t) == 0);
+    constexpr std::size_t words = sizeof(ncclUniqueId) / sizeof(std::int64_t);
+    ncclUniqueId id{};
+    if (rank_ == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
+    std::vector<std::int64_t> mine(words), all(words * std::size_t(size_));
+    std::memcpy(mine.data(), &id, sizeof id);
+    host.allgather(mine.data(), words, all.data());
+    std::memcpy(&id, all.data(), sizeof id);
+    check_nccl(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
+    // A blocking stream: it waits for the legacy default stream, where the layer's kernels run.
+    MOE_CUDA(cudaStreamCreate(&stream_));
+  }
+  ~NcclCommunicator() override {
+    if (stream_) cudaStreamDestroy(stream_);
+    if (comm_) ncclCommDestroy(comm_);
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string transport() const override { return "nccl"; }
+
+ protected:
+  void do_alltoallv(const float* send, const std::vector<std::size_t>& send_counts, float* recv,
+                    const std::vector<std::size_t>& recv_counts) override {
+    require(send_counts.size() == std::size_t(size_) && recv_counts.size() == std::size_t(size_),
+            "NCCL: alltoallv needs one count per rank");
+    check_nccl(ncclGroupStart(), "ncclGroupStart");
+    std::size_t out = 0, in = 0;
+    for (int q = 0; q < size_; ++q) {
+      const std::size_t ns = send_counts[std::size_t(q)], nr = recv_counts[std::size_t(q)];
+      if (ns > 0) check_nccl(ncclSend(send + out, ns, ncclFloat32, q, comm_, stream_), "ncclSend");
+      if (nr > 0) check_nccl(ncclRecv(recv + in, nr, ncclFloat32, q, comm_, stream_), "ncclRecv");
+      out += ns, in += nr;
+    }
+    check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+    MOE_CUDA(cudaStreamSynchronize(stream_));
+  }
+
+ private:
+  int rank_, size_;
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+};
+
+}  // namespace
+
+bool nccl_built() { return true; }
+
+std::unique_ptr<DeviceCommunicator> make_nccl_communicator(Communicator& host, int device) {
+  return std::make_unique<NcclCommunicator>(host, device);
+}
+
+}  // namespace moe
+
+#else
+
+namespace moe {
+
+bool nccl_built() { return false; }
+
+std::unique_ptr<DeviceCommunicator> make_nccl_communicator(Communicator&, int) {
+  fail("this build has no NCCL (configure with -DMOE_CUDA=ON -DMOE_NCCL=ON, NCCL_ROOT pointing at nccl.h and libnccl)");
+}
+
+}  // namespace moe
+
+#endif
