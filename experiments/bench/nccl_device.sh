@@ -18,19 +18,20 @@ lib=$prefix/usr/lib/x86_64-linux-gnu
 nccl=$(python3 -c 'import nvidia.nccl as m; print(m.__path__[0])')
 export LD_LIBRARY_PATH=$nccl/lib:$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
 { nvidia-smi --query-gpu=name,driver_version --format=csv; nvcc --version | tail -2;
-  echo "NCCL: $(python3 -m pip show nvidia-nccl-cu13 2>/dev/null | grep -i '^version') at $nccl"; } | tee "$out/gpu.txt"
+  echo "NCCL: $(python3 -m pip show nvidia-nccl-cu13 2>/dev/null | grep -i "^version") at $nccl"; }
 cmake -S . -B build-nccl -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOE_CUDA=ON -DMOE_NCCL=ON -DNCCL_ROOT="$nccl" \
   -DMOE_MPI=OFF -DMOE_ARCH= -DCMAKE_PREFIX_PATH=$prefix/usr -DCMAKE_LIBRARY_PATH="$lib/openblas-pthread;$lib" \
-  -DCMAKE_CXX_FLAGS="-I$prefix/usr/include/x86_64-linux-gnu/openblas-pthread" > "$out/configure.log" 2>&1 \
-  || { tail -30 "$out/configure.log"; exit 1; }
-cmake --build build-nccl -j 16 > "$out/build.log" 2>&1 || { grep -E "error|Error" -A5 "$out/build.log" | head -60; exit 1; }
+  -DCMAKE_CXX_FLAGS="-I$prefix/usr/include/x86_64-linux-gnu/openblas-pthread" > /tmp/configure.log 2>&1 \
+  || { tail -30 /tmp/configure.log; exit 1; }
+cmake --build build-nccl -j 16 > /tmp/build.log 2>&1 || { grep -E "error|Error" -A5 /tmp/build.log | head -60; exit 1; }
 ./build-nccl/tests/moe-tests -tc="*GPU exchange*,*NCCL*,*thread*,*CUDA*,*cuda*" 2>&1 | tee "$out/tests.log" | tail -25
 # P = 1 on one GPU: the single-GPU layer (single ms), the expert-parallel layer with the all-to-all GPU to
-# GPU over NCCL, and through the host; 8 and 64 experts, bf16.
+# GPU over NCCL, and through the host; 8 and 64 experts, bf16; the host side on BENCH_THREADS OpenMP
+# threads (0, the default: every core).
 for experts in 8 64; do
   for exchange in nccl host; do
     ./build-nccl/moe-bench expert-parallel --device cuda --precision bf16 --gpu-exchange $exchange --tokens 16384 \
-      --d-model 1024 --d-ff 4096 --experts $experts --k 2 --steps 5 \
+      --d-model 1024 --d-ff 4096 --experts $experts --k 2 --steps 5 --threads ${BENCH_THREADS:-0} \
       --csv "$out/p1-E$experts-$exchange.csv" 2>&1 | tee -a "$out/bench.txt"
   done
 done

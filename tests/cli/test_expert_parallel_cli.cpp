@@ -101,6 +101,10 @@ TEST_CASE("cli moe-train --expert-parallel refuses other models, checkpoints and
   r = run_command(mpirun() + "2 " + base + " --model sparse --router expert-choice --experts 2");
   CHECK(r.status != 0);
   CHECK(r.err.find("per-token router") != std::string::npos);
+  // The GPU exchange switch (issue 10) takes auto, host or nccl.
+  r = run_command(mpirun("MOE_GPU_EXCHANGE=gpu ") + "1 " + base + " --model sparse --experts 2");
+  CHECK(r.status != 0);
+  CHECK(r.err.find("MOE_GPU_EXCHANGE must be auto, host or nccl (got 'gpu')") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "x.h5"));
   // An error on one rank alone (here: rank 1 cannot write its temporary results file) ends every rank with
   // it, instead of leaving rank 0 waiting in a collective: a clear line, a non-zero exit, no results file.
@@ -137,5 +141,21 @@ TEST_CASE("cli moe-bench expert-parallel: a small run on 2 ranks writes its row,
   std::ifstream in(csv);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(test::count_lines(text) == 2);
+  CHECK(text.rfind("device,precision,gpu_exchange,ranks,", 0) == 0);
+  CHECK(text.find("\ncpu,double,host,2,") != std::string::npos);
+}
+
+TEST_CASE("cli moe-bench expert-parallel refuses an unknown device, an unknown exchange and NCCL on the CPU") {
+  const std::string base = mpirun() + "1 " + MOE_BENCH_BIN + " expert-parallel --tokens 64 --d-model 8 --d-ff 16 "
+                                                             "--experts 4 --steps 1 ";
+  auto r = run_command(base + "--device tpu");
+  CHECK(r.status != 0);
+  CHECK(r.err.find("--device must be cpu or cuda") != std::string::npos);
+  r = run_command(base + "--device cuda --gpu-exchange shm");
+  CHECK(r.status != 0);
+  CHECK(r.err.find("--gpu-exchange must be host or nccl") != std::string::npos);
+  r = run_command(base + "--gpu-exchange nccl");
+  CHECK(r.status != 0);
+  CHECK(r.err.find("--gpu-exchange nccl needs --device cuda") != std::string::npos);
 }
 #endif
