@@ -18,7 +18,7 @@ lib=$prefix/usr/lib/x86_64-linux-gnu
 nccl=$(python3 -c 'import nvidia.nccl as m; print(m.__path__[0])')
 export LD_LIBRARY_PATH=$nccl/lib:$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
 { nvidia-smi --query-gpu=name,driver_version --format=csv; nvcc --version | tail -2;
-  echo "NCCL: $(python3 -m pip show nvidia-nccl-cu13 2>/dev/null | grep -i "^version") at $nccl"; }
+  echo "NCCL: $(python3 -m pip show nvidia-nccl-cu13 2>/dev/null | grep -i "^version") at $nccl"; } | tee "$out/gpu.txt"
 cmake -S . -B build-nccl -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOE_CUDA=ON -DMOE_NCCL=ON -DNCCL_ROOT="$nccl" \
   -DMOE_MPI=OFF -DMOE_ARCH= -DCMAKE_PREFIX_PATH=$prefix/usr -DCMAKE_LIBRARY_PATH="$lib/openblas-pthread;$lib" \
   -DCMAKE_CXX_FLAGS="-I$prefix/usr/include/x86_64-linux-gnu/openblas-pthread" > /tmp/configure.log 2>&1 \

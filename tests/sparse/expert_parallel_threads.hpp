@@ -32,12 +32,24 @@ struct WholeLayerRun {
   std::map<std::string, arma::mat> grads;
 };
 
+// Every parameter, biases included (init leaves them 0), set from its own name: the whole layer and each
+// rank's part get the same values for the same names.
+inline void randomize_by_name(SparseMoeLayer& layer) {
+  ParamList params;
+  layer.collect(params, "");
+  for (const Param& p : params) {
+    Rng r(std::hash<std::string>{}(p.name));
+    *p.value = r.normal_matrix(p.value->n_rows, p.value->n_cols, 0.4);
+  }
+}
+
 // The layer on every column, one process (on spec.device).
 inline WholeLayerRun run_whole_layer(const SparseLayerSpec& spec, arma::uword experts, const arma::mat& X,
                                      const arma::mat& dY, std::uint64_t seed) {
   SparseMoeLayer whole(spec, experts);
   Rng init(seed), noise(5);
   whole.init(init);
+  randomize_by_name(whole);
   ParamList params;
   whole.collect(params, "");
   params.zero_grad();
@@ -74,6 +86,7 @@ inline void check_thread_ranks(const ThreadRanksCase& c, const MakeExchange& mak
     SparseMoeLayer part(c.spec, c.experts, &host);
     Rng init(c.seed), noise(5);
     part.init(init);
+    randomize_by_name(part);
     if (exchange) part.use_device_exchange(exchange.get());
     ParamList params, replicated;
     part.collect(params, "");

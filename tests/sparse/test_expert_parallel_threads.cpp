@@ -59,6 +59,17 @@ TEST_CASE("thread group: a rank that fails ends the others' waits with an error,
   CHECK(reached == 0);
 }
 
+TEST_CASE("thread group: a rank that returns while another waits in a collective is an error, not a hang") {
+  ThreadGroup group(2);
+  CHECK_THROWS_WITH_AS(group.run([&](int r) {
+                         ThreadGroupCommunicator comm(group, r);
+                         if (r == 1) return;  // skips the collective rank 0 makes
+                         double x = 1;
+                         comm.allreduce_sum(&x, 1);
+                       }),
+                       "thread group: a rank returned while the others waited in a collective", moe::Error);
+}
+
 TEST_CASE("expert-parallel layer on 2 and 4 thread ranks equals the one-process layer (host all-to-all)") {
   for (const std::string router : {"topk", "switch", "noisy-topk"}) {
     CAPTURE(router);

@@ -110,9 +110,8 @@ ExpertParallelBenchRow run_expert_parallel_bench(Communicator& comm, const Exper
   Rng data = Rng(c.seed).stream(me);
   const std::size_t T = my_tokens(c, P, me);
   const arma::mat X = data.normal_matrix(c.model_dim, T), dY = data.normal_matrix(c.model_dim, T);
-  // NCCL first: it selects this rank's GPU before anything else uses one.
-  const std::unique_ptr<DeviceCommunicator> gpu =
-      c.gpu_exchange == "nccl" ? make_nccl_communicator(comm, local_gpu(comm)) : nullptr;
+  // First: this rank's GPU is selected before anything else uses one.
+  const std::unique_ptr<DeviceCommunicator> gpu = c.device == "cuda" ? make_gpu_exchange(comm, c.gpu_exchange) : nullptr;
   if (P == 1) {  // the single-process layer on the same tokens (first: any warm-up favours the other)
     SparseMoeLayer single(spec, c.experts);
     Rng init_single(c.seed);

@@ -36,6 +36,7 @@ class CudaLoopbackCommunicator final : public DeviceCommunicator {
                             b.count * sizeof(float), cudaMemcpyDeviceToDevice));
       at += b.count;
     }
+    MOE_CUDA(cudaDeviceSynchronize());  // the copies are done before any sender reuses its buffer
     group_.wait();
   }
 

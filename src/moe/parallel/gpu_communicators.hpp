@@ -2,6 +2,7 @@
 // Makers of the DeviceCommunicator implementations (device_communicator.hpp). Each throws moe::Error with
 // one line when the build or the machine lacks what it needs.
 #include <memory>
+#include <string>
 
 #include "moe/parallel/communicator.hpp"
 #include "moe/parallel/device_communicator.hpp"
@@ -16,6 +17,12 @@ bool nccl_built();  // compiled with NCCL (-DMOE_NCCL=ON, which needs -DMOE_CUDA
 // (selected here, before anything else touches the GPU). Point-to-point ncclSend / ncclRecv in one group
 // per all-to-all, on a stream of its own.
 std::unique_ptr<DeviceCommunicator> make_nccl_communicator(Communicator& host, int device);
+
+// Expert parallelism with --device cuda (collective): selects this rank's GPU (local_gpu) and returns how
+// the routed tokens travel between the ranks: NCCL for `how` "nccl", or for "auto" when the build has NCCL
+// and no host has more ranks than GPUs (decided alike on every rank; otherwise a warning); null (the host
+// Communicator moves them) for "host" or when "auto" cannot use NCCL. "nccl" on a crowded host is an error.
+std::unique_ptr<DeviceCommunicator> make_gpu_exchange(Communicator& comm, const std::string& how);
 
 // This process's GPU under mpirun, one process per GPU: its rank among the processes of its host
 // (OpenMPI's OMPI_COMM_WORLD_LOCAL_RANK, else the rank) modulo the visible devices.

@@ -14,7 +14,7 @@ namespace moe {
 namespace {
 
 void check_nccl(ncclResult_t status, const char* what) {
-  if (status != ncclSuccess && status != ncclInProgress)
+  if (status != ncclSuccess)
     fail(std::string("NCCL: ") + what + ": " + ncclGetErrorString(status) + " (" + ncclGetLastError(nullptr) + ")");
 }
 
@@ -26,22 +26,29 @@ class NcclCommunicator final : public DeviceCommunicator {
     require(device >= 0 && device < count, "NCCL: rank " + std::to_string(rank_) + " asked for CUDA device " +
                                                std::to_string(device) + " of " + std::to_string(count));
     MOE_CUDA(cudaSetDevice(device));
-    // Rank 0's unique id to everyone, as 16 64-bit words through the host communicator.
+    // Rank 0's unique id to everyone, as 64-bit words through the host communicator, with a status word
+    // first: a failure on rank 0 reaches every rank instead of leaving them in the allgather.
     static_assert(sizeof(ncclUniqueId) % sizeof(std::int64_t) == 0);
-    constexpr std::size_t words = sizeof(ncclUniqueId) / sizeof(std::int64_t);
+    constexpr std::size_t words = 1 + sizeof(ncclUniqueId) / sizeof(std::int64_t);
     ncclUniqueId id{};
-    if (rank_ == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
+    const ncclResult_t made = rank_ == 0 ? ncclGetUniqueId(&id) : ncclSuccess;
     std::vector<std::int64_t> mine(words), all(words * std::size_t(size_));
-    std::memcpy(mine.data(), &id, sizeof id);
+    mine[0] = std::int64_t(made);
+    std::memcpy(mine.data() + 1, &id, sizeof id);
     host.allgather(mine.data(), words, all.data());
-    std::memcpy(&id, all.data(), sizeof id);
-    check_nccl(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
+    check_nccl(ncclResult_t(all[0]), "ncclGetUniqueId (rank 0)");
+    std::memcpy(&id, all.data() + 1, sizeof id);
     // A blocking stream: it waits for the legacy default stream, where the layer's kernels run.
     MOE_CUDA(cudaStreamCreate(&stream_));
+    const ncclResult_t init = ncclCommInitRank(&comm_, size_, id, rank_);
+    if (init != ncclSuccess) {
+      cudaStreamDestroy(stream_);
+      check_nccl(init, "ncclCommInitRank");
+    }
   }
   ~NcclCommunicator() override {
-    if (stream_) cudaStreamDestroy(stream_);
-    if (comm_) ncclCommDestroy(comm_);
+    cudaStreamDestroy(stream_);
+    ncclCommDestroy(comm_);
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -53,14 +60,19 @@ class NcclCommunicator final : public DeviceCommunicator {
     require(send_counts.size() == std::size_t(size_) && recv_counts.size() == std::size_t(size_),
             "NCCL: alltoallv needs one count per rank");
     check_nccl(ncclGroupStart(), "ncclGroupStart");
+    // The group is always ended; the first failure inside it is reported after.
+    ncclResult_t status = ncclSuccess;
+    const char* what = "";
     std::size_t out = 0, in = 0;
-    for (int q = 0; q < size_; ++q) {
+    for (int q = 0; q < size_ && status == ncclSuccess; ++q) {
       const std::size_t ns = send_counts[std::size_t(q)], nr = recv_counts[std::size_t(q)];
-      if (ns > 0) check_nccl(ncclSend(send + out, ns, ncclFloat32, q, comm_, stream_), "ncclSend");
-      if (nr > 0) check_nccl(ncclRecv(recv + in, nr, ncclFloat32, q, comm_, stream_), "ncclRecv");
+      if (ns > 0) status = ncclSend(send + out, ns, ncclFloat32, q, comm_, stream_), what = "ncclSend";
+      if (nr > 0 && status == ncclSuccess) status = ncclRecv(recv + in, nr, ncclFloat32, q, comm_, stream_), what = "ncclRecv";
       out += ns, in += nr;
     }
-    check_nccl(ncclGroupEnd(), "ncclGroupEnd");
+    const ncclResult_t ended = ncclGroupEnd();
+    check_nccl(status, what);
+    check_nccl(ended, "ncclGroupEnd");
     MOE_CUDA(cudaStreamSynchronize(stream_));
   }
 

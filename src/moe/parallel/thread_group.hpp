@@ -1,7 +1,7 @@
 #pragma once
 // P ranks as threads of one process: the host collectives of communicator.hpp by copying between the
 // ranks' buffers at a barrier. The expert-parallel layer runs at P > 1 this way without MPI (tests), and
-// the GPU loopback (cuda_loopback_communicator.hpp) meets at the same barrier. If one rank throws, the
+// the GPU loopback (gpu_communicators.hpp) meets at the same barrier. If one rank throws, the
 // group is aborted: the others' waits throw too instead of hanging.
 #include <algorithm>
 #include <condition_variable>
@@ -58,6 +58,7 @@ class ThreadGroup {
   int arrived_ = 0;
   std::uint64_t generation_ = 0;
   bool aborted_ = false;
+  int departed_ = 0;  // ranks whose body returned: a wait can then never complete
 };
 
 inline ThreadGroup::ThreadGroup(int ranks) : slots_(std::size_t(std::max(ranks, 0))) {
@@ -67,6 +68,7 @@ inline ThreadGroup::ThreadGroup(int ranks) : slots_(std::size_t(std::max(ranks, 
 inline void ThreadGroup::wait() {
   std::unique_lock lock(mutex_);
   if (aborted_) fail("thread group: another rank failed");
+  if (departed_ > 0) fail("thread group: a rank returned while the others waited in a collective");
   const std::uint64_t mine = generation_;
   if (++arrived_ == size()) {
     arrived_ = 0;
@@ -74,8 +76,12 @@ inline void ThreadGroup::wait() {
     changed_.notify_all();
     return;
   }
-  changed_.wait(lock, [&] { return generation_ != mine || aborted_; });
-  if (generation_ == mine) fail("thread group: another rank failed");
+  changed_.wait(lock, [&] { return generation_ != mine || aborted_ || departed_ > 0; });
+  if (generation_ == mine) {
+    --arrived_;
+    fail(aborted_ ? "thread group: another rank failed"
+                  : "thread group: a rank returned while the others waited in a collective");
+  }
 }
 
 inline void ThreadGroup::abort() {
@@ -85,6 +91,11 @@ inline void ThreadGroup::abort() {
 }
 
 inline void ThreadGroup::run(const std::function<void(int)>& body) {
+  {
+    std::lock_guard lock(mutex_);
+    arrived_ = departed_ = 0;
+    aborted_ = false;
+  }
   std::exception_ptr first;  // the first rank to fail; the others then fail in wait() because of it
   std::mutex first_mutex;
   std::vector<std::thread> threads;
@@ -92,6 +103,9 @@ inline void ThreadGroup::run(const std::function<void(int)>& body) {
     threads.emplace_back([&, r] {
       try {
         body(r);
+        std::lock_guard lock(mutex_);
+        ++departed_;
+        changed_.notify_all();
       } catch (...) {
         {
           std::lock_guard lock(first_mutex);

@@ -129,17 +129,6 @@ std::string checkpoint_identity(const std::string& config_toml) {
 
 namespace {
 
-// Expert parallelism with --device cuda: the tokens go GPU to GPU over NCCL when the build has it
-// (issue 10), one GPU per process (local_gpu). MOE_GPU_EXCHANGE=host keeps the host all-to-all (each rank's GPU runs its experts only);
-// =nccl insists on NCCL.
-std::unique_ptr<DeviceCommunicator> make_gpu_exchange(Communicator& comm, const ModelSpec& spec) {
-  const char* env = std::getenv("MOE_GPU_EXCHANGE");
-  const std::string how = env ? env : "auto";
-  require(how == "auto" || how == "host" || how == "nccl", "MOE_GPU_EXCHANGE must be auto, host or nccl (got '" + how + "')");
-  if (spec.sparse.device != "cuda" || how == "host" || (how == "auto" && !nccl_built())) return nullptr;
-  return make_nccl_communicator(comm, local_gpu(comm));
-}
-
 // The run itself; comm: the ranks of an expert-parallel run (null: one process).
 TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   const bool primary = !comm || comm->rank() == 0;
@@ -176,7 +165,15 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   std::unique_ptr<DeviceCommunicator> gpu_exchange;  // declared before the model: outlives it
   if (comm) {
     spec.validate();
-    gpu_exchange = make_gpu_exchange(*comm, spec);
+    // With --device cuda: this rank's GPU, and NCCL between the GPUs when the build has it (issue 10).
+    // MOE_GPU_EXCHANGE=host keeps the host all-to-all; =nccl insists on NCCL.
+    if (spec.sparse.device == "cuda") {
+      const char* how = std::getenv("MOE_GPU_EXCHANGE");
+      gpu_exchange = make_gpu_exchange(*comm, how ? how : "auto");
+    } else if (const char* how = std::getenv("MOE_GPU_EXCHANGE")) {
+      require(std::string(how) == "auto" || std::string(how) == "host" || std::string(how) == "nccl",
+              "MOE_GPU_EXCHANGE must be auto, host or nccl (got '" + std::string(how) + "')");
+    }
     model = std::make_unique<SparseNet>(spec, comm, gpu_exchange.get());
   } else {
     model = make_model(spec);

@@ -448,7 +448,7 @@ Gpu& gpu() {
   return g;
 }
 
-// Sessions of several threads (the loopback ranks of cuda_loopback_communicator.hpp) share gpu()'s handles,
+// Sessions of several threads (the loopback ranks of parallel/cuda_loopback_communicator.cu) share gpu()'s handles,
 // side streams and events: one plan + forward or backward at a time.
 std::mutex& gpu_mutex() {
   static std::mutex m;
@@ -907,6 +907,13 @@ int cuda_device_count() {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess) return 0;
   return count;
+}
+
+void cuda_set_device(int device) {
+  const int count = cuda_device_count();
+  require(device >= 0 && device < count, "CUDA device " + std::to_string(device) + " asked for, " +
+                                             std::to_string(count) + " visible");
+  MOE_CUDA(cudaSetDevice(device));
 }
 
 std::string cuda_device_name() {

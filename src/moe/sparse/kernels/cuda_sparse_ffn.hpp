@@ -20,6 +20,7 @@ namespace moe::kernels {
 bool cuda_built();        // compiled with the CUDA backend
 int cuda_device_count();  // visible CUDA devices (0 without a CUDA build)
 std::string cuda_device_name();
+void cuda_set_device(int device);  // this process's GPU, before anything else uses one (expert parallelism)
 
 // One routed problem, host arrays (column-major, the layouts of sparse_ffn_views.hpp, in float).
 struct CudaFfnProblem {
