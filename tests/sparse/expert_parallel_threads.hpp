@@ -1,5 +1,6 @@
 #pragma once
-// The expert-parallel sparse layer with P ranks as threads of this process (ThreadGroup): every rank
+// The expert-parallel sparse layer with P ranks as threads of this process (ThreadGroup), or as MPI
+// processes (tests/mpi, check_rank with the world communicator): every rank
 // builds the layer with the same seed, passes its own columns of the batch, and is compared with the
 // whole layer on all columns: outputs, input gradients, auxiliary losses, its experts' gradients and the
 // replicated parameters' gradients summed over the ranks. The host all-to-all (CPU tests) or a GPU one
@@ -72,52 +73,78 @@ struct ThreadRanksCase {
   std::uint64_t seed = 11;
 };
 
-inline void check_thread_ranks(const ThreadRanksCase& c, const MakeExchange& make_exchange = nullptr) {
-  const int P = int(c.tokens_per_rank.size());
+// The same random problem on every rank (and in every thread): X and dY over all ranks' tokens.
+struct RanksProblem {
+  arma::mat X, dY;
+  WholeLayerRun whole;
+};
+
+inline RanksProblem make_ranks_problem(const ThreadRanksCase& c) {
   arma::uword T = 0;
   for (const arma::uword n : c.tokens_per_rank) T += n;
   Rng data(7);
-  const arma::mat X = data.normal_matrix(c.spec.model_dim, T), dY = data.normal_matrix(c.spec.model_dim, T);
-  const WholeLayerRun whole = run_whole_layer(c.spec, c.experts, X, dY, c.seed);
-  ThreadGroup group(P);
+  RanksProblem p;
+  p.X = data.normal_matrix(c.spec.model_dim, T);
+  p.dY = data.normal_matrix(c.spec.model_dim, T);
+  p.whole = run_whole_layer(c.spec, c.experts, p.X, p.dY, c.seed);
+  return p;
+}
+
+// One rank's side: its layer on its columns against the whole layer. Collective over `host` (and
+// `exchange`, when given: the all-to-all between GPUs).
+inline void check_rank(const ThreadRanksCase& c, const RanksProblem& problem, Communicator& host,
+                       DeviceCommunicator* exchange) {
+  const int rank = host.rank();
+  REQUIRE(std::size_t(host.size()) == c.tokens_per_rank.size());
+  const arma::mat& X = problem.X;
+  const arma::mat& dY = problem.dY;
+  const WholeLayerRun& whole = problem.whole;
+  SparseMoeLayer part(c.spec, c.experts, &host);
+  Rng init(c.seed), noise(5);
+  part.init(init);
+  randomize_by_name(part);
+  if (exchange) part.use_device_exchange(exchange);
+  ParamList params, replicated;
+  part.collect(params, "");
+  part.collect_replicated(replicated, "");
+  params.zero_grad();
+  arma::uword first = 0;
+  for (int r = 0; r < rank; ++r) first += c.tokens_per_rank[std::size_t(r)];
+  const arma::uword n = c.tokens_per_rank[std::size_t(rank)];
+  const arma::span mine = n ? arma::span(first, first + n - 1) : arma::span();
+  const arma::mat Xr = n ? arma::mat(X.cols(mine)) : arma::mat(X.n_rows, 0);
+  const arma::mat dYr = n ? arma::mat(dY.cols(mine)) : arma::mat(X.n_rows, 0);
+  const std::uint64_t calls0 = exchange ? exchange->calls() : 0;
+  const MoeForward f = part.forward(Xr, RouteContext{&noise, true, {}});
+  const arma::mat dX = part.backward(Xr, f, dYr);
+  const arma::mat Yw = n ? arma::mat(whole.Y.cols(mine)) : arma::mat(X.n_rows, 0);
+  const arma::mat dXw = n ? arma::mat(whole.dX.cols(mine)) : arma::mat(X.n_rows, 0);
+  CAPTURE(rank);
+  CHECK(relative_diff(f.Y, Yw) <= c.tolerance);
+  CHECK(relative_diff(dX, dXw) <= c.tolerance);
+  CHECK(std::abs(f.aux.total - whole.aux) <= c.tolerance * std::max(1.0, std::abs(whole.aux)));
+  for (const Param& p : params)
+    if (p.name.rfind("expert", 0) == 0) {
+      CAPTURE(p.name);
+      CHECK(relative_diff(*p.grad, whole.grads.at(p.name)) <= c.tolerance);
+    }
+  for (const Param& p : replicated) {
+    CAPTURE(p.name);
+    arma::mat g = *p.grad;
+    host.allreduce_sum(g.memptr(), g.n_elem);
+    CHECK(relative_diff(g, whole.grads.at(p.name)) <= c.tolerance);
+  }
+  if (exchange) CHECK(exchange->calls() - calls0 == 4);  // two all-to-alls forward, two backward: on the GPU
+}
+
+// P = tokens_per_rank.size() ranks as threads of this process.
+inline void check_thread_ranks(const ThreadRanksCase& c, const MakeExchange& make_exchange = nullptr) {
+  const RanksProblem problem = make_ranks_problem(c);
+  ThreadGroup group(int(c.tokens_per_rank.size()));
   group.run([&](int rank) {
     ThreadGroupCommunicator host(group, rank);
     std::unique_ptr<DeviceCommunicator> exchange = make_exchange ? make_exchange(group, host, rank) : nullptr;
-    SparseMoeLayer part(c.spec, c.experts, &host);
-    Rng init(c.seed), noise(5);
-    part.init(init);
-    randomize_by_name(part);
-    if (exchange) part.use_device_exchange(exchange.get());
-    ParamList params, replicated;
-    part.collect(params, "");
-    part.collect_replicated(replicated, "");
-    params.zero_grad();
-    arma::uword first = 0;
-    for (int r = 0; r < rank; ++r) first += c.tokens_per_rank[std::size_t(r)];
-    const arma::uword n = c.tokens_per_rank[std::size_t(rank)];
-    const arma::span mine = n ? arma::span(first, first + n - 1) : arma::span();
-    const arma::mat Xr = n ? arma::mat(X.cols(mine)) : arma::mat(X.n_rows, 0);
-    const arma::mat dYr = n ? arma::mat(dY.cols(mine)) : arma::mat(X.n_rows, 0);
-    const MoeForward f = part.forward(Xr, RouteContext{&noise, true, {}});
-    const arma::mat dX = part.backward(Xr, f, dYr);
-    const arma::mat Yw = n ? arma::mat(whole.Y.cols(mine)) : arma::mat(X.n_rows, 0);
-    const arma::mat dXw = n ? arma::mat(whole.dX.cols(mine)) : arma::mat(X.n_rows, 0);
-    CAPTURE(rank);
-    CHECK(relative_diff(f.Y, Yw) <= c.tolerance);
-    CHECK(relative_diff(dX, dXw) <= c.tolerance);
-    CHECK(std::abs(f.aux.total - whole.aux) <= c.tolerance * std::max(1.0, std::abs(whole.aux)));
-    for (const Param& p : params)
-      if (p.name.rfind("expert", 0) == 0) {
-        CAPTURE(p.name);
-        CHECK(relative_diff(*p.grad, whole.grads.at(p.name)) <= c.tolerance);
-      }
-    for (const Param& p : replicated) {
-      CAPTURE(p.name);
-      arma::mat g = *p.grad;
-      host.allreduce_sum(g.memptr(), g.n_elem);
-      CHECK(relative_diff(g, whole.grads.at(p.name)) <= c.tolerance);
-    }
-    if (exchange) CHECK(exchange->calls() == 4);  // two all-to-alls forward, two backward: on the GPU
+    check_rank(c, problem, host, exchange.get());
   });
 }
 

@@ -1,6 +1,8 @@
 // The one-GPU loopback DeviceCommunicator (gpu_communicators.hpp): ranks are threads of one process.
 #include <cuda_runtime.h>
 
+#include <exception>
+
 #include "moe/parallel/gpu_communicators.hpp"
 #include "moe/sparse/kernels/cuda_device_array.cuh"
 
@@ -28,16 +30,23 @@ class CudaLoopbackCommunicator final : public DeviceCommunicator {
     MOE_CUDA(cudaDeviceSynchronize());  // what this rank queued before (its send buffer) is written
     group_.slot(rank_) = {send, &send_counts};
     group_.wait();
-    std::size_t at = 0;
-    for (int r = 0; r < size(); ++r) {
-      const ThreadGroup::Block b = group_.block(r, rank_, recv_counts[std::size_t(r)]);
-      if (b.count > 0)
-        MOE_CUDA(cudaMemcpy(recv + at, static_cast<const float*>(group_.slot(r).send) + b.offset,
-                            b.count * sizeof(float), cudaMemcpyDeviceToDevice));
-      at += b.count;
+    // A failure is raised only after the second meeting: until then others may read this rank's buffers.
+    std::exception_ptr error;
+    try {
+      std::size_t at = 0;
+      for (int r = 0; r < size(); ++r) {
+        const ThreadGroup::Block b = group_.block(r, rank_, recv_counts[std::size_t(r)]);
+        if (b.count > 0)
+          MOE_CUDA(cudaMemcpy(recv + at, static_cast<const float*>(group_.slot(r).send) + b.offset,
+                              b.count * sizeof(float), cudaMemcpyDeviceToDevice));
+        at += b.count;
+      }
+      MOE_CUDA(cudaDeviceSynchronize());  // the copies are done before any sender reuses its buffer
+    } catch (...) {
+      error = std::current_exception();
     }
-    MOE_CUDA(cudaDeviceSynchronize());  // the copies are done before any sender reuses its buffer
     group_.wait();
+    if (error) std::rethrow_exception(error);
   }
 
  private:

@@ -1,6 +1,7 @@
 #include "moe/parallel/thread_group.hpp"
 
 #include <algorithm>
+#include <exception>
 
 #include "moe/core/error.hpp"
 
@@ -47,14 +48,22 @@ void ThreadGroupCommunicator::do_alltoallv(const double* send, const std::vector
           "thread group: alltoallv needs one count per rank");
   group_.slot(rank_) = {send, &send_counts};
   group_.wait();
-  std::size_t at = 0;
-  for (int r = 0; r < size(); ++r) {
-    const ThreadGroup::Block b = group_.block(r, rank_, recv_counts[std::size_t(r)]);
-    const double* from = static_cast<const double*>(group_.slot(r).send) + b.offset;
-    std::copy(from, from + b.count, recv + at);
-    at += b.count;
+  // A failure here is raised only after the second meeting: until then other ranks may be reading this
+  // rank's buffers, which unwinding would free.
+  std::exception_ptr error;
+  try {
+    std::size_t at = 0;
+    for (int r = 0; r < size(); ++r) {
+      const ThreadGroup::Block b = group_.block(r, rank_, recv_counts[std::size_t(r)]);
+      const double* from = static_cast<const double*>(group_.slot(r).send) + b.offset;
+      std::copy(from, from + b.count, recv + at);
+      at += b.count;
+    }
+  } catch (...) {
+    error = std::current_exception();
   }
   group_.wait();
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace moe
