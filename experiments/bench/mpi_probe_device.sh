@@ -3,11 +3,7 @@
 # the lent GPU machine (whose image has no MPI)? Issue 10 needs mpirun there for P > 1 over NCCL.
 # Usage: bash experiments/bench/mpi_probe_device.sh  (prints what worked)
 set -uo pipefail
-prefix=/tmp/moe-mpi
-mkdir -p $prefix
-for f in .debs/mpi/*.deb; do dpkg -x "$f" $prefix; done
-export OPAL_PREFIX=$prefix/usr PATH=$prefix/usr/bin:$PATH
-export LD_LIBRARY_PATH=$prefix/usr/lib/x86_64-linux-gnu:$prefix/usr/lib/x86_64-linux-gnu/openmpi/lib:${LD_LIBRARY_PATH:-}
+source experiments/bench/carried_mpi.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "== mpirun --version"; mpirun --version 2>&1 | head -3
 echo "== ldd mpirun (missing)"; ldd "$(command -v mpirun)" | grep "not found"
