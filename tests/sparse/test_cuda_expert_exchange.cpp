@@ -2,9 +2,10 @@
 // run GPU to GPU (kernels/cuda_expert_exchange) against the single-GPU layer on the whole batch, within
 // the fast path's bounds (float: 1e-5 relative, bf16: 1e-2). Transports: the one-GPU loopback with 1, 2
 // and 4 ranks as threads (the exchange's logic at P > 1 where one GPU is all there is), and NCCL with one
-// rank (NCCL refuses two ranks on one GPU; 2 and 4 GPUs: experiments/bench/nccl_device.sh). A training
-// run of the small network through NCCL follows the single-GPU run with the same seed. Without CUDA, a
-// GPU or NCCL each case says so and checks the error a user would get.
+// rank (NCCL refuses two ranks on one GPU; 2 and 4 GPUs: tests/mpi/test_expert_parallel_gpu.cpp, run by
+// experiments/bench/nccl_scaling.sh). A training run of the small network through NCCL follows the
+// single-GPU run with the same seed. Without a CUDA build, or without NCCL, a case checks the error a user
+// would get; without a GPU it says so and returns.
 #include <doctest/doctest.h>
 
 #include "expert_parallel_threads.hpp"
