@@ -11,19 +11,10 @@ out=${1:?usage: nccl_device.sh OUT_DIR}
 mkdir -p "$out"
 # NVLink multicast stays off on these shared machines (the device library's KINDS.md).
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
-prefix=/tmp/moe-debs
-mkdir -p $prefix
-for f in .debs/*.deb; do dpkg -x "$f" $prefix; done
-lib=$prefix/usr/lib/x86_64-linux-gnu
-nccl=$(python3 -c 'import nvidia.nccl as m; print(m.__path__[0])')
-export LD_LIBRARY_PATH=$nccl/lib:$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
+source experiments/bench/nccl_build.sh
 { nvidia-smi --query-gpu=name,driver_version --format=csv; nvcc --version | tail -2;
   echo "NCCL: $(python3 -m pip show nvidia-nccl-cu13 2>/dev/null | grep -i "^version") at $nccl"; } | tee "$out/gpu.txt"
-cmake -S . -B build-nccl -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOE_CUDA=ON -DMOE_NCCL=ON -DNCCL_ROOT="$nccl" \
-  -DMOE_MPI=OFF -DMOE_ARCH= -DCMAKE_PREFIX_PATH=$prefix/usr -DCMAKE_LIBRARY_PATH="$lib/openblas-pthread;$lib" \
-  -DCMAKE_CXX_FLAGS="-I$prefix/usr/include/x86_64-linux-gnu/openblas-pthread" > /tmp/configure.log 2>&1 \
-  || { tail -30 /tmp/configure.log; exit 1; }
-cmake --build build-nccl -j 16 > /tmp/build.log 2>&1 || { grep -E "error|Error" -A5 /tmp/build.log | head -60; exit 1; }
+nccl_build build-nccl OFF
 ./build-nccl/tests/moe-tests -tc="*GPU exchange*,*NCCL*,*thread*,*CUDA*,*cuda*" 2>&1 | tee "$out/tests.log" | tail -25
 # P = 1 on one GPU: the single-GPU layer (single ms), the expert-parallel layer with the all-to-all GPU to
 # GPU over NCCL, and through the host; 8 and 64 experts, bf16; the host side on BENCH_THREADS OpenMP

@@ -20,18 +20,8 @@ export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVL
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 if [ "$device" = cuda ]; then
   command -v mpirun >/dev/null || source experiments/bench/carried_mpi.sh
-  prefix=/tmp/moe-debs
-  mkdir -p $prefix
-  for f in .debs/*.deb; do dpkg -x "$f" $prefix; done
-  lib=$prefix/usr/lib/x86_64-linux-gnu
-  nccl=$(python3 -c 'import nvidia.nccl as m; print(m.__path__[0])')
-  export LD_LIBRARY_PATH=$nccl/lib:$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
-  cmake -S . -B build-nccl-mpi -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOE_CUDA=ON -DMOE_NCCL=ON -DNCCL_ROOT="$nccl" \
-    -DMOE_MPI=ON -DMOE_ARCH= -DCMAKE_PREFIX_PATH=$prefix/usr -DCMAKE_LIBRARY_PATH="$lib/openblas-pthread;$lib" \
-    -DCMAKE_CXX_FLAGS="-I$prefix/usr/include/x86_64-linux-gnu/openblas-pthread" > /tmp/configure.log 2>&1 \
-    || { tail -30 /tmp/configure.log; exit 1; }
-  cmake --build build-nccl-mpi -j "$(nproc)" --target moe-mpi-tests moe-train moe-bench moe-data > /tmp/build.log 2>&1 \
-    || { grep -E "error|Error" -A5 /tmp/build.log | head -60; exit 1; }
+  source experiments/bench/nccl_build.sh
+  nccl_build build-nccl-mpi ON moe-mpi-tests moe-train moe-bench moe-data
   bin=build-nccl-mpi
   gpus=$(nvidia-smi -L | wc -l)
   nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$out/gpu.txt"

@@ -1,8 +1,6 @@
 // The one-GPU loopback DeviceCommunicator (gpu_communicators.hpp): ranks are threads of one process.
 #include <cuda_runtime.h>
 
-#include <exception>
-
 #include "moe/parallel/gpu_communicators.hpp"
 #include "moe/sparse/kernels/cuda_device_array.cuh"
 
@@ -21,32 +19,17 @@ class CudaLoopbackCommunicator final : public DeviceCommunicator {
   std::string transport() const override { return "loopback"; }
 
  protected:
-  // Publish, meet, copy from every rank's send buffer, wait for the copies, meet again (the senders may
-  // then reuse their buffers).
+  // Device-to-device copies at the group's meeting (ThreadGroup::alltoallv), once this rank's queued work
+  // (its send buffer) is written, and finished before the second meeting (the senders may then reuse theirs).
   void do_alltoallv(const float* send, const std::vector<std::size_t>& send_counts, float* recv,
                     const std::vector<std::size_t>& recv_counts) override {
-    require(send_counts.size() == std::size_t(size()) && recv_counts.size() == std::size_t(size()),
-            "GPU loopback: alltoallv needs one count per rank");
-    MOE_CUDA(cudaDeviceSynchronize());  // what this rank queued before (its send buffer) is written
-    group_.slot(rank_) = {send, &send_counts};
-    group_.wait();
-    // A failure is raised only after the second meeting: until then others may read this rank's buffers.
-    std::exception_ptr error;
-    try {
-      std::size_t at = 0;
-      for (int r = 0; r < size(); ++r) {
-        const ThreadGroup::Block b = group_.block(r, rank_, recv_counts[std::size_t(r)]);
-        if (b.count > 0)
-          MOE_CUDA(cudaMemcpy(recv + at, static_cast<const float*>(group_.slot(r).send) + b.offset,
-                              b.count * sizeof(float), cudaMemcpyDeviceToDevice));
-        at += b.count;
-      }
-      MOE_CUDA(cudaDeviceSynchronize());  // the copies are done before any sender reuses its buffer
-    } catch (...) {
-      error = std::current_exception();
-    }
-    group_.wait();
-    if (error) std::rethrow_exception(error);
+    MOE_CUDA(cudaDeviceSynchronize());
+    group_.alltoallv(
+        rank_, send, send_counts, recv_counts,
+        [&](const float* from, std::size_t n, std::size_t at) {
+          if (n > 0) MOE_CUDA(cudaMemcpy(recv + at, from, n * sizeof(float), cudaMemcpyDeviceToDevice));
+        },
+        [] { MOE_CUDA(cudaDeviceSynchronize()); });
   }
 
  private:

@@ -1,7 +1,6 @@
 #include "moe/parallel/thread_group.hpp"
 
 #include <algorithm>
-#include <exception>
 
 #include "moe/core/error.hpp"
 
@@ -44,26 +43,9 @@ void ThreadGroupCommunicator::do_alltoall(const std::int64_t* send, std::size_t 
 
 void ThreadGroupCommunicator::do_alltoallv(const double* send, const std::vector<std::size_t>& send_counts,
                                            double* recv, const std::vector<std::size_t>& recv_counts) {
-  require(send_counts.size() == std::size_t(size()) && recv_counts.size() == std::size_t(size()),
-          "thread group: alltoallv needs one count per rank");
-  group_.slot(rank_) = {send, &send_counts};
-  group_.wait();
-  // A failure here is raised only after the second meeting: until then other ranks may be reading this
-  // rank's buffers, which unwinding would free.
-  std::exception_ptr error;
-  try {
-    std::size_t at = 0;
-    for (int r = 0; r < size(); ++r) {
-      const ThreadGroup::Block b = group_.block(r, rank_, recv_counts[std::size_t(r)]);
-      const double* from = static_cast<const double*>(group_.slot(r).send) + b.offset;
-      std::copy(from, from + b.count, recv + at);
-      at += b.count;
-    }
-  } catch (...) {
-    error = std::current_exception();
-  }
-  group_.wait();
-  if (error) std::rethrow_exception(error);
+  group_.alltoallv(
+      rank_, send, send_counts, recv_counts,
+      [&](const double* from, std::size_t n, std::size_t at) { std::copy(from, from + n, recv + at); }, [] {});
 }
 
 }  // namespace moe

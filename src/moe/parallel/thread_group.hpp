@@ -48,6 +48,15 @@ class ThreadGroup {
   void wait();   // the barrier; throws moe::Error once the group is aborted
   void abort();  // wakes every waiting rank with an error
 
+  // alltoallv as rank `rank`: publishes send and send_counts, meets the others, then for every sender r
+  // calls copy(from, count, at): r's block for this rank (from: a T* into r's send buffer), to go at element
+  // `at` of this rank's receive buffer; then after(); then meets again. A failure in the copies is raised
+  // only after the second meeting: until then other ranks may be reading this rank's buffers, which
+  // unwinding would free.
+  template <class T, class Copy, class After>
+  void alltoallv(int rank, const T* send, const std::vector<std::size_t>& send_counts,
+                 const std::vector<std::size_t>& recv_counts, Copy copy, After after);
+
   // Runs body(rank) on size() threads and joins them; rethrows the first exception a rank threw.
   void run(const std::function<void(int rank)>& body);
 
@@ -116,6 +125,29 @@ inline void ThreadGroup::run(const std::function<void(int)>& body) {
     });
   for (std::thread& t : threads) t.join();
   if (first) std::rethrow_exception(first);
+}
+
+template <class T, class Copy, class After>
+void ThreadGroup::alltoallv(int rank, const T* send, const std::vector<std::size_t>& send_counts,
+                            const std::vector<std::size_t>& recv_counts, Copy copy, After after) {
+  require(send_counts.size() == std::size_t(size()) && recv_counts.size() == std::size_t(size()),
+          "thread group: alltoallv needs one count per rank");
+  slot(rank) = {send, &send_counts};
+  wait();
+  std::exception_ptr error;
+  try {
+    std::size_t at = 0;
+    for (int r = 0; r < size(); ++r) {
+      const Block b = block(r, rank, recv_counts[std::size_t(r)]);
+      copy(static_cast<const T*>(slot(r).send) + b.offset, b.count, at);
+      at += b.count;
+    }
+    after();
+  } catch (...) {
+    error = std::current_exception();
+  }
+  wait();
+  if (error) std::rethrow_exception(error);
 }
 
 class ThreadGroupCommunicator final : public Communicator {

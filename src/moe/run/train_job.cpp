@@ -167,13 +167,10 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
     spec.validate();
     // With --device cuda: this rank's GPU, and NCCL between the GPUs when the build has it (issue 10).
     // MOE_GPU_EXCHANGE=host keeps the host all-to-all; =nccl insists on NCCL.
-    if (spec.sparse.device == "cuda") {
-      const char* how = std::getenv("MOE_GPU_EXCHANGE");
-      gpu_exchange = make_gpu_exchange(*comm, how ? how : "auto");
-    } else if (const char* how = std::getenv("MOE_GPU_EXCHANGE")) {
-      require(std::string(how) == "auto" || std::string(how) == "host" || std::string(how) == "nccl",
-              "MOE_GPU_EXCHANGE must be auto, host or nccl (got '" + std::string(how) + "')");
-    }
+    const char* env = std::getenv("MOE_GPU_EXCHANGE");
+    const std::string how = env ? env : "auto";
+    require(how == "auto" || how == "host" || how == "nccl", "MOE_GPU_EXCHANGE must be auto, host or nccl (got '" + how + "')");
+    if (spec.sparse.device == "cuda") gpu_exchange = make_gpu_exchange(*comm, how);
     model = std::make_unique<SparseNet>(spec, comm, gpu_exchange.get());
   } else {
     model = make_model(spec);

@@ -1,5 +1,6 @@
 #include "moe/sparse/expert_exchange.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "moe/core/error.hpp"
@@ -69,7 +70,8 @@ arma::mat gpu_forward(const RoutedBackend& backend, const RoutingPlan& plan, con
 
 arma::mat gpu_backward(FfnExperts& local, ExpertExchangeState& state, const arma::mat& dY, arma::vec& dweight) {
   const kernels::CudaExchangeGrads g = state.gpu->backward(to_float(dY.memptr(), dY.n_elem));
-  dweight = arma::conv_to<arma::vec>::from(std::vector<double>(g.dweight.begin(), g.dweight.end()));
+  dweight.set_size(g.dweight.size());
+  std::copy(g.dweight.begin(), g.dweight.end(), dweight.begin());
   add_float_grads(local, g.dW1, g.db1, g.dW2, g.db2);
   return dY + from_float(g.dX, dY.n_rows, dY.n_cols);
 }
