@@ -11,6 +11,7 @@
 #include "cli/compare_results.hpp"
 #include "cli/run_command.hpp"
 #include "moe/io/hdf5.hpp"
+#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 
 using namespace moe;
 using moe::test::run_command;
@@ -105,6 +106,12 @@ TEST_CASE("cli moe-train --expert-parallel refuses other models, checkpoints and
   r = run_command(mpirun("MOE_GPU_EXCHANGE=gpu ") + "1 " + base + " --model sparse --experts 2");
   CHECK(r.status != 0);
   CHECK(r.err.find("MOE_GPU_EXCHANGE must be auto, host or nccl (got 'gpu')") != std::string::npos);
+  if (!kernels::cuda_built()) {  // the layer's settings are refused before the run, not by MPI_Abort inside it
+    r = run_command(mpirun() + "1 " + base + " --model sparse --experts 2 --device cuda");
+    CHECK(r.status != 0);
+    CHECK(r.err.find("moe-train: error: --device cuda: this build has no CUDA backend") != std::string::npos);
+    CHECK(r.err.find("MPI_ABORT") == std::string::npos);
+  }
   CHECK(!std::filesystem::exists(dir / "x.h5"));
   // An error on one rank alone (here: rank 1 cannot write its temporary results file) ends every rank with
   // it, instead of leaving rank 0 waiting in a collective: a clear line, a non-zero exit, no results file.
@@ -154,6 +161,12 @@ TEST_CASE("cli moe-bench expert-parallel refuses an unknown device, an unknown e
   r = run_command(base + "--device cuda --gpu-exchange shm");
   CHECK(r.status != 0);
   CHECK(r.err.find("--gpu-exchange must be host or nccl") != std::string::npos);
+  if (!kernels::cuda_built()) {
+    r = run_command(base + "--device cuda");
+    CHECK(r.status != 0);
+    CHECK(r.err.find("moe-bench: error: --device cuda: this build has no CUDA backend") != std::string::npos);
+    CHECK(r.err.find("MPI_ABORT") == std::string::npos);
+  }
   r = run_command(base + "--gpu-exchange nccl");
   CHECK(r.status != 0);
   CHECK(r.err.find("--gpu-exchange nccl needs --device cuda") != std::string::npos);

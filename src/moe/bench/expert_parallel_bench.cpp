@@ -94,6 +94,7 @@ void check_case(const ExpertParallelBenchCase& c, std::size_t ranks) {
   require(c.gpu_exchange == "host" || c.gpu_exchange == "nccl",
           "moe-bench expert-parallel: --gpu-exchange must be host or nccl");
   require(c.gpu_exchange == "host" || c.device == "cuda", "moe-bench expert-parallel: --gpu-exchange nccl needs --device cuda");
+  layer_spec(c).validate(c.experts);  // e.g. --device cuda in a build without CUDA: before any collective
   require(ranks <= c.experts, "moe-bench expert-parallel: " + std::to_string(ranks) + " processes for " +
                                   std::to_string(c.experts) + " experts (at most one process per expert)");
 }
