@@ -9,7 +9,7 @@
 #include "moe/core/rng.hpp"
 #include "moe/core/least_squares.hpp"
 #include "moe/core/threads.hpp"
-#include "moe/train/irls.hpp"
+#include "moe/fit/irls.hpp"
 #include "moe/models/model.hpp"
 using namespace moe;
 template <class F> double timeit(F f, int reps) {

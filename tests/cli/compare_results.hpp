@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "moe/core/error.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 namespace moe::test {
 

@@ -10,7 +10,7 @@
 #include <functional>
 
 #include "cli/run_command.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/io/model_io.hpp"
 
 using moe::test::CommandResult;

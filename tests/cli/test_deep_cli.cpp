@@ -5,7 +5,7 @@
 
 #include "cli/run_command.hpp"
 #include "moe/data/idx.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 using namespace moe;
 using moe::test::count_lines;

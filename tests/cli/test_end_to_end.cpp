@@ -6,7 +6,7 @@
 
 #include "cli/compare_results.hpp"
 #include "cli/run_command.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 using namespace moe;
 using moe::test::check_same_results;

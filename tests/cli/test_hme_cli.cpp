@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "cli/run_command.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 using namespace moe;
 using moe::test::run_command;

@@ -9,7 +9,7 @@
 
 #include "cli/run_command.hpp"
 #include "data/data_test_util.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/text/corpus.hpp"
 
 using namespace moe;

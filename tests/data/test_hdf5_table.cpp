@@ -5,7 +5,7 @@
 #include "moe/data/hdf5_table.hpp"
 #include "moe/data/read_table.hpp"
 #include "moe/data/spec.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 using namespace moe;
 using namespace moe::test;

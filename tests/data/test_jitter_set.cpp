@@ -6,7 +6,7 @@
 #include "moe/data/idx.hpp"
 #include "moe/data/jitter.hpp"
 #include "moe/data/jitter_set.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/run/data_options.hpp"
 
 using namespace moe;

@@ -12,7 +12,7 @@
 #include "moe/core/error.hpp"
 #include "moe/core/gradient_check.hpp"
 #include "moe/gates/gaussian_gate.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/models/local_experts.hpp"
 
 using namespace moe;

@@ -6,9 +6,9 @@
 #include "models/problems.hpp"
 
 #include "moe/core/gradient_check.hpp"
+#include "moe/fit/irls.hpp"
 #include "moe/models/hierarchical.hpp"
 #include "moe/models/local_experts.hpp"
-#include "moe/train/irls.hpp"
 #include "moe/train/online_em.hpp"
 
 using namespace moe;

@@ -8,7 +8,7 @@
 #include "cli/run_command.hpp"
 #include "moe/core/gradient_check.hpp"
 #include "moe/core/math.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/models/meta_pi.hpp"
 
 using namespace moe;

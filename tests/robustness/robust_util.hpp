@@ -13,7 +13,7 @@
 
 #include "cli/run_command.hpp"
 #include "moe/core/rng.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/run/train_job.hpp"
 
 namespace moe::test {

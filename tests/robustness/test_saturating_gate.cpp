@@ -8,8 +8,8 @@
 
 #include "cli/run_command.hpp"
 #include "models/problems.hpp"
-#include "moe/io/hdf5.hpp"
 #include "moe/core/warning.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/models/model.hpp"
 #include "moe/train/trainer.hpp"
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "moe/core/rng.hpp"
-#include "moe/sparse/ffn_activation.hpp"
+#include "moe/sparse/kernels/ffn_activation.hpp"
 #include "moe/sparse/routing_plan.hpp"
 
 namespace moe::test {

@@ -3,9 +3,9 @@
 
 #include "cli/run_command.hpp"
 #include "data/data_test_util.hpp"
-#include "moe/lm/lm_data.hpp"
+#include "moe/data/fetch_text.hpp"
+#include "moe/run/lm_data.hpp"
 #include "moe/text/corpus.hpp"
-#include "moe/text/fetch_text.hpp"
 #include "moe/text/tokenizer.hpp"
 #include "moe/text/vocabulary.hpp"
 

@@ -12,8 +12,8 @@
 #include "cli/run_command.hpp"
 #include "models/problems.hpp"
 #include "moe/core/stop_request.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/io/checkpoint.hpp"
-#include "moe/io/hdf5.hpp"
 #include "moe/sparse/routing_log.hpp"
 #include "moe/train/trainer.hpp"
 

@@ -13,7 +13,7 @@
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/core/threads.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/parallel/gpu_communicators.hpp"
 #include "moe/sparse/sparse_moe_layer.hpp"
 

@@ -14,7 +14,7 @@
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/core/threads.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/sparse/kernels/cpu_blas.hpp"
 #include "moe/sparse/kernels/cpu_sparse_ffn.hpp"
 #include "moe/sparse/kernels/cuda_sparse_ffn.hpp"

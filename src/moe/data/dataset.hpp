@@ -6,7 +6,7 @@
 
 namespace moe {
 
-// lm: language modelling (src/moe/lm/lm_data.hpp): X holds context token ids, Y next-token ids (1 x N) or
+// lm: language modelling (src/moe/run/lm_data.hpp): X holds context token ids, Y next-token ids (1 x N) or
 // target distributions (V x N), never one-hot rows for a big vocabulary; target_names is the vocabulary.
 enum class Task { classification, regression, lm };
 

@@ -13,9 +13,9 @@
 #include "moe/core/clock.hpp"
 #include "moe/core/error.hpp"
 #include "moe/data/csv.hpp"
+#include "moe/data/fetch_text.hpp"
 #include "moe/data/idx.hpp"
 #include "moe/data/process.hpp"
-#include "moe/text/fetch_text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -366,7 +366,7 @@ const std::vector<FetchSet>& fetch_sets() {
     for (const auto& n : npm_image_sets())
       all.push_back({n.name, "npm", n.description, "data/cache/" + n.name,
                      [&n](const std::string& out) { return fetch_npm_image_set(n, out); }});
-    for (const auto& t : text_sets())  // text corpora for language models (src/moe/text/fetch_text.cpp)
+    for (const auto& t : text_sets())  // text corpora for language models (src/moe/data/fetch_text.cpp)
       all.push_back({t.name, t.source, t.description, "data/cache/" + t.name,
                      t.name == "sotu" ? std::function<FetchResult(const std::string&)>(fetch_sotu) : fetch_kjv});
     return all;

@@ -63,7 +63,7 @@ const std::vector<NpmImageSet>& npm_image_sets();
 // line, a checksum or count that does not match the pinned one, or a malformed JSON file.
 FetchResult fetch_npm_image_set(const NpmImageSet& set, const std::string& out_dir);
 
-// Helpers shared with the text fetchers (src/moe/text/fetch_text.cpp).
+// Helpers shared with the text fetchers (src/moe/data/fetch_text.cpp).
 // sha256sum's hex digest of a file ("unknown" when sha256sum is missing).
 std::string sha256_file(const std::string& path);
 // The first line a tool prints (e.g. {"npm", "--version"}), or "unknown".

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "moe/core/error.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 namespace moe {
 

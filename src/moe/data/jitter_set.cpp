@@ -6,7 +6,7 @@
 #include "moe/core/rng.hpp"
 #include "moe/data/idx.hpp"
 #include "moe/data/jitter.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 namespace moe {
 

@@ -8,7 +8,7 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
-#include "moe/train/irls.hpp"
+#include "moe/fit/irls.hpp"
 
 namespace moe {
 

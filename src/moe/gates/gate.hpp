@@ -9,7 +9,7 @@
 #include "moe/core/math.hpp"
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
-#include "moe/models/em.hpp"
+#include "moe/fit/em.hpp"
 
 namespace moe {
 

@@ -5,8 +5,8 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
+#include "moe/fit/irls.hpp"
 #include "moe/gates/gate.hpp"
-#include "moe/train/irls.hpp"
 
 namespace moe {
 

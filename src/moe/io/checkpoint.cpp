@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "moe/core/error.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 namespace moe {
 

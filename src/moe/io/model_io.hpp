@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "moe/data/standardizer.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/models/model.hpp"
 
 namespace moe {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "moe/data/dataset.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/models/model.hpp"
 #include "moe/train/metrics.hpp"
 #include "moe/train/trainer.hpp"

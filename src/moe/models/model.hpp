@@ -9,7 +9,7 @@
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/core/state.hpp"
-#include "moe/models/em.hpp"
+#include "moe/fit/em.hpp"
 #include "moe/models/model_spec.hpp"
 #include "moe/sparse/routing_stats.hpp"
 

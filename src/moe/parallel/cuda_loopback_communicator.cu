@@ -1,8 +1,8 @@
 // The one-GPU loopback DeviceCommunicator (gpu_communicators.hpp): ranks are threads of one process.
 #include <cuda_runtime.h>
 
+#include "moe/backend/cuda_device_array.cuh"
 #include "moe/parallel/gpu_communicators.hpp"
-#include "moe/sparse/kernels/cuda_device_array.cuh"
 
 namespace moe {
 

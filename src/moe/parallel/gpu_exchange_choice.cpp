@@ -1,10 +1,10 @@
 // Which GPU a rank uses and how its tokens travel (gpu_communicators.hpp).
 #include <cstdlib>
 
+#include "moe/backend/cuda_device.hpp"
 #include "moe/core/error.hpp"
 #include "moe/core/warning.hpp"
 #include "moe/parallel/gpu_communicators.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 
 namespace moe {
 

@@ -7,7 +7,7 @@
 
 #include <cstring>
 
-#include "moe/sparse/kernels/cuda_device_array.cuh"
+#include "moe/backend/cuda_device_array.cuh"
 
 namespace moe {
 

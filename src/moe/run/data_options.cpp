@@ -4,18 +4,18 @@
 
 #include "moe/core/error.hpp"
 #include "moe/core/warning.hpp"
-#include "moe/lm/lm_data.hpp"
 #include "moe/data/hdf5_table.hpp"
 #include "moe/data/read_table.hpp"
 #include "moe/data/spec.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/models/model_spec.hpp"
+#include "moe/run/lm_data.hpp"
 
 namespace moe {
 
 void DataOptions::validate() const {
   require(!path.empty(), "no data file given (--data)");
-  if (task == "lm") return;  // a corpus or synthetic language: no columns (src/moe/lm/lm_data.cpp)
+  if (task == "lm") return;  // a corpus or synthetic language: no columns (src/moe/run/lm_data.cpp)
   require(!features.empty() || !feature_matrix.empty(), "no feature columns given (--features or --feature-matrix)");
   require(!target.empty(), "no target column given (--target)");
   parse_task(task);

@@ -6,7 +6,7 @@
 #include "moe/core/error.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/data/read_table.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/io/model_io.hpp"
 #include "moe/run/lm_eval_job.hpp"
 #include "moe/train/metrics.hpp"

@@ -2,8 +2,8 @@
 
 #include "moe/core/error.hpp"
 #include "moe/core/threads.hpp"
-#include "moe/io/hdf5.hpp"
-#include "moe/lm/lm_data.hpp"
+#include "moe/h5/hdf5.hpp"
+#include "moe/run/lm_data.hpp"
 
 namespace moe {
 

@@ -12,7 +12,7 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
-#include "moe/sparse/ffn_activation.hpp"
+#include "moe/sparse/kernels/ffn_activation.hpp"
 #include "moe/sparse/kernels/sparse_ffn_views.hpp"
 
 namespace moe {

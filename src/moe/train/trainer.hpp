@@ -8,9 +8,9 @@
 
 #include "moe/core/rng.hpp"
 #include "moe/core/state.hpp"
-#include "moe/models/em.hpp"
-#include "moe/train/online_em.hpp"
+#include "moe/fit/em.hpp"
 #include "moe/models/model.hpp"
+#include "moe/train/online_em.hpp"
 #include "moe/train/optimizer.hpp"
 
 namespace moe {

@@ -1,13 +1,13 @@
 // Fuzz target: text in, tokens out. The tokenizers (src/moe/text/tokenizer.cpp), whitespace folding and
 // the corpus file format (corpus.cpp), the KJV reader's line parser (fetch_text.cpp: kjv_books), and a
-// whole --task lm data preparation from a corpus file (lm/lm_data.cpp: split, vocabulary.cpp, encoding).
+// whole --task lm data preparation from a corpus file (run/lm_data.cpp: split, vocabulary.cpp, encoding).
 // Byte 0 picks the lm options (tokenizer, context, vocabulary cut-offs, split); the rest is the text.
 // Oracles: the tokenizers' documented token shapes; fold_whitespace's output has single inner spaces
 // and is a fixed point; a corpus survives write_corpus/read_corpus; every id is inside the vocabulary.
 #include "moe/core/rng.hpp"
-#include "moe/lm/lm_data.hpp"
+#include "moe/data/fetch_text.hpp"
+#include "moe/run/lm_data.hpp"
 #include "moe/text/corpus.hpp"
-#include "moe/text/fetch_text.hpp"
 #include "moe/text/tokenizer.hpp"
 #include "moe/text/vocabulary.hpp"
 #include "targets/fuzz_util.hpp"

@@ -15,7 +15,7 @@
 #include <cstddef>
 #include <memory>
 
-#include "moe/sparse/ffn_activation.hpp"
+#include "moe/sparse/kernels/ffn_activation.hpp"
 #include "moe/sparse/kernels/sparse_ffn_views.hpp"
 
 namespace moe::kernels {

@@ -6,7 +6,7 @@
 // and the backward the same way for dY -> dout -> the experts' backward -> dinputs -> dX.
 #include <cuda_runtime.h>
 
-#include "moe/sparse/kernels/cuda_device_array.cuh"
+#include "moe/backend/cuda_device_array.cuh"
 #include "moe/sparse/kernels/cuda_expert_exchange.hpp"
 #include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 

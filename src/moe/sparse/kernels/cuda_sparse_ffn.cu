@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "moe/backend/cuda_device_array.cuh"
 #include "moe/core/error.hpp"
-#include "moe/sparse/kernels/cuda_device_array.cuh"
 #include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
 
 namespace moe::kernels {
@@ -901,26 +901,7 @@ CudaBenchResult bench(const PlanView& plan, const double* /*sorted_weight*/, std
 
 }  // namespace
 
-bool cuda_built() { return true; }
-
-int cuda_device_count() {
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) return 0;
-  return count;
-}
-
-void cuda_set_device(int device) {
-  const int count = cuda_device_count();
-  require(device >= 0 && device < count, "CUDA device " + std::to_string(device) + " asked for, " +
-                                             std::to_string(count) + " visible");
-  MOE_CUDA(cudaSetDevice(device));
-}
-
-std::string cuda_device_name() {
-  cudaDeviceProp prop{};
-  if (cuda_device_count() == 0 || cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "";
-  return prop.name;
-}
+// cuda_built, cuda_device_count, cuda_set_device, cuda_device_name: src/moe/backend/cuda_device.cu.
 
 CudaRoutedSession::CudaRoutedSession(const std::string& precision) {
   parse_precision(precision);

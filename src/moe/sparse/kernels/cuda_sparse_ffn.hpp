@@ -12,15 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "moe/sparse/ffn_activation.hpp"
+#include "moe/backend/cuda_device.hpp"
+#include "moe/sparse/kernels/ffn_activation.hpp"
 #include "moe/sparse/kernels/sparse_ffn_views.hpp"
 
 namespace moe::kernels {
 
-bool cuda_built();        // compiled with the CUDA backend
-int cuda_device_count();  // visible CUDA devices (0 without a CUDA build)
-std::string cuda_device_name();
-void cuda_set_device(int device);  // this process's GPU, before anything else uses one (expert parallelism)
+// cuda_built(), cuda_device_count(), cuda_device_name(), cuda_set_device(): moe/backend/cuda_device.hpp.
 
 // One routed problem, host arrays (column-major, the layouts of sparse_ffn_views.hpp, in float).
 struct CudaFfnProblem {

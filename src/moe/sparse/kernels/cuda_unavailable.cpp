@@ -12,10 +12,6 @@ namespace {
 }
 }  // namespace
 
-bool cuda_built() { return false; }
-int cuda_device_count() { return 0; }
-std::string cuda_device_name() { return ""; }
-void cuda_set_device(int) { no_cuda(); }
 struct CudaRoutedSession::Impl {};
 CudaRoutedSession::CudaRoutedSession(const std::string&) { no_cuda(); }
 CudaRoutedSession::~CudaRoutedSession() = default;

@@ -1,4 +1,4 @@
-#include "moe/text/fetch_text.hpp"
+#include "moe/data/fetch_text.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -5,7 +5,7 @@
 #include <armadillo>
 #include <string>
 
-#include "moe/train/irls.hpp"
+#include "moe/fit/irls.hpp"
 
 namespace moe {
 

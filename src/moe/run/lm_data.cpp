@@ -1,4 +1,4 @@
-#include "moe/lm/lm_data.hpp"
+#include "moe/run/lm_data.hpp"
 
 #include <filesystem>
 

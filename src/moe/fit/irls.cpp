@@ -1,4 +1,4 @@
-#include "moe/train/irls.hpp"
+#include "moe/fit/irls.hpp"
 
 #include <algorithm>
 #include <cmath>

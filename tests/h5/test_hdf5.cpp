@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "moe/core/error.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 namespace fs = std::filesystem;
 using moe::h5::File;
@@ -108,7 +108,7 @@ std::string committed_file(const ScratchDir& dir, const std::string& name) {
 
 }  // namespace
 
-TEST_SUITE("io/hdf5") {
+TEST_SUITE("h5/hdf5") {
 
 TEST_CASE("hdf5: a non-square matrix round-trips with shape (rows, cols) and element [i, j] in place") {
   ScratchDir dir;

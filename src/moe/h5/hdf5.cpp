@@ -10,7 +10,7 @@
 //  * Layout: arma::mat r x c (column-major) <-> 2-D dataset dims {r, c} (row-major, as h5py shows it), so
 //    element (i, j) is element [i, j] in Python. Writing transposes into a c x r buffer whose column-major
 //    memory is exactly the row-major order of the r x c matrix; reading does the reverse.
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>

@@ -1,6 +1,7 @@
 #pragma once
-// What the CUDA files of the kernel layer share: error checks that throw moe::Error with the failing call,
-// and an owning device array (grows, never shrinks; uploads and downloads are synchronous).
+// What the CUDA files share (the sparse layer's kernels, the GPU communicators, cuda_device.cu): error
+// checks that throw moe::Error with the failing call, and an owning device array (grows, never shrinks;
+// uploads and downloads are synchronous).
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 

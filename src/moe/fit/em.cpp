@@ -1,4 +1,4 @@
-#include "moe/models/em.hpp"
+#include "moe/fit/em.hpp"
 
 #include <cmath>
 
