@@ -117,6 +117,8 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::Success&) {  // an option that did its work while parsing (--list)
+    return 0;
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
     const std::string extra = "INI was not able to parse ";  // CLI11's words for an unknown config key

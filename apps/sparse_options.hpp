@@ -6,18 +6,18 @@
 #include <vector>
 
 #include "moe/sparse/layer_spec.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe::cli {
 
 inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
-  app.add_option("--router", s.router, "Sparse: topk (softmax top-k), noisy-topk (Shazeer 2017), switch (top-1, "
-                                       "raw probability), gshard (top-2, random second expert), hash (fixed hash "
-                                       "of each example), expert-choice (each expert takes its top tokens), soft "
-                                       "(Soft MoE slots), balanced (BASE linear assignment) or loss-free (bias "
-                                       "balancing without a loss)")
-      ->capture_default_str();
-  app.add_option("--top-k", s.top_k, "Sparse: experts per token (topk, noisy-topk, loss-free; expert-choice: the "
-                                     "default capacity factor)")
+  const auto uses = [](const std::string& flag) { return or_list(RouterRegistry::instance().reading(flag)); };
+  const RouterRegistry& routers = RouterRegistry::instance();
+  app.add_option("--router", s.router, "Sparse: the router (`--list routers` says what each does): " + routers.choices())
+      ->capture_default_str()
+      ->check(CLI::IsMember(routers.names()));
+  app.add_option("--top-k", s.top_k, "Sparse: experts per token (" + uses("top-k") + "; expert-choice: the default "
+                                     "capacity factor)")
       ->capture_default_str();
   app.add_option("--capacity-factor", s.capacity_factor, "Sparse: each expert takes at most ceil(c k T / E) slots "
                                                          "of a training batch of T tokens; the rest are dropped and "
@@ -25,27 +25,27 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
                                                          "always dropless). Expert choice: tokens per expert "
                                                          "ceil(c T / E)")
       ->capture_default_str();
-  app.add_flag("!--no-renormalize", s.renormalize, "Sparse (topk, loss-free): weights are the raw softmax "
-                                                   "probabilities, not renormalised over the chosen experts");
+  app.add_flag("!--no-renormalize", s.renormalize, "Sparse (" + uses("no-renormalize") + "): weights are the raw "
+                                                   "scores, not renormalised over the chosen experts");
   app.add_option("--d-model", s.model_dim, "Sparse: width of the token vectors the MoE layer works on")
       ->capture_default_str();
   app.add_option("--d-ff", s.ff_dim, "Sparse: hidden units of every FFN expert")->capture_default_str();
   app.add_option("--ffn-activation", s.ffn_activation, "Sparse: relu or gelu")->capture_default_str();
   app.add_option("--shared-experts", s.shared_experts, "Sparse: always-on FFN experts beside the routed ones")
       ->capture_default_str();
-  app.add_option("--slots-per-expert", s.slots_per_expert, "Sparse (soft): slots p of every expert")
+  app.add_option("--slots-per-expert", s.slots_per_expert, "Sparse (" + uses("slots-per-expert") + "): slots p of every expert")
       ->capture_default_str();
-  app.add_option("--gshard-threshold", s.gshard_threshold, "Sparse (gshard): the second expert is kept with "
-                                                           "probability min(1, w2 / threshold)")
+  app.add_option("--gshard-threshold", s.gshard_threshold, "Sparse (" + uses("gshard-threshold") + "): the second "
+                                                           "expert is kept with probability min(1, w2 / threshold)")
       ->capture_default_str();
-  app.add_option("--bias-rate", s.bias_rate, "Sparse (loss-free): u in b_i += u sign(mean load - load_i) after "
-                                             "every step")
+  app.add_option("--bias-rate", s.bias_rate, "Sparse (" + uses("bias-rate") + "): u in b_i += u sign(mean load - "
+                                             "load_i) after every step")
       ->capture_default_str();
   app.add_option("--router-init-scale", s.router_init_scale, "Sparse: scale of the router's initial weights "
                                                              "(negative: 0 for noisy-topk, as Shazeer, else 1)")
       ->capture_default_str();
   app.add_option("--w-importance", s.w_importance, "Sparse: weight of CV(importance)^2")->capture_default_str();
-  app.add_option("--w-load", s.w_load, "Sparse (noisy-topk): weight of CV(smooth load)^2")->capture_default_str();
+  app.add_option("--w-load", s.w_load, "Sparse (" + uses("w-load") + "): weight of CV(smooth load)^2")->capture_default_str();
   app.add_option("--switch-alpha", s.switch_alpha, "Sparse: weight of the Switch auxiliary loss E sum f_e P_e "
                                                    "(the paper: 0.01)")
       ->capture_default_str();
@@ -66,9 +66,9 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
 // Router flags given (command line or --config) that the chosen router ignores are errors.
 inline void reject_unused_sparse_flags(const CLI::App& app, const SparseLayerSpec& s) {
   std::vector<std::string> given;
-  for (const char* flag : {"top-k", "capacity-factor", "no-renormalize", "slots-per-expert", "gshard-threshold", "bias-rate"})
-    if (app.count(std::string("--") + flag) > 0) given.push_back(flag);
-  reject_unused_router_flags(s.router, given);
+  for (const std::string& flag : RouterRegistry::instance().flags())
+    if (app.count("--" + flag) > 0) given.push_back(flag);
+  RouterRegistry::instance().reject_unused(s.router, given, "--router");
 }
 
 }  // namespace moe::cli

@@ -8,9 +8,23 @@
 
 namespace moe::cli {
 
+// `--list routers` prints every registered router with its one-line help and exits 0 (before the
+// required flags are checked, as --help does).
+inline void add_list_option(CLI::App& app) {
+  app.add_option_function<std::string>(
+         "--list",
+         [](const std::string& what) {
+           if (what == "routers") std::fputs(RouterRegistry::instance().listing().c_str(), stdout);
+           throw CLI::Success();
+         },
+         "Print the registered entries of one kind with a line of help each, and exit: routers")
+      ->check(CLI::IsMember({"routers"}));
+}
+
 // Every moe-train flag into `job`; --fixed-variance into `fixed_variance` (finish_train_job applies it).
 inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_variance) {
   moe::cli::add_config_option(app);
+  moe::cli::add_list_option(app);
   moe::cli::add_data_options(app, job.data, true);
   moe::cli::add_split_options(app, job.data);
 

@@ -35,7 +35,7 @@ TEST_CASE("sparse loss-free router: sign updates of the bias balance the load") 
   LossFreeRouter router(E, E, {1, false, 1e-2, 0.0});
   identity_router(router);
   const double before = routing_stats(router.route(Z, {}).plan).max_mean_load;
-  for (int step = 0; step < 200; ++step) router.update_bias(router.route(Z, {}).plan);
+  for (int step = 0; step < 200; ++step) router.end_step(router.route(Z, {}).plan, nullptr);
   const double after = routing_stats(router.route(Z, {}).plan).max_mean_load;
   CHECK(before > 3.0);
   CHECK(after < 1.3);

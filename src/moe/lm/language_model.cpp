@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "moe/core/error.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -48,7 +49,7 @@ void LanguageModel::end_step() {
 
 std::vector<std::uint64_t> LanguageModel::last_tokens(const arma::mat& X) const {
   std::vector<std::uint64_t> ids;
-  if (!moe_ || spec_.sparse.router != "hash") return ids;
+  if (!moe_ || !router_entry(spec_.sparse.router).traits.needs_token_ids) return ids;
   ids.resize(X.n_cols);
   for (arma::uword t = 0; t < X.n_cols; ++t) ids[t] = std::uint64_t(X(X.n_rows - 1, t));
   return ids;

@@ -1,6 +1,7 @@
 // ModelSpec's language-model fields (kind "lm"): attributes and checks.
 #include "moe/core/error.hpp"
 #include "moe/models/model_spec.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -56,7 +57,7 @@ void ModelSpec::validate_lm() const {
     require(head == "softmax", "--moe-layer needs --head softmax (--experts then counts the layer's experts)");
     // Soft MoE and expert choice mix the tokens of a batch: evaluated over consecutive positions, the
     // context of position t + 1 (which holds the target of t) would shape the prediction at t.
-    require(sparse.router != "soft" && sparse.router != "expert-choice",
+    require(!router_entry(sparse.router).traits.batch_wide_in_evaluation,
             "--moe-layer: --router " + sparse.router + " mixes the tokens of a batch, which would let a language "
             "model see the words it predicts");
     require(sparse.model_dim == hidden, "--moe-layer works on the encoder's output: --d-model must equal --hidden (" +

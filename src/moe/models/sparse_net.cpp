@@ -6,7 +6,7 @@
 
 #include "moe/core/error.hpp"
 #include "moe/core/math.hpp"
-#include "moe/sparse/hash_router.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -117,7 +117,7 @@ std::unique_ptr<SparseNet> SparseNet::whole() {
 
 std::vector<std::uint64_t> SparseNet::token_ids(const arma::mat& X) const {
   std::vector<std::uint64_t> ids;
-  if (spec_.sparse.router != "hash") return ids;
+  if (!router_entry(spec_.sparse.router).traits.needs_token_ids) return ids;
   ids.resize(X.n_cols);
   for (arma::uword t = 0; t < X.n_cols; ++t) {  // FNV-1a over the column's bytes, then the router's mix
     std::uint64_t h = 1469598103934665603ull;

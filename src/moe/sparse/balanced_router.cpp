@@ -3,6 +3,7 @@
 #include "moe/sparse/auction.hpp"
 #include "moe/sparse/softmax_topk_router.hpp"
 #include "moe/sparse/token_noise.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -38,5 +39,19 @@ arma::mat BalancedRouter::backward(const arma::mat& X, const Routing& r, const R
   if (!grad.dlogits.is_empty()) dZ += grad.dlogits;
   return W_.backward(X, dZ);
 }
+
+namespace {
+const RouterRegistration registered{{
+    .name = "balanced",
+    .help = "top-1 by a balanced linear assignment of the batch's tokens to the experts (BASE layers, Lewis et al. "
+            "2021); greedy top-1 in evaluation",
+    .traits = {.batch_wide_in_training = true},
+    .flags = {},
+    .validate = {},
+    .make = [](const SparseLayerSpec&, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
+      return std::make_unique<BalancedRouter>(inputs, experts);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -5,6 +5,7 @@
 
 #include "moe/core/math.hpp"
 #include "moe/sparse/softmax_weights.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -61,5 +62,24 @@ arma::mat ExpertChoiceRouter::backward(const arma::mat& X, const Routing& r, con
   if (!grad.dlogits.is_empty()) dZ += grad.dlogits;
   return W_.backward(X, dZ);
 }
+
+namespace {
+const RouterRegistration registered{{
+    .name = "expert-choice",
+    .help = "each expert takes its ceil(c T / E) highest-scoring tokens of the batch (Zhou et al. 2022); c = "
+            "--capacity-factor, or --top-k when that is <= 0",
+    .traits = {.batch_wide_in_training = true, .batch_wide_in_evaluation = true},
+    .flags = {"top-k", "capacity-factor"},
+    .validate =
+        [](const SparseLayerSpec& s, arma::uword) {
+          require(s.capacity_factor > 0.0 || s.top_k >= 1,
+                  "--router expert-choice takes c = --capacity-factor, or --top-k when that is <= 0: one must be positive");
+        },
+    .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
+      const double c = s.capacity_factor > 0.0 ? s.capacity_factor : double(s.top_k);
+      return std::make_unique<ExpertChoiceRouter>(inputs, experts, c);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -4,6 +4,7 @@
 #include "moe/sparse/softmax_topk_router.hpp"
 #include "moe/sparse/softmax_weights.hpp"
 #include "moe/sparse/token_noise.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -39,5 +40,19 @@ arma::mat GShardRouter::backward(const arma::mat& X, const Routing& r, const Rou
   if (!grad.dlogits.is_empty()) dZ += grad.dlogits;
   return W_.backward(X, dZ);
 }
+
+namespace {
+const RouterRegistration registered{{
+    .name = "gshard",
+    .help = "top-2: the best expert always, the second kept at random with probability min(1, w2 / threshold) "
+            "(Lepikhin et al. 2020)",
+    .traits = {},
+    .flags = {"capacity-factor", "gshard-threshold"},
+    .validate = [](const SparseLayerSpec&, arma::uword experts) { require(experts >= 2, "--router gshard needs at least 2 experts"); },
+    .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
+      return std::make_unique<GShardRouter>(inputs, experts, GShardOptions{s.gshard_threshold, s.capacity_factor});
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -3,6 +3,7 @@
 #include <bit>
 
 #include "moe/core/error.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -38,5 +39,18 @@ Routing HashRouter::route(const arma::mat& X, const RouteContext& context) const
                        options_.capacity_factor);
   return r;
 }
+
+namespace {
+const RouterRegistration registered{{
+    .name = "hash",
+    .help = "a fixed hash of each token's id picks its expert, weight 1, no parameters (Roller et al. 2021)",
+    .traits = {.needs_token_ids = true, .has_logits = false},
+    .flags = {"capacity-factor"},
+    .validate = {},
+    .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
+      return std::make_unique<HashRouter>(inputs, experts, HashOptions{0, s.capacity_factor});
+    },
+}};
+}  // namespace
 
 }  // namespace moe

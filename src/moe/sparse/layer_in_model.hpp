@@ -64,7 +64,6 @@ class LayerInModel {
   SparseMoeLayer layer_;
   std::uint64_t noise_seed_ = 1, step_ = 0;
   std::optional<MoeForward> last_;
-  arma::mat dbias_;  // unused gradient slot of the loss-free bias
   RoutingLog log_;
 };
 

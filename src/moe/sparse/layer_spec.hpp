@@ -8,13 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "moe/sparse/router.hpp"
-
 namespace moe {
 
 struct SparseLayerSpec {
-  // topk | noisy-topk | switch | gshard | hash | expert-choice | soft | balanced | loss-free
-  std::string router = "topk";
+  std::string router = "topk";     // a registered router (moe/sparse/router_registry.hpp; --list routers)
   arma::uword top_k = 2;           // topk, noisy-topk, loss-free (switch and balanced: 1; gshard: 2)
   double capacity_factor = 0.0;    // places per expert = ceil(k T / E * c) in a training batch (evaluation
                                    // is dropless); <= 0: dropless. Expert choice: tokens per expert =
@@ -39,18 +36,11 @@ struct SparseLayerSpec {
   std::string device = "cpu";      // cpu | cuda (routed layers; needs a -DMOE_CUDA=ON build and a GPU)
   std::string cuda_precision = "float";  // --device cuda: float (FP32) | tf32 | bf16 (float accumulation)
 
-  bool soft() const { return router == "soft"; }
+  bool soft() const;  // the router has no routing plan (soft MoE: the layer mixes tokens into slots)
   double init_scale() const;
   void validate(arma::uword experts) const;  // throws moe::Error naming the impossible setting
   void add_attributes(std::map<std::string, std::string>& a) const;
   void read_attributes(const std::map<std::string, std::string>& a);
 };
-
-// Flags that the named router ignores, given on the command line or in a config file: throws moe::Error
-// naming the first (e.g. --top-k with --router switch). `given` holds long flag names without dashes.
-void reject_unused_router_flags(const std::string& router, const std::vector<std::string>& given);
-
-// The router the spec names (not for "soft", which is a layer of its own).
-std::unique_ptr<Router> make_router(const SparseLayerSpec& spec, arma::uword inputs, arma::uword experts);
 
 }  // namespace moe

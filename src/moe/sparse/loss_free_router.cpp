@@ -1,13 +1,14 @@
 #include "moe/sparse/loss_free_router.hpp"
 
 #include "moe/core/math.hpp"
+#include "moe/sparse/router_registry.hpp"
 #include "moe/sparse/softmax_topk_router.hpp"
 #include "moe/sparse/softmax_weights.hpp"
 
 namespace moe {
 
 LossFreeRouter::LossFreeRouter(arma::uword inputs, arma::uword experts, LossFreeOptions options)
-    : W_(inputs, experts), options_(options), bias_(experts, arma::fill::zeros) {
+    : W_(inputs, experts), options_(options), bias_(experts, options.update_rate) {
   require(experts >= 1, "loss-free router: needs at least one expert");
   require(options.k >= 1 && options.k <= experts,
           "loss-free router: k = " + std::to_string(options.k) + " must be between 1 and the " +
@@ -16,12 +17,7 @@ LossFreeRouter::LossFreeRouter(arma::uword inputs, arma::uword experts, LossFree
 
 void LossFreeRouter::init(Rng& rng, double scale) {
   W_.init(rng, scale);
-  bias_.zeros();
-}
-
-void LossFreeRouter::set_bias(const arma::vec& b) {
-  require(b.n_elem == bias_.n_elem && b.is_finite(), "loss-free router: the bias needs one finite value per expert");
-  bias_ = b;
+  bias_.reset();
 }
 
 Routing LossFreeRouter::route(const arma::mat& X, const RouteContext& context) const {
@@ -29,8 +25,7 @@ Routing LossFreeRouter::route(const arma::mat& X, const RouteContext& context) c
   const std::size_t T = X.n_cols, E = experts(), k = options_.k;
   r.logits = W_.logits(X);
   r.probs = column_softmax(r.logits, false).prob;
-  const arma::mat biased = r.probs.each_col() + bias_;  // selection only
-  std::vector<std::int32_t> chosen = top_k_per_token(biased, k);
+  std::vector<std::int32_t> chosen = top_k_per_token(bias_.biased(r.probs), k);  // the bias: selection only
   r.norm_expert = chosen;
   r.renormalized = options_.renormalize;
   std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, r.renormalized);
@@ -45,15 +40,19 @@ arma::mat LossFreeRouter::backward(const arma::mat& X, const Routing& r, const R
   return W_.backward(X, dZ);
 }
 
-void LossFreeRouter::update_bias(const RoutingPlan& plan, const TokenShard* shard) {
-  require(plan.experts == bias_.n_elem, "loss-free router: the plan has a different number of experts");
-  arma::vec load(plan.experts, arma::fill::zeros);
-  for (const std::int32_t e : plan.slot_expert)
-    if (e >= 0) load[arma::uword(e)] += 1.0;
-  sum_over_shards(shard, load.memptr(), load.n_elem);
-  const double mean = arma::mean(load);
-  for (arma::uword i = 0; i < bias_.n_elem; ++i)
-    bias_[i] += options_.update_rate * double((mean > load[i]) - (mean < load[i]));
-}
+namespace {
+const RouterRegistration registered{{
+    .name = "loss-free",
+    .help = "softmax top-k chosen on probability + a per-expert bias that moves against the load after each step "
+            "(Wang et al. 2024); no balancing loss",
+    .traits = {},
+    .flags = {"top-k", "capacity-factor", "no-renormalize", "bias-rate"},
+    .validate = require_top_k_within,
+    .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
+      return std::make_unique<LossFreeRouter>(inputs, experts,
+                                              LossFreeOptions{s.top_k, s.renormalize, s.bias_rate, s.capacity_factor});
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -4,6 +4,7 @@
 #include "moe/sparse/softmax_topk_router.hpp"
 #include "moe/sparse/softmax_weights.hpp"
 #include "moe/sparse/token_noise.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -56,5 +57,19 @@ arma::mat NoisyTopKRouter::backward(const arma::mat& X, const Routing& r, const 
   if (!grad.dnoise_logits.is_empty()) dN += grad.dnoise_logits;
   return Wg_.backward(X, dZ) + Wnoise_.backward(X, dN);
 }
+
+namespace {
+const RouterRegistration registered{{
+    .name = "noisy-topk",
+    .help = "top-k of W x + noise scaled by softplus(W_noise x), weights a softmax over the chosen (Shazeer et al. "
+            "2017); weights start at 0; --w-load adds the smooth load loss",
+    .traits = {.zero_init = true},
+    .flags = {"top-k", "capacity-factor", "w-load"},
+    .validate = require_top_k_within,
+    .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
+      return std::make_unique<NoisyTopKRouter>(inputs, experts, NoisyTopKOptions{s.top_k, s.capacity_factor});
+    },
+}};
+}  // namespace
 
 }  // namespace moe

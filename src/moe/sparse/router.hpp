@@ -46,7 +46,8 @@ void require_whole_batch(const RouteContext& context, const std::string& router)
 struct Routing {
   RoutingPlan plan;
   arma::mat logits;        // E x T clean router logits W X (z-loss, Switch loss, smooth load)
-  arma::mat probs;         // E x T softmax over experts of the logits the weights come from
+  arma::mat probs;         // E x T scores the weights come from: softmax over experts of the logits (sigmoid
+                           // top-k: sigmoid of each logit)
   // Noisy top-k only: H = logits + noise % softplus(noise_logits).
   arma::mat noise_logits;  // E x T raw W_noise X
   arma::mat noise;         // E x T standard normal draws (zeros outside training)
@@ -78,6 +79,13 @@ class Router {
   // Adds dL/d(parameters) to the ParamList gradients and returns dL/dX (d x T). `routing` is what
   // route(X, ...) returned.
   virtual arma::mat backward(const arma::mat& X, const Routing& routing, const RouterGrad& grad) = 0;
+
+  // State a router keeps beside its trained parameters and updates itself after each training step (the
+  // loss-free bias). collect_state adds it to `params` under `prefix` with a zero gradient, so that it is
+  // saved, loaded and checkpointed with the model; end_step updates it from the step's plan (with a
+  // shard: the whole batch's, collective). Both do nothing for a stateless router.
+  virtual void collect_state(ParamList& /*params*/, const std::string& /*prefix*/) {}
+  virtual void end_step(const RoutingPlan& /*plan*/, const TokenShard* /*shard*/) {}
 };
 
 }  // namespace moe

@@ -3,6 +3,7 @@
 #include "moe/core/math.hpp"
 #include "moe/sparse/softmax_weights.hpp"
 #include "moe/sparse/topk.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -40,5 +41,19 @@ arma::mat SoftmaxTopKRouter::backward(const arma::mat& X, const Routing& r, cons
   if (!grad.dlogits.is_empty()) dZ += grad.dlogits;
   return W_.backward(X, dZ);
 }
+
+namespace {
+const RouterRegistration registered{{
+    .name = "topk",
+    .help = "softmax over W x, each token takes its k largest logits; weights renormalised over them (Mixtral) "
+            "or the raw probabilities",
+    .traits = {},
+    .flags = {"top-k", "capacity-factor", "no-renormalize"},
+    .validate = require_top_k_within,
+    .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
+      return std::make_unique<SoftmaxTopKRouter>(inputs, experts, SoftmaxTopKOptions{s.top_k, s.renormalize, s.capacity_factor});
+    },
+}};
+}  // namespace
 
 }  // namespace moe

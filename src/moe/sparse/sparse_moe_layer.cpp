@@ -7,7 +7,7 @@
 #include "moe/core/math.hpp"
 #include "moe/sparse/balance_losses.hpp"
 #include "moe/sparse/comm_token_shard.hpp"
-#include "moe/sparse/loss_free_router.hpp"
+#include "moe/sparse/router_registry.hpp"
 #include "moe/sparse/smooth_load_loss.hpp"
 
 namespace moe {
@@ -28,9 +28,9 @@ SparseMoeLayer::SparseMoeLayer(const SparseLayerSpec& spec, arma::uword experts,
                parse_ffn_activation(spec.ffn_activation), comm_ ? placement_.first(std::size_t(comm_->rank())) : 0,
                experts) {
   spec_.validate(experts);
-  require(!comm_ || (spec_.router != "soft" && spec_.router != "expert-choice" && spec_.router != "balanced"),
-          "expert parallelism needs a per-token router (topk, noisy-topk, switch, gshard, hash, loss-free), not " +
-              spec_.router + ", which routes over the whole batch");
+  const RouterTraits& traits = router_entry(spec_.router).traits;
+  require(!comm_ || !traits.batch_wide_in_training,
+          "expert parallelism needs a per-token router, not " + spec_.router + ", which routes over the whole batch");
   backend_.kernel = parse_routed_kernel(spec_.kernel);
   backend_.cuda = spec_.device == "cuda";
   backend_.cuda_precision = spec_.cuda_precision;
@@ -177,7 +177,7 @@ arma::mat SparseMoeLayer::backward_soft(const arma::mat& X, const MoeForward& fw
 }
 
 void SparseMoeLayer::end_step(const MoeForward& fwd) {
-  if (auto* lf = dynamic_cast<LossFreeRouter*>(router_.get())) lf->update_bias(fwd.routing.plan, fwd.shard.get());
+  if (router_) router_->end_step(fwd.routing.plan, fwd.shard.get());
 }
 
 RoutingStats SparseMoeLayer::stats(const MoeForward& fwd) const {
@@ -206,5 +206,22 @@ arma::mat SparseMoeLayer::combine_weights(const MoeForward& fwd) const {
   });
   return W;
 }
+
+// Soft MoE has no Router object: the layer itself mixes the tokens into slots (forward_soft above).
+namespace {
+const RouterRegistration registered{{
+    .name = "soft",
+    .help = "Soft MoE (Puigcerver et al. 2023): each expert's --slots-per-expert slots take softmax-weighted "
+            "mixtures of all tokens; no routing plan, nothing dropped",
+    .traits = {.routed = false, .batch_wide_in_training = true, .batch_wide_in_evaluation = true, .has_logits = false},
+    .flags = {"slots-per-expert"},
+    .validate =
+        [](const SparseLayerSpec& s, arma::uword) {
+          require(s.slots_per_expert >= 1 && s.slots_per_expert <= 65536,
+                  "--slots-per-expert must be between 1 and 65536 (got " + std::to_string(s.slots_per_expert) + ")");
+        },
+    .make = {},
+}};
+}  // namespace
 
 }  // namespace moe

@@ -1,8 +1,8 @@
 // Fuzz target: the HDF5 input readers: moe::read_model (src/moe/io/model_io.cpp, the model of every
 // moe-train result that moe-eval, --expert-models and --upcycle-from load), read_hdf5_table and
 // load_dataset's HDF5 paths (src/moe/data/hdf5_table.cpp, src/moe/run/data_options.cpp: columns, filters,
-// --feature-matrix), the synthetic language of --task lm (src/moe/lm/synthetic_language.cpp, lm_data.cpp),
-// and every reader of moe::h5::File (src/moe/io/hdf5.cpp) on every object of the file.
+// --feature-matrix), the synthetic language of --task lm (src/moe/lm/synthetic_language.cpp,
+// src/moe/run/lm_data.cpp), and every reader of moe::h5::File (src/moe/h5/hdf5.cpp) on every object of the file.
 //
 // Design: a STRUCTURED target. The fuzz bytes are not an HDF5 file: they are a small program that builds
 // a valid one. libhdf5's own parser of raw bytes is not our code, is known to crash on malformed files
@@ -30,12 +30,13 @@
 
 #include "moe/core/rng.hpp"
 #include "moe/data/hdf5_table.hpp"
-#include "moe/io/hdf5.hpp"
+#include "moe/h5/hdf5.hpp"
 #include "moe/io/model_io.hpp"
-#include "moe/lm/lm_data.hpp"
 #include "moe/lm/synthetic_language.hpp"
 #include "moe/models/model.hpp"
 #include "moe/run/data_options.hpp"
+#include "moe/run/lm_data.hpp"
+#include "moe/sparse/router_registry.hpp"
 #include "targets/fuzz_util.hpp"
 
 namespace moe::fuzz {
@@ -71,7 +72,7 @@ const std::vector<std::string>& words() {
       "mixture", "hme", "mlp", "meta-pi", "deep", "sparse", "lm", "classification", "regression", "softmax",
       "linear-gaussian", "linear-gaussian-full", "gaussian", "linear", "tanh", "relu", "sigmoid", "mos", "moc",
       "word", "char", "none", "topk", "noisy-topk", "switch", "gshard", "hash", "expert-choice", "soft",
-      "balanced", "loss-free", "gelu", "true", "false", "0", "1", "2", "3", "4", "64", "65536", "-1", "-0",
+      "balanced", "loss-free", "sigmoid-topk", "gelu", "true", "false", "0", "1", "2", "3", "4", "64", "65536", "-1", "-0",
       "1e309", "nan", "inf", "-inf", "0.5", "1e-300", "18446744073709551615", "18446744073709551616",
       "4294967297", "100000", "1000000000", " 2", "2 ", "0x10", "4,4", "1,,2", ",", "", "<unk>", "<eos>",
       "F1", "F2", "a", "b", "x", "y", "label"};
@@ -200,9 +201,10 @@ class Program {
     s.sparse.model_dim = 2;
     s.sparse.ff_dim = 2;
     s.sparse.top_k = 1;
-    if (s.kind == "sparse")
-      s.sparse.router = in_.pick<std::string>({"topk", "noisy-topk", "switch", "gshard", "hash", "expert-choice",
-                                               "soft", "balanced", "loss-free"});
+    if (s.kind == "sparse") {  // every registered router
+      const std::vector<std::string> routers = RouterRegistry::instance().names();
+      s.sparse.router = routers[in_.below(routers.size())];
+    }
     if (s.kind == "deep") s.layer_experts.assign(1 + in_.below(2), 1 + in_.below(3));
     if (s.kind == "deep") s.task = Task::classification;
     if (s.kind == "lm") {
