@@ -1,4 +1,4 @@
-# `cmake --install <build> --prefix <dir>` (issue 21; docs/install.md). Puts under the prefix:
+# `cmake --install <build> --prefix <dir>` (docs/install.md). Puts under the prefix:
 #   include/moe/<folder>/*.hpp (and the generated moe/core/build_info.hpp), lib/libmoe.a (libmoe_cuda.a
 #   with MOE_CUDA), bin/moe-{train,eval,data,bench}, lib/cmake/moekit (find_package(moekit)) and
 #   lib/pkgconfig/moekit.pc.

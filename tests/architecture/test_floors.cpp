@@ -1,4 +1,4 @@
-// The layering rule of src/moe (issue 21; docs/architecture.md explains it, this file is its authority):
+// The layering rule of src/moe (docs/architecture.md explains it, this file is its authority):
 // every folder of src/moe sits on a floor, and a file may include (#include "moe/<folder>/...") only from
 // folders on its own floor or below; the folder-level include graph has no cycle, so folders on one floor
 // include each other in one direction only. The first test case reads every file under src/ and fails

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ctest "install: a consumer project builds against the installed tree" (tests/CMakeLists.txt; issue 21).
+# ctest "install: a consumer project builds against the installed tree" (tests/CMakeLists.txt).
 # Installs the build tree into a fresh prefix under WORK and checks, failing with a one-line reason:
 #   - the layout: every src/moe/**/*.hpp under include/moe/, the generated build_info.hpp, libmoe.a, the
 #     four programs (each answers --help), the CMake package files and moekit.pc;
