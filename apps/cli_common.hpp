@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "moe/core/error.hpp"
 #include "moe/core/stop_request.hpp"
@@ -76,6 +77,14 @@ inline void add_split_options(CLI::App& app, DataOptions& d) {
       ->capture_default_str();
   app.add_flag("!--no-standardize", d.standardize, "Do not standardise features (default: zero mean, unit "
                                                    "variance with training statistics, saved with the model)");
+}
+
+// The flags among `names` (long names without dashes) given on the command line or in the --config file.
+inline std::vector<std::string> given_flags(const CLI::App& app, const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const std::string& name : names)
+    if (app.count("--" + name) > 0) out.push_back(name);
+  return out;
 }
 
 // Checks every number option has before its value is read. CLI11 reads "-1" into an unsigned option as a

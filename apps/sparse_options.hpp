@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_common.hpp"
 #include "moe/sparse/layer_spec.hpp"
 #include "moe/sparse/router_registry.hpp"
 
@@ -65,10 +66,8 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
 
 // Router flags given (command line or --config) that the chosen router ignores are errors.
 inline void reject_unused_sparse_flags(const CLI::App& app, const SparseLayerSpec& s) {
-  std::vector<std::string> given;
-  for (const std::string& flag : RouterRegistry::instance().flags())
-    if (app.count("--" + flag) > 0) given.push_back(flag);
-  RouterRegistry::instance().reject_unused(s.router, given, "--router");
+  const RouterRegistry& routers = RouterRegistry::instance();
+  routers.reject_unused(s.router, given_flags(app, routers.flags()), "--router");
 }
 
 }  // namespace moe::cli

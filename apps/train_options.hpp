@@ -4,21 +4,40 @@
 #include "cli_common.hpp"
 #include "lm_options.hpp"
 #include "sparse_options.hpp"
+#include "moe/experts/expert_registry.hpp"
+#include "moe/gates/gate_registry.hpp"
+#include "moe/models/model_registry.hpp"
 #include "moe/run/train_job.hpp"
+#include "moe/train/optimizer_registry.hpp"
+#include "moe/train/trainer_registry.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
 
 namespace moe::cli {
 
-// `--list routers` prints every registered router with its one-line help and exits 0 (before the
+// `--list KIND` prints the registered entries of one kind with their one-line help and exits 0 (before the
 // required flags are checked, as --help does).
 inline void add_list_option(CLI::App& app) {
+  static const std::map<std::string, std::function<std::string()>> kinds{
+      {"models", [] { return ModelRegistry::instance().listing(); }},
+      {"routers", [] { return RouterRegistry::instance().listing(); }},
+      {"experts", [] { return ExpertRegistry::instance().listing(); }},
+      {"gates", [] { return GateRegistry::instance().listing(); }},
+      {"trainers", [] { return TrainerRegistry::instance().listing(); }},
+      {"optimizers", [] { return OptimizerRegistry::instance().listing(); }},
+  };
+  std::vector<std::string> names;
+  for (const auto& [name, list] : kinds) names.push_back(name);
   app.add_option_function<std::string>(
          "--list",
          [](const std::string& what) {
-           if (what == "routers") std::fputs(RouterRegistry::instance().listing().c_str(), stdout);
+           std::fputs(kinds.at(what)().c_str(), stdout);
            throw CLI::Success();
          },
-         "Print the registered entries of one kind with a line of help each, and exit: routers")
-      ->check(CLI::IsMember({"routers"}));
+         "Print the registered entries of one kind with a line of help each, and exit: " + or_list(names))
+      ->check(CLI::IsMember(names));
 }
 
 // Every moe-train flag into `job`; --fixed-variance into `fixed_variance` (finish_train_job applies it).
@@ -29,24 +48,16 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
   moe::cli::add_split_options(app, job.data);
 
   auto& m = job.model;
-  app.add_option("--model", m.kind, "mixture (adaptive mixture of local experts), lm (language model, --task lm: --head, "
-                                    "--context, --embedding, --hidden, --projection, --experts), hme (hierarchical mixture "
-                                    "of experts, --depth/--branching), mlp (backprop baseline), meta-pi "
-                                    "(Hampshire & Waibel 1992: gate-weighted blend of expert outputs, squared "
-                                    "error) or deep (Eigen et al. 2013: stacked dense mixture layers of "
-                                    "linear-ReLU experts with MLP gates, then a softmax classifier; "
-                                    "--layer-experts, --expert-hidden, --gate-hidden, --balance-*), or sparse "
-                                    "(input embedding, one sparse MoE FFN layer with residual, output layer; "
-                                    "--router, --top-k, --capacity-factor, --d-model, --d-ff, --experts, "
-                                    "--w-importance, --w-load, --switch-alpha, --z-loss, ...)")
-      ->capture_default_str();
+  app.add_option("--model", m.kind, "The model (`--list models` says what each does): " +
+                                        ModelRegistry::instance().choices())
+      ->capture_default_str()
+      ->check(CLI::IsMember(ModelRegistry::instance().names()));
   app.add_option("--experts", m.experts, "Number of experts: mixture K (hme: branching^depth); sparse: "
                                                "routed experts E; lm: MoS/MoC components K, or with "
                                                "--moe-layer the layer's routed experts")->capture_default_str();
-  app.add_option("--expert", m.expert, "Mixture: expert kind: gaussian (input-free mean, unit variance), "
-                                       "linear-gaussian (learnable diagonal variance), linear-gaussian-full (learnable full covariance) or "
-                                       "softmax (classifier); meta-pi: "
-                                       "mlp (--hidden/--activation/--mlp-output) or softmax")
+  app.add_option("--expert", m.expert, "Mixture, hme: the expert kind (`--list experts`): " +
+                                           ExpertRegistry::instance().choices() + "; meta-pi: mlp (--hidden/--activation/"
+                                           "--mlp-output) or softmax")
       ->capture_default_str();
   app.add_flag("--fixed-variance", fixed_variance, "Mixture: linear-gaussian experts keep unit variance");
   app.add_option("--expert-models", job.expert_models, "Meta-pi: moe-train result files of mlp models on the same "
@@ -56,10 +67,9 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
       ->delimiter(',');
   app.add_flag("--freeze-experts", m.freeze_experts, "Meta-pi: train the gate alone; the --expert-models keep "
                                                      "their weights");
-  app.add_option("--gate", m.gate, "Mixture: linear (softmax(V x + c)) or gaussian (localised gate of Xu, "
-                                  "Jordan & Hinton 1995, a_j N(x; m_j, S_j) normalised; closed-form EM "
-                                  "M-step)")
-      ->capture_default_str();
+  app.add_option("--gate", m.gate, "Mixture: the gate (`--list gates`): " + GateRegistry::instance().choices())
+      ->capture_default_str()
+      ->check(CLI::IsMember(GateRegistry::instance().names()));
   app.add_option("--gate-init-scale", m.gate_init_scale, "Mixture: std of the gate's initial weights (0: uniform "
                                                          "gate)")
       ->capture_default_str();
@@ -100,11 +110,9 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
   moe::cli::add_lm_data_options(app, job.data.lm, false);
 
   auto& t = job.train;
-  app.add_option("--trainer", t.method, "gradient (the --optimizer below), em (mixture and hme: E-step "
-                                        "posteriors, M-step weighted least squares / IRLS) or online-em (hme "
-                                        "of linear-gaussian experts: one observation at a time, recursive "
-                                        "least squares)")
-      ->capture_default_str();
+  app.add_option("--trainer", t.method, "How to train (`--list trainers`): " + TrainerRegistry::instance().choices())
+      ->capture_default_str()
+      ->check(CLI::IsMember(TrainerRegistry::instance().names()));
   app.add_option("--forgetting", t.online.lambda0, "online-em: initial forgetting factor lambda of the "
                                                   "RLS updates; every 1000 observations it moves 0.6 of its "
                                                   "gap to 1 (Jordan & Jacobs 1994)")
@@ -120,9 +128,10 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
   app.add_option("--tolerance", t.tolerance, "Stop when the training loss changes by less than this (relative) "
                                              "between epochs; 0: off")
       ->capture_default_str();
-  app.add_option("--optimizer", t.optimizer.name, "momentum (gradient descent with momentum), sgd (same, name for "
-                                                  "minibatch use) or adam")
-      ->capture_default_str();
+  app.add_option("--optimizer", t.optimizer.name, "Gradient trainer: the optimiser (`--list optimizers`): " +
+                                                      OptimizerRegistry::instance().choices())
+      ->capture_default_str()
+      ->check(CLI::IsMember(OptimizerRegistry::instance().names()));
   app.add_option("--learning-rate,--lr", t.optimizer.learning_rate, "Step size")->capture_default_str();
   app.add_option("--momentum", t.optimizer.momentum, "Momentum coefficient in [0, 1)")->capture_default_str();
   app.add_option("--beta1", t.optimizer.beta1, "Adam beta1")->capture_default_str();
@@ -160,13 +169,56 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
   moe::cli::check_number_options(app);
 }
 
-// After parsing: what the flags imply and the checks that need several flags at once.
+// After parsing: what the flags imply and the checks that need several flags at once. A flag that the
+// chosen model, router, trainer or optimiser does not read is refused, naming both (the registries say
+// who reads what).
 inline void finish_train_job(CLI::App& app, moe::TrainJob& job, bool fixed_variance) {
   auto& m = job.model;
+  auto& t = job.train;
   m.learn_variance = !fixed_variance;
-  if (m.kind == "sparse" || m.moe_layer) moe::cli::reject_unused_sparse_flags(app, m.sparse);
+  // --task lm without --model: the language model (run_train_job does the same for library callers).
+  if (job.data.task == "lm" && app.count("--model") == 0) m.kind = "lm";
   moe::require(!(m.moe_layer && app.count("--d-model")), "--moe-layer works on the encoder's output: its width is "
                                                           "--hidden, not --d-model");
+  const ModelRegistry& models = ModelRegistry::instance();
+  models.reject_unused(m.kind, given_flags(app, models.flags()), "--model");
+  const std::vector<std::string> layer_flags = given_flags(app, sparse_layer_flags());
+  moe::require(m.kind != "lm" || m.moe_layer || layer_flags.empty(),
+               "--" + (layer_flags.empty() ? std::string() : layer_flags.front()) + " needs --moe-layer");
+  if (model_entry(m.kind).flags.end() !=
+      std::find(model_entry(m.kind).flags.begin(), model_entry(m.kind).flags.end(), "router"))
+    moe::cli::reject_unused_sparse_flags(app, m.sparse);
+  const TrainerRegistry& trainers = TrainerRegistry::instance();
+  trainers.reject_unused(t.method, given_flags(app, trainers.flags()), "--trainer");
+  const OptimizerRegistry& optimizers = OptimizerRegistry::instance();
+  optimizers.reject_unused(t.optimizer.name, given_flags(app, optimizers.flags()), "--optimizer");
+}
+
+// The flags of the TOML text that /config records: every option with a value (given or defaulted) that the
+// chosen model, router, trainer and optimiser read, so that `moe-train --config` on it runs the same job
+// again. Options without a value, and flags another entry reads, are marked not configurable and left out.
+// Call after finish_train_job.
+inline std::string recorded_config(CLI::App& app, const moe::TrainJob& job) {
+  std::vector<std::string> unused;
+  auto add_unread = [&](const auto& registry, const std::string& name) {
+    const auto& read = registry.get(name, "").flags;
+    for (const std::string& f : registry.flags())
+      if (std::find(read.begin(), read.end(), f) == read.end()) unused.push_back(f);
+  };
+  add_unread(ModelRegistry::instance(), job.model.kind);
+  const auto& model_flags = model_entry(job.model.kind).flags;
+  const bool has_layer = std::find(model_flags.begin(), model_flags.end(), "router") != model_flags.end() &&
+                         (job.model.kind != "lm" || job.model.moe_layer);
+  if (has_layer) add_unread(RouterRegistry::instance(), job.model.sparse.router);
+  else unused.insert(unused.end(), sparse_layer_flags().begin(), sparse_layer_flags().end());
+  add_unread(TrainerRegistry::instance(), job.train.method);
+  add_unread(OptimizerRegistry::instance(), job.train.optimizer.name);
+  for (CLI::Option* o : app.get_options()) {
+    const std::string flag = o->get_lnames().empty() ? std::string() : o->get_lnames().front();
+    const bool valueless = o->count() == 0 && o->get_default_str().empty();
+    if (valueless || std::find(unused.begin(), unused.end(), flag) != unused.end()) o->configurable(false);
+  }
+  return app.config_to_str(true, false);
 }
 
 }  // namespace moe::cli

@@ -92,7 +92,7 @@ TEST_CASE("cli moe-train --expert-parallel refuses other models, checkpoints and
                            "--task regression --epochs 1 --quiet --expert-parallel -o " + (dir / "x.h5");
   auto r = run_command(base + " --model mixture --experts 2");
   CHECK(r.status != 0);
-  CHECK(r.err.find("--expert-parallel needs --model sparse") != std::string::npos);
+  CHECK(r.err.find("--expert-parallel does not apply to --model mixture") != std::string::npos);
   r = run_command(base + " --model sparse --experts 2 --checkpoint-every 1");
   CHECK(r.status != 0);
   CHECK(r.err.find("take no checkpoints") != std::string::npos);

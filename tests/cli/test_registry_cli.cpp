@@ -1,16 +1,24 @@
-// The registries through the apps: `moe-train --list routers` prints every registered router, an unknown
-// --router is a usage error (exit 2), and the sigmoid top-k router (added through the registry alone)
+// The registries through the apps: `moe-train --list KIND` prints every registered entry, an unknown name
+// is a usage error (exit 2), a flag the chosen entry does not read is refused naming both, and the sigmoid
+// top-k router (added through the registry alone)
 // trains in --model sparse and in a language model's MoE layer, with its balancing bias saved and
 // reloaded by moe-eval.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "cli/run_command.hpp"
+#include "moe/experts/expert_registry.hpp"
+#include "moe/gates/gate_registry.hpp"
 #include "moe/h5/hdf5.hpp"
+#include "moe/models/model_registry.hpp"
 #include "moe/sparse/router_registry.hpp"
 #include "moe/text/corpus.hpp"
+#include "moe/train/optimizer_registry.hpp"
+#include "moe/train/trainer_registry.hpp"
+#include "train_options.hpp"
 
 using namespace moe;
 using moe::test::count_lines;
@@ -122,4 +130,81 @@ TEST_CASE("cli registry: sigmoid top-k as a language model's MoE layer") {
   REQUIRE(r.status == 0);
   CHECK(h5::File::open(ev).attr_double("eval/test", "loss") ==
         doctest::Approx(f.attr_double("eval/test", "loss")).epsilon(1e-12));
+}
+
+TEST_CASE("cli registry: --list prints every registry, and every flag an entry reads is a moe-train flag") {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> kinds{
+      {"models", ModelRegistry::instance().names()},   {"routers", RouterRegistry::instance().names()},
+      {"experts", ExpertRegistry::instance().names()}, {"gates", GateRegistry::instance().names()},
+      {"trainers", TrainerRegistry::instance().names()}, {"optimizers", OptimizerRegistry::instance().names()}};
+  for (const auto& [kind, names] : kinds) {
+    CAPTURE(kind);
+    const auto r = run_command(std::string(MOE_TRAIN_BIN) + " --list " + kind);
+    REQUIRE(r.status == 0);
+    CHECK(std::size_t(count_lines(r.out)) == names.size());
+    for (const std::string& name : names) CHECK(r.out.find("  " + name + " ") != std::string::npos);
+  }
+  // The flags the registries name exist (a misspelt one would never be checked), and the sparse layer's
+  // flag list is exactly what apps/sparse_options.hpp adds.
+  CLI::App app;
+  TrainJob job;
+  bool fixed_variance = false;
+  moe::cli::add_train_options(app, job, fixed_variance);
+  std::vector<std::string> flags = ModelRegistry::instance().flags();
+  for (const auto& more : {RouterRegistry::instance().flags(), TrainerRegistry::instance().flags(),
+                           OptimizerRegistry::instance().flags(), sparse_layer_flags()})
+    flags.insert(flags.end(), more.begin(), more.end());
+  for (const std::string& flag : flags) {
+    CAPTURE(flag);
+    CHECK_NOTHROW(app.get_option("--" + flag));
+  }
+  CLI::App sparse_only;
+  SparseLayerSpec spec;
+  moe::cli::add_sparse_model_options(sparse_only, spec);
+  std::vector<std::string> added;
+  for (const CLI::Option* o : sparse_only.get_options())
+    if (o->get_name() != "--help") added.push_back(o->get_lnames().front());
+  std::vector<std::string> declared = sparse_layer_flags();
+  std::sort(added.begin(), added.end());
+  std::sort(declared.begin(), declared.end());
+  CHECK(added == declared);
+}
+
+TEST_CASE("cli registry: a flag the chosen model, router, trainer or optimiser does not read is refused") {
+  TempDir dir("registryunused");
+  const std::string out = dir / "o.h5";
+  const std::pair<std::string, std::string> cases[] = {
+      {"--model hme --experts 7", "moe-train: error: --experts does not apply to --model hme\n"},
+      {"--router switch --top-k 3 --depth 5 --hidden 100", "moe-train: error: --depth does not apply to --model mixture\n"},
+      {"--trainer em --optimizer adam --batch-size 10", "moe-train: error: --batch-size does not apply to --trainer em\n"},
+      {"--model mlp --gate gaussian", "moe-train: error: --gate does not apply to --model mlp\n"},
+      {"--model sparse --router topk --gshard-threshold 0.2", "moe-train: error: --gshard-threshold does not apply to --router topk\n"},
+      {"--optimizer adam --momentum 0.5", "moe-train: error: --momentum does not apply to --optimizer adam\n"},
+      {"--trainer em --beta1 0.5", "moe-train: error: --beta1 does not apply to --trainer em\n"},
+      {"--model deep --hard", "moe-train: error: --hard does not apply to --model deep\n"},
+  };
+  for (const auto& bad_case : cases) {
+    const std::string &flags = bad_case.first, &message = bad_case.second;
+    CAPTURE(flags);
+    const auto r = run_command(std::string(MOE_TRAIN_BIN) + vowels + " " + flags + " -q -o " + out);
+    CHECK(r.status == 1);
+    CHECK(r.err == message);
+    CHECK_FALSE(std::filesystem::exists(out));
+  }
+  // A language model reads the sparse layer's flags only with --moe-layer.
+  TempDir lm("registrylm");
+  Corpus c;
+  c.documents.push_back({"d0", "The cat sat on the mat. The dog sat on the log."});
+  write_corpus(lm / "corpus.txt", c);
+  const auto r = run_command(std::string(MOE_TRAIN_BIN) + " --task lm --data " + (lm / "corpus.txt") +
+                             " --router switch -q -o " + out);
+  CHECK(r.status == 1);
+  CHECK(r.err == "moe-train: error: --router needs --moe-layer\n");
+  // Unknown names of every registry are usage errors (exit 2).
+  for (const char* flag : {"--model", "--gate", "--trainer", "--optimizer"}) {
+    CAPTURE(flag);
+    const auto u = run_command(std::string(MOE_TRAIN_BIN) + vowels + " " + flag + " nonsense -q -o " + out);
+    CHECK(u.status == 2);
+    CHECK(count_lines(u.err) == 1);
+  }
 }

@@ -228,7 +228,7 @@ TEST_CASE("gaussian gate: spec field, validation, and stable linear-gate names")
   old.erase("gate");  // a file written before the Gaussian gate
   CHECK(ModelSpec::from_attributes(old).gate == "linear");
   s.gate = "spherical";
-  CHECK_THROWS_WITH_AS(s.validate(), doctest::Contains("unknown gate"), Error);
+  CHECK_THROWS_WITH_AS(s.validate(), doctest::Contains("unknown --gate"), Error);
   s.gate = "gaussian";
   s.kind = "hme";
   CHECK_THROWS_WITH_AS(s.validate(), doctest::Contains("needs --model mixture"), Error);

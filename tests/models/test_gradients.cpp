@@ -6,7 +6,7 @@
 
 #include "moe/core/gradient_check.hpp"
 #include "moe/core/math.hpp"
-#include "moe/experts/expert.hpp"
+#include "moe/experts/expert_registry.hpp"
 #include "moe/gates/linear_softmax_gate.hpp"
 #include "moe/models/local_experts.hpp"
 #include "moe/models/mlp.hpp"
@@ -43,11 +43,11 @@ TEST_CASE("gradient: linear-softmax gate through a fixed linear loss") {
 }
 
 TEST_CASE("gradient: every expert kind") {
-  for (const char* name : {"gaussian", "linear-gaussian", "linear-gaussian-full", "softmax"}) {
-    CAPTURE(name);
-    const bool cls = std::string(name) == "softmax";
+  for (const ExpertEntry& entry : ExpertRegistry::instance().entries()) {  // every registered expert kind
+    CAPTURE(entry.name);
+    const bool cls = entry.classification_only;
     Problem p = make_problem(3, 4, 13, cls, 3);
-    auto expert = make_expert(parse_expert_kind(name), 3, 4, true);
+    auto expert = entry.make(3, 4, true);
     Rng rng(4);
     expert->init(rng);
     ParamList params;

@@ -6,6 +6,7 @@
 #include "models/problems.hpp"
 
 #include "moe/core/gradient_check.hpp"
+#include "moe/experts/expert_registry.hpp"
 #include "moe/fit/irls.hpp"
 #include "moe/models/hierarchical.hpp"
 #include "moe/models/local_experts.hpp"
@@ -310,8 +311,8 @@ TEST_CASE("full covariance: equals the diagonal expert for one output, and EM re
   const arma::mat X = rng.normal_matrix(2, 2000);
   // One output: log p is the same as the diagonal expert's with log_var = 2 C_00.
   {
-    auto full = make_expert(ExpertKind::linear_gaussian_full, 2, 1, true);
-    auto diag = make_expert(ExpertKind::linear_gaussian, 2, 1, true);
+    auto full = make_expert("linear-gaussian-full", 2, 1, true);
+    auto diag = make_expert("linear-gaussian", 2, 1, true);
     full->init(rng);
     ParamList pf, pd;
     full->collect(pf, "f/");
@@ -328,7 +329,7 @@ TEST_CASE("full covariance: equals the diagonal expert for one output, and EM re
   Lt *= 0.5;
   const arma::mat A = {{1.0, -2.0}, {0.5, 3.0}};
   const arma::mat Y = A * X + Lt * rng.normal_matrix(2, 2000);
-  auto full = make_expert(ExpertKind::linear_gaussian_full, 2, 2, true);
+  auto full = make_expert("linear-gaussian-full", 2, 2, true);
   full->init(rng);
   full->fit(X, Y, arma::rowvec(2000, arma::fill::ones), IrlsOptions{});
   ParamList p;

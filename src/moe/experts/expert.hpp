@@ -49,12 +49,4 @@ inline constexpr double negligible_posterior_mass = 1e-6;
 void warn_degenerate_experts(const std::vector<std::unique_ptr<Expert>>& experts, const arma::vec& mass,
                              double points, std::size_t epoch);
 
-enum class ExpertKind { gaussian, linear_gaussian, linear_gaussian_full, softmax };
-ExpertKind parse_expert_kind(const std::string& name);  // "gaussian" | "linear-gaussian" | "linear-gaussian-full" | "softmax"
-std::string to_string(ExpertKind kind);
-
-// inputs d, outputs m (classes for softmax); learn_variance applies to linear-gaussian.
-std::unique_ptr<Expert> make_expert(ExpertKind kind, arma::uword inputs, arma::uword outputs,
-                                    bool learn_variance);
-
 }  // namespace moe

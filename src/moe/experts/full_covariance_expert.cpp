@@ -4,6 +4,7 @@
 
 #include "moe/core/least_squares.hpp"
 #include "moe/core/math.hpp"
+#include "moe/experts/expert_registry.hpp"
 
 namespace moe {
 
@@ -109,5 +110,17 @@ void FullCovarianceExpert::fit(const arma::mat& X, const arma::mat& Y, const arm
   C_ = arma::trimatl(L);
   C_.diag() = arma::log(arma::clamp(L.diag(), std::exp(log_std_floor), std::exp(log_std_ceiling)));
 }
+
+namespace {
+const ExpertRegistration registered{{
+    .name = "linear-gaussian-full",
+    .help = "linear regression y ~ N(W x + b, S) with a learnable full covariance S (Cholesky factor)",
+    .classification_only = false,
+    .parameters = [](double d, double m) { return m * d + m * m; },
+    .make = [](arma::uword inputs, arma::uword outputs, bool) -> std::unique_ptr<Expert> {
+      return std::make_unique<FullCovarianceExpert>(inputs, outputs);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -1,6 +1,7 @@
 #include "moe/experts/gaussian_expert.hpp"
 
 #include "moe/core/math.hpp"
+#include "moe/experts/expert_registry.hpp"
 
 namespace moe {
 
@@ -26,5 +27,17 @@ void GaussianExpert::fit(const arma::mat&, const arma::mat& Y, const arma::rowve
   if (mass <= 1e-300) return;
   mu_ = (Y * w.t()) / mass;  // weighted mean: the exact maximiser
 }
+
+namespace {
+const ExpertRegistration registered{{
+    .name = "gaussian",
+    .help = "an input-free mean with unit variance: y ~ N(mu, I) (the experts of a mixture of Gaussians)",
+    .classification_only = false,
+    .parameters = [](double, double m) { return m; },
+    .make = [](arma::uword, arma::uword outputs, bool) -> std::unique_ptr<Expert> {
+      return std::make_unique<GaussianExpert>(outputs);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

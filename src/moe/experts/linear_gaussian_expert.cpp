@@ -3,6 +3,7 @@
 #include "moe/core/blocked.hpp"
 #include "moe/core/least_squares.hpp"
 #include "moe/core/math.hpp"
+#include "moe/experts/expert_registry.hpp"
 
 namespace moe {
 
@@ -108,5 +109,18 @@ void LinearGaussianExpert::fit(const arma::mat& X, const arma::mat& Y, const arm
     s_ = arma::log(arma::clamp(var, std::exp(log_variance_floor), std::exp(log_variance_ceiling)));
   }
 }
+
+namespace {
+const ExpertRegistration registered{{
+    .name = "linear-gaussian",
+    .help = "linear regression y ~ N(W x + b, diag(s^2)) with a learnable diagonal variance (unit with "
+            "--fixed-variance)",
+    .classification_only = false,
+    .parameters = [](double d, double m) { return m * d; },
+    .make = [](arma::uword inputs, arma::uword outputs, bool learn_variance) -> std::unique_ptr<Expert> {
+      return std::make_unique<LinearGaussianExpert>(inputs, outputs, learn_variance);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -1,6 +1,7 @@
 #include "moe/experts/softmax_expert.hpp"
 
 #include "moe/core/math.hpp"
+#include "moe/experts/expert_registry.hpp"
 
 namespace moe {
 
@@ -39,5 +40,17 @@ void SoftmaxExpert::fit(const arma::mat& X, const arma::mat& Y, const arma::rowv
   if (arma::accu(w) <= 1e-300) return;
   irls_softmax(W_, b_, X, Y, w, irls);
 }
+
+namespace {
+const ExpertRegistration registered{{
+    .name = "softmax",
+    .help = "a linear softmax classifier p(y | x) = softmax(W x + b) (needs --task classification)",
+    .classification_only = true,
+    .parameters = [](double d, double m) { return m * d; },
+    .make = [](arma::uword inputs, arma::uword outputs, bool) -> std::unique_ptr<Expert> {
+      return std::make_unique<SoftmaxExpert>(inputs, outputs);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -36,7 +36,7 @@ class Gate {
   virtual arma::uword experts() const = 0;
 };
 
-// kind: "linear" | "gaussian".
+// A registered gate (moe/gates/gate_registry.hpp: gate_entry(kind).make).
 std::unique_ptr<Gate> make_gate(const std::string& kind, arma::uword inputs, arma::uword experts);
 
 }  // namespace moe

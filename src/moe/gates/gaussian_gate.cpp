@@ -5,15 +5,9 @@
 
 #include "moe/core/error.hpp"
 #include "moe/core/math.hpp"
-#include "moe/gates/linear_softmax_gate.hpp"
+#include "moe/gates/gate_registry.hpp"
 
 namespace moe {
-
-std::unique_ptr<Gate> make_gate(const std::string& kind, arma::uword inputs, arma::uword experts) {
-  if (kind == "linear") return std::make_unique<LinearSoftmaxGate>(inputs, experts);
-  if (kind == "gaussian") return std::make_unique<GaussianGate>(inputs, experts);
-  fail("unknown gate '" + kind + "' (expected linear or gaussian)");
-}
 
 GaussianGate::GaussianGate(arma::uword inputs, arma::uword experts)
     : alpha_(experts, 1, arma::fill::zeros),
@@ -104,5 +98,17 @@ void GaussianGate::fit(const arma::mat& X, const arma::mat& H, const arma::rowve
     log_var_.col(j) = arma::log(arma::max(v, floor));
   }
 }
+
+namespace {
+const GateRegistration registered{{
+    .name = "gaussian",
+    .help = "localised gate g_j(x) proportional to a_j N(x; m_j, S_j) (Xu, Jordan & Hinton 1995); closed-form EM "
+            "M-step; flat mixture only",
+    .models_inputs = true,
+    .make = [](arma::uword inputs, arma::uword experts) -> std::unique_ptr<Gate> {
+      return std::make_unique<GaussianGate>(inputs, experts);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -3,6 +3,7 @@
 #include "moe/core/error.hpp"
 #include "moe/core/least_squares.hpp"
 #include "moe/core/math.hpp"
+#include "moe/gates/gate_registry.hpp"
 
 namespace moe {
 
@@ -56,5 +57,16 @@ void LinearSoftmaxGate::fit_least_squares(const arma::mat& X, const arma::mat& T
   V_ = coef.rows(0, X.n_rows - 1).t();
   c_ = coef.row(X.n_rows).t();
 }
+
+namespace {
+const GateRegistration registered{{
+    .name = "linear",
+    .help = "g(x) = softmax(V x + c) (Jacobs et al. 1991); EM M-step by IRLS or least squares",
+    .models_inputs = false,
+    .make = [](arma::uword inputs, arma::uword experts) -> std::unique_ptr<Gate> {
+      return std::make_unique<LinearSoftmaxGate>(inputs, experts);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -7,16 +7,13 @@
 #include <cstdlib>
 
 #include "moe/core/error.hpp"
+#include "moe/experts/expert_registry.hpp"
 
 namespace moe {
 
 double min_state_values(const ModelSpec& s) {
   const double d = double(s.inputs), m = double(s.outputs), K = double(s.experts), h = double(s.hidden);
-  auto expert = [&]() -> double {  // one expert of a mixture or hme (make_expert)
-    if (s.expert == "gaussian") return m;                                // mean
-    if (s.expert == "linear-gaussian-full") return m * d + m * m;        // W, Cholesky factor
-    return m * d;                                                        // linear-gaussian, softmax: W
-  };
+  auto expert = [&]() -> double { return expert_entry(s.expert).parameters(d, m); };  // one expert of a mixture or hme
   auto mlp = [&] { return h * d + m * h; };  // W1, W2
   if (s.kind == "mixture") return K * d + K * expert();  // gate V (or the Gaussian gate's means), experts
   if (s.kind == "hme") {

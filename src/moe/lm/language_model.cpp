@@ -5,6 +5,7 @@
 
 #include "moe/core/error.hpp"
 #include "moe/sparse/router_registry.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
@@ -143,5 +144,24 @@ arma::mat LanguageModel::gate(const arma::mat& X) const {
 void LanguageModel::visit_state(StateVisitor& v, const std::string& prefix) {
   if (moe_) moe_->visit_state(v, prefix + "moe/");
 }
+
+namespace {
+std::vector<std::string> language_model_flags() {
+  std::vector<std::string> flags{"experts", "head", "embedding", "projection", "hidden", "activation", "moe-layer",
+                                 "tokenizer", "context", "min-count", "max-vocabulary", "max-documents"};
+  for (const std::string& f : sparse_layer_flags())
+    if (f != "d-model") flags.push_back(f);  // the MoE layer's width is the encoder's, --hidden
+  return flags;
+}
+const ModelRegistration registered{{
+    .name = "lm",
+    .help = "n-gram language model (--task lm): embeddings, a context encoder, and a softmax, mixture-of-softmaxes "
+            "or mixture-of-contexts head, or a sparse MoE layer (--moe-layer)",
+    .flags = language_model_flags(),
+    .language_model = true,
+    .validate = {},
+    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<LanguageModel>(s); },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -1,8 +1,11 @@
 #include "moe/models/deep_moe.hpp"
 
 #include <cmath>
+#include <cstdio>
 
 #include "moe/core/math.hpp"
+#include "moe/core/error.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
@@ -96,5 +99,34 @@ void DeepMoe::visit_state(StateVisitor& v, const std::string& prefix) {
     balance_[l].blocked = arma::uword(blocked);
   }
 }
+
+namespace {
+const ModelRegistration registered{{
+    .name = "deep",
+    .help = "deep mixture of experts (Eigen, Ranzato & Sutskever 2013): stacked dense mixture layers of linear-ReLU "
+            "experts with MLP gates, then a softmax classifier",
+    .flags = {"layer-experts", "expert-hidden", "gate-hidden", "balance-margin", "balance-epochs"},
+    .language_model = false,
+    .validate =
+        [](const ModelSpec& s) {
+          require(s.task == Task::classification,
+                  "--model deep ends in a softmax classifier: it needs --task classification");
+          require(!s.layer_experts.empty() && s.layer_experts.size() <= 8,
+                  "--layer-experts lists the experts of each mixture layer: 1 to 8 layers (got " +
+                      std::to_string(s.layer_experts.size()) + ")");
+          for (arma::uword k : s.layer_experts)
+            require(k >= 1 && k <= 1024, "--layer-experts: every layer needs 1 to 1024 experts (got " +
+                                             count_list(s.layer_experts) + ")");
+          require(s.expert_hidden >= 1, "--expert-hidden must be at least 1 (got " + std::to_string(s.expert_hidden) + ")");
+          require(s.gate_hidden >= 1, "--gate-hidden must be at least 1 (got " + std::to_string(s.gate_hidden) + ")");
+          char margin[32];
+          std::snprintf(margin, sizeof margin, "%.17g", s.balance_margin);
+          require(s.balance_margin >= 0.0 && std::isfinite(s.balance_margin),
+                  "--balance-margin must be a finite number >= 0 (got " + std::string(margin) + ")");
+          require(!s.hard, "--hard is not supported by --model deep (its mixing is dense)");
+        },
+    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<DeepMoe>(s); },
+}};
+}  // namespace
 
 }  // namespace moe

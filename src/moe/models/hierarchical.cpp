@@ -2,6 +2,8 @@
 
 #include "moe/core/error.hpp"
 #include "moe/core/math.hpp"
+#include "moe/experts/expert_registry.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
@@ -19,9 +21,9 @@ HierarchicalMixture::HierarchicalMixture(const ModelSpec& spec)
   spec_.experts = spec_.expert_count();
   const arma::uword n_gates = (power(branching_, depth_) - 1) / (branching_ - 1);
   for (arma::uword g = 0; g < n_gates; ++g) gates_.emplace_back(spec.inputs, branching_);
-  const ExpertKind kind = parse_expert_kind(spec.expert);
+  const ExpertEntry& kind = expert_entry(spec.expert);
   for (arma::uword j = 0; j < power(branching_, depth_); ++j)
-    experts_.push_back(make_expert(kind, spec.inputs, spec.outputs, spec.learn_variance));
+    experts_.push_back(kind.make(spec.inputs, spec.outputs, spec.learn_variance));
 }
 
 arma::uword HierarchicalMixture::gate_index(arma::uword level, arma::uword node) const {
@@ -199,5 +201,28 @@ void HierarchicalMixture::end_epoch(std::size_t epoch) {
   epoch_mass_.zeros(experts_.size());
   epoch_points_ = 0;
 }
+
+namespace {
+const ModelRegistration registered{{
+    .name = "hme",
+    .help = "hierarchical mixture of experts (Jordan & Jacobs 1994): a tree of linear-softmax gates, --depth levels "
+            "of --branching children, experts at the leaves; EM, online EM or gradient training",
+    .flags = {"expert", "fixed-variance", "gate-init-scale", "hard", "depth", "branching"},
+    .language_model = false,
+    .validate =
+        [](const ModelSpec& s) {
+          require(s.depth >= 1 && s.depth <= 12, "--depth must be between 1 and 12 (got " + std::to_string(s.depth) + ")");
+          require(s.branching >= 2 && s.branching <= 64,
+                  "--branching must be between 2 and 64 (got " + std::to_string(s.branching) + ")");
+          double leaves = 1;
+          for (arma::uword l = 0; l < s.depth; ++l) leaves *= double(s.branching);
+          require(leaves <= 65536, "--branching^--depth is " + std::to_string(leaves) + " experts, more than 65536");
+          ModelSpec tree = s;
+          tree.experts = s.expert_count();
+          tree.validate_experts();
+        },
+    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<HierarchicalMixture>(s); },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -1,15 +1,18 @@
 #include "moe/models/local_experts.hpp"
 
 #include "moe/core/math.hpp"
+#include "moe/experts/expert_registry.hpp"
+#include "moe/core/error.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
 LocalExpertsMixture::LocalExpertsMixture(const ModelSpec& spec) : spec_(spec) {
   spec_.validate();
   gate_ = make_gate(spec.gate, spec.inputs, spec.experts);
-  const ExpertKind kind = parse_expert_kind(spec.expert);
+  const ExpertEntry& kind = expert_entry(spec.expert);
   for (arma::uword i = 0; i < spec.experts; ++i)
-    experts_.push_back(make_expert(kind, spec.inputs, spec.outputs, spec.learn_variance));
+    experts_.push_back(kind.make(spec.inputs, spec.outputs, spec.learn_variance));
 }
 
 void LocalExpertsMixture::init(Rng& rng) {
@@ -128,5 +131,17 @@ arma::mat LocalExpertsMixture::posterior(const arma::mat& X, const arma::mat& Y)
 double LocalExpertsMixture::em_objective(const arma::mat& X, const arma::mat& Y) const {
   return -arma::accu(pointwise_loss(X, Y)) + arma::accu(gate_->log_input_density(X));
 }
+
+namespace {
+const ModelRegistration registered{{
+    .name = "mixture",
+    .help = "adaptive mixture of local experts (Jacobs et al. 1991): a gate over K experts, likelihood p(y|x) = "
+            "sum_j g_j(x) p_j(y|x); --expert, --gate, EM or gradient training",
+    .flags = {"experts", "expert", "fixed-variance", "gate", "gate-init-scale", "hard"},
+    .language_model = false,
+    .validate = [](const ModelSpec& s) { s.validate_experts(); },
+    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<LocalExpertsMixture>(s); },
+}};
+}  // namespace
 
 }  // namespace moe

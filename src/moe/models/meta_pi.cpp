@@ -1,7 +1,10 @@
 #include "moe/models/meta_pi.hpp"
 
+#include <cmath>
+
 #include "moe/core/error.hpp"
 #include "moe/core/math.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
@@ -155,5 +158,27 @@ void MetaPi::set_expert(arma::uword i, Model& trained, const arma::vec& input_sc
   scale_[i] = input_scale;
   shift_[i] = input_shift;
 }
+
+namespace {
+const ModelRegistration registered{{
+    .name = "meta-pi",
+    .help = "meta-pi network (Hampshire & Waibel 1992): a gate blends the outputs of K experts (mlp or softmax, "
+            "trained here or loaded with --expert-models), squared error",
+    .flags = {"experts", "expert", "expert-models", "freeze-experts", "gate-init-scale", "hidden", "activation",
+              "mlp-output"},
+    .language_model = false,
+    .validate =
+        [](const ModelSpec& s) {
+          require(s.experts >= 1, "--experts must be at least 1 (got " + std::to_string(s.experts) + ")");
+          require(s.expert == "mlp" || s.expert == "softmax",
+                  "meta-pi experts are 'mlp' or 'softmax' (got --expert " + s.expert + ")");
+          require(s.task == Task::classification || s.expert == "mlp", "softmax experts need --task classification");
+          require(s.gate_init_scale >= 0.0 && std::isfinite(s.gate_init_scale),
+                  "--gate-init-scale must be a finite number >= 0");
+          if (s.expert == "mlp") s.validate_mlp();
+        },
+    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<MetaPi>(s); },
+}};
+}  // namespace
 
 }  // namespace moe

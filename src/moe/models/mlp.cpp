@@ -1,6 +1,8 @@
 #include "moe/models/mlp.hpp"
 
 #include "moe/core/math.hpp"
+#include "moe/core/error.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
@@ -102,5 +104,16 @@ void Mlp::accumulate_output_grad(const arma::mat& X, const arma::mat& D) {
   }
   backprop(X, A, dZ);
 }
+
+namespace {
+const ModelRegistration registered{{
+    .name = "mlp",
+    .help = "a one-hidden-layer perceptron trained by backpropagation (the baseline of the early MoE papers)",
+    .flags = {"hidden", "activation", "mlp-output"},
+    .language_model = false,
+    .validate = [](const ModelSpec& s) { s.validate_mlp(); },
+    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<Mlp>(s); },
+}};
+}  // namespace
 
 }  // namespace moe

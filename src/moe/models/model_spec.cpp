@@ -1,11 +1,14 @@
 #include "moe/models/model_spec.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "moe/core/error.hpp"
 #include "moe/data/spec.hpp"
-#include "moe/experts/expert.hpp"
+#include "moe/experts/expert_registry.hpp"
+#include "moe/gates/gate_registry.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
@@ -27,6 +30,8 @@ std::string exact(double v) {  // round-trips through std::stod
   return buf;
 }
 
+}  // namespace
+
 std::string count_list(const std::vector<arma::uword>& v) {  // "4,4"
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -35,7 +40,6 @@ std::string count_list(const std::vector<arma::uword>& v) {  // "4,4"
   }
   return out;
 }
-}  // namespace
 
 std::map<std::string, std::string> ModelSpec::to_attributes() const {
   std::map<std::string, std::string> a{{"kind", kind},
@@ -126,63 +130,32 @@ arma::uword ModelSpec::expert_count() const {
 }
 
 void ModelSpec::validate() const {
-  if (kind == "lm" || task == Task::lm) return validate_lm();
-  require(kind == "mixture" || kind == "hme" || kind == "mlp" || kind == "meta-pi" || kind == "deep" || kind == "sparse",
-          "unknown model '" + kind + "' (expected mixture, hme, mlp, meta-pi, deep or sparse)");
-  if (kind == "sparse") {
-    require(task == Task::classification || task == Task::regression, "--model sparse needs --task classification or regression");
-    require(!hard, "--hard is not supported by --model sparse (its router decides)");
-    sparse.validate(experts);
-  }
-  require(balance_epochs == 0 || kind == "deep", "--balance-epochs needs --model deep");
-  if (kind == "deep") {
-    require(task == Task::classification, "--model deep ends in a softmax classifier: it needs --task classification");
-    require(!layer_experts.empty() && layer_experts.size() <= 8,
-            "--layer-experts lists the experts of each mixture layer: 1 to 8 layers (got " +
-                std::to_string(layer_experts.size()) + ")");
-    for (arma::uword k : layer_experts)
-      require(k >= 1 && k <= 1024, "--layer-experts: every layer needs 1 to 1024 experts (got " +
-                                       count_list(layer_experts) + ")");
-    require(expert_hidden >= 1, "--expert-hidden must be at least 1 (got " + std::to_string(expert_hidden) + ")");
-    require(gate_hidden >= 1, "--gate-hidden must be at least 1 (got " + std::to_string(gate_hidden) + ")");
-    require(balance_margin >= 0.0 && std::isfinite(balance_margin),
-            "--balance-margin must be a finite number >= 0 (got " + exact(balance_margin) + ")");
-    require(!hard, "--hard is not supported by --model deep (its mixing is dense)");
-  }
-  if (kind == "meta-pi") {
-    require(experts >= 1, "--experts must be at least 1 (got " + std::to_string(experts) + ")");
-    require(expert == "mlp" || expert == "softmax",
-            "meta-pi experts are 'mlp' or 'softmax' (got --expert " + expert + ")");
-    require(task == Task::classification || expert == "mlp", "softmax experts need --task classification");
-    require(gate_init_scale >= 0.0 && std::isfinite(gate_init_scale), "--gate-init-scale must be a finite number >= 0");
-  }
-  require(!freeze_experts || kind == "meta-pi", "--freeze-experts needs --model meta-pi");
-  require(gate == "linear" || gate == "gaussian", "unknown gate '" + gate + "' (expected linear or gaussian)");
-  require(gate == "linear" || kind == "mixture", "--gate " + gate + " needs --model mixture");
-  if (kind == "hme") {
-    require(depth >= 1 && depth <= 12, "--depth must be between 1 and 12 (got " + std::to_string(depth) + ")");
-    require(branching >= 2 && branching <= 64,
-            "--branching must be between 2 and 64 (got " + std::to_string(branching) + ")");
-    double leaves = 1;
-    for (arma::uword l = 0; l < depth; ++l) leaves *= double(branching);
-    require(leaves <= 65536, "--branching^--depth is " + std::to_string(leaves) + " experts, more than 65536");
-  }
+  const ModelEntry& entry = model_entry(kind);  // unknown --model: the registry's one-line error
+  if (entry.language_model || task == Task::lm) return validate_lm();
+  auto reads = [&](const char* flag) { return std::find(entry.flags.begin(), entry.flags.end(), flag) != entry.flags.end(); };
+  require(balance_epochs == 0 || reads("balance-epochs"), "--balance-epochs needs --model deep");
+  require(!freeze_experts || reads("freeze-experts"), "--freeze-experts needs --model meta-pi");
+  const GateEntry& gate_kind = gate_entry(gate);  // unknown --gate: one line
+  require(!gate_kind.models_inputs || reads("gate"), "--gate " + gate + " needs --model mixture");
   require(inputs >= 1, "the model needs at least one input feature");
   require(outputs >= 1, "the model needs at least one output");
-  if (kind == "mixture" || kind == "hme") {
-    require(experts >= 1, "--experts must be at least 1 (got " + std::to_string(experts) + ")");
-    const ExpertKind e = parse_expert_kind(expert);
-    require(!(e == ExpertKind::softmax && task != Task::classification),
-            "softmax experts need --task classification");
-    require(gate_init_scale >= 0.0 && std::isfinite(gate_init_scale), "--gate-init-scale must be a finite number >= 0");
-  } else if (kind == "mlp" || expert == "mlp") {
-    require(hidden >= 1, "--hidden must be at least 1 (got " + std::to_string(hidden) + ")");
-    require(activation == "tanh" || activation == "sigmoid" || activation == "relu",
-            "unknown activation '" + activation + "' (expected tanh, sigmoid or relu)");
-    require(output == "softmax" || output == "sigmoid" || output == "linear",
-            "unknown MLP output '" + output + "' (expected softmax, sigmoid or linear)");
-    require(!(output == "softmax" && task != Task::classification), "a softmax output needs --task classification");
-  }
+  if (entry.validate) entry.validate(*this);
+}
+
+void ModelSpec::validate_experts() const {
+  require(experts >= 1, "--experts must be at least 1 (got " + std::to_string(experts) + ")");
+  require(!(expert_entry(expert).classification_only && task != Task::classification),
+          "softmax experts need --task classification");
+  require(gate_init_scale >= 0.0 && std::isfinite(gate_init_scale), "--gate-init-scale must be a finite number >= 0");
+}
+
+void ModelSpec::validate_mlp() const {
+  require(hidden >= 1, "--hidden must be at least 1 (got " + std::to_string(hidden) + ")");
+  require(activation == "tanh" || activation == "sigmoid" || activation == "relu",
+          "unknown activation '" + activation + "' (expected tanh, sigmoid or relu)");
+  require(output == "softmax" || output == "sigmoid" || output == "linear",
+          "unknown MLP output '" + output + "' (expected softmax, sigmoid or linear)");
+  require(!(output == "softmax" && task != Task::classification), "a softmax output needs --task classification");
 }
 
 }  // namespace moe

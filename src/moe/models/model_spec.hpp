@@ -58,7 +58,11 @@ struct ModelSpec {
 
   std::map<std::string, std::string> to_attributes() const;
   static ModelSpec from_attributes(const std::map<std::string, std::string>& attributes);
-  void validate() const;  // throws moe::Error naming the impossible setting
+  void validate() const;  // throws moe::Error naming the impossible setting (the model's entry adds its own)
+  // Checks shared by several models' entries: a mixture's experts and gate scale (mixture, hme, meta-pi
+  // with softmax experts); an MLP's sizes and output (mlp, meta-pi with mlp experts).
+  void validate_experts() const;
+  void validate_mlp() const;
   // The lm fields: as attributes, from attributes, checked (src/moe/lm/lm_spec.cpp).
   void add_lm_attributes(std::map<std::string, std::string>& attributes) const;
   void read_lm_attributes(const std::map<std::string, std::string>& attributes);
@@ -68,6 +72,7 @@ struct ModelSpec {
 };
 
 std::string to_string(Task task);
+std::string count_list(const std::vector<arma::uword>& v);  // "4,4"
 Task parse_task(const std::string& name);  // "classification" | "regression"
 
 }  // namespace moe

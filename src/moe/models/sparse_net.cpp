@@ -7,6 +7,7 @@
 #include "moe/core/error.hpp"
 #include "moe/core/math.hpp"
 #include "moe/sparse/router_registry.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
@@ -239,5 +240,28 @@ void SparseNet::upcycle_from(const SparseNet& dense) {
 }
 
 void SparseNet::visit_state(StateVisitor& v, const std::string& prefix) { moe_.visit_state(v, prefix + "moe/"); }
+
+namespace {
+std::vector<std::string> sparse_net_flags() {
+  std::vector<std::string> flags{"experts", "upcycle-from", "expert-parallel"};
+  for (const std::string& f : sparse_layer_flags()) flags.push_back(f);
+  return flags;
+}
+const ModelRegistration registered{{
+    .name = "sparse",
+    .help = "input embedding, one sparse MoE FFN layer with residual (any --router), output layer: the modern "
+            "sparse family on tabular and image data",
+    .flags = sparse_net_flags(),
+    .language_model = false,
+    .validate =
+        [](const ModelSpec& s) {
+          require(s.task == Task::classification || s.task == Task::regression,
+                  "--model sparse needs --task classification or regression");
+          require(!s.hard, "--hard is not supported by --model sparse (its router decides)");
+          s.sparse.validate(s.experts);
+        },
+    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<SparseNet>(s); },
+}};
+}  // namespace
 
 }  // namespace moe

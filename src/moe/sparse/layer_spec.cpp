@@ -116,6 +116,15 @@ void SparseLayerSpec::read_attributes(const std::map<std::string, std::string>& 
   z_loss = number("z_loss");
 }
 
+const std::vector<std::string>& sparse_layer_flags() {
+  static const std::vector<std::string> flags{
+      "router",         "top-k",          "capacity-factor", "no-renormalize", "d-model",          "d-ff",
+      "ffn-activation", "shared-experts", "slots-per-expert", "gshard-threshold", "bias-rate", "router-init-scale",
+      "w-importance",   "w-load",         "switch-alpha",    "z-loss",          "sparse-kernel",    "device",
+      "cuda-precision"};
+  return flags;
+}
+
 bool SparseLayerSpec::soft() const { return !router_entry(router).traits.routed; }
 
 }  // namespace moe

@@ -43,4 +43,8 @@ struct SparseLayerSpec {
   void read_attributes(const std::map<std::string, std::string>& a);
 };
 
+// The long flag names (without dashes) of every SparseLayerSpec field on the command line: the flags a
+// model with a sparse layer reads (apps/sparse_options.hpp adds them; a test keeps the two equal).
+const std::vector<std::string>& sparse_layer_flags();
+
 }  // namespace moe

@@ -4,6 +4,7 @@
 
 #include "moe/core/error.hpp"
 #include "moe/experts/linear_gaussian_expert.hpp"
+#include "moe/train/trainer_registry.hpp"
 
 namespace moe {
 
@@ -98,5 +99,14 @@ void OnlineHmeRls::epoch(const arma::mat& X, const arma::mat& Y, Rng& rng) {
   const arma::uvec order = rng.permutation(X.n_cols);
   for (arma::uword n : order) observe(X.col(n), Y.col(n));
 }
+
+namespace {
+const TrainerRegistration registered{{
+    .name = "online-em",
+    .help = "online EM for an hme of linear-gaussian experts: one observation at a time, recursive least squares "
+            "with forgetting (Jordan & Jacobs 1994)",
+    .flags = {"forgetting"},
+}};
+}  // namespace
 
 }  // namespace moe

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "moe/core/error.hpp"
+#include "moe/train/optimizer_registry.hpp"
 
 namespace moe {
 
@@ -36,8 +37,7 @@ void Adam::step(const ParamList& params) {
 }
 
 void OptimizerOptions::validate() const {
-  require(name == "momentum" || name == "sgd" || name == "adam",
-          "unknown optimizer '" + name + "' (expected momentum, sgd or adam)");
+  OptimizerRegistry::instance().get(name, "--optimizer");  // one line naming the registered optimisers
   require(std::isfinite(learning_rate) && learning_rate > 0.0,
           "--learning-rate must be positive (got " + std::to_string(learning_rate) + ")");
   require(momentum >= 0.0 && momentum < 1.0, "--momentum must be in [0, 1) (got " + std::to_string(momentum) + ")");
@@ -47,8 +47,33 @@ void OptimizerOptions::validate() const {
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerOptions& o) {
   o.validate();
-  if (o.name == "adam") return std::make_unique<Adam>(o.learning_rate, o.beta1, o.beta2, o.epsilon);
+  return OptimizerRegistry::instance().get(o.name, "--optimizer").make(o);
+}
+
+namespace {
+std::unique_ptr<Optimizer> momentum_descent(const OptimizerOptions& o) {
   return std::make_unique<MomentumGD>(o.learning_rate, o.momentum);
 }
+const OptimizerRegistration momentum{{
+    .name = "momentum",
+    .help = "gradient descent with momentum: v = mu v - lr g, w += v (full batch by default)",
+    .flags = {"momentum"},
+    .make = momentum_descent,
+}};
+const OptimizerRegistration sgd{{
+    .name = "sgd",
+    .help = "the same update as momentum, the name for minibatch use (--batch-size)",
+    .flags = {"momentum"},
+    .make = momentum_descent,
+}};
+const OptimizerRegistration adam{{
+    .name = "adam",
+    .help = "Adam (Kingma & Ba 2015): bias-corrected first and second moments, --beta1, --beta2",
+    .flags = {"beta1", "beta2"},
+    .make = [](const OptimizerOptions& o) -> std::unique_ptr<Optimizer> {
+      return std::make_unique<Adam>(o.learning_rate, o.beta1, o.beta2, o.epsilon);
+    },
+}};
+}  // namespace
 
 }  // namespace moe

@@ -9,12 +9,12 @@
 #include "moe/models/hierarchical.hpp"
 #include "moe/train/metrics.hpp"
 #include "moe/train/progress.hpp"
+#include "moe/train/trainer_registry.hpp"
 
 namespace moe {
 
 void TrainOptions::validate(bool classification) const {
-  require(method == "gradient" || method == "em" || method == "online-em",
-          "unknown --trainer '" + method + "' (expected gradient, em or online-em)");
+  TrainerRegistry::instance().get(method, "--trainer");  // one line naming the registered trainers
   require(method == "em" || (!em.hard && em.gate_fit == "irls"),
           "--hard-em and --gate-fit apply to --trainer em only");
   if (method == "em") em.validate();
@@ -259,5 +259,19 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   }
   return result;
 }
+
+namespace {
+const TrainerRegistration gradient{{
+    .name = "gradient",
+    .help = "gradient descent on the mean loss with --optimizer (full batch or --batch-size minibatches)",
+    .flags = {"optimizer", "learning-rate", "momentum", "beta1", "beta2", "batch-size"},
+}};
+const TrainerRegistration em{{
+    .name = "em",
+    .help = "expectation-maximisation (mixture, hme): posteriors, then weighted least squares / IRLS M-steps; the "
+            "log-likelihood never decreases",
+    .flags = {"gate-fit", "hard-em", "irls-iterations", "irls-ridge"},
+}};
+}  // namespace
 
 }  // namespace moe
