@@ -208,3 +208,30 @@ TEST_CASE("cli registry: a flag the chosen model, router, trainer or optimiser d
     CHECK(count_lines(u.err) == 1);
   }
 }
+
+TEST_CASE("cli registry: the Gaussian gate in an hme and a meta-pi network trains by gradient; EM is refused there") {
+  TempDir dir("registrygates");
+  const std::string run = dir / "hme.h5", ev = dir / "ev.h5";
+  auto r = run_command(std::string(MOE_TRAIN_BIN) + vowels + " --model hme --depth 2 --branching 2 --gate gaussian"
+                       " --gate-init-scale 0.5 --optimizer adam --lr 0.02 --epochs 20 -q -o " + run);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  h5::File f = h5::File::open(run);
+  CHECK(f.attr_string("model", "gate") == "gaussian");
+  CHECK(f.read_matrix("model/params/gate0/means").n_cols == 2);
+  const arma::vec loss = f.read_vector("history/loss");
+  CHECK(loss(loss.n_elem - 1) < loss(0));
+  r = run_command(std::string(MOE_EVAL_BIN) + " --model " + run + " --data " + fixture +
+                  " --target Vowel --filter Vowel=iy,ih,aa,ah --group Speaker --name all -q -o " + ev);
+  INFO(r.err);
+  CHECK(r.status == 0);
+  r = run_command(std::string(MOE_TRAIN_BIN) + vowels + " --model meta-pi --experts 2 --gate gaussian --epochs 5 -q -o " +
+                  (dir / "mp.h5"));
+  INFO(r.err);
+  CHECK(r.status == 0);
+  r = run_command(std::string(MOE_TRAIN_BIN) + vowels + " --model hme --gate gaussian --trainer em -q -o " + (dir / "x.h5"));
+  CHECK(r.status == 1);
+  CHECK(r.err == "moe-train: error: --trainer em needs a model EM can train: a mixture, or an hme of linear gates (got "
+                 "--model hme with --gate gaussian)\n");
+  CHECK_FALSE(std::filesystem::exists(dir / "x.h5"));
+}

@@ -230,8 +230,8 @@ TEST_CASE("gaussian gate: spec field, validation, and stable linear-gate names")
   s.gate = "spherical";
   CHECK_THROWS_WITH_AS(s.validate(), doctest::Contains("unknown --gate"), Error);
   s.gate = "gaussian";
-  s.kind = "hme";
-  CHECK_THROWS_WITH_AS(s.validate(), doctest::Contains("needs --model mixture"), Error);
+  s.kind = "mlp";  // a model without gates
+  CHECK_THROWS_WITH_AS(s.validate(), doctest::Contains("--gate gaussian does not apply to --model mlp"), Error);
   // The linear gate keeps its parameter names; the Gaussian gate registers its own.
   s.kind = "mixture";
   s.gate = "linear";

@@ -7,14 +7,17 @@
 //     uninterrupted run;
 //   - reproduce: the same seed gives the same predictions;
 //   - where EM can train it: never lower its log-likelihood from one EM iteration to the next.
-// Every registered expert kind goes through the EM check inside a mixture, and through save and load.
+// Every registered expert kind goes through the EM check inside a mixture; every registered gate trains,
+// saves and loads in every model that has gates.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cli/run_command.hpp"
 #include "models/problems.hpp"
 #include "moe/experts/expert_registry.hpp"
+#include "moe/gates/gate_registry.hpp"
 #include "moe/h5/hdf5.hpp"
 #include "moe/io/checkpoint.hpp"
 #include "moe/io/model_io.hpp"
@@ -166,4 +169,42 @@ TEST_CASE("model conformance: EM never lowers the log-likelihood, for every mode
       CHECK(loss.back() < loss.front());  // EM moved
     }
   }
+}
+
+TEST_CASE("model conformance: every registered gate trains, saves and loads in every model that has gates") {
+  test::TempDir dir("gateconformance");
+  int pairs = 0;
+  for (const ModelEntry& entry : ModelRegistry::instance().entries()) {
+    if (std::find(entry.flags.begin(), entry.flags.end(), "gate") == entry.flags.end()) continue;
+    for (const GateEntry& gate : GateRegistry::instance().entries()) {
+      CAPTURE(entry.name);
+      CAPTURE(gate.name);
+      ModelSpec spec = small_spec(entry);
+      spec.gate = gate.name;
+      const test::Problem p = problem_for(spec, 48, 5);
+      auto model = built(spec, p);
+      CHECK(model->spec().gate == gate.name);
+      TrainOptions options = small_training();
+      options.epochs = 8;
+      Rng rng(7);
+      const TrainResult r = train(*model, p.X, p.Y, arma::mat(), arma::mat(), true, options, rng);
+      CHECK(r.history.loss.back() < r.history.loss.front());
+      const arma::mat gates = model->predict(p.X).gate;  // K x N (an hme: its leaves' path probabilities)
+      REQUIRE(gates.n_rows >= 2);
+      CHECK(arma::abs(arma::sum(gates, 0) - 1.0).max() < 1e-9);
+      const std::string saved = dir / (entry.name + "-" + gate.name + ".h5");
+      Standardizer standardizer;
+      standardizer.fit(p.X);
+      {
+        h5::File file = h5::File::create(saved);
+        write_model(file, *model, standardizer, {"x0", "x1", "x2"}, {"y0", "y1", "y2"});
+        file.commit();
+      }
+      const SavedModel loaded = read_model(h5::File::open(saved));
+      CHECK(loaded.model->spec().gate == gate.name);
+      CHECK(arma::approx_equal(model->predict(p.X).output, loaded.model->predict(p.X).output, "absdiff", 0.0));
+      ++pairs;
+    }
+  }
+  CHECK(pairs >= 6);  // mixture, hme and meta-pi, each with both gates
 }

@@ -3,6 +3,7 @@
 #include "moe/core/error.hpp"
 #include "moe/core/math.hpp"
 #include "moe/experts/expert_registry.hpp"
+#include "moe/gates/gate_registry.hpp"
 #include "moe/models/model_registry.hpp"
 
 namespace moe {
@@ -20,7 +21,8 @@ HierarchicalMixture::HierarchicalMixture(const ModelSpec& spec)
   spec_.validate();
   spec_.experts = spec_.expert_count();
   const arma::uword n_gates = (power(branching_, depth_) - 1) / (branching_ - 1);
-  for (arma::uword g = 0; g < n_gates; ++g) gates_.emplace_back(spec.inputs, branching_);
+  for (arma::uword g = 0; g < n_gates; ++g) gates_.push_back(make_gate(spec.gate, spec.inputs, branching_));
+  gates_model_inputs_ = gate_entry(spec.gate).models_inputs;
   const ExpertEntry& kind = expert_entry(spec.expert);
   for (arma::uword j = 0; j < power(branching_, depth_); ++j)
     experts_.push_back(kind.make(spec.inputs, spec.outputs, spec.learn_variance));
@@ -31,12 +33,12 @@ arma::uword HierarchicalMixture::gate_index(arma::uword level, arma::uword node)
 }
 
 void HierarchicalMixture::init(Rng& rng) {
-  for (auto& g : gates_) g.init(rng, spec_.gate_init_scale);
+  for (auto& g : gates_) g->init(rng, spec_.gate_init_scale);
   for (auto& e : experts_) e->init(rng);
 }
 
 void HierarchicalMixture::collect(ParamList& params) {
-  for (std::size_t g = 0; g < gates_.size(); ++g) gates_[g].collect(params, "gate" + std::to_string(g) + "/");
+  for (std::size_t g = 0; g < gates_.size(); ++g) gates_[g]->collect(params, "gate" + std::to_string(g) + "/");
   for (std::size_t j = 0; j < experts_.size(); ++j) experts_[j]->collect(params, "expert" + std::to_string(j) + "/");
 }
 
@@ -45,7 +47,7 @@ HierarchicalMixture::Forward HierarchicalMixture::forward(const arma::mat& X) co
   f.gate.resize(gates_.size());
   const long G = long(gates_.size());
 #pragma omp parallel for schedule(static) if (G > 1 && X.n_cols >= 2048)
-  for (long g = 0; g < G; ++g) f.gate[g] = column_softmax(gates_[g].logits(X));
+  for (long g = 0; g < G; ++g) f.gate[g] = column_softmax(gates_[g]->logits(X));
   // Level by level: log prior of node (l+1, b*i + c) = log prior (l, i) + log g_c(node (l, i)).
   arma::mat level(1, X.n_cols, arma::fill::zeros);
   for (arma::uword l = 0; l < depth_; ++l) {
@@ -123,7 +125,7 @@ double HierarchicalMixture::loss(const arma::mat& X, const arma::mat& Y, bool ac
       const arma::uword g = gate_index(l, i);
       arma::mat dz = f.gate[g].prob.each_row() % h[l].row(i);
       dz -= h[l + 1].rows(i * branching_, i * branching_ + branching_ - 1);
-      gates_[g].accumulate_grad(X, dz / n);
+      gates_[g]->accumulate_grad(X, dz / n);
     }
   }
   const long K = long(experts_.size());
@@ -177,8 +179,7 @@ double HierarchicalMixture::em_step(const arma::mat& X, const arma::mat& Y, cons
     const arma::rowvec weight = h[l].row(i);
     arma::mat target = h[l + 1].rows(i * branching_, i * branching_ + branching_ - 1);
     target.each_row() /= arma::clamp(weight, 1e-300, arma::datum::inf);
-    if (o.gate_fit == "least-squares") gates_[g].fit_least_squares(X, target, weight);
-    else gates_[g].fit(X, target, weight, o.irls);
+    gates_[g]->em_fit(X, target, weight, o);
   }
   const long K = long(experts_.size());
 #pragma omp parallel for schedule(dynamic) if (K > 1)
@@ -205,9 +206,9 @@ void HierarchicalMixture::end_epoch(std::size_t epoch) {
 namespace {
 const ModelRegistration registered{{
     .name = "hme",
-    .help = "hierarchical mixture of experts (Jordan & Jacobs 1994): a tree of linear-softmax gates, --depth levels "
-            "of --branching children, experts at the leaves; EM, online EM or gradient training",
-    .flags = {"expert", "fixed-variance", "gate-init-scale", "hard", "depth", "branching"},
+    .help = "hierarchical mixture of experts (Jordan & Jacobs 1994): a tree of gates, --depth levels of --branching "
+            "children, experts at the leaves; EM (linear gates), online EM or gradient training",
+    .flags = {"expert", "fixed-variance", "gate", "gate-init-scale", "hard", "depth", "branching"},
     .language_model = false,
     .validate =
         [](const ModelSpec& s) {

@@ -1,15 +1,16 @@
 #pragma once
 // Hierarchical mixture of experts (Jordan & Jacobs 1994): a tree of depth D and branching b, with a
-// linear-softmax gate at each of the (b^D - 1) / (b - 1) inner nodes and an expert at each of the b^D
+// gate (--gate, any registered gate; linear-softmax by default) at each of the (b^D - 1) / (b - 1) inner nodes and an expert at each of the b^D
 // leaves. p(y | x) = sum_leaves (product of gate probabilities on the path) p_leaf(y | x).
 // Nodes are numbered level by level: the gate of node i at level l is gates_[(b^l - 1)/(b - 1) + i];
 // its children are nodes b*i .. b*i + b - 1 of level l + 1; leaf j's child index at level l is
 // (j / b^(D-l-1)) % b.
+#include <memory>
 #include <vector>
 
 #include "moe/core/math.hpp"
 #include "moe/experts/expert.hpp"
-#include "moe/gates/linear_softmax_gate.hpp"
+#include "moe/gates/gate.hpp"
 #include "moe/models/model.hpp"
 
 namespace moe {
@@ -25,7 +26,10 @@ class HierarchicalMixture final : public Model, public EmTrainable {
   Prediction predict(const arma::mat& X) const override;
   arma::mat posterior(const arma::mat& X, const arma::mat& Y) const override;
   arma::uword experts() const override { return experts_.size(); }
-  EmTrainable* em() override { return this; }
+  // EM: not with gates that model the inputs (the Gaussian gate), whose M-step fits p(x, child) at each node;
+  // the products of such densities along the tree are no likelihood that EM would raise (gradient training
+  // of the conditional likelihood works with any gate).
+  EmTrainable* em() override { return gates_model_inputs_ ? nullptr : this; }
   double em_step(const arma::mat& X, const arma::mat& Y, const EmOptions& options) override;
   // After each gradient step: every expert back inside its constraints (variance floors).
   void end_step() override;
@@ -53,7 +57,8 @@ class HierarchicalMixture final : public Model, public EmTrainable {
 
   ModelSpec spec_;
   arma::uword depth_, branching_;
-  std::vector<LinearSoftmaxGate> gates_;
+  std::vector<std::unique_ptr<Gate>> gates_;
+  bool gates_model_inputs_ = false;
   std::vector<std::unique_ptr<Expert>> experts_;
   arma::vec epoch_mass_;      // leaves: posterior mass each expert received in this epoch's passes
   double epoch_points_ = 0;   // observations those passes saw

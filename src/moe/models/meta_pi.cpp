@@ -17,7 +17,7 @@ ModelSpec expert_mlp_spec(const ModelSpec& spec) {
 }
 }  // namespace
 
-MetaPi::MetaPi(const ModelSpec& spec) : spec_(spec), gate_(spec.inputs, spec.experts) {
+MetaPi::MetaPi(const ModelSpec& spec) : spec_(spec), gate_(make_gate(spec.gate, spec.inputs, spec.experts)) {
   spec_.validate();
   require(spec_.kind == "meta-pi", "MetaPi needs a meta-pi spec (got '" + spec_.kind + "')");
   for (arma::uword i = 0; i < spec_.experts; ++i) {
@@ -31,7 +31,7 @@ MetaPi::MetaPi(const ModelSpec& spec) : spec_(spec), gate_(spec.inputs, spec.exp
 }
 
 void MetaPi::init(Rng& rng) {
-  gate_.init(rng, spec_.gate_init_scale);
+  gate_->init(rng, spec_.gate_init_scale);
   for (auto& e : mlps_) e->init(rng);
   for (auto& e : softmaxes_) e->init(rng);
   for (arma::uword i = 0; i < spec_.experts; ++i) {
@@ -54,12 +54,12 @@ void MetaPi::collect_experts(ParamList& params) {
 }
 
 void MetaPi::collect(ParamList& params) {
-  gate_.collect(params, "gate/");
+  gate_->collect(params, "gate/");
   if (!spec_.freeze_experts) collect_experts(params);
 }
 
 void MetaPi::collect_state(ParamList& params) {
-  gate_.collect(params, "gate/");
+  gate_->collect(params, "gate/");
   collect_experts(params);
   for (arma::uword i = 0; i < spec_.experts; ++i) {
     const std::string prefix = "expert" + std::to_string(i) + "/input/";
@@ -81,7 +81,7 @@ arma::mat MetaPi::expert_output(arma::uword i, const arma::mat& X) const {
 
 Prediction MetaPi::predict(const arma::mat& X) const {
   Prediction p;
-  p.gate = gate_.probabilities(X);
+  p.gate = gate_->probabilities(X);
   p.output.zeros(spec_.outputs, X.n_cols);
   for (arma::uword i = 0; i < spec_.experts; ++i) {
     arma::mat F = expert_output(i, X);
@@ -96,7 +96,7 @@ arma::rowvec MetaPi::pointwise_loss(const arma::mat& X, const arma::mat& Y) cons
 }
 
 double MetaPi::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
-  const arma::mat G = gate_.probabilities(X);
+  const arma::mat G = gate_->probabilities(X);
   std::vector<arma::mat> F(spec_.experts);
   arma::mat out(spec_.outputs, X.n_cols, arma::fill::zeros);
   for (arma::uword i = 0; i < spec_.experts; ++i) {
@@ -112,7 +112,7 @@ double MetaPi::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad
   for (arma::uword i = 0; i < spec_.experts; ++i) dG.row(i) = arma::sum(F[i] % R, 0) / n;
   arma::mat dZ = dG.each_row() - arma::sum(G % dG, 0);
   dZ %= G;
-  gate_.accumulate_grad(X, dZ);
+  gate_->accumulate_grad(X, dZ);
   if (spec_.freeze_experts) return value;
   // Experts: dL/df_i = g_i R / N.
   for (arma::uword i = 0; i < spec_.experts; ++i) {
@@ -131,7 +131,7 @@ double MetaPi::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad
 }
 
 arma::mat MetaPi::posterior(const arma::mat& X, const arma::mat& Y) const {
-  arma::mat L = gate_.log_probabilities(X);
+  arma::mat L = gate_->log_probabilities(X);
   for (arma::uword i = 0; i < spec_.experts; ++i)
     L.row(i) -= 0.5 * arma::sum(arma::square(Y - expert_output(i, X)), 0);
   return softmax_cols(L);
@@ -164,7 +164,7 @@ const ModelRegistration registered{{
     .name = "meta-pi",
     .help = "meta-pi network (Hampshire & Waibel 1992): a gate blends the outputs of K experts (mlp or softmax, "
             "trained here or loaded with --expert-models), squared error",
-    .flags = {"experts", "expert", "expert-models", "freeze-experts", "gate-init-scale", "hidden", "activation",
+    .flags = {"experts", "expert", "expert-models", "freeze-experts", "gate", "gate-init-scale", "hidden", "activation",
               "mlp-output"},
     .language_model = false,
     .validate =

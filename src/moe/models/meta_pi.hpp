@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "moe/experts/softmax_expert.hpp"
-#include "moe/gates/linear_softmax_gate.hpp"
+#include "moe/gates/gate.hpp"
 #include "moe/models/mlp.hpp"
 #include "moe/models/model.hpp"
 
@@ -45,7 +45,7 @@ class MetaPi final : public Model {
   arma::mat expert_inputs(arma::uword i, const arma::mat& X) const;
   void collect_experts(ParamList& params);
   ModelSpec spec_;
-  LinearSoftmaxGate gate_;
+  std::unique_ptr<Gate> gate_;  // --gate, any registered gate (trained by gradient)
   std::vector<std::unique_ptr<Mlp>> mlps_;                // expert == "mlp"
   std::vector<std::unique_ptr<SoftmaxExpert>> softmaxes_; // expert == "softmax"
   std::vector<arma::mat> scale_, shift_, dscale_, dshift_;  // d x 1 input maps (never trained)

@@ -136,7 +136,7 @@ void ModelSpec::validate() const {
   require(balance_epochs == 0 || reads("balance-epochs"), "--balance-epochs needs --model deep");
   require(!freeze_experts || reads("freeze-experts"), "--freeze-experts needs --model meta-pi");
   const GateEntry& gate_kind = gate_entry(gate);  // unknown --gate: one line
-  require(!gate_kind.models_inputs || reads("gate"), "--gate " + gate + " needs --model mixture");
+  require(!gate_kind.models_inputs || reads("gate"), "--gate " + gate + " does not apply to --model " + kind);
   require(inputs >= 1, "the model needs at least one input feature");
   require(outputs >= 1, "the model needs at least one output");
   if (entry.validate) entry.validate(*this);

@@ -22,6 +22,8 @@ OnlineHmeRls::OnlineHmeRls(HierarchicalMixture& model, arma::uword inputs, const
   model_.collect(params_);
   for (arma::uword g = 0; g < model.gates(); ++g) {
     const std::string p = "gate" + std::to_string(g) + "/";
+    require(params_.find(p + "V") && params_.find(p + "c"), "--trainer online-em needs --gate linear (its RLS "
+                                                            "updates the linear gates' V and c)");
     gate_params_.push_back({params_.find(p + "V")->value, params_.find(p + "c")->value});
   }
   for (arma::uword j = 0; j < model.experts(); ++j) {

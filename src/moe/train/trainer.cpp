@@ -89,7 +89,8 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   model.collect_state(state);  // early stopping restores all of it (e.g. the loss-free router's bias)
   const bool use_em = options.method == "em";
   EmTrainable* em = use_em ? model.em() : nullptr;
-  require(!use_em || em != nullptr, "--trainer em needs a mixture or hme model (got '" + model.spec().kind + "')");
+  require(!use_em || em != nullptr, "--trainer em needs a model EM can train: a mixture, or an hme of linear gates "
+                                    "(got --model " + model.spec().kind + " with --gate " + model.spec().gate + ")");
   const bool use_online = options.method == "online-em";
   auto* tree = dynamic_cast<HierarchicalMixture*>(&model);
   require(!use_online || tree != nullptr, "--trainer online-em needs --model hme (a flat mixture is --depth 1)");
