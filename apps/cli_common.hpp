@@ -115,7 +115,7 @@ inline void check_number_options(CLI::App& app) {
 }
 
 // Runs `body` after parsing; maps every failure to "<program>: error: <one line>" and a non-zero exit
-// (2 for usage errors, 1 for everything else).
+// (2 for usage errors: CLI11's parse errors and moe::UsageError; 1 for everything else).
 inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>& body) {
   const std::string program = app.get_name();
   try {
@@ -142,6 +142,9 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<void()>
   } catch (const moe::Stopped& e) {  // a requested stop, honoured: not an error
     std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
     return e.exit_status();
+  } catch (const moe::UsageError& e) {
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
+    return 2;
   } catch (const moe::Error& e) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
     return 1;

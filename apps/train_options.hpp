@@ -183,8 +183,8 @@ inline void finish_train_job(CLI::App& app, moe::TrainJob& job, bool fixed_varia
   const ModelRegistry& models = ModelRegistry::instance();
   models.reject_unused(m.kind, given_flags(app, models.flags()), "--model");
   const std::vector<std::string> layer_flags = given_flags(app, sparse_layer_flags());
-  moe::require(m.kind != "lm" || m.moe_layer || layer_flags.empty(),
-               "--" + (layer_flags.empty() ? std::string() : layer_flags.front()) + " needs --moe-layer");
+  if (m.kind == "lm" && !m.moe_layer && !layer_flags.empty())
+    throw moe::UsageError("--" + layer_flags.front() + " needs --moe-layer");
   if (model_entry(m.kind).flags.end() !=
       std::find(model_entry(m.kind).flags.begin(), model_entry(m.kind).flags.end(), "router"))
     moe::cli::reject_unused_sparse_flags(app, m.sparse);
@@ -196,7 +196,8 @@ inline void finish_train_job(CLI::App& app, moe::TrainJob& job, bool fixed_varia
 
 // The flags of the TOML text that /config records: every option with a value (given or defaulted) that the
 // chosen model, router, trainer and optimiser read, so that `moe-train --config` on it runs the same job
-// again. Options without a value, and flags another entry reads, are marked not configurable and left out.
+// again. Options without a value, and flags another entry reads, are marked not configurable and left out;
+// flags given appear as "name=true".
 // Call after finish_train_job.
 inline std::string recorded_config(CLI::App& app, const moe::TrainJob& job) {
   std::vector<std::string> unused;
@@ -213,12 +214,21 @@ inline std::string recorded_config(CLI::App& app, const moe::TrainJob& job) {
   else unused.insert(unused.end(), sparse_layer_flags().begin(), sparse_layer_flags().end());
   add_unread(TrainerRegistry::instance(), job.train.method);
   add_unread(OptimizerRegistry::instance(), job.train.optimizer.name);
+  // Flags (options without a value) are written here as "name=true" when given: CLI11 writes a negated
+  // flag such as --no-standardize as "no-standardize=false", which reads back as not given.
+  std::string given_flags_text;
   for (CLI::Option* o : app.get_options()) {
     const std::string flag = o->get_lnames().empty() ? std::string() : o->get_lnames().front();
+    const bool unread = std::find(unused.begin(), unused.end(), flag) != unused.end();
+    if (o->get_items_expected_max() == 0) {  // a flag
+      if (o->count() > 0 && !unread && o->get_configurable() && !flag.empty()) given_flags_text += flag + "=true\n";
+      o->configurable(false);
+      continue;
+    }
     const bool valueless = o->count() == 0 && o->get_default_str().empty();
-    if (valueless || std::find(unused.begin(), unused.end(), flag) != unused.end()) o->configurable(false);
+    if (valueless || unread) o->configurable(false);
   }
-  return app.config_to_str(true, false);
+  return app.config_to_str(true, false) + given_flags_text;
 }
 
 }  // namespace moe::cli

@@ -89,6 +89,9 @@ TEST_CASE("cli config round trip: /config reruns to the same results for every m
   }
   // The other trainers and a non-default optimiser, which bring flags of their own.
   check_round_trip(dir, "em", vowels + " --model mixture --trainer em --gate-fit least-squares --irls-iterations 3");
+  // Negated flags (--no-standardize, --no-stop-at-criterion) and plain ones (--hard) come back as given.
+  check_round_trip(dir, "flags", vowels + " --model mixture --no-standardize --hard --criterion 0.5"
+                                          " --no-stop-at-criterion");
   check_round_trip(dir, "online-em", " --data " + std::string(MOE_FIXTURES) + "/vowels_small.csv --features F1,F2"
                                      " --target F3 --task regression --group Speaker --train-groups 8 --test-groups 4"
                                      " --model hme --expert linear-gaussian --trainer online-em --forgetting 0.95");
@@ -104,6 +107,8 @@ TEST_CASE("cli config round trip: /config reruns to the same results for every r
     if (std::find(entry.flags.begin(), entry.flags.end(), "capacity-factor") != entry.flags.end())
       flags += " --capacity-factor 1.5";
     if (entry.traits.has_logits) flags += " --z-loss 0.001";
+    if (std::find(entry.flags.begin(), entry.flags.end(), "no-renormalize") != entry.flags.end())
+      flags += " --no-renormalize";  // a negated flag must come back as given
     check_round_trip(dir, entry.name, flags);
   }
 }

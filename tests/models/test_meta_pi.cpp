@@ -212,6 +212,6 @@ TEST_CASE("cli: meta-pi refuses an expert model on other features, in one line")
   CHECK(!std::filesystem::exists(dir / "mp.h5"));
   r = run_command(std::string(MOE_TRAIN_BIN) + common + " --features F1,F2 --model mlp --freeze-experts --epochs 5 -o " +
                   dir / "b.h5");
-  CHECK(r.status == 1);
+  CHECK(r.status == 2);  // a usage error: --freeze-experts does not apply to --model mlp
   CHECK(r.err.find("--freeze-experts") != std::string::npos);
 }

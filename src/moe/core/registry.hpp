@@ -93,7 +93,7 @@ class Registry {
   }
 
   // Flags given (command line or config file; long names without dashes) that entry `name` does not read
-  // although other entries do: moe::Error naming the first and the entry, e.g. "--top-k does not apply to
+  // although other entries do: moe::UsageError naming the first and the entry, e.g. "--top-k does not apply to
   // --router switch" (`what` = "--router"). Flags no entry reads are not checked.
   void reject_unused(const std::string& name, const std::vector<std::string>& given, const std::string& what) const {
     const Entry& entry = get(name, what);
@@ -101,7 +101,7 @@ class Registry {
     for (const std::string& flag : given) {
       const bool specific_flag = std::find(specific.begin(), specific.end(), flag) != specific.end();
       const bool read = std::find(entry.flags.begin(), entry.flags.end(), flag) != entry.flags.end();
-      require(!specific_flag || read, "--" + flag + " does not apply to " + what + " " + name);
+      if (specific_flag && !read) throw UsageError("--" + flag + " does not apply to " + what + " " + name);
     }
   }
 
