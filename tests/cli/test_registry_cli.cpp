@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "cli/run_command.hpp"
 #include "moe/experts/expert_registry.hpp"
@@ -137,8 +138,14 @@ TEST_CASE("cli registry: --list prints every registry, and every flag an entry r
       {"models", ModelRegistry::instance().names()},   {"routers", RouterRegistry::instance().names()},
       {"experts", ExpertRegistry::instance().names()}, {"gates", GateRegistry::instance().names()},
       {"trainers", TrainerRegistry::instance().names()}, {"optimizers", OptimizerRegistry::instance().names()}};
+  // The config fuzzer's dictionary offers every registered name (tests/fuzz/dicts/config.dict).
+  std::ifstream dict(std::string(MOE_FUZZ_DIR) + "/dicts/config.dict");
+  REQUIRE(dict);
+  const std::string dictionary{std::istreambuf_iterator<char>(dict), {}};
   for (const auto& [kind, names] : kinds) {
     CAPTURE(kind);
+    REQUIRE(!names.empty());
+    for (const std::string& name : names) CHECK(dictionary.find("\n\"" + name + "\"\n") != std::string::npos);
     const auto r = run_command(std::string(MOE_TRAIN_BIN) + " --list " + kind);
     REQUIRE(r.status == 0);
     CHECK(std::size_t(count_lines(r.out)) == names.size());

@@ -6,6 +6,7 @@
 //   - resume: a run resumed from its periodic checkpoint ends with the parameters and history of the
 //     uninterrupted run;
 //   - reproduce: the same seed gives the same predictions;
+//   - bound its size: min_state_values (the entry's state_values) is below its state, within a factor;
 //   - where EM can train it: never lower its log-likelihood from one EM iteration to the next.
 // Every registered expert kind goes through the EM check inside a mixture; every registered gate trains,
 // saves and loads in every model that has gates.
@@ -119,6 +120,12 @@ TEST_CASE("model conformance: every model kind saves, loads, resumes and reprodu
     // The same seed gives the same predictions.
     const Prediction pa = a->predict(v.X);
     CHECK(arma::approx_equal(pa.output, b->predict(v.X).output, "absdiff", 0.0));
+
+    // The size bound read_model checks a file against: below the real state, within a small factor.
+    const double real = double(state_of(*a).n_elem), bound = min_state_values(a->spec());
+    CHECK(bound >= 1);
+    CHECK(bound <= real);
+    CHECK(real <= 4 * bound + 16);
 
     // Save and load.
     Standardizer standardizer;

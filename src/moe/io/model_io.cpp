@@ -7,40 +7,13 @@
 #include <cstdlib>
 
 #include "moe/core/error.hpp"
-#include "moe/experts/expert_registry.hpp"
+#include "moe/models/model_registry.hpp"
 
 namespace moe {
 
 double min_state_values(const ModelSpec& s) {
-  const double d = double(s.inputs), m = double(s.outputs), K = double(s.experts), h = double(s.hidden);
-  auto expert = [&]() -> double { return expert_entry(s.expert).parameters(d, m); };  // one expert of a mixture or hme
-  auto mlp = [&] { return h * d + m * h; };  // W1, W2
-  if (s.kind == "mixture") return K * d + K * expert();  // gate V (or the Gaussian gate's means), experts
-  if (s.kind == "hme") {
-    const double b = double(s.branching), leaves = std::pow(b, double(s.depth));
-    return (leaves - 1) / (b - 1) * b * d + leaves * expert();  // gates b x d, experts
-  }
-  if (s.kind == "mlp") return mlp();
-  if (s.kind == "meta-pi") return K * d + K * (s.expert == "mlp" ? mlp() : m * d);
-  if (s.kind == "deep") {
-    const double eh = double(s.expert_hidden), gh = double(s.gate_hidden);
-    double total = m * eh, width = d;  // the classifier V; each layer: gate W1, W2, experts W
-    for (arma::uword k : s.layer_experts) {
-      total += gh * width + double(k) * gh + double(k) * eh * width;
-      width = eh;
-    }
-    return total;
-  }
-  const double D = double(s.sparse.model_dim), F = double(s.sparse.ff_dim);
-  if (s.kind == "sparse") return D * d + m * D + 2 * K * D * F;  // Win, Wout, experts' W1 and W2
-  if (s.kind == "lm") {
-    const double e = double(s.embedding), p = double(s.projection);
-    const double Vc = s.context_vocabulary ? double(s.context_vocabulary) : m;
-    const double heads = s.head == "softmax" ? 1 : K;
-    // Embedding, encoder, the head's projections and output embedding, the MoE layer's experts.
-    return e * Vc + h * d * e + heads * p * h + m * p + (s.moe_layer ? 2 * K * h * F : 0);
-  }
-  return 0;
+  const ModelEntry& entry = model_entry(s.kind);
+  return entry.state_values ? entry.state_values(s) : 0.0;
 }
 
 namespace {

@@ -160,6 +160,15 @@ const ModelRegistration registered{{
     .flags = language_model_flags(),
     .language_model = true,
     .validate = {},
+    .expert_count = {},
+    .state_values =
+        [](const ModelSpec& s) {  // embedding, encoder, the head's projections and output embedding, MoE experts
+          const double d = double(s.inputs), m = double(s.outputs), K = double(s.experts), h = double(s.hidden);
+          const double e = double(s.embedding), p = double(s.projection), F = double(s.sparse.ff_dim);
+          const double Vc = s.context_vocabulary ? double(s.context_vocabulary) : m;
+          const double heads = s.head == "softmax" ? 1 : K;
+          return e * Vc + h * d * e + heads * p * h + m * p + (s.moe_layer ? 2 * K * h * F : 0);
+        },
     .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<LanguageModel>(s); },
 }};
 }  // namespace

@@ -125,6 +125,17 @@ const ModelRegistration registered{{
                   "--balance-margin must be a finite number >= 0 (got " + std::string(margin) + ")");
           require(!s.hard, "--hard is not supported by --model deep (its mixing is dense)");
         },
+    .expert_count = [](const ModelSpec& s) { return s.layer_experts.empty() ? arma::uword(0) : s.layer_experts.front(); },
+    .state_values =
+        [](const ModelSpec& s) {  // the classifier V; each layer: gate W1, W2, experts W
+          const double eh = double(s.expert_hidden), gh = double(s.gate_hidden);
+          double total = double(s.outputs) * eh, width = double(s.inputs);
+          for (arma::uword k : s.layer_experts) {
+            total += gh * width + double(k) * gh + double(k) * eh * width;
+            width = eh;
+          }
+          return total;
+        },
     .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<DeepMoe>(s); },
 }};
 }  // namespace

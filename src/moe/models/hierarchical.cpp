@@ -1,5 +1,7 @@
 #include "moe/models/hierarchical.hpp"
 
+#include <cmath>
+
 #include "moe/core/error.hpp"
 #include "moe/core/math.hpp"
 #include "moe/experts/expert_registry.hpp"
@@ -221,6 +223,18 @@ const ModelRegistration registered{{
           ModelSpec tree = s;
           tree.experts = s.expert_count();
           tree.validate_experts();
+        },
+    .expert_count =
+        [](const ModelSpec& s) {
+          arma::uword k = 1;
+          for (arma::uword l = 0; l < s.depth; ++l) k *= s.branching;
+          return k;
+        },
+    .state_values =
+        [](const ModelSpec& s) {  // gates b x d, experts
+          const double d = double(s.inputs), m = double(s.outputs), b = double(s.branching);
+          const double leaves = std::pow(b, double(s.depth));
+          return (leaves - 1) / (b - 1) * b * d + leaves * expert_entry(s.expert).parameters(d, m);
         },
     .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<HierarchicalMixture>(s); },
 }};

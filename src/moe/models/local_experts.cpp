@@ -140,6 +140,12 @@ const ModelRegistration registered{{
     .flags = {"experts", "expert", "fixed-variance", "gate", "gate-init-scale", "hard"},
     .language_model = false,
     .validate = [](const ModelSpec& s) { s.validate_experts(); },
+    .expert_count = [](const ModelSpec& s) { return s.experts; },
+    .state_values =
+        [](const ModelSpec& s) {  // gate V (or the Gaussian gate's means), experts
+          const double d = double(s.inputs), m = double(s.outputs), K = double(s.experts);
+          return K * d + K * expert_entry(s.expert).parameters(d, m);
+        },
     .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<LocalExpertsMixture>(s); },
 }};
 }  // namespace

@@ -177,6 +177,12 @@ const ModelRegistration registered{{
                   "--gate-init-scale must be a finite number >= 0");
           if (s.expert == "mlp") s.validate_mlp();
         },
+    .expert_count = [](const ModelSpec& s) { return s.experts; },
+    .state_values =
+        [](const ModelSpec& s) {  // gate V, then per expert an MLP's W1 and W2 or a softmax's W
+          const double d = double(s.inputs), m = double(s.outputs), K = double(s.experts), h = double(s.hidden);
+          return K * d + K * (s.expert == "mlp" ? h * d + m * h : m * d);
+        },
     .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<MetaPi>(s); },
 }};
 }  // namespace

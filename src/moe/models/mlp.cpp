@@ -112,6 +112,8 @@ const ModelRegistration registered{{
     .flags = {"hidden", "activation", "mlp-output"},
     .language_model = false,
     .validate = [](const ModelSpec& s) { s.validate_mlp(); },
+    .expert_count = {},
+    .state_values = [](const ModelSpec& s) { return double(s.hidden) * (double(s.inputs) + double(s.outputs)); },  // W1, W2
     .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<Mlp>(s); },
 }};
 }  // namespace

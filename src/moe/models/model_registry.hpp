@@ -3,6 +3,7 @@
 // model's code: name, one-line help, the model flags it reads, its own checks and its factory.
 // make_model (model.hpp), ModelSpec::validate, the command line (choices, help, "does not apply", --list)
 // and the tests read the entries; nothing lists the kinds by hand.
+#include <armadillo>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +28,12 @@ struct ModelEntry {
   // Checks of the settings only this model has; throws moe::Error. Called by ModelSpec::validate after the
   // checks every model shares. May be empty.
   std::function<void(const ModelSpec& spec)> validate;
+  // How many experts the spec's model has (a mixture's K, an hme's branching^depth, ...); empty: none.
+  std::function<arma::uword(const ModelSpec& spec)> expert_count;
+  // A lower bound on the values in the state of the spec's model (Model::collect_state), from the sizes
+  // alone, within a small factor of the truth: read_model refuses a file whose attributes claim more than
+  // its datasets hold (moe/io/model_io.hpp).
+  std::function<double(const ModelSpec& spec)> state_values;
   // Builds the model (validated spec; untrained weights until init or load).
   std::function<std::unique_ptr<Model>(const ModelSpec& spec)> make;
 };

@@ -121,12 +121,8 @@ ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a
 }
 
 arma::uword ModelSpec::expert_count() const {
-  if (kind == "mixture" || kind == "meta-pi" || kind == "sparse") return experts;
-  if (kind == "deep") return layer_experts.empty() ? 0 : layer_experts.front();
-  if (kind != "hme") return 0;
-  arma::uword k = 1;
-  for (arma::uword l = 0; l < depth; ++l) k *= branching;
-  return k;
+  const ModelEntry& entry = model_entry(kind);
+  return entry.expert_count ? entry.expert_count(*this) : 0;
 }
 
 void ModelSpec::validate() const {

@@ -260,6 +260,12 @@ const ModelRegistration registered{{
           require(!s.hard, "--hard is not supported by --model sparse (its router decides)");
           s.sparse.validate(s.experts);
         },
+    .expert_count = [](const ModelSpec& s) { return s.experts; },
+    .state_values =
+        [](const ModelSpec& s) {  // Win, Wout, experts' W1 and W2
+          const double D = double(s.sparse.model_dim), F = double(s.sparse.ff_dim);
+          return D * double(s.inputs) + double(s.outputs) * D + 2 * double(s.experts) * D * F;
+        },
     .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<SparseNet>(s); },
 }};
 }  // namespace
