@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -79,11 +80,50 @@ inline void add_split_options(CLI::App& app, DataOptions& d) {
                                                    "variance with training statistics, saved with the model)");
 }
 
-// The flags among `names` (long names without dashes) given on the command line or in the --config file.
-inline std::vector<std::string> given_flags(const CLI::App& app, const std::vector<std::string>& names) {
+// The long names (without dashes) of the options written on the command line, aliases resolved to the
+// option's first long name (--lr -> learning-rate). Call after parsing.
+inline std::vector<std::string> command_line_flags(const CLI::App& app, int argc, char** argv) {
   std::vector<std::string> out;
-  for (const std::string& name : names)
-    if (app.count("--" + name) > 0) out.push_back(name);
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0 || a.size() == 2) continue;
+    a = a.substr(0, a.find('='));
+    if (const CLI::Option* o = app.get_option_no_throw(a); o && !o->get_lnames().empty())
+      out.push_back(o->get_lnames().front());
+  }
+  return out;
+}
+
+// The flags among `names` (long names without dashes) that the user set: written on the command line
+// (`command_line`, any value), or read from the --config file with a value other than the default. A
+// config file that spells out defaults (as every /config recorded before the registries did) sets nothing.
+inline std::vector<std::string> given_flags(const CLI::App& app, const std::vector<std::string>& names,
+                                            const std::vector<std::string>& command_line) {
+  std::vector<std::string> out;
+  for (const std::string& name : names) {
+    const CLI::Option* o = app.get_option("--" + name);
+    if (o->count() == 0) continue;
+    const bool typed = std::find(command_line.begin(), command_line.end(), name) != command_line.end();
+    bool differs;
+    if (o->get_items_expected_max() == 0) {  // a flag: set when its value is what the bare flag gives
+      differs = o->as<std::string>() == o->get_flag_value(o->get_lnames().front(), "");
+    } else {
+      // Lists are compared without their brackets, quotes and spaces ("[4, 4]" and "[4,4]" are one list).
+      auto bare = [](std::string text) {
+        std::erase_if(text, [](char c) { return c == ' ' || c == '[' || c == ']' || c == '"' || c == '\''; });
+        return text;
+      };
+      std::string joined;
+      for (const std::string& r : o->results()) joined += (joined.empty() ? "" : ",") + r;
+      std::string value = bare(joined), fallback = bare(o->get_default_str());
+      differs = value != fallback;
+      if (differs) {  // numbers written another way ("2" and "2.0", "0.001" and "1e-3") are equal
+        double x = 0.0, y = 0.0;
+        if (CLI::detail::lexical_cast(value, x) && CLI::detail::lexical_cast(fallback, y)) differs = x != y;
+      }
+    }
+    if (typed || differs) out.push_back(name);
+  }
   return out;
 }
 

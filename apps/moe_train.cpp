@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("moekit ") + moe::build::version + " (" + moe::build::git_revision + ")");
   moe::cli::add_train_options(app, job, fixed_variance);
   return moe::cli::run(app, argc, argv, [&] {
-    moe::cli::finish_train_job(app, job, fixed_variance);
+    moe::cli::finish_train_job(app, job, fixed_variance, moe::cli::command_line_flags(app, argc, argv));
     // SIGINT / SIGTERM: checkpoint and stop (moe::Stopped, exit 128 + signal). Not with expert parallelism:
     // the ranks would see the stop at different steps; mpirun's default (end every rank) stands.
     if (!job.expert_parallel) moe::install_stop_handlers();

@@ -65,9 +65,10 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
 }
 
 // Router flags given (command line or --config) that the chosen router ignores are errors.
-inline void reject_unused_sparse_flags(const CLI::App& app, const SparseLayerSpec& s) {
+inline void reject_unused_sparse_flags(const CLI::App& app, const SparseLayerSpec& s,
+                                      const std::vector<std::string>& command_line) {
   const RouterRegistry& routers = RouterRegistry::instance();
-  routers.reject_unused(s.router, given_flags(app, routers.flags()), "--router");
+  routers.reject_unused(s.router, given_flags(app, routers.flags(), command_line), "--router");
 }
 
 }  // namespace moe::cli

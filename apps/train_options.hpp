@@ -37,7 +37,8 @@ inline void add_list_option(CLI::App& app) {
            throw CLI::Success();
          },
          "Print the registered entries of one kind with a line of help each, and exit: " + or_list(names))
-      ->check(CLI::IsMember(names));
+      ->check(CLI::IsMember(names))
+      ->configurable(false);  // a command, not a setting: a `list` key in a config file is an unknown key
 }
 
 // Every moe-train flag into `job`; --fixed-variance into `fixed_variance` (finish_train_job applies it).
@@ -67,7 +68,8 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
       ->delimiter(',');
   app.add_flag("--freeze-experts", m.freeze_experts, "Meta-pi: train the gate alone; the --expert-models keep "
                                                      "their weights");
-  app.add_option("--gate", m.gate, "Mixture: the gate (`--list gates`): " + GateRegistry::instance().choices())
+  app.add_option("--gate", m.gate, "Mixture, hme, meta-pi: the gate (`--list gates`): " +
+                                        GateRegistry::instance().choices())
       ->capture_default_str()
       ->check(CLI::IsMember(GateRegistry::instance().names()));
   app.add_option("--gate-init-scale", m.gate_init_scale, "Mixture: std of the gate's initial weights (0: uniform "
@@ -171,27 +173,34 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
 
 // After parsing: what the flags imply and the checks that need several flags at once. A flag that the
 // chosen model, router, trainer or optimiser does not read is refused, naming both (the registries say
-// who reads what).
-inline void finish_train_job(CLI::App& app, moe::TrainJob& job, bool fixed_variance) {
+// who reads what): any written on the command line (`command_line`, from command_line_flags), and those a
+// --config file sets to something other than the default.
+inline void finish_train_job(CLI::App& app, moe::TrainJob& job, bool fixed_variance,
+                             const std::vector<std::string>& command_line = {}) {
   auto& m = job.model;
   auto& t = job.train;
   m.learn_variance = !fixed_variance;
-  // --task lm without --model: the language model (run_train_job does the same for library callers).
-  if (job.data.task == "lm" && app.count("--model") == 0) m.kind = "lm";
-  moe::require(!(m.moe_layer && app.count("--d-model")), "--moe-layer works on the encoder's output: its width is "
-                                                          "--hidden, not --d-model");
+  // --task lm runs the language model where --model is left at mixture (as run_train_job does for library
+  // callers); recorded_config then writes model="lm".
+  if (job.data.task == "lm" && m.kind == "mixture") {
+    m.kind = "lm";
+    if (app.count("--model") == 0) app.get_option("--model")->default_str("lm");
+  }
+  auto given = [&](const std::vector<std::string>& names) { return given_flags(app, names, command_line); };
+  if (m.moe_layer && !given({"d-model"}).empty())
+    throw moe::UsageError("--moe-layer works on the encoder's output: its width is --hidden, not --d-model");
   const ModelRegistry& models = ModelRegistry::instance();
-  models.reject_unused(m.kind, given_flags(app, models.flags()), "--model");
-  const std::vector<std::string> layer_flags = given_flags(app, sparse_layer_flags());
+  models.reject_unused(m.kind, given(models.flags()), "--model");
+  const std::vector<std::string> layer_flags = given(sparse_layer_flags());
   if (m.kind == "lm" && !m.moe_layer && !layer_flags.empty())
     throw moe::UsageError("--" + layer_flags.front() + " needs --moe-layer");
-  if (model_entry(m.kind).flags.end() !=
-      std::find(model_entry(m.kind).flags.begin(), model_entry(m.kind).flags.end(), "router"))
-    moe::cli::reject_unused_sparse_flags(app, m.sparse);
+  const auto& model_flags = model_entry(m.kind).flags;
+  if (std::find(model_flags.begin(), model_flags.end(), "router") != model_flags.end())
+    moe::cli::reject_unused_sparse_flags(app, m.sparse, command_line);
   const TrainerRegistry& trainers = TrainerRegistry::instance();
-  trainers.reject_unused(t.method, given_flags(app, trainers.flags()), "--trainer");
+  trainers.reject_unused(t.method, given(trainers.flags()), "--trainer");
   const OptimizerRegistry& optimizers = OptimizerRegistry::instance();
-  optimizers.reject_unused(t.optimizer.name, given_flags(app, optimizers.flags()), "--optimizer");
+  optimizers.reject_unused(t.optimizer.name, given(optimizers.flags()), "--optimizer");
 }
 
 // The flags of the TOML text that /config records: every option with a value (given or defaulted) that the
@@ -214,14 +223,16 @@ inline std::string recorded_config(CLI::App& app, const moe::TrainJob& job) {
   else unused.insert(unused.end(), sparse_layer_flags().begin(), sparse_layer_flags().end());
   add_unread(TrainerRegistry::instance(), job.train.method);
   add_unread(OptimizerRegistry::instance(), job.train.optimizer.name);
-  // Flags (options without a value) are written here as "name=true" when given: CLI11 writes a negated
-  // flag such as --no-standardize as "no-standardize=false", which reads back as not given.
+  // Flags (options without a value) are written here, "name=true" when set: CLI11 writes a negated flag
+  // given as --no-standardize as "no-standardize=false", which reads back as not set. A flag whose value
+  // is not what the bare flag gives (hard = false) is at its default and left out.
   std::string given_flags_text;
   for (CLI::Option* o : app.get_options()) {
     const std::string flag = o->get_lnames().empty() ? std::string() : o->get_lnames().front();
     const bool unread = std::find(unused.begin(), unused.end(), flag) != unused.end();
     if (o->get_items_expected_max() == 0) {  // a flag
-      if (o->count() > 0 && !unread && o->get_configurable() && !flag.empty()) given_flags_text += flag + "=true\n";
+      const bool set = o->count() > 0 && o->as<std::string>() == o->get_flag_value(flag, "");
+      if (set && !unread && o->get_configurable() && !flag.empty()) given_flags_text += flag + "=true\n";
       o->configurable(false);
       continue;
     }

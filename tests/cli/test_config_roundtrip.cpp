@@ -14,6 +14,7 @@
 #include "moe/models/model_registry.hpp"
 #include "moe/sparse/router_registry.hpp"
 #include "moe/text/corpus.hpp"
+#include "train_options.hpp"
 
 using namespace moe;
 using moe::test::run_command;
@@ -87,6 +88,8 @@ TEST_CASE("cli config round trip: /config reruns to the same results for every m
     const std::string data = entry.language_model ? " --task lm --data " + corpus : vowels;
     check_round_trip(dir, entry.name, data + " --model " + entry.name + extra);
   }
+  // --task lm without --model runs (and records) the language model.
+  check_round_trip(dir, "lm-default", " --task lm --data " + corpus + sizes.at("lm"));
   // The other trainers and a non-default optimiser, which bring flags of their own.
   check_round_trip(dir, "em", vowels + " --model mixture --trainer em --gate-fit least-squares --irls-iterations 3");
   // Negated flags (--no-standardize, --no-stop-at-criterion) and plain ones (--hard) come back as given.
@@ -111,4 +114,64 @@ TEST_CASE("cli config round trip: /config reruns to the same results for every r
       flags += " --no-renormalize";  // a negated flag must come back as given
     check_round_trip(dir, entry.name, flags);
   }
+}
+
+TEST_CASE("cli config round trip: flags set to false, and a config that spells out every default (as /config did "
+          "before the registries), set nothing") {
+  TempDir dir("roundtripdefaults");
+  const std::string base = vowels + " --model mixture --experts 3 --epochs 3 --seed 5 -q";
+  const std::string plain = dir / "plain.h5";
+  auto r = run_command(std::string(MOE_TRAIN_BIN) + base + " -o " + plain);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  // Flags written false in a config file.
+  const std::string off = dir / "off.toml", off_run = dir / "off.h5";
+  std::ofstream(off) << "hard = false\nno-standardize = false\nno-stop-at-criterion = false\n";
+  r = run_command(std::string(MOE_TRAIN_BIN) + base + " --config " + off + " -o " + off_run);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(moe::test::check_same_results(plain, off_run) > 0);
+  CHECK(h5::File::open(off_run).attr_string("/", "config").find("hard") == std::string::npos);
+  // Every option with its default, as CLI11 writes them, other models' and routers' included.
+  CLI::App app;
+  TrainJob job;
+  bool fixed_variance = false;
+  moe::cli::add_train_options(app, job, fixed_variance);
+  std::vector<std::string> args{"moe-train", "--data", "x.csv", "--model", "mixture", "--experts", "3", "-o", "y.h5"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  app.parse(int(argv.size()), argv.data());
+  std::string every_default = app.config_to_str(true, false);
+  // Less what the command line below gives, and the empty values of options without a default
+  // (feature-matrix = "", which would stand for a feature matrix: old /config files held those too).
+  std::string kept;
+  std::size_t start = 0;
+  while (start < every_default.size()) {
+    const std::size_t end = std::min(every_default.find('\n', start), every_default.size());
+    const std::string line = every_default.substr(start, end - start);
+    start = end + 1;
+    bool drop = line.size() >= 3 && (line.substr(line.size() - 3) == "=\"\"" || line.substr(line.size() - 3) == "=[]");
+    for (const char* gone : {"data=", "output=", "experts=", "model="}) drop = drop || line.rfind(gone, 0) == 0;
+    if (!drop) kept += line + "\n";
+  }
+  every_default = kept;
+  INFO(every_default);
+  CHECK(every_default.find("depth=") != std::string::npos);   // an hme flag
+  CHECK(every_default.find("top-k=") != std::string::npos);   // a router flag
+  const std::string old = dir / "old.toml", old_run = dir / "old.h5";
+  std::ofstream(old) << every_default;
+  r = run_command(std::string(MOE_TRAIN_BIN) + base + " --config " + old + " -o " + old_run);
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(moe::test::check_same_results(plain, old_run) > 0);
+  // The same flags typed on the command line are refused: there they are the user's.
+  r = run_command(std::string(MOE_TRAIN_BIN) + base + " --depth 2 -o " + (dir / "x.h5"));
+  CHECK(r.status == 2);
+  CHECK(r.err == "moe-train: error: --depth does not apply to --model mixture\n");
+  // A `list` key is no setting.
+  const std::string listing = dir / "list.toml";
+  std::ofstream(listing) << "list = \"routers\"\n";
+  r = run_command(std::string(MOE_TRAIN_BIN) + base + " --config " + listing + " -o " + (dir / "x.h5"));
+  CHECK(r.status == 2);
+  CHECK(r.out.empty());
 }

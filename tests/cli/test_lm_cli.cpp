@@ -110,7 +110,7 @@ TEST_CASE("cli lm: bad input is one line") {
   CHECK(r.err == "moe-train: error: --moe-layer: --router soft mixes the tokens of a batch, which would let a "
                  "language model see the words it predicts\n");
   r = run_command(std::string(MOE_TRAIN_BIN) + " --task lm --data " + corpus + " --moe-layer --d-model 16 -o " + (dir / "o.h5"));
-  CHECK(r.status == 1);
+  CHECK(r.status == 2);  // a usage error
   CHECK(r.err == "moe-train: error: --moe-layer works on the encoder's output: its width is --hidden, not --d-model\n");
   r = run_command(std::string(MOE_TRAIN_BIN) + " --task lm --data " + corpus + " --tokenizer bpe -o " + (dir / "o.h5"));
   CHECK(r.err == "moe-train: error: unknown tokenizer 'bpe' (expected word or char)\n");

@@ -19,7 +19,7 @@ fail() {
 cmake=$1 build=$2 work=$3 source=$4 libdir=$5 cxx=$6 version=$7 config=${8:-Release}
 consumer=$source/tests/install/consumer
 prefix=$work/prefix
-expected="moekit $version: W=2.500000 b=-1.000000"
+expected="moekit $version: W=2.500000 b=-1.000000"  # then " routers=N", N from the installed moe-train (below)
 
 rm -rf "$work" || fail "cannot remove the previous $work"
 mkdir -p "$work" || fail "cannot make $work"
@@ -40,6 +40,10 @@ for program in moe-train moe-eval moe-data moe-bench; do
   "$prefix/bin/$program" --help >/dev/null 2>"$work/$program.err" ||
     fail "installed $program --help failed: $(tail -n 1 "$work/$program.err")"
 done
+# The routers the installed moe-train lists: the consumer, linked against libmoe.a alone, must see as many.
+routers=$("$prefix/bin/moe-train" --list routers | wc -l) || fail "installed moe-train --list routers failed"
+[[ $routers -ge 1 ]] || fail "installed moe-train lists no routers"
+expected="$expected routers=$routers"
 # The headers: exactly src/moe's, plus the generated one.
 (cd "$source/src" && find moe -name '*.hpp' && echo moe/core/build_info.hpp) | sort >"$work/headers.expected"
 (cd "$prefix/include" && find moe -type f) | sort >"$work/headers.installed"

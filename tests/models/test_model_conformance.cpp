@@ -117,8 +117,12 @@ TEST_CASE("model conformance: every model kind saves, loads, resumes and reprodu
     CHECK(arma::approx_equal(state_of(*a), state_of(*b), "absdiff", 0.0));
     CHECK(ra.history.loss == rb.history.loss);
 
-    // The same seed gives the same predictions.
+    // A fresh run from the same seed, without checkpoints, gives the same predictions.
+    auto c = built(spec, p);
+    Rng rng_c(7);
+    train(*c, p.X, p.Y, v.X, v.Y, classification, options, rng_c);
     const Prediction pa = a->predict(v.X);
+    CHECK(arma::approx_equal(pa.output, c->predict(v.X).output, "absdiff", 0.0));
     CHECK(arma::approx_equal(pa.output, b->predict(v.X).output, "absdiff", 0.0));
 
     // The size bound read_model checks a file against: below the real state, within a small factor.
@@ -148,7 +152,10 @@ TEST_CASE("model conformance: every model kind saves, loads, resumes and reprodu
   }
 }
 
-TEST_CASE("model conformance: EM never lowers the log-likelihood, for every model EM can train and every expert") {
+TEST_CASE("model conformance: EM never lowers the log-likelihood, for every model EM can train and every expert; "
+          "every expert saves and loads") {
+  test::TempDir dir("emconformance");
+  std::vector<std::string> em_models;
   for (const ModelEntry& entry : ModelRegistry::instance().entries()) {
     ModelSpec base = small_spec(entry);
     if (entry.language_model || !built(base, problem_for(base, 8, 1))->em()) continue;  // gradient-only kinds
@@ -174,8 +181,24 @@ TEST_CASE("model conformance: EM never lowers the log-likelihood, for every mode
         CHECK(loss[e] <= loss[e - 1] + 1e-10 * std::max(1.0, std::abs(loss[e - 1])));
       }
       CHECK(loss.back() < loss.front());  // EM moved
+      // The trained model with this expert kind saves and loads.
+      const std::string saved = dir / (entry.name + "-" + expert.name + ".h5");
+      {
+        Standardizer standardizer;
+        standardizer.fit(p.X);
+        std::vector<std::string> targets;
+        for (arma::uword i = 0; i < p.Y.n_rows; ++i) targets.push_back("y" + std::to_string(i));
+        h5::File file = h5::File::create(saved);
+        write_model(file, *model, standardizer, {"x0", "x1", "x2"}, targets);
+        file.commit();
+      }
+      const SavedModel loaded = read_model(h5::File::open(saved));
+      CHECK(loaded.model->spec().expert == expert.name);
+      CHECK(arma::approx_equal(model->predict(p.X).output, loaded.model->predict(p.X).output, "absdiff", 0.0));
     }
+    em_models.push_back(entry.name);
   }
+  CHECK(em_models.size() >= 2);  // the mixture and the hme at least
 }
 
 TEST_CASE("model conformance: every registered gate trains, saves and loads in every model that has gates") {

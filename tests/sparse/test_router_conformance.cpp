@@ -113,6 +113,9 @@ TEST_CASE("router conformance: combine-weight gradients of every router in every
       v.spec.validate(E);
       std::unique_ptr<Router> router = make_router(v.spec, d, E);
       CHECK(router->kind() == entry->name);
+      ParamList step_state;  // the trait says whether the router keeps per-step state, and it does
+      router->collect_state(step_state, "r/");
+      CHECK((step_state.size() > 0) == entry->traits.keeps_step_state);
       Rng rng(11);
       router->init(rng, 1.5);
       arma::mat X = rng.normal_matrix(d, T), dX;

@@ -14,6 +14,7 @@
 #include "moe/core/stop_request.hpp"
 #include "moe/h5/hdf5.hpp"
 #include "moe/io/checkpoint.hpp"
+#include "moe/sparse/router_registry.hpp"
 #include "moe/sparse/routing_log.hpp"
 #include "moe/train/trainer.hpp"
 
@@ -71,8 +72,11 @@ std::vector<Case> cases() {
     c.options.optimizer.learning_rate = 0.05;
     out.push_back(c);
   }
-  for (const char* router : {"noisy-topk", "loss-free"}) {
-    Case c{std::string("sparse, ") + router + ", minibatch adam", {}, base};
+  std::vector<std::string> stateful{"noisy-topk"};  // its noise stream; and every router with per-step state
+  for (const RouterEntry& e : RouterRegistry::instance().entries())
+    if (e.traits.keeps_step_state) stateful.push_back(e.name);
+  for (const std::string& router : stateful) {
+    Case c{"sparse, " + router + ", minibatch adam", {}, base};
     c.spec.kind = "sparse";
     c.spec.experts = 4;
     c.spec.sparse.router = router;

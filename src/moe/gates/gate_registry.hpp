@@ -15,7 +15,7 @@ struct GateEntry {
   std::string name;  // the --gate value, saved in results files (/model gate)
   std::string help;  // one line for --help and --list
   // The gate models the inputs' density p(x) (the localised gate): its EM M-step fits p(x, expert), which
-  // is the flat mixture's likelihood only; such a gate is refused by the tree and the meta-pi models.
+  // is the flat mixture's likelihood only, so EM refuses it in an hme (gradient training works anywhere).
   bool models_inputs = false;
   std::function<std::unique_ptr<Gate>(arma::uword inputs, arma::uword experts)> make;
 };

@@ -103,7 +103,7 @@ namespace {
 const GateRegistration registered{{
     .name = "gaussian",
     .help = "localised gate g_j(x) proportional to a_j N(x; m_j, S_j) (Xu, Jordan & Hinton 1995); closed-form EM "
-            "M-step; flat mixture only",
+            "M-step in a flat mixture, gradient training in an hme or meta-pi",
     .models_inputs = true,
     .make = [](arma::uword inputs, arma::uword experts) -> std::unique_ptr<Gate> {
       return std::make_unique<GaussianGate>(inputs, experts);

@@ -45,7 +45,7 @@ const RouterRegistration registered{{
     .name = "loss-free",
     .help = "softmax top-k chosen on probability + a per-expert bias that moves against the load after each step "
             "(Wang et al. 2024); no balancing loss",
-    .traits = {},
+    .traits = {.keeps_step_state = true},
     .flags = {"top-k", "capacity-factor", "no-renormalize", "bias-rate"},
     .validate = require_top_k_within,
     .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {

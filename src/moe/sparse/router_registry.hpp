@@ -32,6 +32,9 @@ struct RouterTraits {
   bool has_logits = true;
   // The router's weights start at 0 unless --router-init-scale says otherwise (noisy top-k, as Shazeer).
   bool zero_init = false;
+  // Keeps state beside its parameters that it updates after every training step (Router::collect_state,
+  // end_step; the loss-free bias): saved with the model and in checkpoints.
+  bool keeps_step_state = false;
 };
 
 struct RouterEntry {

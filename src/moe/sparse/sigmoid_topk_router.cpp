@@ -88,7 +88,7 @@ const RouterRegistration registered{{
     .name = "sigmoid-topk",
     .help = "one sigmoid score per expert, top-k on score + a loss-free balancing bias (--bias-rate, 0: none), "
             "weights the chosen scores normalised to sum 1 (DeepSeek-V3)",
-    .traits = {},
+    .traits = {.keeps_step_state = true},
     .flags = {"top-k", "capacity-factor", "no-renormalize", "bias-rate"},
     .validate = require_top_k_within,
     .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {

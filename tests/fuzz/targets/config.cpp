@@ -60,7 +60,7 @@ int fuzz_config(const std::uint8_t* data, std::size_t size) {
     return 0;
   }
   if (refuses([&] { cli::finish_train_job(app, job, fixed_variance); })) return 0;
-  (void)app.config_to_str(true, false);  // recorded in every results file
+  (void)cli::recorded_config(app, job);  // recorded in every results file
   refuses([&] { check_job(job); });
   return 0;
 }
