@@ -216,7 +216,7 @@ TEST_CASE("cli registry: a flag the chosen model, router, trainer or optimiser d
   }
 }
 
-TEST_CASE("cli registry: the Gaussian gate in an hme and a meta-pi network trains by gradient; EM is refused there") {
+TEST_CASE("cli registry: the Gaussian gate in an hme and a meta-pi network trains by gradient, and EM is refused there") {
   TempDir dir("registrygates");
   const std::string run = dir / "hme.h5", ev = dir / "ev.h5";
   auto r = run_command(std::string(MOE_TRAIN_BIN) + vowels + " --model hme --depth 2 --branching 2 --gate gaussian"

@@ -152,8 +152,8 @@ TEST_CASE("model conformance: every model kind saves, loads, resumes and reprodu
   }
 }
 
-TEST_CASE("model conformance: EM never lowers the log-likelihood, for every model EM can train and every expert; "
-          "every expert saves and loads") {
+TEST_CASE("model conformance: EM never lowers the log-likelihood, for every model EM can train and every expert, "
+          "and every expert saves and loads") {
   test::TempDir dir("emconformance");
   std::vector<std::string> em_models;
   for (const ModelEntry& entry : ModelRegistry::instance().entries()) {
