@@ -1,6 +1,7 @@
 #pragma once
-// Files appear whole or not at all (DESIGN.md principle 8): `write` fills a stream on "<path>.tmp-<pid>",
-// which is renamed onto <path> only when every byte was written; on any failure the temporary is removed
+// Files appear whole or not at all: `write` fills a stream on "<path>.tmp-<pid>", which is renamed onto
+// <path> only when every byte was written (<path> as moe/core/output_path.hpp allows: a regular file or
+// nothing, a symbolic link written through); on any failure the temporary is removed
 // and a one-line moe::Error names the path. (HDF5 files do the same inside h5::File.)
 #include <functional>
 #include <ostream>

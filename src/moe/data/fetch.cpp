@@ -12,6 +12,7 @@
 
 #include "moe/core/clock.hpp"
 #include "moe/core/error.hpp"
+#include "moe/core/output_path.hpp"
 #include "moe/data/csv.hpp"
 #include "moe/data/fetch_text.hpp"
 #include "moe/data/idx.hpp"
@@ -72,7 +73,8 @@ std::string tool_line(const std::vector<std::string>& argv) {
 }
 
 // Copies `from` next to `to` and renames it there (atomic even when /tmp is another filesystem).
-void install_file(const fs::path& from, const fs::path& to) {
+void install_file(const fs::path& from, const fs::path& given) {
+  const fs::path to = output_target(given.string());  // a regular file or nothing; links written through
   const fs::path temp = to.string() + ".tmp-" + std::to_string(::getpid());
   std::error_code ec;
   fs::copy_file(from, temp, fs::copy_options::overwrite_existing, ec);

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "moe/core/error.hpp"
+#include "moe/core/output_path.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/data/idx.hpp"
 #include "moe/data/jitter.hpp"
@@ -39,6 +40,14 @@ void write_part(const std::string& path, const std::string& part, const JitterSe
 }  // namespace
 
 JitterSetResult write_jitter_set(const JitterSetOptions& o) {
+  std::error_code ec;
+  const std::filesystem::file_status out = std::filesystem::status(o.out_dir, ec);
+  require(!std::filesystem::exists(out) || std::filesystem::is_directory(out),
+          "jitter: --out " + o.out_dir + " exists and is not a directory");
+  for (const char* part : {"train.h5", "test.h5"}) {
+    const std::string path = (std::filesystem::path(o.out_dir) / part).string();
+    refuse_output_over_inputs({"--out", path}, {{"--images", o.images}, {"--labels", o.labels}});
+  }
   const ImageSet set = read_idx_set(o.images, o.labels);
   const arma::uword n = set.images.n_cols;
   require(o.test >= 1 && o.test < n, "jitter: --test must be between 1 and " + std::to_string(n - 1) +
@@ -74,7 +83,8 @@ JitterSetResult write_jitter_set(const JitterSetOptions& o) {
     train_index.subvec(at, at + n_train - 1) = train_source;
     train_copy.subvec(at, at + n_train - 1).fill(c);
   }
-  std::filesystem::create_directories(o.out_dir);
+  std::filesystem::create_directories(o.out_dir, ec);
+  require(!ec, "jitter: cannot create --out " + o.out_dir + ": " + ec.message());
   JitterSetResult r;
   r.test_path = (std::filesystem::path(o.out_dir) / "test.h5").string();
   r.train_path = (std::filesystem::path(o.out_dir) / "train.h5").string();

@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "moe/core/error.hpp"
+#include "moe/core/output_path.hpp"
 
 namespace moe::h5 {
 
@@ -505,18 +506,11 @@ void read_attr_value(const OpenAttr& a, hid_t mem_type, void* out, const std::st
 
 File File::create(const std::string& path) {
   quiet();
-  const std::string prefix = "cannot write " + path + ": ";
   if (path.empty()) fail("cannot write an HDF5 file: the path is empty");
-  fs::path dir = fs::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  const fs::file_status dir_status = fs::status(dir, ec);
-  if (!fs::exists(dir_status)) fail(prefix + "directory " + dir.string() + " does not exist");
-  if (!fs::is_directory(dir_status)) fail(prefix + dir.string() + " is not a directory");
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) fail(prefix + "directory " + dir.string() + " is not writable");
-  if (fs::is_directory(fs::status(path, ec))) fail(prefix + "it is a directory");
-
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
+  // A regular file or nothing; a link is written through, a device, FIFO or directory refused.
+  const std::string target = output_target(path);
+  const std::string prefix = "cannot write " + path + ": ";
+  const std::string temp = target + ".tmp-" + std::to_string(::getpid());
   const Handle fapl = file_access_plist(path);
   const hid_t id = H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   if (id < 0) {
@@ -525,7 +519,7 @@ File File::create(const std::string& path) {
   }
   File f;
   f.id_ = id;
-  f.path_ = path;
+  f.path_ = target;
   f.temp_path_ = temp;
   return f;
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "moe/core/error.hpp"
+#include "moe/core/output_path.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/data/read_table.hpp"
 #include "moe/h5/hdf5.hpp"
@@ -16,6 +17,8 @@ namespace moe {
 EvalJobResult run_eval_job(const EvalJob& job) {
   require(!job.output.empty(), "no output file given (--output)");
   require(!job.model_path.empty(), "no model file given (--model)");
+  refuse_output_over_inputs({"--output", job.output}, {{"--model", job.model_path}, {"--data", job.data.path}});
+  output_target(job.output);  // a device, FIFO or directory is refused before the evaluation
   set_threads(job.threads);
   const h5::File model_file = h5::File::open(job.model_path);
   SavedModel saved = read_model(model_file);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "moe/core/error.hpp"
+#include "moe/core/output_path.hpp"
 #include "moe/core/stop_request.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/h5/hdf5.hpp"
@@ -129,9 +130,27 @@ std::string checkpoint_identity(const std::string& config_toml) {
 
 namespace {
 
+std::string checkpoint_path_of(const TrainJob& job) {
+  return job.checkpoint.empty() ? job.output + ".ckpt" : job.checkpoint;
+}
+
+// Before anything is read or written: the results file and the checkpoint must not be an input of the
+// run (nor each other), and must be paths a file may be written to (moe/core/output_path.hpp).
+void refuse_unsafe_outputs(const TrainJob& job) {
+  std::vector<NamedPath> inputs{{"--data", job.data.path}, {"--upcycle-from", job.upcycle_from}};
+  for (const std::string& m : job.expert_models) inputs.push_back({"--expert-models", m});
+  refuse_output_over_inputs({"--output", job.output}, inputs);
+  const std::string checkpoint = checkpoint_path_of(job);
+  require(checkpoint != job.output, "--checkpoint must not be the --output file");
+  inputs.push_back({"--output", job.output});
+  refuse_output_over_inputs({"--checkpoint", checkpoint}, inputs);
+  output_target(checkpoint);
+}
+
 // The run itself; comm: the ranks of an expert-parallel run (null: one process).
 TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   const bool primary = !comm || comm->rank() == 0;
+  if (primary) refuse_unsafe_outputs(job);
   set_threads(job.threads);
   Rng rng(job.seed);
   Rng split_rng = job.data.split_seed ? Rng(job.data.split_seed).stream(1) : rng.stream(1);
@@ -187,8 +206,7 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   if (!job.upcycle_from.empty()) upcycle(job, *model, data);
   TrainOptions options = train_options;
   if (!primary) options.quiet = true;  // one progress display, rank 0's
-  const std::string checkpoint_path = job.checkpoint.empty() ? job.output + ".ckpt" : job.checkpoint;
-  require(checkpoint_path != job.output, "--checkpoint must not be the --output file");
+  const std::string checkpoint_path = checkpoint_path_of(job);
   FileCheckpointer checkpoint(checkpoint_path, job.checkpoint_every, checkpoint_identity(job.info.config_toml));
   const bool exists = !comm && std::filesystem::exists(checkpoint_path);
   if (job.resume && !exists)
