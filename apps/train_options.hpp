@@ -130,6 +130,14 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
   app.add_option("--tolerance", t.tolerance, "Stop when the training loss changes by less than this (relative) "
                                              "between epochs; 0: off")
       ->capture_default_str();
+  app.add_option("--l2", t.l2, "Gradient and EM training: L2 penalty (l2/2)|W|^2 on the gates' and experts' weight "
+                               "matrices (not biases or variances), added to the mean loss: a Gaussian prior "
+                               "that keeps EM's softmax experts from saturating at probabilities of 0; 0: off")
+      ->capture_default_str();
+  app.add_option("--divergence-factor", t.divergence_factor,
+                 "Stop with an error when an epoch's training loss exceeds the first epoch's L1 by more than this "
+                 "times max(1, |L1|) (a non-finite loss always stops); 0: off")
+      ->capture_default_str();
   app.add_option("--optimizer", t.optimizer.name, "Gradient trainer: the optimiser (`--list optimizers`): " +
                                                       OptimizerRegistry::instance().choices())
       ->capture_default_str()

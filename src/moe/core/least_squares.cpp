@@ -20,10 +20,11 @@ void transpose_block(const arma::mat& X, arma::uword c0, arma::uword m, double* 
 
 }  // namespace
 
-void weighted_least_squares(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, arma::mat& W,
-                            arma::mat& b) {
-  // Normal equations A coef = B' with A = Xt diag(w) Xt' ((d+1) square) and B = Y diag(w) Xt' (m x (d+1)),
-  // Xt = [X; 1]; A's upper triangle and B accumulated as dot products over blocks of observations.
+namespace {
+
+// The normal equations' sums A = Xt diag(w) Xt' ((d+1) square) and B = Y diag(w) Xt' (m x (d+1)),
+// Xt = [X; 1]; A's upper triangle and B accumulated as dot products over blocks of observations.
+void normal_sums(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, arma::mat& A, arma::mat& B) {
   const arma::uword d = X.n_rows, p = d + 1, m_out = Y.n_rows, n = X.n_cols;
   const arma::uword upper = p * (p + 1) / 2, sums = upper + m_out * p;
   arma::mat partial(sums, block_count(n));
@@ -47,11 +48,21 @@ void weighted_least_squares(const arma::mat& X, const arma::mat& Y, const arma::
     for (arma::uword i = 0; i < m_out; ++i, out += p) dots(y + i * block, wx, block, p, m, out);
   });
   const arma::vec total = sum_blocks(partial);
-  arma::mat A(p, p), B(m_out, p);
+  A.set_size(p, p);
+  B.set_size(m_out, p);
   for (arma::uword a = 0, e = 0; a < p; ++a)
     for (arma::uword c = a; c < p; ++c, ++e) A(a, c) = A(c, a) = total[e];
   for (arma::uword i = 0; i < m_out; ++i)
     for (arma::uword a = 0; a < p; ++a) B(i, a) = total[upper + i * p + a];
+}
+
+}  // namespace
+
+void weighted_least_squares(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, arma::mat& W,
+                            arma::mat& b) {
+  const arma::uword d = X.n_rows;
+  arma::mat A, B;
+  normal_sums(X, Y, w, A, B);
   arma::mat coef;  // (d+1) x m
   if (!arma::solve(coef, A, B.t(), arma::solve_opts::likely_sympd + arma::solve_opts::no_approx)) {
     // pinv's bool form: the throwing one would throw inside the mixtures' OpenMP loops (a crash) when the
@@ -62,6 +73,29 @@ void weighted_least_squares(const arma::mat& X, const arma::mat& Y, const arma::
   }
   W = coef.rows(0, d - 1).t();
   b = coef.row(d).t();
+}
+
+void penalised_least_squares(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, double l2,
+                             const arma::mat& S, arma::mat& W, arma::mat& b) {
+  if (l2 <= 0.0) return weighted_least_squares(X, Y, w, W, b);
+  const arma::uword d = X.n_rows, p = d + 1, m = Y.n_rows;
+  arma::mat A, B;
+  normal_sums(X, Y, w, A, B);
+  // Stationary point: coef A + l2 S coef P = B for coef = [W b] (m x p), P = diag(1, .., 1, 0). In
+  // column-major vec form: (A kron I_m + l2 P kron S) vec(coef) = vec(B). The matrix is symmetric positive
+  // definite when S is (l2 P kron S covers every weight; A covers the bias once any point has weight).
+  arma::mat P(p, p, arma::fill::eye);
+  P(d, d) = 0.0;
+  const arma::mat M = arma::kron(A, arma::eye(m, m)) + l2 * arma::kron(P, S);
+  arma::vec theta;
+  if (!arma::solve(theta, M, arma::vectorise(B), arma::solve_opts::likely_sympd + arma::solve_opts::no_approx)) {
+    arma::mat inverse;  // bool form: no throw inside the mixtures' OpenMP loops (see weighted_least_squares)
+    if (!arma::pinv(inverse, M)) return;
+    theta = inverse * arma::vectorise(B);
+  }
+  const arma::mat coef = arma::reshape(theta, m, p);
+  W = coef.cols(0, d - 1);
+  b = coef.col(d);
 }
 
 arma::vec weighted_squared_residuals(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w,

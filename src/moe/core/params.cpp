@@ -4,10 +4,21 @@
 
 namespace moe {
 
-void ParamList::add(const std::string& name, arma::mat& value, arma::mat& grad) {
+void ParamList::add(const std::string& name, arma::mat& value, arma::mat& grad, ParamKind kind) {
   require(find(name) == nullptr, "duplicate parameter name '" + name + "'");
   grad.zeros(value.n_rows, value.n_cols);
-  items_.push_back({name, &value, &grad});
+  items_.push_back({name, &value, &grad, kind});
+}
+
+double ParamList::l2_penalty(double l2, bool add_grad) const {
+  if (l2 == 0.0) return 0.0;
+  double squares = 0.0;
+  for (const auto& p : items_) {
+    if (p.kind != ParamKind::weight) continue;
+    squares += arma::accu(arma::square(*p.value));
+    if (add_grad) *p.grad += l2 * *p.value;
+  }
+  return 0.5 * l2 * squares;
 }
 
 arma::uword ParamList::element_count() const {

@@ -18,7 +18,7 @@ void FullCovarianceExpert::init(Rng& rng) {
 }
 
 void FullCovarianceExpert::collect(ParamList& params, const std::string& prefix) {
-  params.add(prefix + "W", W_, dW_);
+  params.add(prefix + "W", W_, dW_, ParamKind::weight);
   params.add(prefix + "b", b_, db_);
   params.add(prefix + "chol", C_, dC_);
 }
@@ -87,11 +87,14 @@ void FullCovarianceExpert::accumulate_grad(const arma::mat& X, const arma::mat& 
   dC_ -= G;
 }
 
-void FullCovarianceExpert::fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions&) {
+void FullCovarianceExpert::fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w,
+                               const IrlsOptions& irls) {
   const double mass = arma::accu(w);
   if (mass <= 1e-300) return;
-  // Weighted least squares for the mean (as the diagonal expert), then the weighted residual covariance.
-  weighted_least_squares(X, Y, w, W_, b_);
+  // The mean given the current covariance (ECM; with no penalty the same weighted least squares as the
+  // diagonal expert's, whatever the covariance), then the weighted residual covariance.
+  const arma::mat held = cholesky();
+  penalised_least_squares(X, Y, w, irls.l2, held * held.t(), W_, b_);
   const arma::mat R = Y - predict(X);
   arma::mat S = ((R.each_row() % w) * R.t()) / mass;
   S = 0.5 * (S + S.t());

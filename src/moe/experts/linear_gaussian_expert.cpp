@@ -20,7 +20,7 @@ void LinearGaussianExpert::init(Rng& rng) {
 }
 
 void LinearGaussianExpert::collect(ParamList& params, const std::string& prefix) {
-  params.add(prefix + "W", W_, dW_);
+  params.add(prefix + "W", W_, dW_, ParamKind::weight);
   params.add(prefix + "b", b_, db_);
   if (learn_variance_) params.add(prefix + "log_var", s_, ds_);
 }
@@ -100,10 +100,14 @@ void LinearGaussianExpert::accumulate_grad(const arma::mat& X, const arma::mat& 
   }
 }
 
-void LinearGaussianExpert::fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w, const IrlsOptions&) {
+void LinearGaussianExpert::fit(const arma::mat& X, const arma::mat& Y, const arma::rowvec& w,
+                               const IrlsOptions& irls) {
   const double mass = arma::accu(w);
   if (mass <= 1e-300) return;
-  weighted_least_squares(X, Y, w, W_, b_);
+  // The mean given the current variances (ECM; plain weighted least squares without a penalty), then the
+  // variances given the mean.
+  const arma::vec variance = learn_variance_ ? arma::vec(arma::exp(floored_log_variance())) : arma::vec(Y.n_rows, arma::fill::ones);
+  penalised_least_squares(X, Y, w, irls.l2, arma::diagmat(variance), W_, b_);
   if (learn_variance_) {
     const arma::vec var = weighted_squared_residuals(X, Y, w, W_, b_) / mass;  // m: weighted residual variance
     s_ = arma::log(arma::clamp(var, std::exp(log_variance_floor), std::exp(log_variance_ceiling)));

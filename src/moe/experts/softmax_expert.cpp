@@ -11,7 +11,7 @@ void SoftmaxExpert::init(Rng& rng) {
 }
 
 void SoftmaxExpert::collect(ParamList& params, const std::string& prefix) {
-  params.add(prefix + "W", W_, dW_);
+  params.add(prefix + "W", W_, dW_, ParamKind::weight);
   params.add(prefix + "b", b_, db_);
 }
 

@@ -22,11 +22,13 @@ struct Problem {
   arma::mat MomT;  // N x (d+1)(d+2)/2: the moments xt_a xt_b (a <= b) of xt = [x; 1]
   // Q is unchanged when every class's weights move by the same vector, so Newton runs on the first R = C - 1
   // classes with the last one held where it is: an (R p) square Hessian instead of (C p), which is also
-  // non-singular along that direction. pairs: class pairs c <= k < R.
+  // non-singular along that direction. A penalty on the weights breaks that invariance: then R = C (every
+  // class moves; the bias's shift direction, still singular, is held by the Hessian's damping, and the
+  // gradient has no component along it). pairs: class pairs c <= k < R.
   arma::uword C = 0, R = 0, p = 0, pairs = 0, moments = 0;
 
-  Problem(const arma::mat& X, const arma::mat& T, const arma::rowvec& weights)
-      : C(T.n_rows), R(C - 1), p(X.n_rows + 1), pairs(R * (R + 1) / 2), moments(p * (p + 1) / 2) {
+  Problem(const arma::mat& X, const arma::mat& T, const arma::rowvec& weights, bool every_class)
+      : C(T.n_rows), R(every_class ? C : C - 1), p(X.n_rows + 1), pairs(R * (R + 1) / 2), moments(p * (p + 1) / 2) {
     const arma::uword n = X.n_cols, d = X.n_rows;
     XT.set_size(n, p);
     TT.set_size(n, C);
@@ -178,15 +180,28 @@ double softmax_objective(const arma::mat& W, const arma::mat& b, const arma::mat
 double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::mat& T, const arma::rowvec& w,
                     const IrlsOptions& o) {
   const arma::uword d = W.n_cols;
-  const Problem pr(X, T, w);
+  const Problem pr(X, T, w, o.l2 > 0.0 && T.n_rows > 1);
+  auto penalty = [&](const arma::mat& weights) { return 0.5 * o.l2 * arma::accu(arma::square(weights)); };
   // Each pass computes a trial's softmax, objective and Newton sums together: the accepted trial's sums
   // are the next Newton step's.
   arma::mat PT, trial_PT, partial, trial_partial;  // N x C softmaxes; Newton sums per block
-  double q = softmax_objective_and_sums(W, b, pr, PT, partial);
-  if (pr.R == 0) return q;  // one class: nothing to fit
+  double q = softmax_objective_and_sums(W, b, pr, PT, partial) - penalty(W);
+  if (T.n_rows <= 1) return q;  // one class: nothing to fit
+  // The penalty's minimum along the direction Q ignores: the same vector added to every class's weights.
+  auto centre = [&] {
+    if (o.l2 <= 0.0) return q;
+    const double before = penalty(W);
+    W.each_row() -= arma::mean(W, 0);
+    return q + before - penalty(W);
+  };
   arma::mat G, H;
   for (int it = 0; it < o.max_iterations; ++it) {
     unfold(pr, partial, G, H);
+    if (o.l2 > 0.0) {  // the penalty's gradient and (negative) Hessian on the weights of the moved classes
+      G.cols(0, d - 1) -= o.l2 * W.rows(0, pr.R - 1);
+      for (arma::uword c = 0; c < pr.R; ++c)
+        for (arma::uword a = 0; a < d; ++a) H(c * pr.p + a, c * pr.p + a) += o.l2;
+    }
     H.diag() += o.ridge * (arma::trace(H) / double(H.n_rows)) + 1e-12;
     const arma::vec g = arma::vectorise(G.t());
     arma::vec step;
@@ -194,14 +209,14 @@ double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::
     // Newton decrement: the quadratic model's predicted gain. Below the tolerance the optimum is reached
     // and the step is not worth a pass over the data.
     if (0.5 * arma::dot(g, step) <= o.tolerance * std::max(1.0, std::abs(q))) break;
-    const arma::mat S = arma::reshape(step, pr.p, pr.R).t();  // R x (d+1); the last class stays
+    const arma::mat S = arma::reshape(step, pr.p, pr.R).t();  // R x (d+1); a class beyond R stays
     double t = 1.0;
     bool accepted = false;
     for (int h = 0; h <= o.max_halvings; ++h, t *= 0.5) {
       arma::mat Wn = W, bn = b;
       Wn.rows(0, pr.R - 1) += t * S.cols(0, d - 1);
       bn.rows(0, pr.R - 1) += t * S.col(d);
-      const double qn = softmax_objective_and_sums(Wn, bn, pr, trial_PT, trial_partial);
+      const double qn = softmax_objective_and_sums(Wn, bn, pr, trial_PT, trial_partial) - penalty(Wn);
       if (std::isfinite(qn) && qn >= q) {
         const double gain = qn - q;
         W = std::move(Wn);
@@ -210,13 +225,13 @@ double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::
         std::swap(partial, trial_partial);
         q = qn;
         accepted = true;
-        if (gain <= o.tolerance * std::max(1.0, std::abs(q))) return q;
+        if (gain <= o.tolerance * std::max(1.0, std::abs(q))) return centre();
         break;
       }
     }
     if (!accepted) break;
   }
-  return q;
+  return centre();
 }
 
 }  // namespace moe

@@ -20,9 +20,11 @@ struct IrlsOptions {
   int max_halvings = 30;      // step halvings before a step is given up
   double tolerance = 1e-10;   // stop when the increase of Q, or the Newton decrement (the predicted
                               // increase), is below this times max(1, |Q|)
+  double l2 = 0.0;            // penalty (l2 / 2) |W|^2 on the summed objective (EM sets it to N times the
+                              // per-observation --l2 of the training loss)
 };
 
-// W: C x d, b: C x 1, updated in place. Returns Q at the final parameters.
+// W: C x d, b: C x 1, updated in place. Returns Q - (l2 / 2) |W|^2 at the final parameters.
 double irls_softmax(arma::mat& W, arma::mat& b, const arma::mat& X, const arma::mat& T, const arma::rowvec& w,
                     const IrlsOptions& options);
 

@@ -18,7 +18,7 @@ void LinearSoftmaxGate::init(Rng& rng, double scale) {
 }
 
 void LinearSoftmaxGate::collect(ParamList& params, const std::string& prefix) {
-  params.add(prefix + "V", V_, dV_);
+  params.add(prefix + "V", V_, dV_, ParamKind::weight);
   params.add(prefix + "c", c_, dc_);
 }
 

@@ -23,7 +23,7 @@ void ContextEncoder::init(Rng& rng) {
 
 void ContextEncoder::collect(ParamList& params) {
   params.add("embedding", E_, dE_);
-  params.add("hidden/W", A_, dA_);
+  params.add("hidden/W", A_, dA_, ParamKind::weight);
   params.add("hidden/b", a_, da_);
 }
 

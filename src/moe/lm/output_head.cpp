@@ -90,11 +90,11 @@ void OutputHead::init(Rng& rng) {
 }
 
 void OutputHead::collect(ParamList& params) {
-  params.add("proj/W", P_, dP_);
+  params.add("proj/W", P_, dP_, ParamKind::weight);
   params.add("proj/b", b_, db_);
-  params.add("output/W", W_, dW_);
+  params.add("output/W", W_, dW_, ParamKind::weight);
   if (K_ > 1) {
-    params.add("prior/W", U_, dU_);
+    params.add("prior/W", U_, dU_, ParamKind::weight);
     params.add("prior/b", u_, du_);
   }
 }

@@ -83,12 +83,12 @@ void DeepMixtureLayer::init(Rng& rng) {
 void DeepMixtureLayer::collect(ParamList& params, const std::string& prefix) {
   for (arma::uword i = 0; i < experts(); ++i) {
     const std::string e = prefix + "expert" + std::to_string(i) + "/";
-    params.add(e + "W", W_[i], dW_[i]);
+    params.add(e + "W", W_[i], dW_[i], ParamKind::weight);
     params.add(e + "b", b_[i], db_[i]);
   }
-  params.add(prefix + "gate/W1", W1_, dW1_);
+  params.add(prefix + "gate/W1", W1_, dW1_, ParamKind::weight);
   params.add(prefix + "gate/b1", b1_, db1_);
-  params.add(prefix + "gate/W2", W2_, dW2_);
+  params.add(prefix + "gate/W2", W2_, dW2_, ParamKind::weight);
   params.add(prefix + "gate/b2", b2_, db2_);
 }
 

@@ -33,7 +33,7 @@ void DeepMoe::init(Rng& rng) {
 
 void DeepMoe::collect(ParamList& params) {
   for (std::size_t l = 0; l < layers_.size(); ++l) layers_[l].collect(params, "layer" + std::to_string(l + 1) + "/");
-  params.add("output/W", V_, dV_);
+  params.add("output/W", V_, dV_, ParamKind::weight);
   params.add("output/b", c_, dc_);
 }
 

@@ -46,7 +46,7 @@ void MetaPi::collect_experts(ParamList& params) {
     if (spec_.expert == "mlp") {
       ParamList own;
       mlps_[i]->collect(own);
-      for (const auto& p : own) params.add(prefix + p.name, *p.value, *p.grad);
+      for (const auto& p : own) params.add(prefix + p.name, *p.value, *p.grad, p.kind);
     } else {
       softmaxes_[i]->collect(params, prefix);
     }

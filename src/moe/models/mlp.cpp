@@ -24,9 +24,9 @@ void Mlp::init(Rng& rng) {
 }
 
 void Mlp::collect(ParamList& params) {
-  params.add("hidden/W", W1_, dW1_);
+  params.add("hidden/W", W1_, dW1_, ParamKind::weight);
   params.add("hidden/b", b1_, db1_);
-  params.add("output/W", W2_, dW2_);
+  params.add("output/W", W2_, dW2_, ParamKind::weight);
   params.add("output/b", b2_, db2_);
 }
 

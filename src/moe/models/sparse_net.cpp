@@ -45,19 +45,19 @@ void SparseNet::collect(ParamList& params) { collect_into(params, false); }
 void SparseNet::collect_state(ParamList& params) { collect_into(params, true); }
 
 void SparseNet::collect_into(ParamList& params, bool state) {
-  params.add("embed/W", Win_, dWin_);
+  params.add("embed/W", Win_, dWin_, ParamKind::weight);
   params.add("embed/b", bin_, dbin_);
   if (state) moe_.collect_state(params, "moe/");
   else moe_.collect(params, "moe/");
-  params.add("output/W", Wout_, dWout_);
+  params.add("output/W", Wout_, dWout_, ParamKind::weight);
   params.add("output/b", bout_, dbout_);
 }
 
 void SparseNet::collect_replicated(ParamList& params) {
-  params.add("embed/W", Win_, dWin_);
+  params.add("embed/W", Win_, dWin_, ParamKind::weight);
   params.add("embed/b", bin_, dbin_);
   moe_.layer().collect_replicated(params, "moe/");
-  params.add("output/W", Wout_, dWout_);
+  params.add("output/W", Wout_, dWout_, ParamKind::weight);
   params.add("output/b", bout_, dbout_);
 }
 

@@ -75,9 +75,9 @@ void FfnExperts::init(Rng& rng, double output_scale) {
 void FfnExperts::collect(ParamList& params, const std::string& prefix) {
   for (arma::uword e = 0; e < experts(); ++e) {
     const std::string p = prefix + "expert" + std::to_string(first_ + e) + "/";
-    params.add(p + "W1", W1_.views[e], dW1_.views[e]);
+    params.add(p + "W1", W1_.views[e], dW1_.views[e], ParamKind::weight);
     params.add(p + "b1", b1_.views[e], db1_.views[e]);
-    params.add(p + "W2", W2_.views[e], dW2_.views[e]);
+    params.add(p + "W2", W2_.views[e], dW2_.views[e], ParamKind::weight);
     params.add(p + "b2", b2_.views[e], db2_.views[e]);
   }
 }

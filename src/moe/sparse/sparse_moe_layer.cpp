@@ -59,14 +59,14 @@ void SparseMoeLayer::init(Rng& rng) {
 
 void SparseMoeLayer::collect(ParamList& params, const std::string& prefix) {
   if (router_) router_->collect(params, prefix + "router/");
-  else params.add(prefix + "router/Phi", Phi_, dPhi_);
+  else params.add(prefix + "router/Phi", Phi_, dPhi_, ParamKind::weight);
   experts_.collect(params, prefix);
   if (shared_) shared_->collect(params, prefix + "shared/");
 }
 
 void SparseMoeLayer::collect_replicated(ParamList& params, const std::string& prefix) {
   if (router_) router_->collect(params, prefix + "router/");
-  else params.add(prefix + "router/Phi", Phi_, dPhi_);
+  else params.add(prefix + "router/Phi", Phi_, dPhi_, ParamKind::weight);
   if (shared_) shared_->collect(params, prefix + "shared/");
 }
 

@@ -44,6 +44,7 @@ Metrics evaluate(const Model& model, const arma::mat& X, const arma::mat& Y, boo
   m.loss = arma::mean(model.pointwise_loss(X, Y));
   m.mse = arma::accu(arma::square(Y - p.output)) / double(std::max<arma::uword>(1, Y.n_elem));
   if (classification) m.accuracy = accuracy(p.output, Y);
+  if (classification && !p.output.empty()) m.min_probability = p.output.min();
   if (!p.gate.empty()) m.usage = arma::mean(p.gate, 1);
   return m;
 }

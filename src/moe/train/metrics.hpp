@@ -14,6 +14,8 @@ struct Metrics {
   double perplexity = -1; // lm: exp(loss), the loss being the mean cross-entropy in nats; -1 otherwise
                           // (lm has no mse: -1)
   arma::vec usage;        // K: mean gate probability per expert (mixing proportion); empty without a gate
+  double min_probability = -1;  // classification: the smallest predicted class probability over points
+                                // and classes (exactly 0: a saturated softmax); -1 otherwise
   double value(const std::string& name) const;  // "loss" | "mse" | "error" | "accuracy" | "perplexity"
 };
 

@@ -6,6 +6,7 @@
 
 #include "moe/core/error.hpp"
 #include "moe/core/stop_request.hpp"
+#include "moe/core/warning.hpp"
 #include "moe/models/hierarchical.hpp"
 #include "moe/train/metrics.hpp"
 #include "moe/train/progress.hpp"
@@ -21,6 +22,12 @@ void TrainOptions::validate(bool classification) const {
   else if (method == "online-em") online.validate();
   else optimizer.validate();
   require(tolerance >= 0.0, "--tolerance must not be negative");
+  require(std::isfinite(l2) && l2 >= 0.0, "--l2 must be a finite number >= 0");
+  require(!(l2 > 0.0 && method == "em" && em.gate_fit == "least-squares"),
+          "--l2 does not apply to --gate-fit least-squares (that gate fit is a least-squares fit to log posteriors, "
+          "not a likelihood the penalty could be added to; use --gate-fit irls)");
+  require(std::isfinite(divergence_factor) && divergence_factor >= 0.0,
+          "--divergence-factor must be a finite number >= 0 (0: off)");
   require(!std::isnan(criterion), "--criterion must be a number (negative: off), not NaN");
   require(epochs >= 1, "--epochs must be at least 1");
   require(criterion_metric == "loss" || criterion_metric == "mse" || criterion_metric == "error" ||
@@ -162,13 +169,18 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     };
     double epoch_loss;
     if (use_em) {
-      epoch_loss = -em->em_step(X, Y, options.em) / double(n);
+      // The penalised log-likelihood per observation; like the log-likelihood, the penalty is that of the
+      // parameters before the step. The M-steps see the penalty of the summed objective.
+      const double penalty = params.l2_penalty(options.l2, false);
+      EmOptions em_options = options.em;
+      em_options.irls.l2 = options.l2 * double(n);
+      epoch_loss = -em->em_step(X, Y, em_options) / double(n) + penalty;
     } else if (use_online) {
       online->epoch(X, Y, rng);
       epoch_loss = model.loss(X, Y, false);  // after the pass: the on-line updates have no batch loss
     } else if (!minibatch) {
       params.zero_grad();
-      epoch_loss = model.loss(X, Y, true);
+      epoch_loss = model.loss(X, Y, true) + params.l2_penalty(options.l2, true);
       opt->step(params);
       model.end_step();
     } else {
@@ -179,7 +191,7 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
         const arma::uvec idx = arma::conv_to<arma::uvec>::from(loop.order.cols(start, stop - 1));
         const arma::mat bx = X.cols(idx), by = Y.cols(idx);
         params.zero_grad();
-        loop.loss_sum += model.loss(bx, by, true) * double(idx.n_elem);
+        loop.loss_sum += (model.loss(bx, by, true) + params.l2_penalty(options.l2, true)) * double(idx.n_elem);
         opt->step(params);
         model.end_step();
         loop.next = stop;
@@ -197,13 +209,24 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     const double step_seconds = loop.seconds + seconds_since(t0);
     loop.seconds = 0.0;
     result.seconds += step_seconds;
-    require(std::isfinite(epoch_loss), "training diverged at epoch " + std::to_string(epoch) +
-                                           " (loss is not finite)" +
-                                           (use_em || use_online ? std::string("; check the data for outliers "
-                                                                               "or raise --irls-ridge")
-                                                                 : std::string("; lower --learning-rate")));
+    const std::string remedy = use_em || use_online ? "; check the data for outliers, or add --l2"
+                                                    : "; lower --learning-rate, or add --l2";
+    require(std::isfinite(epoch_loss),
+            "training diverged at epoch " + std::to_string(epoch) + " (loss is not finite)" + remedy);
+    if (options.divergence_factor > 0.0 && !h.loss.empty()) {
+      const double first = h.loss.front();
+      char what[160];
+      std::snprintf(what, sizeof what, " (loss %.6g, first epoch %.6g)", epoch_loss, first);
+      require(epoch_loss <= first + options.divergence_factor * std::max(1.0, std::abs(first)),
+              "training diverged at epoch " + std::to_string(epoch) + what + remedy +
+                  " (--divergence-factor 0 turns this check off)");
+    }
 
     const Metrics train_m = evaluate(model, X, Y, classification);
+    if (train_m.min_probability == 0.0)
+      warn("zero-probability", "epoch " + std::to_string(epoch) + ": the model gives some class a probability of "
+           "exactly 0 at a training point (a saturated softmax whose weights keep growing); a held-out point of "
+           "that class gets a huge or infinite loss. --l2 adds a penalty that keeps the weights finite");
     h.epoch.push_back(double(epoch));
     h.loss.push_back(epoch_loss);
     h.train_metric.push_back(train_m.value(options.criterion_metric));
@@ -265,13 +288,13 @@ namespace {
 const TrainerRegistration gradient{{
     .name = "gradient",
     .help = "gradient descent on the mean loss with --optimizer (full batch or --batch-size minibatches)",
-    .flags = {"optimizer", "learning-rate", "momentum", "beta1", "beta2", "batch-size"},
+    .flags = {"optimizer", "learning-rate", "momentum", "beta1", "beta2", "batch-size", "l2"},
 }};
 const TrainerRegistration em{{
     .name = "em",
     .help = "expectation-maximisation (mixture, hme): posteriors, then weighted least squares / IRLS M-steps; the "
             "log-likelihood never decreases",
-    .flags = {"gate-fit", "hard-em", "irls-iterations", "irls-ridge"},
+    .flags = {"gate-fit", "hard-em", "irls-iterations", "irls-ridge", "l2"},
 }};
 }  // namespace
 

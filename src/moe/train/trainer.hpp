@@ -29,6 +29,15 @@ struct TrainOptions {
   bool stop_at_criterion = true;     // false: record the epoch reached but keep training
   double tolerance = 0.0;            // stop when the epoch's training loss changes by less than this
                                      // (relative to max(1, |loss|)); 0 = off
+  // L2 penalty (l2 / 2) sum |W|^2 on the weight parameters (ParamKind::weight: the gates' and experts'
+  // weight matrices, a network's layers), added to the mean training loss: a Gaussian prior N(0, I / (N l2))
+  // on each weight. Gradient training adds its gradient; EM maximises the penalised likelihood (IRLS and
+  // penalised least squares M-steps). 0 = off.
+  double l2 = 0.0;
+  // Divergence: training stops with a one-line moe::Error when an epoch's training loss is not finite, or
+  // exceeds the first epoch's loss L1 by more than divergence_factor * max(1, |L1|); 0 turns the second
+  // check off.
+  double divergence_factor = 100.0;
   bool quiet = false;
   void validate(bool classification) const;
 };
