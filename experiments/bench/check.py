@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks of the CPU sparse-layer benchmark (sparse.sh) against issue 6's targets, as the top-level README
+"""Checks of the CPU sparse-layer benchmark (sparse.sh) against the sparse layer's speed targets (docs/performance.md), as the top-level README
 states them (Performance, "The sparse MoE layer"), on moe-bench's HDF5 (DIR/cpu.h5) and, when the run has
 it, the PyTorch loop's CSV (DIR/torch-cpu.csv). Forward + backward, uniform routing (imbalance 0: the
 targets' case; Zipf-1 rows are printed as INFO), float on the CPU:
@@ -21,7 +21,7 @@ import h5py
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from shape_check import Checks, results_folder  # noqa: E402
 
-TARGETS = {8: 0.80, 64: 0.70}  # least fraction of the same-run dense rate, issue 6
+TARGETS = {8: 0.80, 64: 0.70}  # least fraction of the same-run dense rate (docs/performance.md)
 MAX_GROWTH = 1.3  # time at 256 experts over time at 8
 
 

@@ -1,5 +1,5 @@
 // The expert-parallel sparse MoE layer against the single-process layer on the concatenated batch
-// (issue 9): every rank builds the same random problem, runs the single-process layer on all T tokens
+//: every rank builds the same random problem, runs the single-process layer on all T tokens
 // (the reference) and the expert-parallel layer on its own columns, and compares its outputs, input
 // gradients, auxiliary losses, its experts' gradients and the summed router gradients. Run with
 // P = 1, 2 and 4 ranks; the cases include experts that receive no tokens, capacity overflow, ranks

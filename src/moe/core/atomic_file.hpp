@@ -1,5 +1,5 @@
 #pragma once
-// Files appear whole or not at all (DESIGN.md principle 8): `write` fills a stream on "<path>.tmp-<pid>",
+// Files appear whole or not at all (docs/architecture.md#principles): `write` fills a stream on "<path>.tmp-<pid>",
 // which is renamed onto <path> only when every byte was written; on any failure the temporary is removed
 // and a one-line moe::Error names the path. (HDF5 files do the same inside h5::File.)
 #include <functional>

@@ -1,5 +1,5 @@
 #pragma once
-// The one parameter/gradient view every module exposes (DESIGN.md principle 2). A module owns its
+// The one parameter/gradient view every module exposes (docs/architecture.md#principles). A module owns its
 // matrices and registers (name, value, gradient) pairs; the optimisers, the gradient checker and model
 // save/load all work on a ParamList, never on a module's internals.
 #include <armadillo>
