@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Checks of the CPU sparse-layer benchmark (sparse.sh) against the sparse layer's speed targets (docs/performance.md), as the top-level README
-states them (Performance, "The sparse MoE layer"), on moe-bench's HDF5 (DIR/cpu.h5) and, when the run has
+"""Checks of the CPU sparse-layer benchmark (sparse.sh) against the sparse layer's speed targets, as docs/performance.md
+states them ("The sparse MoE layer"), on moe-bench's HDF5 (DIR/cpu.h5) and, when the run has
 it, the PyTorch loop's CSV (DIR/torch-cpu.csv). Forward + backward, uniform routing (imbalance 0: the
 targets' case; Zipf-1 rows are printed as INFO), float on the CPU:
   1. 8 experts: at least 0.80 of the same-run dense rate (the issue's target, not a value fitted to a run)
