@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The documentation's references stay inside the repository (docs/testing.md, "Layout and how to run"):
 #  1. no tracked file names a planning file that is not in the repository (PAPERS.md, DESIGN.md) or an issue
-#     number ("issue 6", "Issues #12"): a reader of the code cannot follow either; point at docs/ instead;
+#     number ("issue 6", "Issues #12", "(#7)"): a reader of the code cannot follow either; point at docs/ instead;
 #  2. every relative link in a tracked Markdown file, [text](path) or [text](path#anchor), names a file or
 #     folder that exists, and an anchor into a Markdown file names one of its headings.
 # Scans `git ls-files` (or, outside a git checkout, every file but build output), except this script and
@@ -25,7 +25,7 @@ def tracked():
 SELF = "tests/docs/references_test.sh"
 files = [p for p in tracked() if p not in (SELF, "LICENSE") and os.path.isfile(p)]
 # Built so that this script does not match itself, should it ever be scanned.
-bad = re.compile(r"PAPERS" r"\.md|DESIGN" r"\.md|\b[Ii]ssues? #?[0-9]+")
+bad = re.compile(r"PAPERS" r"\.md|DESIGN" r"\.md|\b[Ii]ssues? #?[0-9]+|(?<![\w&/$#])#[0-9]+\b")
 findings, scanned, links = [], 0, 0
 texts = {}
 for p in files:
