@@ -3,7 +3,7 @@
 states them ("The sparse MoE layer"), on moe-bench's HDF5 (DIR/cpu.h5) and, when the run has
 it, the PyTorch loop's CSV (DIR/torch-cpu.csv). Forward + backward, uniform routing (imbalance 0: the
 targets' case; Zipf-1 rows are printed as INFO), float on the CPU:
-  1. 8 experts: at least 0.80 of the same-run dense rate (the issue's target, not a value fitted to a run)
+  1. 8 experts: at least 0.80 of the same-run dense rate (the project's target, not a value fitted to a run)
   2. 64 experts: at least 0.70 of the same-run dense rate
   3. time from 8 to 256 experts at most 1.3x (not made when the run has no 256-expert case, as sparse.sh
      --quick: INFO says so)

@@ -25,7 +25,7 @@ def tracked():
 SELF = "tests/docs/references_test.sh"
 files = [p for p in tracked() if p not in (SELF, "LICENSE") and os.path.isfile(p)]
 # Built so that this script does not match itself, should it ever be scanned.
-bad = re.compile(r"PAPERS" r"\.md|DESIGN" r"\.md|\b[Ii]ssues? #?[0-9]+|(?<![\w&/$#])#[0-9]+\b")
+bad = re.compile(r"PAPERS" r"\.md|DESIGN" r"\.md|\b[Ii]ssues?[- ]#?[0-9]+|(?<![\w&/$#])#[0-9]+\b")
 findings, scanned, links = [], 0, 0
 texts = {}
 for p in files:

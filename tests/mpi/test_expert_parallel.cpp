@@ -19,7 +19,7 @@ using namespace moe;
 
 namespace {
 
-constexpr double tolerance = 1e-9;  // the issue asks 1e-6; the layers differ only in rounding
+constexpr double tolerance = 1e-9;  // the requirement is 1e-6; the layers differ only in rounding
 
 double max_abs_diff(const arma::mat& a, const arma::mat& b) {
   REQUIRE(arma::size(a) == arma::size(b));
