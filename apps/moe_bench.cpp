@@ -1,5 +1,5 @@
 // moe-bench: micro-benchmarks that report their FLOP rate beside the machine's own dense GEMM rate,
-// measured in the same run (DESIGN.md principle 9). Subcommand lm: one language-model output layer
+// measured in the same run (docs/architecture.md#principles). Subcommand lm: one language-model output layer
 // (softmax / MoS / MoC head, forward and backward on a batch) against plain GEMMs of the same shapes;
 // with --data, first a timed training epoch of the whole language model on that corpus (the same sizes),
 // so one command prints the time per epoch and the output layer's fraction of the same-run GEMM rate.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes moekit's input readers with libFuzzer (issue 8; README.md, "Fuzzing").
+# Fuzzes moekit's input readers with libFuzzer (docs/testing.md#fuzzing).
 #
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]
 #

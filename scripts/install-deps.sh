@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(g++ cmake make pkg-config git libarmadillo-dev libopenblas-dev libhdf5-dev libcli11-dev doctest-dev
           praat python3 python3-h5py python3-matplotlib python3-numpy
           zlib1g-dev             # gzip-compressed IDX files (also pulled in by libhdf5-dev)
-          libopenmpi-dev openmpi-bin  # expert parallelism across processes (mpirun; issue 9)
+          libopenmpi-dev openmpi-bin  # expert parallelism across processes (mpirun)
           dataset-fashion-mnist  # Fashion-MNIST as gzipped IDX in /usr/share/datasets/fashion-mnist (31 MB)
           bible-kjv-text bible-kjv)  # `moe-data fetch kjv`: the King James text (1.7 MB) and its reader
 missing=()

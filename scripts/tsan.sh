@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over the OpenMP paths (not in CI; times in README.md). Debian's libgomp is not built
+# ThreadSanitizer over the OpenMP paths (not in CI; times in docs/testing.md). Debian's libgomp is not built
 # for TSan, which would then report the runtime's own synchronisation, so this builds with clang and
 # LLVM's OpenMP runtime (libomp) in ./build-tsan and loads the Archer OMPT tool, which tells TSan about
 # OpenMP's barriers, reductions and locks. It runs the test suite, the apps the CLI tests start included,

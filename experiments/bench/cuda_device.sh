@@ -1,7 +1,7 @@
 #!/bin/bash
 # On a GPU machine without Armadillo/OpenBLAS (the lent H100/H200 image): unpack the Debian packages
 # carried in .debs/ (scripts: `apt-get download` them here, see experiments/bench/README.md) into a prefix,
-# build moekit with -DMOE_CUDA=ON, run the CUDA test, then the GPU benchmark grid of issue 6.
+# build moekit with -DMOE_CUDA=ON, run the CUDA test, then the GPU benchmark grid of the sparse layer.
 # Usage: bash experiments/bench/cuda_device.sh OUT_DIR [extra moe-bench sparse flags]
 # (BENCH_MODES, BENCH_PRECISIONS: subsets of the grid; BENCH=0: no moe-bench; TORCH=0: no PyTorch loop.)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Expert parallelism on this machine (issue 9): moe-bench expert-parallel under `mpirun -np P` for P = 1, 2
+# Expert parallelism on this machine: moe-bench expert-parallel under `mpirun -np P` for P = 1, 2
 # and 4, a fixed batch split evenly over the ranks (strong scaling), one OpenMP thread per rank. Each P
 # writes OUT/p<P>.csv (median time per training step of the slowest rank, its time in MPI collectives, each
 # rank's load; P = 1 also the single-process layer without a communicator), and OUT/p1-threads2.csv one

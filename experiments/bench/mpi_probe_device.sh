@@ -1,6 +1,6 @@
 #!/bin/bash
 # Can OpenMPI from Debian 12, carried as packages in .debs/mpi/ and unpacked into a prefix, start ranks on
-# the lent GPU machine (whose image has no MPI)? Issue 10 needs mpirun there for P > 1 over NCCL.
+# the lent GPU machine (whose image has no MPI)? Multi-GPU expert parallelism needs mpirun there for P > 1 over NCCL.
 # Usage: bash experiments/bench/mpi_probe_device.sh  (prints what worked)
 set -uo pipefail
 source experiments/bench/carried_mpi.sh

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 10 on a lent GPU machine (CUDA 13; no Armadillo, OpenBLAS or MPI there, NCCL from the pip wheel
+# Expert parallelism over NCCL on a lent GPU machine (CUDA 13; no Armadillo, OpenBLAS or MPI there, NCCL from the pip wheel
 # nvidia-nccl-cu13): unpack the Debian packages carried in .debs/ (experiments/bench/README.md) into a
 # prefix, build with -DMOE_CUDA=ON -DMOE_NCCL=ON, run the GPU exchange tests (loopback with 1, 2 and 4
 # ranks on one GPU, NCCL with one rank, training through NCCL), then moe-bench expert-parallel.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 10's acceptance run, for a machine with several GPUs: under `mpirun -np P` for P = 1, 2, 4 (those
+# The acceptance run of expert parallelism over NCCL, for a machine with several GPUs: under `mpirun -np P` for P = 1, 2, 4 (those
 # with a GPU each),
 #   1. the MPI test binary (tests/mpi; its NCCL case checks the layer against the single-GPU layer),
 #   2. moe-train --expert-parallel against the one-process run with the same seed (every loss of the

@@ -2,7 +2,7 @@
 """DIR/plot.png of the CPU sparse-layer benchmark (sparse.sh): forward + backward rate as a fraction of the
 dense rate measured in the same run, against the number of experts; moe-bench (uniform and Zipf-1 routing,
 DIR/cpu.h5) and, when the run has it, the PyTorch loop (DIR/torch-cpu.csv, against its own dense product),
-with issue 6's targets (0.80 at 8 experts, 0.70 at 64) and PAPERS.md's PyTorch-loop peers (54 and 21 GFLOP/s
+with the speed targets (0.80 at 8 experts, 0.70 at 64) and the PyTorch-loop peers of docs/performance.md (54 and 21 GFLOP/s
 against 114-118 dense: 0.46 and 0.18). Right: time per step against experts, with the 1.3x-of-8-experts
 ceiling for 256.
 Usage: plot.py RESULTS_DIR"""
@@ -21,7 +21,7 @@ from plot_common import plot_folder, save_plot  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check import MAX_GROWTH, TARGETS, read_bench  # noqa: E402
 
-PEERS = {8: 54 / 116, 64: 21 / 116}  # PAPERS.md: the PyTorch loop against a same-process dense 114-118 GFLOP/s
+PEERS = {8: 54 / 116, 64: 21 / 116}  # peer measurement (docs/performance.md): the PyTorch loop against a same-process dense 114-118 GFLOP/s
 
 
 def main():
@@ -44,8 +44,8 @@ def main():
                        for r in csv.DictReader(f))
         a.plot([e for e, _, _ in t], [x for _, x, _ in t], "^-", color="C1", label="PyTorch loop (this run)")
         b.plot([e for e, _, _ in t], [ms for _, _, ms in t], "^-", color="C1", label="PyTorch loop (this run)")
-    a.plot(list(PEERS), list(PEERS.values()), "^", color="C1", mfc="none", ms=9, label="PyTorch loop (PAPERS.md)")
-    a.plot(list(TARGETS), list(TARGETS.values()), "r_", ms=22, mew=2, label="issue 6 target (at least)")
+    a.plot(list(PEERS), list(PEERS.values()), "^", color="C1", mfc="none", ms=9, label="PyTorch loop (peer run)")
+    a.plot(list(TARGETS), list(TARGETS.values()), "r_", ms=22, mew=2, label="target (at least)")
     a.set_ylim(0, max([1.05] + [1.05 * y for line in a.get_lines() for y in line.get_ydata()]))
     a.set_ylabel("fraction of the same-run dense rate")
     a.set_title("forward + backward, CPU float")

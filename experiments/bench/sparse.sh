@@ -1,5 +1,5 @@
 #!/bin/bash
-# The sparse-layer benchmark of issue 6 on this machine's CPU: moe-bench sparse (fast CPU backend, float,
+# The sparse-layer benchmark on this machine's CPU: moe-bench sparse (fast CPU backend, float,
 # forward and forward + backward beside same-run dense OpenBLAS GEMMs, all cores) and the PyTorch loop
 # pattern (torch_loop.py; Debian's python3-torch) at the same sizes, then both in one table
 # (sparse_table.py -> OUT/table.md) and the plot (plot.py -> OUT/plot.png); check.py OUT tests the targets.
@@ -60,10 +60,10 @@ else
 fi
 {
   /usr/bin/python3 "$root/experiments/bench/sparse_table.py" "$out/cpu.csv" "${torch_csv[@]}"
-  # What to read it against: issue 6's targets and PAPERS.md's peers (the same machine type).
+  # What to read it against: the speed targets and the peers of docs/performance.md (the same machine type).
   echo
-  echo "Issue 6 targets (uniform routing): at least 0.80 of the same-run dense rate with 8 experts, 0.70 with 64;"
-  echo "time from 8 to 256 experts at most 1.3x. PAPERS.md peers (2 cores, same sizes): the PyTorch loop 54"
+  echo "Targets (uniform routing): at least 0.80 of the same-run dense rate with 8 experts, 0.70 with 64;"
+  echo "time from 8 to 256 experts at most 1.3x. Peers (2 cores, same sizes): the PyTorch loop 54"
   echo "GFLOP/s with 8 experts and 21 with 64, against 114-118 GFLOP/s dense in the same process (0.46, 0.18)."
 } > "$out/table.md"
 cat "$out/table.md"

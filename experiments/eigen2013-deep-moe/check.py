@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the deep MoE rerun against Eigen, Ranzato & Sutskever (2013) (PAPERS.md section 5: on
+"""Shape checks of the deep MoE rerun against Eigen, Ranzato & Sutskever (2013) (docs/methods.md#deep-mixture-of-experts: on
 jittered MNIST the first layer's experts specialise by position, "where", the second by class, "what").
 On the balanced deep MoE (deep-4x4) and its test digits (DIR/data/test.h5), with the specialisation score
 of table.py (I(A;F)/H(A): the mutual information between a layer's argmax expert A and the factor F, the

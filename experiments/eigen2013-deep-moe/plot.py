@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The deep MoE's "where" and "what" (Eigen, Ranzato & Sutskever 2013, PAPERS.md section 5) in one figure,
+"""The deep MoE's "where" and "what" (Eigen, Ranzato & Sutskever 2013, docs/methods.md#deep-mixture-of-experts) in one figure,
 DIR/plot.png: for the balanced run (deep-4x4), the share of the test digits at each of the 3 x 3 positions
 whose layer-1 argmax expert is expert i (one small map of the canvas per expert: the paper's "where"), the
 share of each label whose layer-2 argmax expert it is (the "what"), and the specialisation scores of every

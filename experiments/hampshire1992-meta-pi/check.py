@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the meta-pi rerun against Hampshire & Waibel (1992) (PAPERS.md section 1: the gate routes
+"""Shape checks of the meta-pi rerun against Hampshire & Waibel (1992) (docs/methods.md#meta-pi-network: the gate routes
 each speaker to the matching group's expert; meta-pi beats one network trained on everyone, 98.4% against
 95.9%; a speaker group without an expert of its own is served by a blend of the others). On each data set
 of the folder (Peterson & Barney, Hillenbrand), means over runs of the test speakers' accuracy:

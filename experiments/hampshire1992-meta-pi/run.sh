@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Meta-pi rerun (Hampshire & Waibel 1992, PAPERS.md section 1) on vowel formants keyed by speaker type:
+# Meta-pi rerun (Hampshire & Waibel 1992, docs/methods.md#meta-pi-network) on vowel formants keyed by speaker type:
 # one MLP expert per type (men m, women w, children c) trained on that type's training speakers alone,
 # then a meta-pi gate over the frozen experts trained on all training speakers, against one network
 # trained on everyone; then each type's expert removed in turn (gate over the other two, trained on all

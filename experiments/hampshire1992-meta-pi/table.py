@@ -18,7 +18,7 @@ TYPES = ["m", "w", "c"]
 TYPE_NAME = {"m": "men", "w": "women", "c": "children"}
 SET_NAME = {"pb": "Peterson & Barney (1952), 10 vowels, F0-F3",
             "hillenbrand": "Hillenbrand et al. (1995), 12 vowels, f0 F1-F3 (steady state)"}
-MODELS = [  # key, label, the paper's test accuracy % (ATR /b,d,g/, 6 Japanese speakers; PAPERS.md section 1)
+MODELS = [  # key, label, the paper's test accuracy % (ATR /b,d,g/, 6 Japanese speakers; docs/methods.md#meta-pi-network)
     ("expert-m", "men's expert alone", None),
     ("expert-w", "women's expert alone", None),
     ("expert-c", "children's expert alone", None),

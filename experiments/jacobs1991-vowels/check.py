@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the rerun against Jacobs et al. (1991) Table 1 (PAPERS.md section 2: the mixture reaches
+"""Shape checks of the rerun against Jacobs et al. (1991) Table 1 (docs/methods.md#adaptive-mixture-of-local-experts: the mixture reaches
 the error criterion in about half the epochs of backprop, with smaller spread and the same accuracy; few
 experts stay alive). Every mixture of the folder (4 and 8 experts; softmax experts too if run) against
 each backprop net (6 and 12 hidden units), at the folder's one learning rate:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the rerun against Jordan & Jacobs (1994) Tables 1-2 (PAPERS.md section 3: "EM reaches
+"""Shape checks of the rerun against Jordan & Jacobs (1994) Tables 1-2 (docs/methods.md#hierarchical-mixtures-of-experts-and-em: "EM reaches
 about backprop's error in tens of epochs instead of thousands"; HME EM 0.10 in 35 epochs, batch backprop
 0.09 in 5500, gradient HME 0.15, linear 0.31, on-line HME by RLS 0.12 in 2 passes). Relative error = test
 MSE / test variance (table.py); "about the same error" is read as within a factor 1.5 (the paper's EM is

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import table  # noqa: E402
 
-# The paper's (epochs, test relative error) for each of our rows (PAPERS.md section 3).
+# The paper's (epochs, test relative error) for each of our rows (docs/methods.md#hierarchical-mixtures-of-experts-and-em).
 PAPER = {"linear": [(1, 0.31)], "mlp-60": [(5500, 0.09), (63, 0.08)], "hme-em": [(35, 0.10)],
          "hme-alg2": [(39, 0.12)], "hme-gradient": [(104, 0.15)], "hme-online": [(2, 0.12)]}
 PAPER_NOTE = {"mlp-60": "paper: batch 5500, on-line 63"}

@@ -16,7 +16,7 @@ import tomllib
 import h5py
 import numpy as np
 
-ROWS = [  # name, label, paper relative error, paper epochs (PAPERS.md section 3)
+ROWS = [  # name, label, paper relative error, paper epochs (docs/methods.md#hierarchical-mixtures-of-experts-and-em)
     ("linear", "linear", 0.31, "1"),
     ("mlp-60", "backprop, 60 hidden (Adam, minibatches of 100)", 0.09, "5500 (batch); on-line 0.08 (63)"),
     ("hme-em", "HME depth 4, EM", 0.10, "35"),

@@ -183,10 +183,10 @@ def main():
         f"studies {a.jobs} at a time, single-threaded "
         "(the benchmark alone, last). Times are wall times on a shared machine: upper bounds. "
         + ("Quick mode: fewer seeds, epochs and smaller problems than the papers (each study's README says "
-           "which), so the numbers are noisier than the full runs in the top-level README; the checks test "
+           "which), so the numbers are noisier than the full runs recorded in each study's README; the checks test "
            "the shape of each published result, and a check that fails stays here with the measured values "
            "and, under Findings, the reason." if a.mode == "quick" else
-           "Full mode: each study's default settings (the top-level README discusses them)."),
+           "Full mode: each study's default settings (each study's README discusses them)."),
         "",
         "| study | reproduces | shape checks | time |",
         "|---|---|---|---|",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the router comparison against PAPERS.md section 8 (and 6, 7). The shape:
+"""Shape checks of the router comparison against docs/methods.md#other-routers (and the two sections before it). The shape:
   1. expert choice balances perfectly (max/mean load 1 in every training batch) and may leave a token to
      no expert (dropped tokens > 0)
   2. balanced assignment (BASE layers) gives every expert the same load in training (max/mean load 1)

@@ -2,7 +2,7 @@
 """DIR/plot.png of the router comparison: per router, the test error (top) and the CV of the expert load
 per training batch (bottom, mean over the last 10% of the steps; hollow markers: the test split routed as
 one batch in evaluation mode), seed means as markers and each seed as a dot. The published shapes it shows
-(PAPERS.md section 8): expert choice, soft MoE and balanced assignment balanced by construction (CV 0),
+(docs/methods.md#other-routers): expert choice, soft MoE and balanced assignment balanced by construction (CV 0),
 loss-free balancing below plain top-k without a loss, hash routing's error beside Switch's. The papers give
 no numbers at this scale, so there are none to draw beside ours.
 Usage: plot.py RESULTS_DIR"""

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the Table 6 rerun against Shazeer et al. (2017) (PAPERS.md section 6). The shape:
+"""Shape checks of the Table 6 rerun against Shazeer et al. (2017) (docs/methods.md#noisy-top-k-gating-and-balancing-losses). The shape:
   1. without balancing losses the router collapses: CV(importance) and CV(load) per batch above 1 and the
      busiest expert takes more than twice its share (paper: 3.04, 3.01, 17.8)
   2. any of the losses restores balance: CV(importance) and CV(load) per batch below 0.5 and max/mean load

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from plot_common import plot_folder, save_plot  # noqa: E402
 import sparse_table as st  # noqa: E402
 
-# Table 6 (PAPERS.md section 6): (w_importance, w_load) -> test perplexity, CV(importance), CV(load)
+# Table 6 (docs/methods.md#noisy-top-k-gating-and-balancing-losses): (w_importance, w_load) -> test perplexity, CV(importance), CV(load)
 PAPER = {(0, 0): (39.8, 3.04, 3.01), (0.2, 0): (35.6, 0.06, 0.17), (0, 0.2): (35.7, 0.22, 0.04),
          (0.1, 0.1): (35.6, 0.06, 0.05), (0.01, 0.01): (35.7, 0.48, 0.11), (1, 1): (35.7, 0.03, 0.02)}
 

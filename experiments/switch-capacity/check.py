@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the capacity sweep against ST-MoE Table 5 (PAPERS.md section 7): the published numbers
+"""Shape checks of the capacity sweep against ST-MoE Table 5 (docs/methods.md#switch-gshard-capacity-and-the-z-loss): the published numbers
 are not comparable (a language model at scale), their shape is:
   1. with the auxiliary loss, fewer tokens are dropped as the capacity factor grows (0.75 > 1.0 > 1.25 > 2.0)
   2. at capacity factor 2.0 with the loss, almost nothing is dropped (ST-MoE 0%; here: below 1%)

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from plot_common import plot_folder, save_plot  # noqa: E402
 import sparse_table as st  # noqa: E402
 
-# ST-MoE Table 5 (PAPERS.md section 7): capacity factor -> % dropped with / without the auxiliary loss
+# ST-MoE Table 5 (docs/methods.md#switch-gshard-capacity-and-the-z-loss): capacity factor -> % dropped with / without the auxiliary loss
 PAPER = {0.75: (10.6, 15.6), 1.25: (0.3, 2.9), 2.0: (0.0, 0.4)}
 DROPLESS_X = 2.5  # where the dropless runs are drawn
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the upcycling study against Komatsuzaki et al. (2022) (PAPERS.md section 8: copy a
+"""Shape checks of the upcycling study against Komatsuzaki et al. (2022) (docs/methods.md#other-routers: copy a
 trained dense FFN into every expert, add a fresh router, continue training). Their shape:
   1. upcycling improves on the dense start (it continues from it)
   2. at about equal extra compute, the upcycled MoE beats the dense network trained on for as long

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the rank experiment against Yang et al. (2017) (PAPERS.md section 4: a single softmax's
+"""Shape checks of the rank experiment against Yang et al. (2017) (docs/methods.md#mixture-of-softmaxes: a single softmax's
 log-probability matrix has rank <= d + 1; on a target of known high rank, a softmax with d < rank - 1
 cannot reach the true log-likelihood, MoS can, and MoS's rank grows with K until it saturates). On the run
 files NAME-sSEED.h5 of run.sh and their language (language.h5), with table.py's criteria, fixed before the

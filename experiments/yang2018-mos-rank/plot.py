@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The softmax bottleneck (Yang et al. 2017, PAPERS.md section 4) in one figure, DIR/plot.png. Left: rank
+"""The softmax bottleneck (Yang et al. 2017, docs/methods.md#mixture-of-softmaxes) in one figure, DIR/plot.png. Left: rank
 of the log-probability matrix as a fraction of full rank against K, for MoS at each d we ran (paper-scale
 tolerance, seed mean and range), beside the paper's MoS on PTB (rank of 10000) and the softmax's bound
 (d + 1) / N; the true rank as a line. Right: loss above the true entropy against d, the softmax (seeds)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Shape checks of the State of the Union runs against Yang et al. (2017) (PAPERS.md section 4: on real
+"""Shape checks of the State of the Union runs against Yang et al. (2017) (docs/methods.md#mixture-of-softmaxes: on real
 text MoS beats the softmax at equal d; a single softmax's log-probability matrix has rank <= d + 1, the
 mixture's does not). On the run files HEAD-sSEED.h5 of run.sh (seed means; every head must have the same
 d, or the comparison is not at equal d):

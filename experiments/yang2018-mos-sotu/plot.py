@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""MoS against the softmax on real text (Yang et al. 2017, PAPERS.md section 4) in one figure, DIR/plot.png.
+"""MoS against the softmax on real text (Yang et al. 2017, docs/methods.md#mixture-of-softmaxes) in one figure, DIR/plot.png.
 Left: validation perplexity per epoch of every head and seed (a dot at the epoch whose weights were kept).
 Right: each head's valid and test perplexity relative to the softmax's (seed means, %), beside the
 paper's MoS against its AWD-LSTM softmax on PTB and WikiText-2: the perplexities themselves are not

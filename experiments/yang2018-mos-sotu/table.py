@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Perplexity table of the SOTU runs (run.sh: HEAD-sSEED.h5) beside Yang et al. (2017)'s Penn Treebank and
-WikiText-2 numbers (AWD-LSTM baseline vs MoS, K = 15; PAPERS.md section 4). Values: mean (min-max) over the
+WikiText-2 numbers (AWD-LSTM baseline vs MoS, K = 15; docs/methods.md#mixture-of-softmaxes). Values: mean (min-max) over the
 seeds. Ranks: empirical rank of the log-probability matrix over 1000 distinct test contexts x V words
 (numpy's tolerance). <unk>: the fraction of target tokens that are out of the vocabulary (they are one easy
 word, so perplexities over text with many <unk> are flattered)."""

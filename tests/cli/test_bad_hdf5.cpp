@@ -1,4 +1,4 @@
-// Bad HDF5 input (issue 8): data files for moe-train --data (a column of strings where numbers are
+// Bad HDF5 input: data files for moe-train --data (a column of strings where numbers are
 // expected, a 2-D dataset where a column is expected, a missing column, a --feature-matrix of the wrong
 // rank or shape) and model files for moe-eval --model, moe-train --expert-models and --upcycle-from (a
 // parameter dataset missing, of the wrong shape or of string type; no /model group; a missing or

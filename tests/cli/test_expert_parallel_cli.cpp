@@ -1,4 +1,4 @@
-// moe-train --expert-parallel under mpirun (issue 9): a run with its experts spread over 2 (and 1, and 4)
+// moe-train --expert-parallel under mpirun: a run with its experts spread over 2 (and 1, and 4)
 // processes follows the one-process run step for step: the same per-step routing statistics and
 // auxiliary losses, the same loss per epoch, the same trained model and evaluations, up to rounding.
 // Skipped in a build without MPI.
@@ -102,7 +102,7 @@ TEST_CASE("cli moe-train --expert-parallel refuses other models, checkpoints and
   r = run_command(mpirun() + "2 " + base + " --model sparse --router expert-choice --experts 2");
   CHECK(r.status != 0);
   CHECK(r.err.find("per-token router") != std::string::npos);
-  // The GPU exchange switch (issue 10) takes auto, host or nccl.
+  // The GPU exchange switch takes auto, host or nccl.
   r = run_command(mpirun("MOE_GPU_EXCHANGE=gpu ") + "1 " + base + " --model sparse --experts 2");
   CHECK(r.status != 0);
   CHECK(r.err.find("MOE_GPU_EXCHANGE must be auto, host or nccl (got 'gpu')") != std::string::npos);

@@ -1,5 +1,5 @@
 // The expert-parallel sparse MoE layer against the single-process layer on the concatenated batch
-// (issue 9): every rank builds the same random problem, runs the single-process layer on all T tokens
+//: every rank builds the same random problem, runs the single-process layer on all T tokens
 // (the reference) and the expert-parallel layer on its own columns, and compares its outputs, input
 // gradients, auxiliary losses, its experts' gradients and the summed router gradients. Run with
 // P = 1, 2 and 4 ranks; the cases include experts that receive no tokens, capacity overflow, ranks
@@ -19,7 +19,7 @@ using namespace moe;
 
 namespace {
 
-constexpr double tolerance = 1e-9;  // the issue asks 1e-6; the layers differ only in rounding
+constexpr double tolerance = 1e-9;  // the requirement is 1e-6; the layers differ only in rounding
 
 double max_abs_diff(const arma::mat& a, const arma::mat& b) {
   REQUIRE(arma::size(a) == arma::size(b));

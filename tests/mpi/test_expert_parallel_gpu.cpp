@@ -1,4 +1,4 @@
-// Issue 10's acceptance on P GPUs: under `mpirun -np P` with one GPU per rank, the expert-parallel layer
+// The acceptance check of expert parallelism on P GPUs: under `mpirun -np P` with one GPU per rank, the expert-parallel layer
 // whose all-to-alls run GPU to GPU over NCCL equals the single-GPU layer on the whole batch (outputs, input
 // gradients, auxiliary losses, expert and summed replicated gradients) within the fast path's bounds,
 // float 1e-5 and bf16 1e-2 relative. Skipped (a message on rank 0) without CUDA, a GPU per rank or NCCL:

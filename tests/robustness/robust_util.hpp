@@ -1,5 +1,5 @@
 #pragma once
-// Shared by the numeric-robustness tests (issue 8): small data sets written as CSV, one model
+// Shared by the numeric-robustness tests: small data sets written as CSV, one model
 // configuration per model kind and trainer, a run through the full moe-train path (run_train_job: load,
 // standardise, train, write the HDF5 results), and a check that nothing in the results file is NaN or Inf.
 #include <doctest/doctest.h>

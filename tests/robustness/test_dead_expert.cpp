@@ -1,4 +1,4 @@
-// Numeric robustness (issue 8), case (e): an expert whose posterior mass goes to zero (initialised far
+// Numeric robustness, case (e): an expert whose posterior mass goes to zero (initialised far
 // from every target, in a mixture of 4 on data that 2 explain), and an expert that collapses onto the
 // points it fits exactly: EM and gradient training, flat mixtures (linear and Gaussian gates) and trees.
 // Its variance stays at or above the floor, nothing is NaN (no 0/0 in the M-step), and one warning line

@@ -1,4 +1,4 @@
-// Numeric robustness (issue 8), cases (b) constant features, (c) duplicate points and (d) a single
+// Numeric robustness, cases (b) constant features, (c) duplicate points and (d) a single
 // class, each through every model kind and trainer of the full moe-train path (run_train_job).
 #include <doctest/doctest.h>
 

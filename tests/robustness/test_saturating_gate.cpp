@@ -1,4 +1,4 @@
-// Numeric robustness (issue 8), case (f): saturating gates. Inputs at 1e6 (as with --no-standardize) and
+// Numeric robustness, case (f): saturating gates. Inputs at 1e6 (as with --no-standardize) and
 // gate weights drawn at scale 1e6 give gate logits around 1e12, so the gate probabilities are exactly 0
 // and 1. Log-likelihoods, posteriors, gradients and training stay finite (log-sum-exp everywhere) for the
 // linear softmax gate, the Gaussian gate, HME, meta-pi, the deep MoE's gates and the sparse routers; and

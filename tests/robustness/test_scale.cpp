@@ -1,4 +1,4 @@
-// Numeric robustness (issue 8), case (a): features at 1e-30 and at 1e30 scale, with and without the
+// Numeric robustness, case (a): features at 1e-30 and at 1e30 scale, with and without the
 // default standardisation, for every model kind and trainer, classification and regression.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-// Expert parallelism with the tokens on the GPU (issue 10): the expert-parallel layer whose all-to-alls
+// Expert parallelism with the tokens on the GPU: the expert-parallel layer whose all-to-alls
 // run GPU to GPU (kernels/cuda_expert_exchange) against the single-GPU layer on the whole batch, within
 // the fast path's bounds (float: 1e-5 relative, bf16: 1e-2). Transports: the one-GPU loopback with 1, 2
 // and 4 ranks as threads (the exchange's logic at P > 1 where one GPU is all there is), and NCCL with one

@@ -24,7 +24,7 @@ struct ExpertParallelBenchCase {
   std::uint64_t seed = 1;
   std::string device = "cpu";    // cpu | cuda: where each rank's experts run
   std::string precision = "bf16";  // cuda: bf16 | float | tf32
-  std::string gpu_exchange = "host";  // cuda: host (MPI moves the tokens) | nccl (GPU to GPU, issue 10)
+  std::string gpu_exchange = "host";  // cuda: host (MPI moves the tokens) | nccl (GPU to GPU)
 };
 
 struct ExpertParallelBenchRow {

@@ -1,5 +1,5 @@
 #pragma once
-// Central-difference gradient check over a ParamList (DESIGN.md principle 3). The default step 1e-5
+// Central-difference gradient check over a ParamList (docs/architecture.md#principles). The default step 1e-5
 // (times max(1, |theta|)) balances truncation (h^2) against round-off (eps / h) in double precision. Used by every test of a
 // module's gradient: one checker for all modules because all of them expose the same ParamList.
 #include <functional>

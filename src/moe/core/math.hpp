@@ -1,5 +1,5 @@
 #pragma once
-// Numerically safe column-wise softmax and log-sum-exp (DESIGN.md principle 4).
+// Numerically safe column-wise softmax and log-sum-exp (docs/architecture.md#principles).
 #include <armadillo>
 #include <algorithm>
 #include <bit>

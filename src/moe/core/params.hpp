@@ -1,6 +1,6 @@
 #pragma once
-// The one parameter/gradient view every module exposes. A module owns its matrices and registers
-// (name, value, gradient, kind) entries; the optimisers, the gradient checker and model
+// The one parameter/gradient view every module exposes (docs/architecture.md#principles). A module owns
+// its matrices and registers (name, value, gradient, kind) entries; the optimisers, the gradient checker and model
 // save/load all work on a ParamList, never on a module's internals.
 #include <armadillo>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// One mechanism for warnings (issue 8): a numeric degeneracy the library handled without failing (an
+// One mechanism for warnings: a numeric degeneracy the library handled without failing (an
 // expert that received no posterior mass, a variance held at its floor, a training set of one class, a
 // constant feature) is reported as one line on stderr,
 //   "<program>: warning: <message>"      (program: the running executable's name, e.g. moe-train)

@@ -1,5 +1,5 @@
 #pragma once
-// A data set with observations as columns (DESIGN.md principle 1).
+// A data set with observations as columns (docs/architecture.md#principles).
 #include <armadillo>
 #include <string>
 #include <vector>

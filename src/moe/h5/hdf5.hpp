@@ -5,7 +5,7 @@
 // (so gate probabilities K x N read back in Python as an array of shape (K, N)); row and column
 // vectors as 1-D datasets; strings as variable-length UTF-8.
 //
-// Writing is atomic (DESIGN.md principle 8): File::create writes to "<path>.tmp-<pid>" and commit()
+// Writing is atomic (docs/architecture.md#principles): File::create writes to "<path>.tmp-<pid>" and commit()
 // renames it onto <path>; a File destroyed without commit() removes its temporary, so a failure never
 // leaves a half-written result.
 #include <armadillo>

@@ -2,7 +2,7 @@
 // The output layer's big matrix products, split over fixed blocks of columns that OpenMP threads take in
 // parallel (BLAS itself runs single-threaded: src/moe/core/threads.hpp). Block boundaries depend on the
 // sizes alone, never on the thread count, and partial sums are added in block order, so results are
-// bit-identical for any number of threads (DESIGN.md principle 7).
+// bit-identical for any number of threads (docs/architecture.md#principles).
 #include <armadillo>
 
 namespace moe {

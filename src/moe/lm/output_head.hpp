@@ -1,6 +1,6 @@
 #pragma once
 // Output heads of a language model, from context vectors C (H x N) to next-token distributions over V
-// words (Yang, Dai, Salakhutdinov & Cohen 2017; PAPERS.md section 4). Shared by all three:
+// words (Yang, Dai, Salakhutdinov & Cohen 2017; docs/methods.md#mixture-of-softmaxes). Shared by all three:
 //   projections h_k = tanh(P_k c + b_k), k = 1..K, each d x 1 (stored stacked: proj/W (K d) x H, proj/b)
 //   output embedding W (output/W, V x d), shared by every component; no output bias, as in the paper, so
 //   a softmax's log-probability matrix has rank <= d + 1

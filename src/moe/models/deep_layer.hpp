@@ -1,6 +1,6 @@
 #pragma once
-// One dense mixture layer of a deep mixture of experts (Eigen, Ranzato & Sutskever 2013; PAPERS.md
-// section 5), and the balancing constraint on its gate.
+// One dense mixture layer of a deep mixture of experts (Eigen, Ranzato & Sutskever 2013;
+// docs/methods.md#deep-mixture-of-experts), and the balancing constraint on its gate.
 //
 //   z = sum_i g_i(a) f_i(a),   f_i(a) = relu(W_i a + b_i),   g(a) = softmax(W2 relu(W1 a + b1) + b2)
 //

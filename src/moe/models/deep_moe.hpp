@@ -1,5 +1,5 @@
 #pragma once
-// Deep mixture of experts (Eigen, Ranzato & Sutskever 2013; PAPERS.md section 5): L stacked dense
+// Deep mixture of experts (Eigen, Ranzato & Sutskever 2013; docs/methods.md#deep-mixture-of-experts): L stacked dense
 // mixture layers (moe::DeepMixtureLayer) and a softmax classifier on top,
 //
 //   z_0 = x,   z_l = sum_i g_li(z_{l-1}) f_li(z_{l-1}),   p(y | x) = softmax(V z_L + c),

@@ -1,6 +1,6 @@
 #pragma once
 // The all-to-all of expert parallelism on GPU buffers: tokens and their gradients move from GPU to GPU
-// without a trip through host memory (issue 10). Implementations: NCCL between processes, one GPU each
+// without a trip through host memory. Implementations: NCCL between processes, one GPU each
 // and a loopback between ranks that are threads of one process sharing one GPU (the exchange's logic at
 // P > 1 where only one GPU can be had); their makers are in gpu_communicators.hpp. The
 // per-expert counts, small and needed on the host for the GEMM shapes, go through the host Communicator.

@@ -184,7 +184,7 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   std::unique_ptr<DeviceCommunicator> gpu_exchange;  // declared before the model: outlives it
   if (comm) {
     spec.validate();
-    // With --device cuda: this rank's GPU, and NCCL between the GPUs when the build has it (issue 10).
+    // With --device cuda: this rank's GPU, and NCCL between the GPUs when the build has it.
     // MOE_GPU_EXCHANGE=host keeps the host all-to-all; =nccl insists on NCCL.
     const char* env = std::getenv("MOE_GPU_EXCHANGE");
     const std::string how = env ? env : "auto";

@@ -1,5 +1,5 @@
 #pragma once
-// Auxiliary router losses with their gradients (PAPERS.md sections 6 and 7). Each returns its value,
+// Auxiliary router losses with their gradients (docs/methods.md, the sparse-gating sections). Each returns its value,
 // unweighted (the caller multiplies by w_importance, alpha = 0.01, c_z = 0.001, ...), and its gradient
 // as a RouterGrad for Router::backward. E experts, T tokens, k slots.
 //   importance_loss   CV(Importance)^2, Importance_e = sum over slots routed to e of the slot weight

@@ -1,5 +1,5 @@
 #pragma once
-// Balanced-assignment routing (BASE layers, Lewis et al. 2021; PAPERS.md section 8). Z = W X (E x T);
+// Balanced-assignment routing (BASE layers, Lewis et al. 2021; docs/methods.md#other-routers). Z = W X (E x T);
 // in training each token gets one expert by solving the linear assignment that maximises sum_t
 // Z(e_t, t) with every expert taking at most C = ceil(T / E) tokens (auction.hpp), so the load is
 // balanced by construction and nothing is dropped; outside training each token takes its argmax (BASE's

@@ -1,5 +1,5 @@
 #pragma once
-// Expert-choice routing (Zhou et al. 2022, PAPERS.md section 8). Z = W X, S = softmax over experts
+// Expert-choice routing (Zhou et al. 2022, docs/methods.md#other-routers). Z = W X, S = softmax over experts
 // (E x T); each expert takes the C = min(T, ceil(c T / E)) tokens with the largest S(e, :) (ties to the
 // lower token id) and weights them by S(e, t). Every expert gets exactly C tokens (perfect balance); a
 // token may get 0 or several experts. The plan's k is the most experts any token got in this call

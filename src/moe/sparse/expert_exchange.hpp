@@ -10,7 +10,7 @@
 //             with the slot weights in token and slot order, as the single-process layer does
 //   backward  the same route for dL/d(expert outputs) and back for dL/d(expert inputs); the local
 //             experts' gradients come from every rank's tokens, so they need no reduction
-// With --device cuda and a DeviceCommunicator in the backend (NCCL, issue 10) the columns never leave the
+// With --device cuda and a DeviceCommunicator in the backend (NCCL) the columns never leave the
 // GPUs: gather, both all-to-alls, the reorder, the experts and the combine run in
 // kernels/cuda_expert_exchange; only the per-expert counts go through the host Communicator.
 // X, Y, dY, dX: d x T this rank's tokens; columns of an expert-sorted block: d x A (A kept assignments).

@@ -1,5 +1,5 @@
 #pragma once
-// GShard top-2 router (Lepikhin et al. 2020, PAPERS.md section 7). Z = W X (E x T), P = softmax(Z).
+// GShard top-2 router (Lepikhin et al. 2020, docs/methods.md#switch-gshard-capacity-and-the-z-loss). Z = W X (E x T), P = softmax(Z).
 // First expert e1 = argmax, second e2 = argmax after removing e1 (ties to the lower id); gates
 // renormalised w1 = g1 / (g1 + g2), w2 = g2 / (g1 + g2). Random routing: in training the second expert is
 // kept with probability min(1, w2 / threshold) (threshold 0.5: GShard's "2 g2"); when it is not kept its

@@ -1,5 +1,5 @@
 #pragma once
-// Noisy top-k gating (Shazeer et al. 2017, PAPERS.md section 6). With Z = W_g X and N = W_noise X
+// Noisy top-k gating (Shazeer et al. 2017, docs/methods.md#noisy-top-k-gating-and-balancing-losses). With Z = W_g X and N = W_noise X
 // (E x T each; W_g, W_noise: E x d, both starting at zero):
 //   H = Z + eps % softplus(N),  eps ~ N(0, 1) per entry, only in training (H = Z otherwise)
 //   G = softmax(KeepTopK(H, k))  (entries outside the top k set to -inf before the softmax)

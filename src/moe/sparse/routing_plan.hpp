@@ -1,6 +1,6 @@
 #pragma once
 // The RoutingPlan: the one description of "which token goes to which expert with what weight" that every
-// router produces and every backend of the sparse MoE layer consumes (DESIGN.md principle 5).
+// router produces and every backend of the sparse MoE layer consumes (docs/architecture.md#principles).
 //
 // Shapes (T tokens, E experts, k slots per token, A = kept assignments = expert_offsets[E]):
 //   token-major, index t * k + s (slot s of token t):
@@ -17,7 +17,7 @@
 //   dropped          slot indices t * k + s, ascending, routed to an expert that was already full
 //
 // Everything is a flat std::vector of plain integers or doubles, free of Armadillo, so that the fast CPU
-// and CUDA backends (issue 6) copy or map the arrays directly. A deterministic combine walks the
+// and CUDA backends copy or map the arrays directly. A deterministic combine walks the
 // token-major arrays (token t sums its k slots in slot order), so it needs no atomics.
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The smooth load estimator of noisy top-k gating (Shazeer et al. 2017, appendix A; PAPERS.md 6), and
+// The smooth load estimator of noisy top-k gating (Shazeer et al. 2017, appendix A; docs/methods.md#noisy-top-k-gating-and-balancing-losses), and
 // its CV^2 loss. With Z = clean logits, N = noise logits, sd = softplus(N), H = Z + eps % sd (E x T):
 //   P(t, i) = Phi((Z(i, t) - kth_excluding(H(:, t), k, i)) / sd(i, t))
 // the probability that expert i stays in token t's top k when its own noise is drawn again;

@@ -1,6 +1,6 @@
 #pragma once
 // The sparse MoE layer, reference implementation (plain loops and one GEMM per expert; the oracle of the
-// fast backends of issue 6). T tokens X (d x T, one per column), E routed FFN experts, S shared experts:
+// fast backends). T tokens X (d x T, one per column), E routed FFN experts, S shared experts:
 //   routed:  Y = X + sum over token t's kept slots s of w_s FFN_{e_s}(x_t) + sum_j SharedFFN_j(x_t)
 //            (a dropped slot contributes nothing: its token passes through the residual)
 //   soft:    (Puigcerver et al. 2023) logits L = Phi^T X (E p slots x T); dispatch D = softmax of each

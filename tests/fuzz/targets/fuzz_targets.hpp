@@ -1,5 +1,5 @@
 #pragma once
-// The fuzz targets (issue 8). Each takes arbitrary bytes, feeds them to one family of the library's input
+// The fuzz targets. Each takes arbitrary bytes, feeds them to one family of the library's input
 // readers, and returns 0. Bad input must end in a moe::Error, which the target catches; anything else (a
 // crash, an exception of another type, undefined behaviour, a leak, a hang, an absurd allocation) is a
 // finding. A target may also throw moe::fuzz::OracleFailure when a reader accepts input but breaks one of

@@ -1,6 +1,6 @@
 #pragma once
-// The expert-parallel exchange of the sparse layer (expert_exchange.hpp) with the tokens on the GPU
-// (issue 10): this rank's X goes to the GPU once; the gather of the kept slots' inputs, the all-to-all to
+// The expert-parallel exchange of the sparse layer (expert_exchange.hpp) with the tokens on the GPU:
+// this rank's X goes to the GPU once; the gather of the kept slots' inputs, the all-to-all to
 // the experts' owners (a DeviceCommunicator: NCCL, or the one-GPU loopback), the reorder into expert-major
 // order, the local experts (CudaRoutedSession on device data), the way back and the weighted combine all
 // run there; the backward likewise for dY and dX. What comes back to the host: Y and dX (d x T, the layer
