@@ -78,7 +78,7 @@ std::string corpus_file(const TempDir& dir) {
 
 }  // namespace
 
-TEST_CASE("cli eval: moe-eval reads the target column from the model; a --target that agrees is accepted, another "
+TEST_CASE("cli eval: moe-eval reads the target column from the model, a --target that agrees is accepted, another "
           "is one line") {
   TempDir dir("evaltarget");
   const std::string run = dir / "run.h5", ev = dir / "ev.h5", ev2 = dir / "ev2.h5";
@@ -140,7 +140,7 @@ TEST_CASE("cli eval: moe-eval reads the target column from the model; a --target
   CHECK(run_command(eval(bare, fixture, "--target Vowel", dir / "ev5.h5")).status == 0);
 }
 
-TEST_CASE("cli eval: a language model's --part needs no split, tokenizer or context flags; ones that disagree are "
+TEST_CASE("cli eval: a language model's --part needs no split, tokenizer or context flags, and ones that disagree are "
           "one line") {
   TempDir dir("evallm");
   const std::string corpus = corpus_file(dir), run = dir / "run.h5";
@@ -206,7 +206,7 @@ TEST_CASE("cli eval: a language model's --part needs no split, tokenizer or cont
   CHECK(h5::File::open(dir / "old-ev.h5").attr_double("eval/test", "loss") == f.attr_double("eval/test", "loss"));
 }
 
-TEST_CASE("cli eval: --predict-only writes predictions and gates for data without targets; without it such data "
+TEST_CASE("cli eval: --predict-only writes predictions and gates for data without targets, and without it such data "
           "is one line naming the flag") {
   TempDir dir("evalpredict");
   const std::string run = dir / "run.h5";
@@ -303,7 +303,7 @@ TEST_CASE("cli eval: row ids of a random split are a permutation of the rows kep
   CHECK(arma::approx_equal(sorted(both), arma::regspace<arma::uvec>(0, 95), "absdiff", 0));
 }
 
-TEST_CASE("cli eval: --missing error names the flag; --missing drop leaves out the rows with an empty, NA or NaN "
+TEST_CASE("cli eval: --missing error names the flag, --missing drop leaves out the rows with an empty, NA or NaN "
           "cell in a column read, warns once with the count, and row ids keep the file's rows") {
   TempDir dir("evalmissing");
   // Rows 3 (F1 NA), 10 (F2 empty), 20 (F1 NaN), 30 (class NA), 40 (group empty) miss a value the run reads;
@@ -336,7 +336,13 @@ TEST_CASE("cli eval: --missing error names the flag; --missing drop leaves out t
   CHECK(r.status == 1);
   CHECK(has(r.err, "missing value 'NA' (--missing drop"));
   CHECK(!std::filesystem::exists(ev));
+  // Without --group moe-eval does not read Speaker: row 40 stays.
   r = run_command(eval(run, data, "--missing drop", ev));
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.err == "moe-eval: warning: left out 4 rows with a missing value (--missing drop)\n");
+  CHECK(h5::File::open(ev).read_uvec("eval/data/row_ids").n_elem == 92);
+  r = run_command(eval(run, data, "--missing drop --group Speaker", ev));
   INFO(r.err);
   REQUIRE(r.status == 0);
   CHECK(r.err == "moe-eval: warning: left out 5 rows with a missing value (--missing drop)\n");

@@ -70,7 +70,7 @@ TEST_CASE("data record: from the config text of a file written before /model/dat
   CHECK(r.split_seed == 1);  // moe-train's default --seed
 }
 
-TEST_CASE("data record: a file with neither /model/data nor a config has none; a damaged one is one line") {
+TEST_CASE("data record: a file with neither /model/data nor a config has none, and a damaged one is one line") {
   TempDir dir("datarecord-none");
   const std::string none = dir / "none.h5", bad = dir / "bad.h5";
   {
