@@ -1,5 +1,7 @@
 // moe-eval: evaluate a model saved by moe-train on a data set; write predictions, gate probabilities,
 // posteriors, hard assignments and metrics to HDF5 and print a summary.
+#include <sstream>
+
 #include "cli_common.hpp"
 #include "lm_options.hpp"
 #include "moe/core/build_info.hpp"
@@ -25,8 +27,13 @@ int main(int argc, char** argv) {
                                                    "assignments and row ids, no loss, posteriors or metrics "
                                                    "(not for language models)");
   moe::cli::add_lm_data_options(app, job.data.lm, true);
-  app.get_option("--tokenizer")->description("lm: default: the model's (a value given must agree)");
-  app.get_option("--context")->description("lm: default: the model's (a value given must agree)");
+  app.get_option("--tokenizer")->description("lm: default: the model's (a value given must agree)")->default_str("");
+  app.get_option("--context")->description("lm: default: the model's (a value given must agree)")->default_str("");
+  app.get_option("--max-documents")->description("lm: use the first N documents of the corpus (0: all); with a "
+                                                  "--part other than all, default: the training run's (a value "
+                                                  "given must agree)");
+  app.get_option("--part")->description("lm: evaluate all documents, or the train, valid or test part of the "
+                                        "training run's document split (recorded in the model file)");
   app.add_option("--valid-fraction", job.data.valid_fraction, "lm --part: default: the training run's (a value "
                                                               "given must agree)");
   app.add_option("--test-fraction", job.data.test_fraction, "lm --part: default: the training run's (a value given "
@@ -44,7 +51,11 @@ int main(int argc, char** argv) {
     for (const CLI::Option* o : app.get_options())  // set on the command line or in the --config file
       if (o->count() > 0 && !o->get_lnames().empty()) job.given.push_back(o->get_lnames().front());
     job.info.command_line = moe::cli::command_line(argc, argv);
-    job.info.config_toml = app.config_to_str(true, false);
+    // The flags as TOML, without those left empty (target, classes, and tokenizer and context, which
+    // default to the model's): `key=""` would not read back as "not given".
+    std::istringstream config(app.config_to_str(true, false));
+    for (std::string line; std::getline(config, line);)
+      if (line.size() < 3 || line.compare(line.size() - 3, 3, "=\"\"") != 0) job.info.config_toml += line + "\n";
     const moe::EvalJobResult r = moe::run_eval_job(job);
     if (!quiet) std::fputs(moe::summarize(r).c_str(), stdout);
   });
