@@ -60,7 +60,7 @@ bool is_missing(const std::string& cell, bool numeric) {
   if (b == std::string::npos) return true;
   const std::string_view text = std::string_view(cell).substr(b, cell.find_last_not_of(" \t") - b + 1);
   if (text == "NA") return true;
-  if (!numeric) return false;
+  if (!numeric || text.find_first_of("nN") == std::string_view::npos) return false;  // a NaN is spelt with n
   const auto v = parse_number(text);
   return v && std::isnan(*v);
 }
