@@ -56,6 +56,11 @@ inline void add_data_options(CLI::App& app, DataOptions& d, bool features_requir
   app.add_option("--filter", d.filters, "Keep rows whose column is one of the values: COLUMN=v1,v2 (repeatable; "
                                         "all must hold)");
   app.add_option("--group", d.group, "Group column (e.g. Speaker) for group-disjoint splits");
+  app.add_option("--missing", d.missing, "Rows with a missing value (an empty cell, NA, or NaN) in a column the run "
+                                         "reads (features, targets, group): error, or drop them with a warning "
+                                         "that counts them (row ids keep naming the file's rows)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"error", "drop"}));
   app.add_option("--classes", d.classes, "Class order, comma-separated (default: sorted class names)")->delimiter(',');
 }
 

@@ -58,7 +58,8 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
                                                "--moe-layer the layer's routed experts")->capture_default_str();
   app.add_option("--expert", m.expert, "Mixture, hme: the expert kind (`--list experts`): " +
                                            ExpertRegistry::instance().choices() + "; meta-pi: mlp (--hidden/--activation/"
-                                           "--mlp-output) or softmax")
+                                           "--mlp-output) or softmax. With --task regression the default is "
+                                           "linear-gaussian (meta-pi: mlp)")
       ->capture_default_str();
   app.add_flag("--fixed-variance", fixed_variance, "Mixture: linear-gaussian experts keep unit variance");
   app.add_option("--expert-models", job.expert_models, "Meta-pi: moe-train result files of mlp models on the same "
@@ -81,7 +82,8 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
   app.add_option("--branching", m.branching, "HME: children of every gate")->capture_default_str();
   app.add_option("--hidden", m.hidden, "MLP: hidden units")->capture_default_str();
   app.add_option("--activation", m.activation, "MLP: tanh, sigmoid or relu")->capture_default_str();
-  app.add_option("--mlp-output", m.output, "MLP: softmax (cross-entropy), sigmoid or linear (squared error)")
+  app.add_option("--mlp-output", m.output, "MLP: softmax (cross-entropy), sigmoid or linear (squared error); "
+                                           "with --task regression the default is linear")
       ->capture_default_str();
   app.add_option("--layer-experts", m.layer_experts, "Deep: experts of each mixture layer, comma-separated (one "
                                                      "entry per layer)")
@@ -209,6 +211,27 @@ inline void finish_train_job(CLI::App& app, moe::TrainJob& job, bool fixed_varia
   trainers.reject_unused(t.method, given(trainers.flags()), "--trainer");
   const OptimizerRegistry& optimizers = OptimizerRegistry::instance();
   optimizers.reject_unused(t.optimizer.name, given(optimizers.flags()), "--optimizer");
+  if (job.data.task == "lm" && !given({"missing"}).empty())
+    throw moe::UsageError("--missing does not apply to --task lm (a corpus has no cells)");
+  // Defaults that follow the task (after the checks above, which compare with the defaults as declared):
+  // regression has no softmax, so with --task regression a mixture's or hme's --expert left out is
+  // linear-gaussian (meta-pi's: mlp), and an --mlp-output left out is linear. The options' default text
+  // follows, so that /config records the value the run used.
+  if (job.data.task == "regression") {
+    auto reads = [&](const std::string& flag) {
+      return std::find(model_flags.begin(), model_flags.end(), flag) != model_flags.end();
+    };
+    CLI::Option* expert = app.get_option("--expert");
+    if (reads("expert") && expert->count() == 0 && job.expert_models.empty()) {
+      m.expert = m.kind == "meta-pi" ? "mlp" : "linear-gaussian";
+      expert->default_str(m.expert);
+    }
+    CLI::Option* output = app.get_option("--mlp-output");
+    if (reads("mlp-output") && output->count() == 0) {
+      m.output = "linear";
+      output->default_str(m.output);
+    }
+  }
 }
 
 // The flags of the TOML text that /config records: every option with a value (given or defaulted) that the
@@ -231,6 +254,7 @@ inline std::string recorded_config(CLI::App& app, const moe::TrainJob& job) {
   else unused.insert(unused.end(), sparse_layer_flags().begin(), sparse_layer_flags().end());
   add_unread(TrainerRegistry::instance(), job.train.method);
   add_unread(OptimizerRegistry::instance(), job.train.optimizer.name);
+  if (job.data.task == "lm") unused.push_back("missing");  // a corpus has no cells
   // Flags (options without a value) are written here, "name=true" when set: CLI11 writes a negated flag
   // given as --no-standardize as "no-standardize=false", which reads back as not set. A flag whose value
   // is not what the bare flag gives (hard = false) is at its default and left out.

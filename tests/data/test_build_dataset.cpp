@@ -118,10 +118,14 @@ TEST_CASE("build_dataset errors: unknown column, non-number, NaN, Inf, empty aft
   msg = error_of([&] { build_dataset(t, spec); });
   CHECK(msg == "pb.csv row 3, column 'F1': 'abc' is not a number");
 
-  t.rows[2][3] = "";
-  CHECK(error_of([&] { build_dataset(t, spec); }) == "pb.csv row 3, column 'F1': '' is not a number");
+  // Missing values (empty, NA, NaN) name --missing, which can drop them (tests/data/test_missing_values.cpp).
+  for (std::string missing : {"", " ", "NA", "NaN", "nan"}) {
+    t.rows[2][3] = missing;
+    CHECK(error_of([&] { build_dataset(t, spec); }) ==
+          "pb.csv row 3, column 'F1': missing value '" + missing + "' (--missing drop leaves out rows with missing values)");
+  }
 
-  for (std::string bad : {"NaN", "nan", "inf", "-Inf", "1e999"}) {
+  for (std::string bad : {"inf", "-Inf", "1e999"}) {
     t.rows[2][3] = bad;
     msg = error_of([&] { build_dataset(t, spec); });
     CHECK(msg == "pb.csv row 3, column 'F1': '" + bad + "' is not finite");

@@ -1,5 +1,6 @@
 #include "moe/data/csv.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -138,6 +139,27 @@ Table read_csv(const std::string& path) {
   std::ostringstream buf;
   buf << in.rdbuf();
   return parse_csv(buf.str(), name);
+}
+
+std::vector<std::string> read_csv_header(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail("cannot open " + path + ": no such file");
+  if (std::filesystem::is_directory(path, ec)) fail("cannot open " + path + ": is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot open " + path + ": permission denied or unreadable");
+  // Lines up to the first non-blank one whose quotes are balanced: the header record, however many lines
+  // its quoted names span.
+  std::string text, line;
+  std::size_t quotes = 0;
+  while (std::getline(in, line)) {
+    text += line + "\n";
+    quotes += std::size_t(std::count(line.begin(), line.end(), '"'));
+    if (quotes % 2 == 0 && line.find_first_not_of(" \t\r\xEF\xBB\xBF") != std::string::npos) break;
+  }
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.erase(0, 3);
+  const std::vector<Record> records = split_records(text, base_name(path));
+  if (records.empty()) fail(base_name(path) + " is empty: no header line");
+  return records.front().fields;
 }
 
 namespace {

@@ -24,6 +24,10 @@ struct Table {
 // ragged row, duplicate column name, unterminated quote.
 Table read_csv(const std::string& path);
 
+// The header line's column names alone (the file's first record; quotes and a byte-order mark as
+// read_csv), without reading the rows. Fails as read_csv does for a missing, unreadable or empty file.
+std::vector<std::string> read_csv_header(const std::string& path);
+
 // Parse CSV text; `source` names it in error messages (read_csv passes the path).
 Table parse_csv(const std::string& text, const std::string& source);
 

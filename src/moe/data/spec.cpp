@@ -4,6 +4,8 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <string_view>
+#include <utility>
 
 #include "moe/core/error.hpp"
 #include "moe/data/number.hpp"
@@ -52,6 +54,17 @@ double finite_cell(const Table& t, std::size_t row, std::size_t j) {
   return *v;
 }
 
+// A missing value (DatasetSpec::drop_missing): an empty cell, NA, or in a numeric column a NaN.
+bool is_missing(const std::string& cell, bool numeric) {
+  const auto b = cell.find_first_not_of(" \t");
+  if (b == std::string::npos) return true;
+  const std::string_view text = std::string_view(cell).substr(b, cell.find_last_not_of(" \t") - b + 1);
+  if (text == "NA") return true;
+  if (!numeric || text.find_first_of("nN") == std::string_view::npos) return false;  // a NaN is spelt with n
+  const auto v = parse_number(text);
+  return v && std::isnan(*v);
+}
+
 struct Filter {
   std::size_t column;
   std::set<std::string> values;
@@ -73,9 +86,10 @@ Filter parse_filter(const Table& t, const std::string& text) {
 Dataset build_dataset(const Table& t, const DatasetSpec& spec) {
   require(!spec.features.empty(), "no feature columns given for " + t.source);
   const std::vector<std::string> targets = split_list(spec.target);
-  require(!targets.empty(), "no target column given for " + t.source);
+  require(!spec.targets || !targets.empty(), "no target column given for " + t.source);
+  require(spec.targets || targets.empty(), "a target column is given for data read without targets");
   const bool classify = spec.task == Task::classification;
-  require(!classify || targets.size() == 1,
+  require(!classify || !spec.targets || targets.size() == 1,
           "classification needs one target column, got '" + spec.target + "'");
 
   std::vector<std::size_t> fcols, tcols, gcols;
@@ -107,10 +121,46 @@ Dataset build_dataset(const Table& t, const DatasetSpec& spec) {
     fail("no rows left after filters " + join(spec.filters, " and ") + " in " + t.source + " (" +
          std::to_string(t.rows.size()) + " rows before)");
 
+  // Missing values in the columns read: an error naming --missing, or (drop_missing) the row is left out.
+  std::vector<std::pair<std::size_t, bool>> checked;  // (column, numeric)
+  for (std::size_t j : fcols) checked.push_back({j, true});
+  for (std::size_t j : tcols) checked.push_back({j, !classify});
+  for (std::size_t j : gcols) checked.push_back({j, false});
+  std::size_t dropped = 0;
+  std::vector<std::size_t> complete;
+  complete.reserve(keep.size());
+  for (std::size_t r : keep) {
+    std::string missing;  // where, for the error
+    for (const auto& [j, numeric] : checked) {
+      if (!is_missing(t.rows[r][j], numeric)) continue;
+      missing = where(t, r, t.columns[j]) + ": missing value '" + t.rows[r][j] + "'";
+      break;
+    }
+    if (missing.empty() && fm && fm->col(r).has_nan()) {
+      const arma::uvec bad = arma::find_nan(fm->col(r));
+      missing = t.source + ": the feature matrix has a missing value (NaN) for feature '" + spec.features[bad[0]] +
+                "', row " + std::to_string(r + 1);
+    }
+    if (missing.empty()) {
+      complete.push_back(r);
+    } else if (spec.drop_missing) {
+      ++dropped;
+    } else {
+      fail(missing + " (--missing drop leaves out rows with missing values)");
+    }
+  }
+  if (complete.empty())
+    fail("no rows left in " + t.source + ": all " + std::to_string(keep.size()) + " rows" +
+         (spec.filters.empty() ? "" : " kept by the filters") + " have a missing value (--missing drop)");
+  keep.swap(complete);
+
   const arma::uword n = keep.size(), d = spec.features.size();
   Dataset ds;
   ds.task = spec.task;
   ds.feature_names = spec.features;
+  ds.dropped_missing = dropped;
+  ds.row_ids.set_size(n);
+  for (arma::uword i = 0; i < n; ++i) ds.row_ids[i] = keep[i];
   if (fm) {
     arma::uvec cols(n);
     for (arma::uword i = 0; i < n; ++i) cols[i] = keep[i];
@@ -126,7 +176,10 @@ Dataset build_dataset(const Table& t, const DatasetSpec& spec) {
       for (arma::uword k = 0; k < d; ++k) ds.X(k, i) = finite_cell(t, keep[i], fcols[k]);
   }
 
-  if (classify) {
+  if (!spec.targets) {  // predictions only: no targets; a classifier's classes name its outputs
+    ds.target_names = classify ? spec.classes : std::vector<std::string>{};
+    ds.Y.zeros(0, n);
+  } else if (classify) {
     const std::size_t tc = tcols[0];
     std::vector<std::string> classes = spec.classes;
     if (classes.empty()) {

@@ -12,7 +12,7 @@ namespace moe {
 struct DatasetSpec {
   std::vector<std::string> features;  // d numeric columns, in this order (rows of X)
   // Classification: one column whose strings are class names. Regression: one or more numeric
-  // columns separated by commas ("F1,F2"), giving m rows of Y.
+  // columns separated by commas ("F1,F2"), giving m rows of Y. Empty with `targets` false.
   std::string target;
   Task task = Task::classification;
   // Each "column=v1,v2,..." keeps rows whose cell equals one of the values (exact string match);
@@ -28,15 +28,24 @@ struct DatasetSpec {
   // of its columns, one per table row kept by the filters, and `features` name its d rows instead of
   // table columns.
   const arma::mat* feature_matrix = nullptr;
+  // (Last, so that brace-initialised specs keep their meaning.)
+  bool targets = true;  // false: no target column is read (Y is 0 x N; predictions only)
+  // A missing value is an empty cell (spaces aside), NA, or in a numeric column a number that is NaN (a
+  // NaN of the feature matrix too). false: one in a column the dataset reads (features, targets, group) of
+  // a row the filters keep is an error naming --missing; true: such rows are left out (their row ids with
+  // them; Dataset::dropped_missing counts them). Filter columns need no check: a filter keeps only the
+  // values it names, so a row with a missing cell there is kept only where the filter names NA or "".
+  bool drop_missing = false;
 };
 
 // Splits "a,b,c" at commas, trimming spaces; empty items dropped.
 std::vector<std::string> split_list(const std::string& text);
 
 // Table -> Dataset with X d x N, Y m x N (one-hot for classification, labels 1 x N), groups N.
-// Errors (one line, naming file, row and column; rows counted 1-based over data rows): unknown
-// column, malformed filter, non-numeric or non-finite feature / regression target, class not in
-// spec.classes, no rows left after filters.
+// row_ids are the 0-based table rows kept. Errors (one line, naming file, row and column; rows counted
+// 1-based over data rows): unknown column, malformed filter, missing value (unless drop_missing),
+// non-numeric or non-finite feature / regression target, class not in spec.classes, no rows left after
+// filters and dropped rows.
 Dataset build_dataset(const Table& table, const DatasetSpec& spec);
 
 }  // namespace moe

@@ -50,6 +50,7 @@ Metrics write_lm_eval(h5::File& file, const std::string& split, const Model& mod
       file.set_attr(group, "target_rank", std::int64_t(empirical_rank(s, rank_tolerance(s, finite.n_rows, finite.n_cols))));
     }
   }
+  if (!data.row_ids.empty()) file.write(g + "row_ids", data.row_ids);  // the document (or context) of each column
   write_split_routing(file, group, model, data.X);  // --moe-layer
   const arma::uvec cols = distinct_columns(data.X, rank_max_contexts);
   if (!cols.empty()) {

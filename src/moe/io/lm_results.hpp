@@ -5,6 +5,8 @@
 //     perplexity (exp(loss)), mse and accuracy (-1), alive_experts (mos, moc), unk_rate (text: the
 //     fraction of target tokens that are <unk>, the out-of-vocabulary rate); with target distributions
 //     (the synthetic language) also target_entropy (the lowest reachable loss) and target_rank
+//   row_ids (N, uint64): text, the 0-based index in the corpus file of the document each token (column)
+//     belongs to, so the tokens of one document can be gathered; the synthetic language, the context id
 //   usage (K): mean prior of each component (mos, moc)
 //   rank/singular_values: singular values of the model's log-probability matrix over M distinct contexts
 //     of the split (the first M in order, M <= 1000) and all V words; attributes rank (values above

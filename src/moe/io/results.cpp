@@ -2,6 +2,7 @@
 
 #include "moe/core/build_info.hpp"
 #include "moe/core/clock.hpp"
+#include "moe/core/error.hpp"
 #include "moe/io/lm_results.hpp"
 #include "moe/sparse/routing_log.hpp"
 
@@ -81,41 +82,25 @@ void write_split_routing(h5::File& file, const std::string& group, const Model& 
   file.set_attr(g, "dropped_token_fraction", r.dropped_token_fraction);
 }
 
-Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data) {
-  if (data.task == Task::lm) return write_lm_eval(file, split, model, data);  // src/moe/io/lm_results.hpp
+namespace {
+
+// The parts of /eval/<split> that need no targets (write_predictions lists them), from the prediction p.
+void write_target_free(h5::File& file, const std::string& split, const Model& model, const Dataset& data,
+                       const Prediction& p) {
   const std::string g = "eval/" + split + "/";
-  const Prediction p = model.predict(data.X);
-  const Metrics m = evaluate(model, data.X, data.Y, data.is_classification());
   if (data.feature_matrix.empty()) file.write(g + "inputs", data.X);  // a feature matrix stays in its data file
-  file.write(g + "targets", data.Y);
   file.write(g + "predictions", p.output);
-  if (data.is_classification()) {
-    file.write(g + "labels", arma::urowvec(arma::index_max(data.Y, 0)));
-    file.write(g + "predicted_labels", arma::urowvec(arma::index_max(p.output, 0)));
-  }
+  if (data.is_classification()) file.write(g + "predicted_labels", arma::urowvec(arma::index_max(p.output, 0)));
   if (!p.gate.empty()) {
-    const arma::mat post = model.posterior(data.X, data.Y);
     file.write(g + "gate", p.gate);
     file.write(g + "assignment", arma::urowvec(arma::index_max(p.gate, 0)));
-    if (!post.empty()) {  // models without a likelihood per expert (deep MoE) have no posterior
-      file.write(g + "posterior", post);
-      file.write(g + "posterior_assignment", arma::urowvec(arma::index_max(post, 0)));
-    }
-    file.write(g + "usage", m.usage);
-    file.set_attr("eval/" + split, "alive_experts", std::int64_t(alive_experts(m.usage)));
   }
-  // Trees: per-level node statistics, mean over the points of the probability of reaching each node
-  // (prior, from the gates) and of its posterior (given the targets); node i of level l has children
-  // b*i .. b*i + b - 1 of level l + 1.
+  // Trees: per-level mean over the points of the probability of reaching each node (prior, from the
+  // gates); node i of level l has children b*i .. b*i + b - 1 of level l + 1.
   const std::vector<arma::mat> priors = model.node_priors(data.X);
-  if (!priors.empty()) {
-    const std::vector<arma::mat> posts = model.node_posteriors(data.X, data.Y);
-    for (std::size_t l = 1; l < priors.size(); ++l) {
-      file.write(g + "tree/level" + std::to_string(l) + "/prior_mean", arma::vec(arma::mean(priors[l], 1)));
-      file.write(g + "tree/level" + std::to_string(l) + "/posterior_mean", arma::vec(arma::mean(posts[l], 1)));
-    }
-    file.set_attr("eval/" + split + "/tree", "levels", std::int64_t(priors.size() - 1));
-  }
+  for (std::size_t l = 1; l < priors.size(); ++l)
+    file.write(g + "tree/level" + std::to_string(l) + "/prior_mean", arma::vec(arma::mean(priors[l], 1)));
+  if (!priors.empty()) file.set_attr("eval/" + split + "/tree", "levels", std::int64_t(priors.size() - 1));
   // Stacked mixtures: every layer's gate probabilities (K_l x N), argmax expert (N) and usage (K_l).
   const std::vector<arma::mat> layers = model.layer_gates(data.X);
   for (std::size_t l = 0; l < layers.size(); ++l) {
@@ -127,11 +112,52 @@ Metrics write_eval(h5::File& file, const std::string& split, const Model& model,
   if (!layers.empty()) file.set_attr("eval/" + split, "layers", std::int64_t(layers.size()));
   write_split_routing(file, "eval/" + split, model, data.X);
   if (!data.groups.empty()) file.write(g + "groups", data.groups);
+  if (!data.row_ids.empty()) file.write(g + "row_ids", data.row_ids);
   file.set_attr("eval/" + split, "n", std::int64_t(data.n()));
+}
+
+void write_usage(h5::File& file, const std::string& split, const arma::vec& usage) {
+  if (usage.empty()) return;
+  file.write("eval/" + split + "/usage", usage);
+  file.set_attr("eval/" + split, "alive_experts", std::int64_t(alive_experts(usage)));
+}
+
+}  // namespace
+
+Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data) {
+  if (data.task == Task::lm) return write_lm_eval(file, split, model, data);  // src/moe/io/lm_results.hpp
+  require(data.has_targets(), "write_eval: the data has no targets (write_predictions writes what needs none)");
+  const std::string g = "eval/" + split + "/";
+  const Prediction p = model.predict(data.X);
+  const Metrics m = evaluate(model, data.X, data.Y, data.is_classification());
+  write_target_free(file, split, model, data, p);
+  file.write(g + "targets", data.Y);
+  if (data.is_classification()) file.write(g + "labels", arma::urowvec(arma::index_max(data.Y, 0)));
+  if (!p.gate.empty()) {
+    const arma::mat post = model.posterior(data.X, data.Y);
+    if (!post.empty()) {  // models without a likelihood per expert (deep MoE) have no posterior
+      file.write(g + "posterior", post);
+      file.write(g + "posterior_assignment", arma::urowvec(arma::index_max(post, 0)));
+    }
+    write_usage(file, split, m.usage);
+  }
+  // Trees: the mean over the points of each node's posterior (given the targets), beside prior_mean.
+  const std::vector<arma::mat> posts = model.node_posteriors(data.X, data.Y);
+  for (std::size_t l = 1; l < posts.size(); ++l)
+    file.write(g + "tree/level" + std::to_string(l) + "/posterior_mean", arma::vec(arma::mean(posts[l], 1)));
   file.set_attr("eval/" + split, "loss", m.loss);
   file.set_attr("eval/" + split, "mse", m.mse);
   file.set_attr("eval/" + split, "accuracy", m.accuracy);
   return m;
+}
+
+arma::vec write_predictions(h5::File& file, const std::string& split, const Model& model, const Dataset& data) {
+  require(data.task != Task::lm, "a language model has no predictions-only evaluation");
+  const Prediction p = model.predict(data.X);
+  write_target_free(file, split, model, data, p);
+  const arma::vec usage = p.gate.empty() ? arma::vec() : arma::vec(arma::mean(p.gate, 1));
+  write_usage(file, split, usage);
+  return usage;
 }
 
 }  // namespace moe

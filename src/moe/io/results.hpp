@@ -44,6 +44,13 @@ void write_split_routing(h5::File& file, const std::string& group, const Model& 
 // layer<l>/gate (K_l x N), layer<l>/assignment (N), layer<l>/usage (K_l) and the attribute layers, and
 // have no posterior. Sparse models add routing/ (the split routed in one batch in evaluation mode):
 // importance and load (E), attributes cv_importance, cv_load, max_mean_load, dropped_fraction.
+// Every part also holds row_ids (N, uint64: Dataset::row_ids, where each observation came from).
 Metrics write_eval(h5::File& file, const std::string& split, const Model& model, const Dataset& data);
+
+// /eval/<split> of data without targets (moe-eval --predict-only): what needs no target, that is inputs,
+// predictions, predicted_labels (classification), gate, assignment, usage, the trees' prior_mean, the
+// stacked layers, routing, groups, row_ids and the attribute n; no targets, labels, posterior or metrics
+// (loss, mse, accuracy). Returns the gate's usage (K; empty for models without a gate).
+arma::vec write_predictions(h5::File& file, const std::string& split, const Model& model, const Dataset& data);
 
 }  // namespace moe

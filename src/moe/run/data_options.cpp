@@ -17,7 +17,8 @@ void DataOptions::validate() const {
   require(!path.empty(), "no data file given (--data)");
   if (task == "lm") return;  // a corpus or synthetic language: no columns (src/moe/run/lm_data.cpp)
   require(!features.empty() || !feature_matrix.empty(), "no feature columns given (--features or --feature-matrix)");
-  require(!target.empty(), "no target column given (--target)");
+  require(!targets || !target.empty(), "no target column given (--target)");
+  require(missing == "error" || missing == "drop", "--missing must be error or drop (got '" + missing + "')");
   parse_task(task);
   require(valid_fraction >= 0.0 && test_fraction >= 0.0 && valid_fraction + test_fraction < 1.0,
           "--valid-fraction and --test-fraction must be non-negative and sum to less than 1");
@@ -66,6 +67,8 @@ Dataset load_dataset(const DataOptions& options) {
   spec.filters = options.filters;
   spec.group = options.group;
   spec.classes = options.classes;
+  spec.targets = options.targets;
+  spec.drop_missing = options.missing == "drop";
   Dataset ds = build_dataset(table, spec);
   ds.feature_matrix = options.feature_matrix;
   return ds;
@@ -82,6 +85,8 @@ PreparedData prepare_data(const DataOptions& options, Rng& rng) {
   out.valid = all.subset(out.split.valid);
   out.test = all.subset(out.split.test);
   require(out.train.n() > 0, "the training split is empty");
+  if (all.dropped_missing > 0)
+    out.warnings.push_back({"missing-rows", missing_rows_note(all.dropped_missing)});
   Standardizer fitted;
   fitted.fit(out.train.X);
   if (!fitted.constant.empty()) {
@@ -117,6 +122,11 @@ PreparedData prepare_data(const DataOptions& options, Rng& rng) {
   }
   for (Dataset* part : {&out.train, &out.valid, &out.test}) part->X = out.standardizer.apply(part->X);
   return out;
+}
+
+std::string missing_rows_note(std::size_t rows) {
+  return "left out " + std::to_string(rows) + (rows == 1 ? " row" : " rows") +
+         " with a missing value (--missing drop)";
 }
 
 void report_data_warnings(const PreparedData& data) {

@@ -31,6 +31,8 @@ struct DataOptions {
   double valid_fraction = 0.0, test_fraction = 0.0;                 // otherwise random by row
   bool standardize = true;
   std::uint64_t split_seed = 0;        // 0: the split follows the run's seed; else a fixed split
+  std::string missing = "error";       // error | drop: rows with an empty, NA or NaN cell (DatasetSpec::drop_missing)
+  bool targets = true;                 // false: read no target column (moe-eval --predict-only)
   void validate() const;
 };
 
@@ -54,6 +56,9 @@ struct PreparedData {
 
 // Loads, splits (with rng) and standardises; the standardiser is fitted on the training part only.
 PreparedData prepare_data(const DataOptions& options, Rng& rng);
+
+// The warning of --missing drop: "left out N rows with a missing value (--missing drop)".
+std::string missing_rows_note(std::size_t rows);
 
 // Reports data.warnings through moe/core/warning.hpp (one line each, once per process).
 void report_data_warnings(const PreparedData& data);

@@ -6,13 +6,45 @@
 #include "moe/core/error.hpp"
 #include "moe/core/output_path.hpp"
 #include "moe/core/threads.hpp"
+#include "moe/core/warning.hpp"
 #include "moe/data/read_table.hpp"
+#include "moe/data/spec.hpp"
 #include "moe/h5/hdf5.hpp"
+#include "moe/io/data_record.hpp"
 #include "moe/io/model_io.hpp"
 #include "moe/run/lm_eval_job.hpp"
 #include "moe/train/metrics.hpp"
 
 namespace moe {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
+// The target column(s) to read: the model's (recorded by moe-train), or --target where the file records
+// none; a --target that names other columns is refused.
+std::string target_columns(const EvalJob& job, const SavedModel& saved, const std::optional<DataRecord>& record) {
+  const ModelSpec& spec = saved.model->spec();
+  const std::string& given = job.data.target;
+  std::vector<std::string> recorded;
+  if (record) recorded = record->target_columns;
+  if (recorded.empty() && spec.task == Task::regression) recorded = saved.target_names;  // its targets are columns
+  if (recorded.empty()) {
+    require(!given.empty(), job.model_path + " does not record its target column (a file from before moe-train "
+                                             "recorded it): give --target");
+    return given;
+  }
+  require(given.empty() || split_list(given) == recorded,
+          "--target " + given + " does not match the model's target " + joined(recorded) + " (leave --target out: "
+          "the model file records it)");
+  return joined(recorded);
+}
+
+}  // namespace
 
 EvalJobResult run_eval_job(const EvalJob& job) {
   require(!job.output.empty(), "no output file given (--output)");
@@ -22,14 +54,10 @@ EvalJobResult run_eval_job(const EvalJob& job) {
   set_threads(job.threads);
   const h5::File model_file = h5::File::open(job.model_path);
   SavedModel saved = read_model(model_file);
+  const std::optional<DataRecord> record = read_data_record(model_file);
   const ModelSpec& spec = saved.model->spec();
-  if (spec.task == Task::lm) return run_lm_eval_job(job, saved);  // src/moe/run/lm_eval_job.cpp
+  if (spec.task == Task::lm) return run_lm_eval_job(job, saved, record);  // src/moe/run/lm_eval_job.cpp
 
-  auto joined = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-    return s;
-  };
   DataOptions options = job.data;
   // A model trained on a --feature-matrix NAME has the features NAME[0] .. NAME[d-1]: read the same matrix.
   const std::string& first = saved.feature_names.front();
@@ -52,15 +80,28 @@ EvalJobResult run_eval_job(const EvalJob& job) {
     require(options.classes.empty() || sorted(options.classes) == sorted(saved.target_names),
             "--classes " + joined(options.classes) + " are not the model's classes " + joined(saved.target_names));
     options.classes = saved.target_names;  // the model's output order
+  }
+  if (job.predict_only) {
+    require(options.target.empty(), "--target does not apply with --predict-only, which reads no targets");
+    options.targets = false;
   } else {
-    require(options.target == joined(saved.target_names),
-            "--target " + options.target + " does not match the model's target " + joined(saved.target_names));
+    options.target = target_columns(job, saved, record);
+    // Data without the target column: say how to predict for it, rather than "unknown column".
+    require(!options.path.empty(), "no data file given (--data)");
+    const std::vector<std::string> columns =
+        table_columns(options.path, is_hdf5_path(options.path) ? options.hdf5_group : "");
+    for (const std::string& t : split_list(options.target))
+      require(std::find(columns.begin(), columns.end(), t) != columns.end(),
+              options.path + " has no column '" + t + "' (the model's target); for data without targets give "
+              "--predict-only");
   }
   Dataset data = load_dataset(options);
   require(data.d() == spec.inputs, "the data has " + std::to_string(data.d()) + " features, the model expects " +
                                        std::to_string(spec.inputs));
-  require(data.m() == spec.outputs, "the data has " + std::to_string(data.m()) + " targets, the model expects " +
-                                        std::to_string(spec.outputs));
+  require(job.predict_only || data.m() == spec.outputs, "the data has " + std::to_string(data.m()) +
+                                                            " targets, the model expects " +
+                                                            std::to_string(spec.outputs));
+  if (data.dropped_missing > 0) warn("missing-rows", missing_rows_note(data.dropped_missing));
   data.X = saved.standardizer.apply(data.X);
 
   h5::File out = h5::File::create(job.output);
@@ -70,7 +111,13 @@ EvalJobResult run_eval_job(const EvalJob& job) {
   write_run_info(out, info);
   out.set_attr("/", "model_file", job.model_path);
   EvalJobResult r;
-  r.metrics = write_eval(out, job.name, *saved.model, data);
+  if (job.predict_only) {
+    r.metrics.usage = write_predictions(out, job.name, *saved.model, data);
+    out.set_attr("eval/" + job.name, "predict_only", std::int64_t(1));
+  } else {
+    r.metrics = write_eval(out, job.name, *saved.model, data);
+  }
+  r.predict_only = job.predict_only;
   r.n = data.n();
   r.experts = saved.model->experts();
   r.model_kind = spec.kind;
@@ -80,14 +127,17 @@ EvalJobResult run_eval_job(const EvalJob& job) {
 
 std::string summarize(const EvalJobResult& r) {
   char buf[256];
-  if (r.metrics.perplexity >= 0)
+  if (r.predict_only)
+    std::snprintf(buf, sizeof buf, "%s on %llu points: predictions only (no targets, no metrics)", r.model_kind.c_str(),
+                  (unsigned long long)r.n);
+  else if (r.metrics.perplexity >= 0)
     std::snprintf(buf, sizeof buf, "%s on %llu tokens: loss %.5f  perplexity %.3f", r.model_kind.c_str(),
                   (unsigned long long)r.n, r.metrics.loss, r.metrics.perplexity);
   else
     std::snprintf(buf, sizeof buf, "%s on %llu points: loss %.5f  mse %.5f", r.model_kind.c_str(),
                   (unsigned long long)r.n, r.metrics.loss, r.metrics.mse);
   std::string out = buf;
-  if (r.metrics.accuracy >= 0) {
+  if (r.metrics.accuracy >= 0 && !r.predict_only) {
     std::snprintf(buf, sizeof buf, "  accuracy %.4f", r.metrics.accuracy);
     out += buf;
   }

@@ -12,18 +12,21 @@
 namespace moe {
 
 Dataset make_lm_dataset(const std::vector<arma::urowvec>& documents, arma::uword context,
-                        const std::vector<std::string>& vocabulary) {
+                        const std::vector<std::string>& vocabulary, const arma::uvec& document_ids) {
   require(context >= 1, "--context must be at least 1");
+  require(document_ids.empty() || document_ids.n_elem == documents.size(), "make_lm_dataset: one id per document");
   arma::uword N = 0;
   for (const auto& d : documents) N += d.n_elem + (d.n_elem == 0 || d[d.n_elem - 1] != Vocabulary::eos);
   Dataset out;
   out.task = Task::lm;
   out.X.set_size(context, N);
   out.Y.set_size(1, N);
+  out.row_ids.set_size(N);
   out.target_names = vocabulary;
   for (arma::uword i = 0; i < context; ++i) out.feature_names.push_back("t-" + std::to_string(context - i));
   arma::uword col = 0;
-  for (const auto& doc : documents) {
+  for (std::size_t k = 0; k < documents.size(); ++k) {
+    const arma::urowvec& doc = documents[k];
     arma::urowvec seq = doc;
     if (seq.n_elem == 0 || seq[seq.n_elem - 1] != Vocabulary::eos) seq.resize(seq.n_elem + 1), seq[seq.n_elem - 1] = Vocabulary::eos;
     for (arma::uword t = 0; t < seq.n_elem; ++t, ++col) {
@@ -32,6 +35,7 @@ Dataset make_lm_dataset(const std::vector<arma::urowvec>& documents, arma::uword
         out.X(i, col) = double(at < 0 ? Vocabulary::eos : seq[arma::uword(at)]);
       }
       out.Y(0, col) = double(seq[t]);
+      out.row_ids[col] = document_ids.empty() ? k : document_ids[k];
     }
   }
   out.labels = arma::conv_to<arma::urowvec>::from(out.Y);
@@ -50,6 +54,7 @@ PreparedData prepare_synthetic(const DataOptions& options) {
   d.Y = arma::exp(L.log_prob).t();  // V x C: column c is P*(. | c)
   d.Y.each_row() /= arma::sum(d.Y, 0);
   d.labels = arma::index_max(d.Y, 0);
+  d.row_ids = arma::regspace<arma::uvec>(0, C - 1);  // column c is context c
   d.feature_names = {"context"};
   for (arma::uword w = 0; w < V; ++w) d.target_names.push_back("w" + std::to_string(w));
   for (Dataset* part : {&out.valid, &out.test}) {  // the whole language is the training set
@@ -95,7 +100,7 @@ PreparedData prepare_lm_data(const DataOptions& options, Rng& rng, const std::ve
       ids.push_back(vocab.encode(tokens[i]));
       names[p]->push_back(corpus.documents[i].id);
     }
-    *datasets[p] = make_lm_dataset(ids, o.context, vocab.words());
+    *datasets[p] = make_lm_dataset(ids, o.context, vocab.words(), *parts[p]);  // row ids: document indices
   }
   out.standardizer.mean.zeros(o.context);
   out.standardizer.scale.ones(o.context);

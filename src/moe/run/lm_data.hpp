@@ -14,9 +14,10 @@
 
 namespace moe {
 
-// Dataset of the token-id sequences `documents` (each 1 x T) with n context tokens.
+// Dataset of the token-id sequences `documents` (each 1 x T) with n context tokens. row_ids: for every
+// column, document_ids[k] of the document k it comes from (empty document_ids: k itself).
 Dataset make_lm_dataset(const std::vector<arma::urowvec>& documents, arma::uword context,
-                        const std::vector<std::string>& vocabulary);
+                        const std::vector<std::string>& vocabulary, const arma::uvec& document_ids = {});
 
 // options.path: a corpus file, a directory holding corpus.txt (moe-data fetch sotu|kjv), or an HDF5
 // synthetic language (.h5). With `vocabulary` (a saved model's), it is used instead of building one.

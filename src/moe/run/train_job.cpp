@@ -10,7 +10,9 @@
 #include "moe/core/stop_request.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/h5/hdf5.hpp"
+#include "moe/data/spec.hpp"
 #include "moe/io/checkpoint.hpp"
+#include "moe/io/data_record.hpp"
 #include "moe/io/model_io.hpp"
 #include "moe/models/meta_pi.hpp"
 #include "moe/models/sparse_net.hpp"
@@ -107,6 +109,24 @@ void print_rank_load(Communicator& comm, const SparseNet& model) {
   std::fprintf(stderr, "moe-train: rank %zu of %d: experts %zu-%zu ran %.0f routed slots (%.1f %% of all), %.2f s in "
                "collectives\n", r, comm.size(), placement.first(r), placement.first(r) + placement.count(r) - 1, mine,
                total > 0 ? 100.0 * mine / total : 0.0, seconds);
+}
+
+// What the data was read with, for moe-eval (/model/data): the target columns, the split as drawn, and
+// for text the tokenizer, context and document count.
+DataRecord data_record(const TrainJob& job, const PreparedData& data) {
+  DataRecord r;
+  r.task = to_string(data.train.task);
+  if (data.train.task != Task::lm) r.target_columns = split_list(job.data.target);
+  r.split_seed = job.data.split_seed ? job.data.split_seed : job.seed;  // the seed run_job draws the split with
+  r.valid_fraction = job.data.valid_fraction;
+  r.test_fraction = job.data.test_fraction;
+  r.missing = job.data.missing;
+  if (data.train.task == Task::lm && data.tokenizer != "none") {
+    r.tokenizer = data.tokenizer;
+    r.context = job.data.lm.context;
+    r.max_documents = job.data.lm.max_documents;
+  }
+  return r;
 }
 
 }  // namespace
@@ -249,6 +269,7 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   } else {
     write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
   }
+  write_data_record(file, data_record(job, data));
   write_history(file, r.train, train_options);
   if (const RoutingLog* log = model->routing_log()) write_routing(file, *log);
   if (comm) write_rank_routing(file, *comm, static_cast<SparseNet&>(*model));
