@@ -137,8 +137,8 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
                                "that keeps EM's softmax experts from saturating at probabilities of 0; 0: off")
       ->capture_default_str();
   app.add_option("--divergence-factor", t.divergence_factor,
-                 "Stop with an error when an epoch's training loss exceeds the first epoch's L1 by more than this "
-                 "times max(1, |L1|) (a non-finite loss always stops); 0: off")
+                 "Gradient training: stop with an error when an epoch's training loss exceeds the first epoch's L1 by "
+                 "more than this times max(1, |L1|) (a non-finite loss always stops, with any trainer); 0: off")
       ->capture_default_str();
   app.add_option("--optimizer", t.optimizer.name, "Gradient trainer: the optimiser (`--list optimizers`): " +
                                                       OptimizerRegistry::instance().choices())

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <variant>
 #include <functional>
 
 #include "cli/run_command.hpp"
@@ -90,7 +91,8 @@ std::string broken_model(const TempDir& dir, moe::SavedModel& saved, const Break
   } else {
     f.create_group("model");
     for (const auto& [key, value] : saved.model->spec().to_attributes())
-      if (key != b.skip_attribute) f.set_attr("model", key, value);
+      if (key != b.skip_attribute)
+        std::visit([&f, &name = key](const auto& v) { f.set_attr("model", name, v); }, value);
     moe::ParamList params;
     saved.model->collect_state(params);
     for (const auto& p : params)

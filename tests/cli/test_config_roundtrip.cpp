@@ -93,8 +93,9 @@ TEST_CASE("cli config round trip: /config reruns to the same results for every m
   // The other trainers and a non-default optimiser, which bring flags of their own.
   check_round_trip(dir, "em", vowels + " --model mixture --trainer em --gate-fit least-squares --irls-iterations 3");
   // Negated flags (--no-standardize, --no-stop-at-criterion) and plain ones (--hard) come back as given.
+  // (Raw formants make this gradient run explode: --divergence-factor 0 lets it finish, and round-trips too.)
   check_round_trip(dir, "flags", vowels + " --model mixture --no-standardize --hard --criterion 0.5"
-                                          " --no-stop-at-criterion");
+                                          " --no-stop-at-criterion --divergence-factor 0");
   check_round_trip(dir, "online-em", " --data " + std::string(MOE_FIXTURES) + "/vowels_small.csv --features F1,F2"
                                      " --target F3 --task regression --group Speaker --train-groups 8 --test-groups 4"
                                      " --model hme --expert linear-gaussian --trainer online-em --forgetting 0.95");

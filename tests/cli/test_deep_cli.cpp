@@ -51,7 +51,7 @@ TEST_CASE("cli: deep MoE on jittered images, trained by moe-train and reloaded b
   h5::File f = h5::File::open(run);
   CHECK(f.attr_string("model", "kind") == "deep");
   CHECK(f.attr_string("model", "layer_experts") == "3,2");
-  CHECK(f.attr_string("model", "balance_epochs") == "3");
+  CHECK(f.attr_int("model", "balance_epochs") == 3);
   CHECK(f.read_matrix("model/params/layer2/expert1/W").n_rows == 6);
   CHECK(f.read_matrix("model/params/layer1/gate/W1").n_cols == 64);
   CHECK(f.read_strings("model/feature_names").front() == "pixels[0]");

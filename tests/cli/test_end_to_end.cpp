@@ -125,6 +125,6 @@ TEST_CASE("cli: a TOML config file supplies flags, and the command line override
   INFO(r.err);
   REQUIRE(r.status == 0);
   h5::File f = h5::File::open(out);
-  CHECK(f.attr_string("model", "experts") == "3");
+  CHECK(f.attr_int("model", "experts") == 3);
   CHECK(f.read_vector("history/epoch").n_elem == 9);
 }

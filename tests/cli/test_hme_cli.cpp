@@ -21,7 +21,9 @@ TEST_CASE("cli: an HME trained by EM writes per-level node statistics and a mono
   REQUIRE(r.status == 0);
   h5::File f = h5::File::open(run);
   CHECK(f.attr_string("model", "kind") == "hme");
-  CHECK(f.attr_string("model", "experts") == "9");
+  CHECK(f.attr_int("model", "depth") == 2);  // typed; the 9 experts follow from depth and branching
+  CHECK(f.attr_int("model", "branching") == 3);
+  CHECK_FALSE(f.has_attr("model", "experts"));
   CHECK(f.attr_string("history", "trainer") == "em");
   CHECK(f.attr_int("eval/train/tree", "levels") == 2);
   const arma::vec l1 = f.read_vector("eval/train/tree/level1/prior_mean");

@@ -137,7 +137,7 @@ TEST_CASE("cli sparse: a language model with a sparse MoE layer, reloaded by moe
   INFO(r.err);
   REQUIRE(r.status == 0);
   h5::File f = h5::File::open(run);
-  CHECK(f.attr_string("model", "moe_layer") == "true");
+  CHECK(f.attr_int("model", "moe_layer") == 1);
   CHECK(f.attr_string("model", "sparse_router") == "gshard");
   CHECK(f.read_matrix("model/params/moe/expert3/W1").n_cols == 8);  // d_model = --hidden
   CHECK(f.attr_int("routing", "steps") >= 4);
@@ -164,15 +164,15 @@ TEST_CASE("cli sparse: every router flag can come from a --config file") {
   REQUIRE(r.status == 0);
   h5::File f = h5::File::open(run);
   CHECK(f.attr_string("model", "sparse_router") == "switch");
-  CHECK(f.attr_string("model", "sparse_capacity_factor") == "1.25");
-  CHECK(f.attr_string("model", "sparse_switch_alpha") == "0.01");
-  CHECK(f.attr_string("model", "sparse_z_loss") == "0.001");
+  CHECK(f.attr_double("model", "sparse_capacity_factor") == 1.25);
+  CHECK(f.attr_double("model", "sparse_switch_alpha") == 0.01);
+  CHECK(f.attr_double("model", "sparse_z_loss") == 0.001);
   CHECK(f.attr_string("model", "sparse_ffn_activation") == "gelu");
   CHECK(f.read_matrix("model/params/moe/shared/expert0/W1").n_rows == 12);  // the command line's --d-ff 12 wins
   CHECK(f.read_vector("routing/switch_loss").min() > 0.0);
   CHECK(f.read_vector("routing/z_loss").min() > 0.0);
-  CHECK(f.attr_string("model", "sparse_w_importance") == "0.050000000000000003");
-  CHECK(f.attr_string("model", "sparse_router_init_scale") == "0.5");
+  CHECK(f.attr_double("model", "sparse_w_importance") == 0.05);
+  CHECK(f.attr_double("model", "sparse_router_init_scale") == 0.5);
   // The other routers' own keys.
   const std::pair<std::string, std::string> more[] = {
       {"router = \"noisy-topk\"\ntop-k = 3\nw-load = 0.2\n", "sparse_w_load"},
@@ -180,7 +180,7 @@ TEST_CASE("cli sparse: every router flag can come from a --config file") {
       {"router = \"gshard\"\ngshard-threshold = 0.25\n", "sparse_gshard_threshold"},
       {"router = \"loss-free\"\nbias-rate = 0.002\nno-renormalize = true\n", "sparse_renormalize"},
   };
-  const char* expected[] = {"0.20000000000000001", "3", "0.25", "false"};
+  const double expected[] = {0.2, 3, 0.25, 0};  // typed attributes: numbers as float64, counts and flags int64
   for (std::size_t i = 0; i < 4; ++i) {
     CAPTURE(more[i].first);
     std::ofstream(cfg) << more[i].first;
@@ -188,7 +188,7 @@ TEST_CASE("cli sparse: every router flag can come from a --config file") {
     r = run_command(train(out, "--config " + cfg));
     INFO(r.err);
     REQUIRE(r.status == 0);
-    CHECK(h5::File::open(out).attr_string("model", more[i].second) == expected[i]);
+    CHECK(h5::File::open(out).attr_double("model", more[i].second) == expected[i]);
   }
 }
 

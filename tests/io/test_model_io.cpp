@@ -147,10 +147,10 @@ TEST_CASE("model io: /model attributes claiming absurd sizes or holding a non-nu
   };
   const std::vector<Case> cases = {
       {"inputs", "18446744073709551615", "model of at least "},
-      {"outputs", "-1", "model of at least "},  // std::stoull reads "-1" as 2^64 - 1
+      {"outputs", "-1", "model attribute 'outputs' is not a count: '-1'"},
       {"experts", "1000000000", "parameter values, but /model/params holds "},
-      {"gate_init_scale", "wide", "/model attribute 'gate_init_scale' is not a number: 'wide'"},
-      {"gate_init_scale", "", "/model attribute 'gate_init_scale' is not a number: ''"},
+      {"gate_init_scale", "wide", "model attribute 'gate_init_scale' is not a number: 'wide'"},
+      {"gate_init_scale", "", "model attribute 'gate_init_scale' is not a number: ''"},
       {"gate_init_scale", "inf", "--gate-init-scale must be a finite number >= 0"},
       {"gate_init_scale", "nan", "--gate-init-scale must be a finite number >= 0"},
       {"experts", "many", "model attribute 'experts' is not a count: 'many'"},

@@ -225,7 +225,7 @@ TEST_CASE("deep moe spec: attributes round-trip, and impossible settings are nam
   CHECK(t.balance_margin == 12.5);
   CHECK(t.balance_epochs == 3);
   CHECK(t.expert_count() == 6);
-  CHECK(s.to_attributes().at("layer_experts") == "6,4,2");
+  CHECK(std::get<std::string>(s.to_attributes().at("layer_experts")) == "6,4,2");
   CHECK(ModelSpec{}.to_attributes().count("layer_experts") == 0);  // other kinds' files are unchanged
 
   auto bad = [&](auto change) {

@@ -222,7 +222,7 @@ TEST_CASE("gaussian gate: EM recovers the centres of a 1-D mixture of two separa
 
 TEST_CASE("gaussian gate: spec field, validation, and stable linear-gate names") {
   ModelSpec s = gaussian_spec("linear-gaussian", false, 2, 1, 3);
-  CHECK(s.to_attributes().at("gate") == "gaussian");
+  CHECK(std::get<std::string>(s.to_attributes().at("gate")) == "gaussian");
   CHECK(ModelSpec::from_attributes(s.to_attributes()).gate == "gaussian");
   auto old = s.to_attributes();
   old.erase("gate");  // a file written before the Gaussian gate

@@ -176,8 +176,8 @@ TEST_CASE("cli: per-group experts, a meta-pi over them with frozen experts, moe-
     h5::File f = h5::File::open(run);
     h5::File m = h5::File::open(dir / "m.h5");
     CHECK(f.attr_string("model", "kind") == "meta-pi");
-    CHECK(f.attr_string("model", "freeze_experts") == "true");
-    CHECK(f.attr_string("model", "experts") == "3");
+    CHECK(f.attr_int("model", "freeze_experts") == 1);
+    CHECK(f.attr_int("model", "experts") == 3);
     CHECK(f.read_matrix("eval/test/gate").n_rows == 3);
     // Frozen: the men's expert is stored unchanged.
     CHECK(arma::approx_equal(f.read_matrix("model/params/expert0/hidden/W"), m.read_matrix("model/params/hidden/W"),

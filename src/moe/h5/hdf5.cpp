@@ -914,4 +914,32 @@ std::int64_t File::attr_int(const std::string& object, const std::string& name) 
   fail(path_ + ": " + label + " is not an integer");
 }
 
+namespace {
+
+std::string numpy_name(hid_t type, H5T_class_t cls) {
+  const std::size_t bits = 8 * H5Tget_size(type);
+  switch (cls) {
+    case H5T_STRING: return "string";
+    case H5T_FLOAT: return "float" + std::to_string(bits);
+    case H5T_INTEGER: return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + std::to_string(bits);
+    case H5T_ENUM: return "enum";
+    case H5T_COMPOUND: return "compound";
+    default: return "other";
+  }
+}
+
+}  // namespace
+
+std::string File::attr_type(const std::string& object, const std::string& name) const {
+  require_open(id_, path_);
+  const OpenAttr a = open_attr(id_, path_, object, name);
+  return numpy_name(a.type, a.cls);
+}
+
+std::string File::dataset_type(const std::string& dataset) const {
+  require_open(id_, path_);
+  const OpenDataset d = open_dataset(id_, path_, normalize(dataset));
+  return numpy_name(d.type, d.cls);
+}
+
 }  // namespace moe::h5

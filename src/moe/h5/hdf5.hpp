@@ -69,6 +69,10 @@ class File {
   std::string attr_string(const std::string& object, const std::string& name) const;
   double attr_double(const std::string& object, const std::string& name) const;
   std::int64_t attr_int(const std::string& object, const std::string& name) const;
+  // The stored type as numpy names it: "string", "float64", "float32", "int64", "uint64", "int32", "uint8",
+  // ... ("enum", "compound" or "other" for the rest). Throws when the attribute or dataset is missing.
+  std::string attr_type(const std::string& object, const std::string& name) const;
+  std::string dataset_type(const std::string& dataset) const;
 
  private:
   File() = default;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <variant>
 
 #include "moe/core/error.hpp"
 #include "moe/models/model_registry.hpp"
@@ -37,26 +38,13 @@ double stored_values(const h5::File& file, const std::string& group, int depth) 
   return total;
 }
 
-// ModelSpec::from_attributes reads these with std::stod, which throws std::invalid_argument rather than a
-// moe::Error on text that is not a number: check them first (a saved value always parses whole).
-void require_number_attributes(const std::string& path, const std::map<std::string, std::string>& attributes) {
-  for (const char* key : {"gate_init_scale", "balance_margin"}) {
-    const auto it = attributes.find(key);
-    if (it == attributes.end()) continue;
-    const char* text = it->second.c_str();
-    char* end = nullptr;
-    std::strtod(text, &end);
-    require(!it->second.empty() && end == text + it->second.size(),
-            path + ": /model attribute '" + key + "' is not a number: '" + it->second + "'");
-  }
-}
-
 }  // namespace
 
 void write_model(h5::File& file, Model& model, const Standardizer& standardizer,
                  const std::vector<std::string>& feature_names, const std::vector<std::string>& target_names) {
   file.create_group("model");
-  for (const auto& [key, value] : model.spec().to_attributes()) file.set_attr("model", key, value);
+  for (const auto& [key, value] : model.spec().to_attributes())
+    std::visit([&, &key = key](const auto& v) { file.set_attr("model", key, v); }, value);
   ParamList params;
   model.collect_state(params);
   for (const auto& p : params) file.write("model/params/" + p.name, *p.value);
@@ -68,16 +56,16 @@ void write_model(h5::File& file, Model& model, const Standardizer& standardizer,
 
 SavedModel read_model(const h5::File& file) {
   require(file.exists("model"), file.path() + " has no /model group (not a moe-train result file?)");
-  std::map<std::string, std::string> attributes;
-  ModelSpec of_kind;  // the attributes to expect depend on the kind (meta-pi adds freeze_experts)
-  if (file.has_attr("model", "kind")) of_kind.kind = file.attr_string("model", "kind");
-  if (file.has_attr("model", "moe_layer")) of_kind.moe_layer = file.attr_string("model", "moe_layer") == "true";
-  for (const auto& [key, value] : of_kind.to_attributes()) {
-    (void)value;
-    require(file.has_attr("model", key), file.path() + ": /model attribute '" + key + "' is missing");
-    attributes[key] = file.attr_string("model", key);
+  // Every /model attribute, typed as stored (text in files written before the attributes were typed);
+  // from_attributes takes the ones the kind reads and names any that is missing or malformed.
+  Attributes attributes;
+  for (const std::string& key : file.attributes("model")) {
+    const std::string type = file.attr_type("model", key);
+    if (type == "string") attributes[key] = file.attr_string("model", key);
+    else if (type.rfind("int", 0) == 0 || type.rfind("uint", 0) == 0) attributes[key] = file.attr_int("model", key);
+    else if (type.rfind("float", 0) == 0) attributes[key] = file.attr_double("model", key);
+    else fail(file.path() + ": /model attribute '" + key + "' has an unsupported type (" + type + ")");
   }
-  require_number_attributes(file.path(), attributes);
   ModelSpec declared;
   try {
     declared = ModelSpec::from_attributes(attributes);

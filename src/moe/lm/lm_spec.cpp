@@ -5,37 +5,25 @@
 
 namespace moe {
 
-void ModelSpec::add_lm_attributes(std::map<std::string, std::string>& a) const {
+void ModelSpec::add_lm_attributes(Attributes& a) const {
   a["head"] = head;
-  a["embedding"] = std::to_string(embedding);
-  a["projection"] = std::to_string(projection);
-  a["context_vocabulary"] = std::to_string(context_vocabulary);
+  a["embedding"] = std::int64_t(embedding);
+  a["projection"] = std::int64_t(projection);
+  a["context_vocabulary"] = std::int64_t(context_vocabulary);
   a["tokenizer"] = tokenizer;
   if (moe_layer) {  // written only when on, so files from before the MoE layer read unchanged
-    a["moe_layer"] = "true";
+    a["moe_layer"] = std::int64_t(1);
     sparse.add_attributes(a);
   }
 }
 
-void ModelSpec::read_lm_attributes(const std::map<std::string, std::string>& a) {
-  auto get = [&](const std::string& key) {
-    const auto it = a.find(key);
-    require(it != a.end(), "model attribute '" + key + "' is missing");
-    return it->second;
-  };
-  auto count = [&](const std::string& key) {
-    try {
-      return arma::uword(std::stoull(get(key)));
-    } catch (const std::logic_error&) {
-      fail("model attribute '" + key + "' is not a count: '" + get(key) + "'");
-    }
-  };
-  head = get("head");
-  embedding = count("embedding");
-  projection = count("projection");
-  context_vocabulary = count("context_vocabulary");
-  tokenizer = get("tokenizer");
-  moe_layer = a.count("moe_layer") && a.at("moe_layer") == "true";
+void ModelSpec::read_lm_attributes(const Attributes& a) {
+  head = text_attribute(a, "head");
+  embedding = arma::uword(count_attribute(a, "embedding"));
+  projection = arma::uword(count_attribute(a, "projection"));
+  context_vocabulary = arma::uword(count_attribute(a, "context_vocabulary"));
+  tokenizer = text_attribute(a, "tokenizer");
+  moe_layer = a.count("moe_layer") && flag_attribute(a, "moe_layer");
   if (moe_layer) sparse.read_attributes(a);
 }
 

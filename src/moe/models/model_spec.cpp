@@ -23,15 +23,6 @@ Task parse_task(const std::string& name) {
   fail("unknown task '" + name + "' (expected classification, regression or lm)");
 }
 
-namespace {
-std::string exact(double v) {  // round-trips through std::stod
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-}  // namespace
-
 std::string count_list(const std::vector<arma::uword>& v) {  // "4,4"
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -41,81 +32,113 @@ std::string count_list(const std::vector<arma::uword>& v) {  // "4,4"
   return out;
 }
 
-std::map<std::string, std::string> ModelSpec::to_attributes() const {
-  std::map<std::string, std::string> a{{"kind", kind},
-          {"task", to_string(task)},
-          {"inputs", std::to_string(inputs)},
-          {"outputs", std::to_string(outputs)},
-          {"experts", std::to_string(experts)},
-          {"expert", expert},
-          {"learn_variance", learn_variance ? "true" : "false"},
-          {"gate_init_scale", exact(gate_init_scale)},
-          {"hard", hard ? "true" : "false"},
-          {"depth", std::to_string(depth)},
-          {"branching", std::to_string(branching)},
-          {"hidden", std::to_string(hidden)},
-          {"activation", activation},
-          {"output", output}};
-  if (kind == "meta-pi") a["freeze_experts"] = freeze_experts ? "true" : "false";
+namespace {
+
+// The fields every kind may save, each declared once: attribute name, the flag that sets it (saved and
+// read only for a kind whose registry entry reads that flag), the field. One list drives writing and
+// reading, so the two cannot drift apart.
+template <class Spec, class Visitor>
+void visit_fields(Spec& s, Visitor&& v) {
+  v.count("experts", "experts", s.experts);
+  v.text("expert", "expert", s.expert);
+  v.flag("learn_variance", "fixed-variance", s.learn_variance);
+  v.number("gate_init_scale", "gate-init-scale", s.gate_init_scale);
+  v.flag("hard", "hard", s.hard);
+  v.text("gate", "gate", s.gate);
+  v.count("depth", "depth", s.depth);
+  v.count("branching", "branching", s.branching);
+  v.count("hidden", "hidden", s.hidden);
+  v.text("activation", "activation", s.activation);
+  v.text("output", "mlp-output", s.output);
+  v.flag("freeze_experts", "freeze-experts", s.freeze_experts);
+  v.counts("layer_experts", "layer-experts", s.layer_experts);
+  v.count("expert_hidden", "expert-hidden", s.expert_hidden);
+  v.count("gate_hidden", "gate-hidden", s.gate_hidden);
+  v.number("balance_margin", "balance-margin", s.balance_margin);
+  v.count("balance_epochs", "balance-epochs", s.balance_epochs);
+}
+
+bool reads(const ModelEntry& entry, const char* flag) {
+  return std::find(entry.flags.begin(), entry.flags.end(), flag) != entry.flags.end();
+}
+
+struct Writer {
+  const ModelEntry& entry;
+  Attributes& a;
+  void count(const char* name, const char* flag, arma::uword v) {
+    if (reads(entry, flag)) a[name] = std::int64_t(v);
+  }
+  void flag(const char* name, const char* flag, bool v) {
+    if (reads(entry, flag)) a[name] = std::int64_t(v ? 1 : 0);
+  }
+  void number(const char* name, const char* flag, double v) {
+    if (reads(entry, flag)) a[name] = v;
+  }
+  void text(const char* name, const char* flag, const std::string& v) {
+    if (reads(entry, flag)) a[name] = v;
+  }
+  void counts(const char* name, const char* flag, const std::vector<arma::uword>& v) {
+    if (reads(entry, flag)) a[name] = count_list(v);
+  }
+};
+
+struct Reader {
+  const ModelEntry& entry;
+  const Attributes& a;
+  // Files written before hard MoE and the Gaussian gate lack these two: their defaults (soft, linear).
+  bool optional(const char* name) const {
+    return (std::string(name) == "hard" || std::string(name) == "gate") && !a.count(name);
+  }
+  void count(const char* name, const char* flag, arma::uword& v) {
+    if (reads(entry, flag) && !optional(name)) v = arma::uword(count_attribute(a, name));
+  }
+  void flag(const char* name, const char* flag, bool& v) {
+    if (reads(entry, flag) && !optional(name)) v = flag_attribute(a, name);
+  }
+  void number(const char* name, const char* flag, double& v) {
+    if (reads(entry, flag) && !optional(name)) v = number_attribute(a, name);
+  }
+  void text(const char* name, const char* flag, std::string& v) {
+    if (reads(entry, flag) && !optional(name)) v = text_attribute(a, name);
+  }
+  void counts(const char* name, const char* flag, std::vector<arma::uword>& v) {
+    if (!reads(entry, flag)) return;
+    v.clear();
+    const std::string list = text_attribute(a, name);
+    for (const std::string& item : split_list(list)) {
+      try {
+        v.push_back(arma::uword(std::stoull(item)));
+      } catch (const std::logic_error&) {
+        fail("model attribute '" + std::string(name) + "' is not a list of counts: '" + list + "'");
+      }
+    }
+  }
+};
+
+}  // namespace
+
+Attributes ModelSpec::to_attributes() const {
+  Attributes a{{"kind", kind},
+               {"task", to_string(task)},
+               {"inputs", std::int64_t(inputs)},
+               {"outputs", std::int64_t(outputs)}};
+  const ModelEntry& entry = model_entry(kind);
+  visit_fields(*this, Writer{entry, a});
   if (kind == "lm") add_lm_attributes(a);
   if (kind == "sparse") sparse.add_attributes(a);
-  if (kind == "deep") {
-    a["layer_experts"] = count_list(layer_experts);
-    a["expert_hidden"] = std::to_string(expert_hidden);
-    a["gate_hidden"] = std::to_string(gate_hidden);
-    a["balance_margin"] = exact(balance_margin);
-    a["balance_epochs"] = std::to_string(balance_epochs);
-  }
-  a["gate"] = gate;
   return a;
 }
 
-ModelSpec ModelSpec::from_attributes(const std::map<std::string, std::string>& a) {
-  auto get = [&](const std::string& key) {
-    auto it = a.find(key);
-    require(it != a.end(), "model attribute '" + key + "' is missing");
-    return it->second;
-  };
-  auto count = [&](const std::string& key) {
-    try {
-      return arma::uword(std::stoull(get(key)));
-    } catch (const std::logic_error&) {
-      fail("model attribute '" + key + "' is not a count: '" + get(key) + "'");
-    }
-  };
+ModelSpec ModelSpec::from_attributes(const Attributes& a) {
   ModelSpec s;
-  s.kind = get("kind");
-  s.task = parse_task(get("task"));
-  s.inputs = count("inputs");
-  s.outputs = count("outputs");
-  s.experts = count("experts");
-  s.expert = get("expert");
-  s.learn_variance = get("learn_variance") == "true";
-  s.gate_init_scale = std::stod(get("gate_init_scale"));
-  s.hard = a.count("hard") && a.at("hard") == "true";  // files written before hard MoE: soft
-  s.depth = count("depth");
-  s.branching = count("branching");
-  s.hidden = count("hidden");
-  s.activation = get("activation");
-  s.output = get("output");
-  if (s.kind == "meta-pi") s.freeze_experts = get("freeze_experts") == "true";
+  s.kind = text_attribute(a, "kind");
+  s.task = parse_task(text_attribute(a, "task"));
+  s.inputs = arma::uword(count_attribute(a, "inputs"));
+  s.outputs = arma::uword(count_attribute(a, "outputs"));
+  const ModelEntry& entry = model_entry(s.kind);  // an unknown kind: the registry's one-line error
+  visit_fields(s, Reader{entry, a});
   if (s.kind == "lm") s.read_lm_attributes(a);
   if (s.kind == "sparse") s.sparse.read_attributes(a);
-  if (s.kind == "deep") {
-    s.layer_experts.clear();
-    for (const std::string& item : split_list(get("layer_experts"))) {
-      try {
-        s.layer_experts.push_back(arma::uword(std::stoull(item)));
-      } catch (const std::logic_error&) {
-        fail("model attribute 'layer_experts' is not a list of counts: '" + get("layer_experts") + "'");
-      }
-    }
-    s.expert_hidden = count("expert_hidden");
-    s.gate_hidden = count("gate_hidden");
-    s.balance_margin = std::stod(get("balance_margin"));
-    s.balance_epochs = count("balance_epochs");
-  }
-  if (a.count("gate")) s.gate = get("gate");  // files written before the Gaussian gate: linear
   s.validate();
   return s;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "moe/core/attributes.hpp"
 #include "moe/data/dataset.hpp"
 #include "moe/sparse/layer_spec.hpp"
 
@@ -56,16 +57,20 @@ struct ModelSpec {
   // sparse: the sparse MoE layer (router, k, capacity, d_model, d_ff, losses); experts = E routed experts.
   SparseLayerSpec sparse;
 
-  std::map<std::string, std::string> to_attributes() const;
-  static ModelSpec from_attributes(const std::map<std::string, std::string>& attributes);
+  // As typed /model attributes (docs/results-format.md): kind, task, inputs and outputs always, every
+  // other field only when the kind's registry entry reads the flag that sets it (a regression mixture has
+  // no MLP output, depth or branching). from_attributes reads the same set (and the all-text attributes
+  // of older files).
+  Attributes to_attributes() const;
+  static ModelSpec from_attributes(const Attributes& attributes);
   void validate() const;  // throws moe::Error naming the impossible setting (the model's entry adds its own)
   // Checks shared by several models' entries: a mixture's experts and gate scale (mixture, hme, meta-pi
   // with softmax experts); an MLP's sizes and output (mlp, meta-pi with mlp experts).
   void validate_experts() const;
   void validate_mlp() const;
   // The lm fields: as attributes, from attributes, checked (src/moe/lm/lm_spec.cpp).
-  void add_lm_attributes(std::map<std::string, std::string>& attributes) const;
-  void read_lm_attributes(const std::map<std::string, std::string>& attributes);
+  void add_lm_attributes(Attributes& attributes) const;
+  void read_lm_attributes(const Attributes& attributes);
   void validate_lm() const;
   arma::uword expert_count() const;  // K of a mixture, branching^depth of an hme, layer 1's K of a deep
                                      // MoE, 0 for an mlp

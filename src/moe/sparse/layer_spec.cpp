@@ -11,14 +11,6 @@
 
 namespace moe {
 
-namespace {
-std::string exact(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-}  // namespace
-
 double SparseLayerSpec::init_scale() const {
   if (router_init_scale >= 0.0) return router_init_scale;
   return router_entry(router).traits.zero_init ? 0.0 : 1.0;
@@ -59,61 +51,47 @@ void SparseLayerSpec::validate(arma::uword experts) const {
           "--w-importance cannot move --router " + router + " (it has no parameters)");
 }
 
-void SparseLayerSpec::add_attributes(std::map<std::string, std::string>& a) const {
-  a["sparse_router"] = router;
-  a["sparse_top_k"] = std::to_string(top_k);
-  a["sparse_capacity_factor"] = exact(capacity_factor);
-  a["sparse_renormalize"] = renormalize ? "true" : "false";
-  a["sparse_model_dim"] = std::to_string(model_dim);
-  a["sparse_ff_dim"] = std::to_string(ff_dim);
-  a["sparse_ffn_activation"] = ffn_activation;
-  a["sparse_shared_experts"] = std::to_string(shared_experts);
-  a["sparse_slots_per_expert"] = std::to_string(slots_per_expert);
-  a["sparse_gshard_threshold"] = exact(gshard_threshold);
-  a["sparse_bias_rate"] = exact(bias_rate);
-  a["sparse_router_init_scale"] = exact(router_init_scale);
-  a["sparse_w_importance"] = exact(w_importance);
-  a["sparse_w_load"] = exact(w_load);
-  a["sparse_switch_alpha"] = exact(switch_alpha);
-  a["sparse_z_loss"] = exact(z_loss);
+// The layer's fields as /model attributes, each declared once for writing and reading.
+template <class Spec, class Visitor>
+void visit_layer_fields(Spec& s, Visitor&& v) {
+  v.text("sparse_router", s.router);
+  v.count("sparse_top_k", s.top_k);
+  v.number("sparse_capacity_factor", s.capacity_factor);
+  v.flag("sparse_renormalize", s.renormalize);
+  v.count("sparse_model_dim", s.model_dim);
+  v.count("sparse_ff_dim", s.ff_dim);
+  v.text("sparse_ffn_activation", s.ffn_activation);
+  v.count("sparse_shared_experts", s.shared_experts);
+  v.count("sparse_slots_per_expert", s.slots_per_expert);
+  v.number("sparse_gshard_threshold", s.gshard_threshold);
+  v.number("sparse_bias_rate", s.bias_rate);
+  v.number("sparse_router_init_scale", s.router_init_scale);
+  v.number("sparse_w_importance", s.w_importance);
+  v.number("sparse_w_load", s.w_load);
+  v.number("sparse_switch_alpha", s.switch_alpha);
+  v.number("sparse_z_loss", s.z_loss);
 }
 
-void SparseLayerSpec::read_attributes(const std::map<std::string, std::string>& a) {
-  auto get = [&](const std::string& key) {
-    const auto it = a.find("sparse_" + key);
-    require(it != a.end(), "model attribute 'sparse_" + key + "' is missing");
-    return it->second;
-  };
-  auto count = [&](const std::string& key) {
-    try {
-      return arma::uword(std::stoull(get(key)));
-    } catch (const std::logic_error&) {
-      fail("model attribute 'sparse_" + key + "' is not a count: '" + get(key) + "'");
-    }
-  };
-  auto number = [&](const std::string& key) {
-    try {
-      return std::stod(get(key));
-    } catch (const std::logic_error&) {
-      fail("model attribute 'sparse_" + key + "' is not a number: '" + get(key) + "'");
-    }
-  };
-  router = get("router");
-  top_k = count("top_k");
-  capacity_factor = number("capacity_factor");
-  renormalize = get("renormalize") == "true";
-  model_dim = count("model_dim");
-  ff_dim = count("ff_dim");
-  ffn_activation = get("ffn_activation");
-  shared_experts = count("shared_experts");
-  slots_per_expert = count("slots_per_expert");
-  gshard_threshold = number("gshard_threshold");
-  bias_rate = number("bias_rate");
-  router_init_scale = number("router_init_scale");
-  w_importance = number("w_importance");
-  w_load = number("w_load");
-  switch_alpha = number("switch_alpha");
-  z_loss = number("z_loss");
+void SparseLayerSpec::add_attributes(Attributes& a) const {
+  struct {
+    Attributes& a;
+    void text(const char* k, const std::string& v) { a[k] = v; }
+    void count(const char* k, arma::uword v) { a[k] = std::int64_t(v); }
+    void number(const char* k, double v) { a[k] = v; }
+    void flag(const char* k, bool v) { a[k] = std::int64_t(v ? 1 : 0); }
+  } writer{a};
+  visit_layer_fields(*this, writer);
+}
+
+void SparseLayerSpec::read_attributes(const Attributes& a) {
+  struct {
+    const Attributes& a;
+    void text(const char* k, std::string& v) { v = text_attribute(a, k); }
+    void count(const char* k, arma::uword& v) { v = arma::uword(count_attribute(a, k)); }
+    void number(const char* k, double& v) { v = number_attribute(a, k); }
+    void flag(const char* k, bool& v) { v = flag_attribute(a, k); }
+  } reader{a};
+  visit_layer_fields(*this, reader);
 }
 
 const std::vector<std::string>& sparse_layer_flags() {

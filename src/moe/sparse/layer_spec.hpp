@@ -3,6 +3,8 @@
 // capacity, the FFN experts' sizes, shared experts, soft-MoE slots, and the weights of the auxiliary
 // losses. Part of ModelSpec (field `sparse`), saved as attributes of /model with the prefix "sparse_".
 #include <armadillo>
+
+#include "moe/core/attributes.hpp"
 #include <map>
 #include <memory>
 #include <string>
@@ -39,8 +41,8 @@ struct SparseLayerSpec {
   bool soft() const;  // the router has no routing plan (soft MoE: the layer mixes tokens into slots)
   double init_scale() const;
   void validate(arma::uword experts) const;  // throws moe::Error naming the impossible setting
-  void add_attributes(std::map<std::string, std::string>& a) const;
-  void read_attributes(const std::map<std::string, std::string>& a);
+  void add_attributes(Attributes& a) const;   // typed: counts int64, numbers float64, renormalize 0/1
+  void read_attributes(const Attributes& a);
 };
 
 // The long flag names (without dashes) of every SparseLayerSpec field on the command line: the flags a

@@ -213,7 +213,10 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
                                                     : "; lower --learning-rate, or add --l2";
     require(std::isfinite(epoch_loss),
             "training diverged at epoch " + std::to_string(epoch) + " (loss is not finite)" + remedy);
-    if (options.divergence_factor > 0.0 && !h.loss.empty()) {
+    // Growth is checked in gradient training, where a step size too large makes the loss explode. EM's
+    // objective cannot grow in exact arithmetic (its loss history is tested monotone), so there only the
+    // non-finite check applies.
+    if (options.divergence_factor > 0.0 && !use_em && !use_online && !h.loss.empty()) {
       const double first = h.loss.front();
       char what[160];
       std::snprintf(what, sizeof what, " (loss %.6g, first epoch %.6g)", epoch_loss, first);

@@ -35,8 +35,8 @@ struct TrainOptions {
   // penalised least squares M-steps). 0 = off.
   double l2 = 0.0;
   // Divergence: training stops with a one-line moe::Error when an epoch's training loss is not finite, or
-  // exceeds the first epoch's loss L1 by more than divergence_factor * max(1, |L1|); 0 turns the second
-  // check off.
+  // (gradient training) exceeds the first epoch's loss L1 by more than divergence_factor * max(1, |L1|);
+  // 0 turns the second check off.
   double divergence_factor = 100.0;
   bool quiet = false;
   void validate(bool classification) const;

@@ -33,6 +33,7 @@
 #include "moe/h5/hdf5.hpp"
 #include "moe/io/model_io.hpp"
 #include "moe/lm/synthetic_language.hpp"
+#include "moe/models/model_registry.hpp"
 #include "moe/models/model.hpp"
 #include "moe/run/data_options.hpp"
 #include "moe/run/lm_data.hpp"
@@ -57,7 +58,7 @@ const std::vector<std::string>& attr_names() {
   static const std::vector<std::string> all = [] {
   std::set<std::string> names{"rank", "scale", "seed", "contexts", "words", "entropy", "moe_layer", "version", "x"};
   ModelSpec s;
-  for (const char* kind : {"mixture", "hme", "mlp", "meta-pi", "deep", "sparse", "lm"}) {
+  for (const std::string& kind : ModelRegistry::instance().names()) {
     s.kind = kind;
     s.moe_layer = s.kind == "lm";
     for (const auto& [key, value] : s.to_attributes()) names.insert(key);
