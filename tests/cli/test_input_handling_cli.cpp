@@ -103,7 +103,7 @@ TEST_CASE("input handling: a flag given twice takes its last value in every prog
                   "-o " + (dir / "f.h5"));
   REQUIRE_MESSAGE(r.status == 0, r.err);
   CHECK(moe::h5::File::open(dir / "f.h5").read_strings("model/target_names") == std::vector<std::string>{"ih", "iy"});
-  CHECK(has(config_of(dir / "f.h5"), "filter=[\"Vowel=iy,ih,aa\",\"Vowel=iy,ih\"]"));
+  CHECK(has(config_of(dir / "f.h5"), "filter=[\"Vowel=iy,ih,aa\", \"Vowel=iy,ih\"]"));
 
   r = run_command(eval_bin + " --model " + (dir / "a.h5") + " --data " + fixture + " --target Vowel --quiet --name x "
                   "--name y -o " + (dir / "e.h5"));
@@ -170,7 +170,8 @@ TEST_CASE("input handling: comma-separated lists may have spaces after the comma
   CHECK(c.read_strings("model/feature_names") == std::vector<std::string>{"F1", "F2"});
   CHECK(c.read_strings("model/target_names") == std::vector<std::string>{"aa", "ah", "ih", "iy"});
   // Several regression outputs, in moe-train and in moe-eval (which checks them against the model's).
-  r = run_command(train_bin + " --data " + fixture + " --task regression --features F0,F3 --target 'F1, F2' "
+  r = run_command(train_bin + " --data " + fixture + " --task regression --expert linear-gaussian --features F0,F3 "
+                  "--target 'F1, F2' "
                   "--epochs 2 --quiet -o " + (dir / "r.h5"));
   REQUIRE_MESSAGE(r.status == 0, r.err);
   CHECK(moe::h5::File::open(dir / "r.h5").read_strings("model/target_names") == std::vector<std::string>{"F1", "F2"});

@@ -123,7 +123,13 @@ std::string describe_idx(const std::string& path) {
     out += ", " + std::to_string(counts.size()) + " distinct";
     if (counts.size() <= 20) {
       out += ":";
-      for (const auto& [v, c] : counts) out += " " + fmt(v) + " (" + std::to_string(c) + ")";
+      for (const auto& [v, c] : counts) {  // appended piece by piece: GCC 12 warns (-Wrestrict, a false
+        out += ' ';                         // positive) on "literal" + std::string&& once inlined
+        out += fmt(v);
+        out += " (";
+        out += std::to_string(c);
+        out += ')';
+      }
     }
   }
   return out + "\n";

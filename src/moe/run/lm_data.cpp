@@ -51,7 +51,10 @@ PreparedData prepare_synthetic(const DataOptions& options) {
   d.Y.each_row() /= arma::sum(d.Y, 0);
   d.labels = arma::index_max(d.Y, 0);
   d.feature_names = {"context"};
-  for (arma::uword w = 0; w < V; ++w) d.target_names.push_back("w" + std::to_string(w));
+  for (arma::uword w = 0; w < V; ++w) {  // "w" + std::to_string(w) trips GCC 12's false -Wrestrict warning
+    std::string name = "w";
+    d.target_names.push_back(name.append(std::to_string(w)));
+  }
   for (Dataset* part : {&out.valid, &out.test}) {  // the whole language is the training set
     *part = d.subset(arma::uvec());
   }
