@@ -38,6 +38,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 int main(int argc, char** argv) {
   CLI::App app{"moe-bench: FLOP rates of the library's kernels beside the machine's GEMM rate (same run)", "moe-bench"};
+  moe::cli::last_value_wins(app);
   app.require_subcommand(1);
   auto* lm = app.add_subcommand("lm", "Language-model output layer: forward + backward of one batch (the loss, "
                                       "W h as V x (K N) products, dW and W' dZ), median over --steps");
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
   moe::cli::check_number_options(*lm);
   moe::cli::check_number_options(*sparse);
   moe::cli::check_number_options(*ep);
+  moe::cli::add_version_flag(app);
   return moe::cli::run(app, argc, argv, [&] {
     if (ep->parsed()) {
       moe::set_threads(e_threads);

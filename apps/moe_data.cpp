@@ -11,11 +11,10 @@
 #include "moe/core/rng.hpp"
 #include "moe/data/csv.hpp"
 #include "moe/data/fetch.hpp"
+#include "moe/data/file_info.hpp"
 #include "moe/data/generate.hpp"
 #include "moe/data/jitter_set.hpp"
-#include "moe/data/read_table.hpp"
 #include "moe/data/robot_arm.hpp"
-#include "moe/data/summary.hpp"
 #include "moe/lm/synthetic_language.hpp"
 
 namespace {
@@ -27,33 +26,13 @@ std::string one_line(std::string s) {
   return s;
 }
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
-void print_info(const std::string& path, const moe::Table& t) {
-  std::cout << path << ": " << t.rows.size() << " rows, " << t.columns.size() << " columns\n";
-  std::size_t width = 0;
-  for (const auto& c : t.columns) width = std::max(width, c.size());
-  for (const auto& s : moe::summarize(t)) {
-    std::cout << "  " << s.name << std::string(width - s.name.size() + 2, ' ');
-    if (s.numeric) {
-      std::cout << "numeric  " << fmt(s.min) << " .. " << fmt(s.max) << "  (" << s.distinct << " distinct)\n";
-    } else {
-      std::cout << "text     " << s.distinct << " distinct:";
-      for (std::size_t k = 0; k < s.examples.size(); ++k) std::cout << (k ? ", " : " ") << s.examples[k];
-      std::cout << (s.distinct > s.examples.size() ? ", ...\n" : "\n");
-    }
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"moe-data: fetch real data sets, generate synthetic ones, describe a table"};
-  app.set_config("--config", "", "Read flags from a TOML file ([fetch], [generate], [jitter], [info] sections)");
+  CLI::App app{"moe-data: fetch real data sets, generate synthetic ones, describe a data file", "moe-data"};
+  moe::cli::last_value_wins(app);
+  moe::cli::add_config_option(app, "[fetch], [generate], [jitter], [info] sections, keys the long flag names");
+  app.allow_config_extras(CLI::config_extras_mode::ignore);  // unknown keys ignored, as moe-data always did
   app.require_subcommand(1);
 
   std::vector<std::string> set_names;
@@ -68,9 +47,9 @@ int main(int argc, char** argv) {
   fetch->footer(sets_help);
   std::string set_name, fetch_out;
   fetch->add_option("set", set_name, "Data set name")->required()->check(CLI::IsMember(set_names));
-  fetch->add_option("--out", fetch_out,
+  moe::cli::path_option(fetch->add_option("--out", fetch_out,
                     "Output: a CSV for tables (default data/cache/<set>.csv, <out>.meta records provenance), "
-                    "a directory for image sets (default data/cache/<set>)");
+                    "a directory for image sets and corpora (default data/cache/<set>)"));
 
   auto* gen =
       app.add_subcommand("generate", "Write a synthetic data set (known mixture structure, or robot-arm dynamics)");
@@ -105,21 +84,24 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
   gen->add_option("--seed", seed, "Random seed (same seed, same file)")->capture_default_str();
-  gen->add_option("--out", gen_out, "Output CSV")->required();
+  moe::cli::path_option(gen->add_option("--out", gen_out, "Output file: CSV (rank-language: HDF5)"))->required();
 
-  auto* info = app.add_subcommand("info", "Describe a CSV or HDF5 table: rows, columns, ranges");
+  auto* info = app.add_subcommand("info", "Describe any file moe-data writes: a CSV table (rows, columns, ranges), "
+                                          "an HDF5 file (attributes, columns, matrices, groups), an IDX image or "
+                                          "label file, a corpus (.txt), a provenance record (.meta), or a "
+                                          "directory of them");
   std::string info_path, info_group;
-  info->add_option("file", info_path, "CSV file, or HDF5 file (.h5) with --group")->required();
-  info->add_option("--group", info_group, "HDF5 group whose 1-D datasets are the columns (default /)");
+  moe::cli::path_option(info->add_option("file", info_path, "The file or directory"))->required();
+  info->add_option("--group", info_group, "HDF5: the group to describe (default /)");
 
   auto* jit = app.add_subcommand("jitter", "Paste IDX digits at random shifts into a larger canvas (Eigen et al. "
                                           "2013) and write train.h5 and test.h5 for moe-train/moe-eval "
                                           "(--feature-matrix pixels --target label; columns shift_x, shift_y, "
                                           "index)");
   moe::JitterSetOptions jo;
-  jit->add_option("--images", jo.images, "IDX images (N x rows x cols unsigned bytes), e.g. from `fetch mnist`")
+  moe::cli::path_option(jit->add_option("--images", jo.images, "IDX images (N x rows x cols unsigned bytes), e.g. from `fetch mnist`"))
       ->capture_default_str();
-  jit->add_option("--labels", jo.labels, "IDX labels (N)")->capture_default_str();
+  moe::cli::path_option(jit->add_option("--labels", jo.labels, "IDX labels (N)"))->capture_default_str();
   jit->add_option("--test", jo.test, "Images of the test part (the rest are the training part)")
       ->capture_default_str()
       ->check(count(1000000000));
@@ -135,8 +117,10 @@ int main(int argc, char** argv) {
       ->check(count(1000));
   jit->add_option("--seed", jo.seed, "Random seed of the split and the shifts (same seed, same files)")
       ->capture_default_str();
-  jit->add_option("--out", jo.out_dir, "Output directory (receives train.h5 and test.h5)")->capture_default_str();
+  moe::cli::path_option(jit->add_option("--out", jo.out_dir, "Output directory (receives train.h5 and test.h5)"))
+      ->capture_default_str();
   for (CLI::App* sub : {gen, jit}) moe::cli::check_number_options(*sub);
+  moe::cli::add_version_flag(app);
 
   try {
     app.parse(argc, argv);
@@ -184,7 +168,7 @@ int main(int argc, char** argv) {
                 << " images), " << jo.canvas << "x" << jo.canvas << " canvas, shifts up to +-" << jo.max_shift
                 << " px\n";
     } else if (*info) {
-      print_info(info_path, moe::read_table(info_path, info_group));
+      std::cout << moe::describe_file(info_path, info_group);
     }
   } catch (const std::exception& e) {  // moe::Error and anything unexpected: one line, exit 1
     std::cerr << "moe-data: error: " << one_line(e.what()) << "\n";

@@ -17,9 +17,11 @@ int main(int argc, char** argv) {
                "predictions, gate probabilities and row ids but no loss, posteriors or metrics (they need targets);\n"
                "without it such data is an error.",
                "moe-eval"};
-  app.set_version_flag("--version", std::string("moekit ") + moe::build::version + " (" + moe::build::git_revision + ")");
+  moe::cli::last_value_wins(app);
+  moe::cli::add_version_flag(app);
   moe::cli::add_config_option(app);
-  app.add_option("--model", job.model_path, "Results file written by moe-train (its /model group is loaded)")
+  moe::cli::path_option(app.add_option("--model", job.model_path, "Results file written by moe-train (its /model "
+                                                                  "group is loaded)"))
       ->required();
   moe::cli::add_data_options(app, job.data, false);
   app.get_option("--target")->description("Target column(s); default: the model's (a value given must agree)");
@@ -43,7 +45,7 @@ int main(int argc, char** argv) {
   app.add_option("--name", job.name, "Name of the group under /eval")->capture_default_str();
   app.add_option("--threads", job.threads, "Threads of the library's OpenMP loops (0: all cores); BLAS calls run single-threaded")
       ->capture_default_str();
-  app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
+  moe::cli::path_option(app.add_option("-o,--output", job.output, "Results file to write (HDF5)"))->required();
   app.add_flag("-q,--quiet", quiet, "No summary");
 
   moe::cli::check_number_options(app);

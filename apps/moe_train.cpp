@@ -1,6 +1,5 @@
 // moe-train: train one model on one data set and write one HDF5 results file.
 #include "train_options.hpp"
-#include "moe/core/build_info.hpp"
 #include "moe/core/stop_request.hpp"
 
 int main(int argc, char** argv) {
@@ -12,8 +11,8 @@ int main(int argc, char** argv) {
                "  moe-train --data pb.csv --features F1,F2 --target Vowel --filter Vowel=iy,ih,aa,ah \\\n"
                "            --group Speaker --train-groups 50 --test-groups 25 --experts 4 -o run.h5",
                "moe-train"};
-  app.set_version_flag("--version", std::string("moekit ") + moe::build::version + " (" + moe::build::git_revision + ")");
   moe::cli::add_train_options(app, job, fixed_variance);
+  moe::cli::add_version_flag(app);
   return moe::cli::run(app, argc, argv, [&] {
     moe::cli::finish_train_job(app, job, fixed_variance, moe::cli::command_line_flags(app, argc, argv));
     // SIGINT / SIGTERM: checkpoint and stop (moe::Stopped, exit 128 + signal). Not with expert parallelism:

@@ -43,6 +43,7 @@ inline void add_list_option(CLI::App& app) {
 
 // Every moe-train flag into `job`; --fixed-variance into `fixed_variance` (finish_train_job applies it).
 inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_variance) {
+  moe::cli::last_value_wins(app);
   moe::cli::add_config_option(app);
   moe::cli::add_list_option(app);
   moe::cli::add_data_options(app, job.data, true);
@@ -62,11 +63,11 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
                                            "linear-gaussian (meta-pi: mlp)")
       ->capture_default_str();
   app.add_flag("--fixed-variance", fixed_variance, "Mixture: linear-gaussian experts keep unit variance");
-  app.add_option("--expert-models", job.expert_models, "Meta-pi: moe-train result files of mlp models on the same "
-                                                       "features and classes, one per expert (comma-separated); "
-                                                       "they set --experts and the experts' architecture and "
-                                                       "weights")
-      ->delimiter(',');
+  path_option(trimmed_items(app.add_option("--expert-models", job.expert_models,
+                                           "Meta-pi: moe-train result files of mlp models on the same features "
+                                           "and classes, one per expert (comma-separated); they set --experts and "
+                                           "the experts' architecture and weights")
+                                ->delimiter(',')));
   app.add_flag("--freeze-experts", m.freeze_experts, "Meta-pi: train the gate alone; the --expert-models keep "
                                                      "their weights");
   app.add_option("--gate", m.gate, "Mixture, hme, meta-pi: the gate (`--list gates`): " +
@@ -85,9 +86,9 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
   app.add_option("--mlp-output", m.output, "MLP: softmax (cross-entropy), sigmoid or linear (squared error); "
                                            "with --task regression the default is linear")
       ->capture_default_str();
-  app.add_option("--layer-experts", m.layer_experts, "Deep: experts of each mixture layer, comma-separated (one "
-                                                     "entry per layer)")
-      ->delimiter(',')
+  trimmed_items(app.add_option("--layer-experts", m.layer_experts, "Deep: experts of each mixture layer, "
+                                                                  "comma-separated (one entry per layer)")
+                    ->delimiter(','))
       ->capture_default_str();
   app.add_option("--expert-hidden", m.expert_hidden, "Deep: output units of every expert, relu(W z + b)")
       ->capture_default_str();
@@ -103,10 +104,10 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
 
   moe::cli::add_lm_model_options(app, m);
   moe::cli::add_sparse_model_options(app, m.sparse);
-  app.add_option("--upcycle-from", job.upcycle_from, "Sparse: a moe-train result of a dense --model sparse run "
+  path_option(app.add_option("--upcycle-from", job.upcycle_from, "Sparse: a moe-train result of a dense --model sparse run "
                                                      "(--experts 1): its embedding, output layer and FFN start "
                                                      "this run, the FFN copied into every expert, the router "
-                                                     "fresh (sparse upcycling)");
+                                                     "fresh (sparse upcycling)"));
   app.add_flag("--expert-parallel", job.expert_parallel, "Sparse: spread the experts over the processes of "
                                                          "`mpirun -np P moe-train ...` (E / P each, tokens "
                                                          "exchanged all-to-all); the results equal a "
@@ -167,14 +168,14 @@ inline void add_train_options(CLI::App& app, moe::TrainJob& job, bool& fixed_var
       ->capture_default_str();
   app.add_option("--threads", job.threads, "Threads of the library's OpenMP loops (0: all cores); BLAS calls run single-threaded")
       ->capture_default_str();
-  app.add_option("-o,--output", job.output, "Results file to write (HDF5)")->required();
+  path_option(app.add_option("-o,--output", job.output, "Results file to write (HDF5)"))->required();
   app.add_flag("-q,--quiet", t.quiet, "No progress bar or summary");
   app.add_option("--checkpoint-every", job.checkpoint_every, "Write a checkpoint every N epochs (0: only when "
                                                              "stopped by SIGINT or SIGTERM, which always writes "
                                                              "one and exits with 128 + the signal number)")
       ->capture_default_str();
-  app.add_option("--checkpoint", job.checkpoint, "Checkpoint file (default: the --output path + .ckpt); removed "
-                                                 "when the results file is written");
+  path_option(app.add_option("--checkpoint", job.checkpoint, "Checkpoint file (default: the --output path + "
+                                                              ".ckpt); removed when the results file is written"));
   app.add_flag("--resume", job.resume, "Continue from the checkpoint when there is one (same flags; --epochs "
                                        "may be raised); the results equal an uninterrupted run's");
 

@@ -47,7 +47,7 @@ esac
   { echo "run.sh: error: --lr must be a positive number (got '$lr')" >&2; exit 2; }
 [[ -x "$bin/moe-train" ]] || { echo "run.sh: error: $bin/moe-train not built (cmake --build build, or set MOE_BIN)" >&2; exit 1; }
 
-# config.toml reads the data from data/cache/ of the repository (sweep.py runs every command there).
+# config.toml reads the data from data/cache/ of the repository (its path is relative to config.toml).
 data="$root/data/cache/peterson-barney.csv"
 [[ -s "$data" ]] || "$bin/moe-data" fetch peterson-barney --out "$data"
 mkdir -p "$out"

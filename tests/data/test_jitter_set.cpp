@@ -62,7 +62,7 @@ TEST_CASE("feature matrix: the columns of a 2-D HDF5 dataset are the observation
   o.features = {"pixels[0]", "pixels[1]"};
   std::string msg = error_of([&] { load_dataset(o); });
   CHECK(one_line(msg));
-  CHECK(contains(msg, "has 3 rows"));
+  CHECK(contains(msg, "has 3 features"));
   o.features.clear();
 
   o.feature_matrix = "nope";

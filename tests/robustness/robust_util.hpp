@@ -76,7 +76,10 @@ struct Config {
 inline TrainJob base_job(const std::string& csv, arma::uword d, bool classification, const std::string& output) {
   TrainJob job;
   job.data.path = csv;
-  for (arma::uword k = 0; k < d; ++k) job.data.features.push_back("x" + std::to_string(k));
+  for (arma::uword k = 0; k < d; ++k) {  // "x" + std::to_string(k) trips GCC 12's false -Wrestrict warning
+    std::string name = "x";
+    job.data.features.push_back(name.append(std::to_string(k)));
+  }
   job.data.target = "y";
   job.data.task = classification ? "classification" : "regression";
   job.train.quiet = true;
@@ -191,7 +194,7 @@ inline void check_file_finite(const std::string& path) {
     }
   };
   visit("/");
-  for (const std::string& split : {"train", "valid", "test"}) {
+  for (const std::string split : {"train", "valid", "test"}) {
     if (!file.is_group("eval/" + split)) continue;
     CAPTURE(split);
     for (const char* attr : {"loss", "mse", "accuracy"}) {

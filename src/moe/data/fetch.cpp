@@ -308,7 +308,8 @@ FetchResult fetch_npm_image_set(const NpmImageSet& set, const std::string& out_d
            std::to_string(set.per_class[k]) + " images of " + std::to_string(pixels));
     labels.insert(labels.end(), set.per_class[k], static_cast<std::uint8_t>(k));
     total += set.per_class[k];
-    per_class += (per_class.empty() ? "" : ",") + std::to_string(set.per_class[k]);
+    if (!per_class.empty()) per_class += ',';  // two steps: GCC 12 warns (-Wrestrict) on "..." + string&&
+    per_class += std::to_string(set.per_class[k]);
   }
 
   const fs::path images_tmp = tmp.path / "images.idx", labels_tmp = tmp.path / "labels.idx";

@@ -147,7 +147,8 @@ std::vector<std::pair<std::string, std::string>> kjv_books(const std::string& te
     const std::string book = line.substr(name_start, name_end - name_start);
     if (books.empty() || books.back().first != book) books.emplace_back(book, "");
     std::string& doc = books.back().second;
-    doc += (doc.empty() ? "" : " ") + fold_whitespace(line.substr(j + 1));
+    if (!doc.empty()) doc += ' ';  // appended in two steps: GCC 12 warns (-Wrestrict) on "..." + string&&
+    doc += fold_whitespace(line.substr(j + 1));
   }
   return books;
 }

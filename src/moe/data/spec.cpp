@@ -75,7 +75,9 @@ Filter parse_filter(const Table& t, const std::string& text) {
   require(eq != std::string::npos && eq > 0,
           "bad filter '" + text + "': expected column=value[,value...]");
   Filter f;
-  f.column = column_index(t, text.substr(0, eq));
+  const std::vector<std::string> column = split_list(text.substr(0, eq));  // trimmed: "Vowel = iy, ih" works
+  require(column.size() == 1, "bad filter '" + text + "': expected column=value[,value...]");
+  f.column = column_index(t, column.front());
   for (auto& v : split_list(text.substr(eq + 1))) f.values.insert(v);
   require(!f.values.empty(), "bad filter '" + text + "': no values after '='");
   return f;

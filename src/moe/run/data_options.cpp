@@ -17,6 +17,10 @@ void DataOptions::validate() const {
   require(!path.empty(), "no data file given (--data)");
   if (task == "lm") return;  // a corpus or synthetic language: no columns (src/moe/run/lm_data.cpp)
   require(!features.empty() || !feature_matrix.empty(), "no feature columns given (--features or --feature-matrix)");
+  require(matrix_layout == "columns" || matrix_layout == "rows",
+          "--matrix-layout must be columns or rows, not '" + matrix_layout + "'");
+  require(matrix_layout == "columns" || !feature_matrix.empty(),
+          "--matrix-layout rows applies to a --feature-matrix only");
   require(!targets || !target.empty(), "no target column given (--target)");
   require(missing == "error" || missing == "drop", "--missing must be error or drop (got '" + missing + "')");
   parse_task(task);
@@ -44,23 +48,34 @@ Dataset load_dataset(const DataOptions& options) {
     require(is_hdf5_path(options.path), "--feature-matrix needs an HDF5 data file (.h5), not " + options.path);
     const std::string group = options.hdf5_group.empty() ? "/" : options.hdf5_group;
     const std::string object = (group.back() == '/' ? group : group + "/") + options.feature_matrix;
+    const bool rows = options.matrix_layout == "rows";
+    const std::string layout = rows ? "observations x features" : "features x observations";
     {
       const h5::File file = h5::File::open(options.path);
       require(file.is_dataset(object), "--feature-matrix: no dataset '" + object + "' in " + options.path);
       require(file.shape(object).size() == 2, "--feature-matrix: '" + object + "' in " + options.path +
-                                                  " is not 2-D (features x observations)");
+                                                  " is not 2-D (" + layout + ")");
       matrix = file.read_matrix(object);
     }
     require(matrix.n_rows >= 1 && matrix.n_cols >= 1, "--feature-matrix: '" + object + "' in " + options.path + " is empty");
+    table = read_hdf5_table(options.path, group, {options.feature_matrix});
+    // The observations run along the columns (d x N) or the rows (N x d). A matrix whose other side
+    // matches the table's rows is the other layout: say so rather than fail on the counts.
+    const std::size_t n = table.rows.size(), along = rows ? matrix.n_rows : matrix.n_cols,
+                      across = rows ? matrix.n_cols : matrix.n_rows;
+    if (along != n && across == n)
+      fail("--feature-matrix: '" + object + "' in " + options.path + " is " + std::to_string(matrix.n_rows) + " x " +
+           std::to_string(matrix.n_cols) + " and the table has " + std::to_string(n) + " rows: it holds one " +
+           "observation per " + (rows ? "column" : "row") + "; give --matrix-layout " + (rows ? "columns" : "rows"));
+    if (rows) matrix = arma::mat(matrix.t());  // d x N from here on
     const std::vector<std::string> names = feature_matrix_names(options.feature_matrix, matrix.n_rows);
     if (!options.features.empty() && options.features != names)
       fail("the feature matrix '" + options.feature_matrix + "' has " + std::to_string(names.size()) +
-           " rows (features " + names.front() + " .. " + names.back() + "), but " +
+           " features (" + names.front() + " .. " + names.back() + "), but " +
            std::to_string(options.features.size()) + " other features were asked for (" +
            options.features.front() + " .. " + options.features.back() + ")");
     spec.features = names;
     spec.feature_matrix = &matrix;
-    table = read_hdf5_table(options.path, group, {options.feature_matrix});
   }
   spec.target = options.target;
   spec.task = parse_task(options.task);

@@ -16,11 +16,13 @@ struct DataOptions {
   std::string path;                    // .csv, or .h5/.hdf5 (columns are 1-D datasets of hdf5_group)
   std::string hdf5_group = "/";
   std::vector<std::string> features;   // column names
-  // HDF5 only: a 2-D dataset of hdf5_group, d x N (one observation per column, as images from
-  // `moe-data jitter`), whose d rows are the features, named NAME[0] .. NAME[d-1]; it replaces
-  // `features` (which may then be empty or list exactly those names). Targets, filters and groups
-  // still come from the group's 1-D columns.
+  // HDF5 only: a 2-D dataset of hdf5_group holding d features of N observations, named NAME[0] ..
+  // NAME[d-1]; it replaces `features` (which may then be empty or list exactly those names). Targets,
+  // filters and groups still come from the group's 1-D columns.
   std::string feature_matrix;
+  // How feature_matrix is laid out: "columns", d x N (one observation per column, as images from
+  // `moe-data jitter`), or "rows", N x d (one observation per row, as numpy, h5py and pandas write it).
+  std::string matrix_layout = "columns";
   std::string target;                  // column name (comma-separated list for multi-output regression)
   LmDataOptions lm;                    // task "lm": tokenizer, context, vocabulary (path: a corpus or .h5 language)
   std::string task = "classification";

@@ -56,7 +56,10 @@ PreparedData prepare_synthetic(const DataOptions& options) {
   d.labels = arma::index_max(d.Y, 0);
   d.row_ids = arma::regspace<arma::uvec>(0, C - 1);  // column c is context c
   d.feature_names = {"context"};
-  for (arma::uword w = 0; w < V; ++w) d.target_names.push_back("w" + std::to_string(w));
+  for (arma::uword w = 0; w < V; ++w) {  // "w" + std::to_string(w) trips GCC 12's false -Wrestrict warning
+    std::string name = "w";
+    d.target_names.push_back(name.append(std::to_string(w)));
+  }
   for (Dataset* part : {&out.valid, &out.test}) {  // the whole language is the training set
     *part = d.subset(arma::uvec());
   }

@@ -248,6 +248,7 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
 
   TrainJobResult r;
   r.primary = primary;
+  r.criterion_set = options.criterion >= 0.0;
   r.train = train(*model, data.train.X, data.train.Y, data.valid.X, data.valid.Y, data.train.is_classification(),
                   options, train_rng, checkpointer);
   if (primary) report_data_warnings(data);  // after training: a refused run prints its one error line alone
@@ -335,8 +336,15 @@ std::string summarize(const TrainJobResult& r, const ModelSpec& spec) {
     }
     out += "\n";
   };
-  std::snprintf(buf, sizeof buf, "epochs %zu, criterion reached at epoch %ld, %.3f s of updates\n",
-                r.train.history.epoch.size(), r.train.criterion_epoch, r.train.seconds);
+  std::snprintf(buf, sizeof buf, "epochs %zu, ", r.train.history.epoch.size());
+  out += buf;
+  if (r.criterion_set && r.train.criterion_epoch >= 0) {
+    std::snprintf(buf, sizeof buf, "criterion reached at epoch %ld, ", r.train.criterion_epoch);
+    out += buf;
+  } else if (r.criterion_set) {
+    out += "criterion not reached, ";
+  }
+  std::snprintf(buf, sizeof buf, "%.3f s of updates\n", r.train.seconds);
   out += buf;
   line("train", r.train_metrics);
   if (r.has_valid) line("valid", r.valid_metrics);

@@ -47,6 +47,7 @@ struct TrainJobResult {
   Metrics train_metrics, valid_metrics, test_metrics;
   bool has_valid = false, has_test = false;
   bool primary = true;  // expert parallelism: only rank 0 prints the summary
+  bool criterion_set = false;  // a --criterion was given (the summary then says whether it was reached)
 };
 
 // Throws moe::Error (one line) on bad input, before anything is written; the output file appears
