@@ -53,7 +53,7 @@ TEST_CASE("output path: an output that is an input is refused, through links and
   std::ofstream(dir / "in.csv") << "a\n1\n";
   fs::create_symlink(dir / "in.csv", dir / "soft");
   fs::create_hard_link(dir / "in.csv", dir / "hard");
-  for (const std::string out : {dir / "in.csv", dir / "soft", dir / "hard"}) {
+  for (const std::string& out : {dir / "in.csv", dir / "soft", dir / "hard"}) {
     CAPTURE(out);
     CHECK_THROWS_WITH_AS(moe::refuse_output_over_inputs({"--output", out}, {{"--model", ""}, {"--data", dir / "in.csv"}}),
                          doctest::Contains("is the input file"), moe::Error);
