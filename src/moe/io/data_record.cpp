@@ -25,7 +25,10 @@ std::string toml_value(const std::string& raw) {
   if (!v.empty() && v.front() == '[' && v.back() == ']') {
     std::string out, item;
     std::istringstream in(v.substr(1, v.size() - 2));
-    while (std::getline(in, item, ',')) out += (out.empty() ? "" : ",") + toml_value(item);
+    while (std::getline(in, item, ',')) {  // two steps: GCC 12 warns (-Wrestrict) on "..." + string&&
+      if (!out.empty()) out += ',';
+      out += toml_value(item);
+    }
     return out;
   }
   if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
