@@ -128,6 +128,12 @@ class ConfigRelativePaths : public CLI::ConfigTOML {
   }
 };
 
+// The --config file given, or "" (after parsing).
+inline std::string config_file(const CLI::App& app) {
+  const CLI::Option* c = app.get_config_ptr();
+  return c && c->count() > 0 ? c->as<std::string>() : std::string();
+}
+
 // `--config FILE` reads any flag from TOML (key = flag name without dashes, e.g. learning-rate = 0.1).
 inline void add_config_option(CLI::App& app, const std::string& keys = "keys are the long flag names") {
   app.set_config("--config", "", "Read flags from a TOML file (" + keys + "; flags given on the command line "

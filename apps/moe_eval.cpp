@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     for (const CLI::Option* o : app.get_options())  // set on the command line or in the --config file
       if (o->count() > 0 && !o->get_lnames().empty()) job.given.push_back(o->get_lnames().front());
     job.info.command_line = moe::cli::command_line(argc, argv);
+    job.info.config_file = moe::cli::config_file(app);
     // The flags as TOML, without those left empty (target, classes, and tokenizer and context, which
     // default to the model's): `key=""` would not read back as "not given".
     std::istringstream config(app.config_to_str(true, false));

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     // the ranks would see the stop at different steps; mpirun's default (end every rank) stands.
     if (!job.expert_parallel) moe::install_stop_handlers();
     job.info.command_line = moe::cli::command_line(argc, argv);
+    job.info.config_file = moe::cli::config_file(app);
     job.info.config_toml = moe::cli::recorded_config(app, job);
     const moe::TrainJobResult r = moe::run_train_job(job);
     if (!job.train.quiet && r.primary) std::fputs(moe::summarize(r, job.model).c_str(), stdout);

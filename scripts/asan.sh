@@ -5,7 +5,7 @@
 # stops with exit code 86, and a test that runs an app fails on a report from it even where it expected
 # the app to fail (tests/cli/run_command.hpp). Any compiler warning fails the build, as in scripts/test.sh's
 # normal build (MOE_WARNINGS_AS_ERRORS). -O1 -g1: about half the compile time of RelWithDebInfo's
-# -O2 -g (NOTES.md). Extra arguments go to ctest.
+# -O2 -g (docs/notes/lab-notebook.md). Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="build-asan"

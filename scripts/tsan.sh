@@ -4,7 +4,7 @@
 # LLVM's OpenMP runtime (libomp) in ./build-tsan and loads the Archer OMPT tool, which tells TSan about
 # OpenMP's barriers, reductions and locks. It runs the test suite, the apps the CLI tests start included,
 # with two OpenMP threads, so that the loops over experts, blocks and tokens the tests reach run
-# concurrently (which ones do is to be recorded in NOTES.md); a report stops the process with exit code 86
+# concurrently (which ones do is to be recorded in docs/notes/lab-notebook.md); a report stops the process with exit code 86
 # and fails the test. Not the quick studies: their runs are single-threaded by design, and they would
 # take 9 of the 10 minutes. Needs clang and libomp-dev (apt-get install clang libomp-dev). Extra
 # arguments go to ctest.

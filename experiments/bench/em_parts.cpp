@@ -1,6 +1,6 @@
 // The parts of one EM iteration, timed alone (minimum over repeats, robust to other load): weighted least
 // squares, residuals, column softmax, IRLS, one em_step of 4 linear-Gaussian experts on 20000 random
-// points with 2 inputs. The numbers NOTES.md compares step by step. Built and run by em_parts.sh.
+// points with 2 inputs. The numbers docs/notes/lab-notebook.md compares step by step. Built and run by em_parts.sh.
 #include <algorithm>
 #include <cstdio>
 #include <ctime>

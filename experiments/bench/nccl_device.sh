@@ -9,7 +9,7 @@
 set -euo pipefail
 out=${1:?usage: nccl_device.sh OUT_DIR}
 mkdir -p "$out"
-# NVLink multicast stays off on these shared machines (the device library's KINDS.md).
+# NVLink multicast stays off on these shared machines (a rule of the shared machines this runs on).
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 source experiments/bench/nccl_build.sh
 { nvidia-smi --query-gpu=name,driver_version --format=csv; nvcc --version | tail -2;

@@ -1,4 +1,4 @@
-// The CPU measurements behind the sparse layer's 8 -> 256 experts slowdown (NOTES.md, README "Performance"),
+// The CPU measurements behind the sparse layer's 8 -> 256 experts slowdown (docs/notes/lab-notebook.md, docs/performance.md),
 // one core: OpenBLAS sgemm at the shapes of many small experts, C (1024 x n) = W (1024 x 512) X (512 x n) for
 // 256 experts, n = 32 ... 1024 tokens per expert,
 //   distinct W   each expert its own W (the bytes of a real expert bank)

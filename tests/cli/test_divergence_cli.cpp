@@ -51,6 +51,17 @@ TEST_CASE("divergence: a learning rate far too large stops the run with one erro
   CHECK(last_line(reg.err).rfind("moe-train: error: training diverged at epoch ", 0) == 0);
   CHECK_FALSE(std::filesystem::exists(dir / "reg.h5"));
 
+  // Real formants, the target unscaled: the learned variance keeps the loss bounded while the mean runs
+  // away; the mse check stops it.
+  const CommandResult f3 = run_command(std::string(MOE_TRAIN_BIN) + " --data " + fixture +
+                                       " --features F1,F2 --target F3 --task regression --lr 1e3 --epochs 50 -q -o " +
+                                       (dir / "f3.h5"));
+  CAPTURE(f3.err);
+  CHECK(f3.status == 1);
+  CHECK(last_line(f3.err).find("training diverged at epoch ") != std::string::npos);
+  CHECK(last_line(f3.err).find("training mse") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "f3.h5"));
+
   // The same run at a sane rate trains; the check is off with --divergence-factor 0 (the loss stays finite
   // at a rate that only oscillates).
   CHECK(run_command(std::string(MOE_TRAIN_BIN) + " --data " + (dir / "reg.csv") +

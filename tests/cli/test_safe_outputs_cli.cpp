@@ -1,6 +1,6 @@
 // -o and --checkpoint through the programs: a device, a FIFO, a directory or one of the run's input files
 // is refused with one line before any work, and nothing is replaced; a symbolic link is written through
-// (the link kept, its target replaced), as docs/cli.md documents.
+// (the link kept, its target replaced), as docs/usage.md documents.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -63,6 +63,10 @@ TEST_CASE("safe outputs: -o or --checkpoint naming the input file is refused and
                  "moe-train", "--checkpoint");
   expect_refused(run_command(train(dir / "data.csv", dir / "out.h5", "--checkpoint /dev/null")), "moe-train",
                  "it is a device");
+  std::ofstream(dir / "run.toml") << "epochs = 2\n";
+  expect_refused(run_command(train(dir / "data.csv", dir / "run.toml", "--config '" + (dir / "run.toml") + "'")),
+                 "moe-train", "(--config)");
+  CHECK(slurp(dir / "run.toml") == "epochs = 2\n");
   CHECK(slurp(dir / "data.csv") == before);
   CHECK(fs::is_symlink(dir / "alias.h5"));
   CHECK_FALSE(fs::exists(dir / "out.h5"));
@@ -104,4 +108,7 @@ TEST_CASE("safe outputs: moe-eval and moe-data refuse the same paths") {
   expect_refused(g, "moe-data", "it is a FIFO");
   expect_refused(run_command(std::string(MOE_DATA_BIN) + " generate linear-mixture --n 50 --out /dev/null"), "moe-data",
                  "it is a device");
+  // Reading a FIFO would block: moe-data info refuses it.
+  expect_refused(run_command(std::string("timeout 60 ") + MOE_DATA_BIN + " info '" + (dir / "fifo") + "'"), "moe-data",
+                 "not a regular file");
 }

@@ -41,6 +41,26 @@ for p in files:
         if m:
             findings.append(f"{p}:{n}: refers to '{m.group(0)}', which a reader cannot follow (point at docs/ instead)")
 
+# Names of documents and sources a text points at must exist in the repository: an all-capitals document
+# name (NOTES.md, KINDS.md) must be some tracked file's name, and a path under tests/ or docs/ a tracked
+# file or folder (generated outputs such as out/table.md are neither).
+tracked_names = {os.path.basename(p) for p in files}
+tracked_paths = set(files) | {os.path.dirname(p) for p in files}
+doc_name = re.compile(r"(?<![\w./$-])([A-Z][A-Z0-9_-]*\.md)\b")
+repo_path = re.compile(r"(?<![\w./$-])((?:tests|docs)/[\w./-]*[\w])")
+for p, text in texts.items():
+    for n, line in enumerate(text.splitlines(), 1):
+        for name in doc_name.findall(line):
+            if name not in tracked_names and not bad.search(name):
+                findings.append(f"{p}:{n}: refers to '{name}', which is not in the repository")
+        for path in repo_path.findall(line):
+            path = path.split("#")[0].rstrip(".")
+            last = os.path.basename(path)
+            placeholder = last.isupper()  # a placeholder: tests/fuzz/corpus/TARGET
+            prefix = any(f.startswith(path) for f in files)  # a file name's stem: .../absurd_extent_
+            if path not in tracked_paths and not os.path.exists(path) and not placeholder and not prefix:
+                findings.append(f"{p}:{n}: refers to '{path}', which is not in the repository")
+
 def slug(heading):  # GitHub's anchor for a heading
     s = re.sub(r"[^\w\- ]", "", heading.strip().lower())
     return s.replace(" ", "-")

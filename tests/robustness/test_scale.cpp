@@ -80,6 +80,9 @@ TEST_CASE("robust: momentum descent on raw 1e30 regression inputs keeps every va
     job.model.experts = 2;
     gradient(job, "momentum", 0.1);
     job.data.standardize = false;
+    // The steps on raw 1e30 inputs explode by design (the divergence check would stop the run at epoch 1);
+    // what this test asks is that the numbers written stay finite when the run is let through.
+    job.train.divergence_factor = 0.0;
     WarningCapture warnings;
     run_train_job(job);
     check_file_finite(job.output);

@@ -18,7 +18,7 @@ namespace moe {
 void set_threads(int threads) {
   // glibc returns freed blocks above 128 KiB to the kernel (mmap / trim), so each K x N temporary of an
   // epoch was fresh memory again, page faults and zeroing included: about a third of an EM iteration on
-  // 20000 points (NOTES.md). Keep freed memory in the heap instead.
+  // 20000 points (docs/notes/lab-notebook.md). Keep freed memory in the heap instead.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   openblas_set_num_threads(1);

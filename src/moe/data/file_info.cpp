@@ -60,6 +60,10 @@ std::string head_bytes(const std::string& path, std::size_t n) {
 
 Kind kind_of(const std::string& path) {
   if (fs::is_directory(path)) return Kind::directory;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  // A FIFO or a device would block or never end: only regular files are read.
+  require(!fs::exists(st) || fs::is_regular_file(st), "cannot describe " + path + ": not a regular file or a folder");
   const std::string ext = fs::path(path).extension().string();
   if (ext == ".meta") return Kind::meta;
   if (ext == ".txt") return Kind::corpus;

@@ -30,7 +30,7 @@ SavedModel read_model(const h5::File& file);
 
 // A lower bound on the number of values in the state of a model of `spec` (Model::collect_state, what
 // /model/params holds): its largest matrices, from the sizes alone, without building it. Within a small
-// factor of the true count (tests/io/test_model_io_bounds.cpp checks both ways for every kind).
+// factor of the true count (tests/io/test_model_io.cpp checks both ways for every kind).
 double min_state_values(const ModelSpec& spec);
 
 }  // namespace moe

@@ -17,6 +17,7 @@ struct RunInfo {
   std::string program;       // "moe-train" | "moe-eval"
   std::string command_line;
   std::string config_toml;
+  std::string config_file;   // the --config file read, if any: an input no output may replace (not recorded)
   std::uint64_t seed = 0;
   int threads = 0;
   std::string device = "cpu";

@@ -49,7 +49,8 @@ std::string target_columns(const EvalJob& job, const SavedModel& saved, const st
 EvalJobResult run_eval_job(const EvalJob& job) {
   require(!job.output.empty(), "no output file given (--output)");
   require(!job.model_path.empty(), "no model file given (--model)");
-  refuse_output_over_inputs({"--output", job.output}, {{"--model", job.model_path}, {"--data", job.data.path}});
+  refuse_output_over_inputs({"--output", job.output},
+                            {{"--model", job.model_path}, {"--data", job.data.path}, {"--config", job.info.config_file}});
   output_target(job.output);  // a device, FIFO or directory is refused before the evaluation
   set_threads(job.threads);
   const h5::File model_file = h5::File::open(job.model_path);

@@ -157,7 +157,8 @@ std::string checkpoint_path_of(const TrainJob& job) {
 // Before anything is read or written: the results file and the checkpoint must not be an input of the
 // run (nor each other), and must be paths a file may be written to (moe/core/output_path.hpp).
 void refuse_unsafe_outputs(const TrainJob& job) {
-  std::vector<NamedPath> inputs{{"--data", job.data.path}, {"--upcycle-from", job.upcycle_from}};
+  std::vector<NamedPath> inputs{{"--data", job.data.path}, {"--upcycle-from", job.upcycle_from},
+                                {"--config", job.info.config_file}};
   for (const std::string& m : job.expert_models) inputs.push_back({"--expert-models", m});
   refuse_output_over_inputs({"--output", job.output}, inputs);
   const std::string checkpoint = checkpoint_path_of(job);

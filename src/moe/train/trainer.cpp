@@ -50,6 +50,7 @@ struct LoopState {
   TrainResult result;
   std::vector<arma::vec> usage;
   double best_valid = arma::datum::inf;
+  double initial_mse = -1.0;   // the training mse before the first step (-1: none), for the divergence check
   arma::mat best_values;       // flattened state of the best validation epoch (empty: none yet)
   std::size_t since_best = 0;
 
@@ -72,6 +73,7 @@ struct LoopState {
     v.signed_count("result/best_epoch", result.best_epoch);
     v.real("result/seconds", result.seconds);
     v.real("best/valid_loss", best_valid);
+    v.real("loop/initial_mse", initial_mse);
     v.matrix("best/values", best_values);
     v.size("best/since", since_best);
   }
@@ -157,6 +159,10 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   History& h = result.history;
   ProgressBar bar("train", options.epochs, options.quiet);
 
+  // The untrained model's training mse, the reference of the mse divergence check (gradient training of a
+  // model with an mse: not a language model). A resumed run has it from its checkpoint.
+  if (loop.epoch == 1 && loop.next == 0 && opt && options.divergence_factor > 0.0 && model.spec().task != Task::lm)
+    loop.initial_mse = evaluate(model, X, Y, classification).mse;
   for (; loop.epoch <= options.epochs; ++loop.epoch) {
     const std::size_t epoch = loop.epoch;
     honour_stop();
@@ -226,6 +232,17 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     }
 
     const Metrics train_m = evaluate(model, X, Y, classification);
+    // A regression likelihood with a learned variance can keep its loss bounded while the mean runs away
+    // (the variance absorbs the error, up to its ceiling): the predictions' mse is checked too.
+    if (options.divergence_factor > 0.0 && !use_em && !use_online && loop.initial_mse >= 0.0 &&
+        std::isfinite(loop.initial_mse)) {
+      char what[160];
+      std::snprintf(what, sizeof what, " (training mse %.6g, before training %.6g)", train_m.mse, loop.initial_mse);
+      require(std::isfinite(train_m.mse) &&
+                  train_m.mse <= loop.initial_mse + options.divergence_factor * std::max(1.0, loop.initial_mse),
+              "training diverged at epoch " + std::to_string(epoch) + what + remedy +
+                  " (--divergence-factor 0 turns this check off)");
+    }
     if (train_m.min_probability == 0.0)
       warn("zero-probability", "epoch " + std::to_string(epoch) + ": the model gives some class a probability of "
            "exactly 0 at a training point (a saturated softmax whose weights keep growing); a held-out point of "

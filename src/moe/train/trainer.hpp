@@ -35,8 +35,9 @@ struct TrainOptions {
   // penalised least squares M-steps). 0 = off.
   double l2 = 0.0;
   // Divergence: training stops with a one-line moe::Error when an epoch's training loss is not finite, or
-  // (gradient training) exceeds the first epoch's loss L1 by more than divergence_factor * max(1, |L1|);
-  // 0 turns the second check off.
+  // (gradient training) exceeds the first epoch's loss L1 by more than divergence_factor * max(1, |L1|),
+  // or the training mse exceeds the untrained model's M0 by more than divergence_factor * max(1, M0) (a learned
+  // variance can hold the loss while the mean runs away); 0 turns these growth checks off.
   double divergence_factor = 100.0;
   bool quiet = false;
   void validate(bool classification) const;

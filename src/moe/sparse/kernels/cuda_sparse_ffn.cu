@@ -309,7 +309,7 @@ struct Gpu {
     // MOE_CUDA_GEMM: auto (default) = one strided batched GEMM per stage over a padded layout when the
     // padding costs at most a quarter more columns, else per-expert cublasGemmEx over four streams;
     // streams / grouped = always compact, per-expert GEMMs over streams / cuBLAS's grouped call;
-    // padded = always the padded batch. Measurements in NOTES.md.
+    // padded = always the padded batch. Measurements in docs/notes/lab-notebook.md.
     const char* env = std::getenv("MOE_CUDA_GEMM");
     const std::string mode = env ? env : "auto";
     if (mode != "auto" && mode != "streams" && mode != "grouped" && mode != "padded")
