@@ -7,7 +7,7 @@
 
 #include <fstream>
 #include <map>
-#include <regex>
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -57,11 +57,31 @@ std::map<std::string, Schema> documented_blocks() {
   return blocks;
 }
 
-// /eval/test/gate -> /eval/<part>/gate; expert12 -> expert<i>.
+// /eval/test/gate -> /eval/<part>/gate; expert12 -> expert<i> (a name's trailing digits after a lowercase letter or
+// '_', at the end of a path component). Written by hand: std::regex trips GCC 12's -Wmaybe-uninitialized
+// in the sanitizer build.
 std::string normalise(const std::string& path) {
-  static const std::regex part("^/eval/[^/@]+"), number("([a-z_])[0-9]+(?=/|@|$)");
-  std::string out = std::regex_replace(path, part, "/eval/<part>");
-  return std::regex_replace(out, number, "$1<i>");
+  std::string in = path;
+  if (in.rfind("/eval/", 0) == 0) {
+    const std::size_t end = in.find_first_of("/@", 6);
+    in = "/eval/<part>" + (end == std::string::npos ? std::string() : in.substr(end));
+  }
+  std::string out;
+  for (std::size_t i = 0; i < in.size();) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(in[i]));
+    const bool after_name = !out.empty() && (std::islower(static_cast<unsigned char>(out.back())) || out.back() == '_');
+    if (digit && after_name) {
+      std::size_t j = i;
+      while (j < in.size() && std::isdigit(static_cast<unsigned char>(in[j]))) ++j;
+      if (j == in.size() || in[j] == '/' || in[j] == '@') {
+        out += "<i>";
+        i = j;
+        continue;
+      }
+    }
+    out += in[i++];
+  }
+  return out;
 }
 
 void walk(const h5::File& f, const std::string& group, std::map<std::string, std::string>& out) {
