@@ -17,7 +17,7 @@
 #include "moe/bench/expert_parallel_bench.hpp"
 #include "moe/bench/sparse_bench.hpp"
 #include "moe/parallel/mpi_communicator.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 #include "moe/core/error.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/lm/blocked_gemm.hpp"

@@ -15,7 +15,7 @@ export LD_LIBRARY_PATH=$lib:$lib/openblas-pthread:${LD_LIBRARY_PATH:-}
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv; nvcc --version | tail -2; } \
   | tee "$out/gpu.txt"
 # The kernel layer builds with the CUDA toolkit alone (no Armadillo, no OpenBLAS on the include path).
-nvcc -std=c++20 -O2 -gencode=arch=compute_90,code=sm_90 -Isrc -c src/moe/sparse/kernels/cuda_sparse_ffn.cu \
+nvcc -std=c++20 -O2 -gencode=arch=compute_90,code=sm_90 -Isrc -c src/moe/backend/cuda_sparse_ffn.cu \
   -o /tmp/cuda_sparse_ffn.o && echo "kernel layer alone: nvcc -Isrc only, built" | tee -a "$out/gpu.txt"
 cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOE_CUDA=ON -DMOE_ARCH= \
   -DCMAKE_PREFIX_PATH=$prefix/usr -DCMAKE_LIBRARY_PATH="$lib/openblas-pthread;$lib" \

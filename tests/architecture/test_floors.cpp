@@ -35,14 +35,14 @@ const std::vector<Placement>& floor_table() {
   static const std::vector<Placement> table = {
       {"core", 0},            // errors, math, weighted least squares, rng, params, files, threads, clocks
       {"h5", 0},              // the HDF5 wrapper (moe::h5::File)
-      {"backend", 1},         // CUDA device basics: device count and choice, device arrays, error checks
+      {"backend", 1},         // the compute backend: tensors, CPU backend, routing plan, FFN kernels, CUDA basics
       {"data", 1},            // tables, readers, datasets, splits, standardiser, generators, fetchers
       {"text", 1},            // tokenizers, vocabulary, corpus files
       {"parallel", 1},        // communicators (threads, MPI, NCCL, the GPU loopback)
       {"fit", 2},             // IRLS, weighted least squares, the EM step's interface and options
       {"experts", 2},         // experts
       {"gates", 2},           // gates
-      {"sparse/kernels", 2},  // the sparse layer's backends (fast CPU, CUDA), free of Armadillo
+      {"sparse/kernels", 2},  // the expert-parallel GPU exchange, free of Armadillo
       {"sparse", 2},          // routers, balancing losses, routing plan, the sparse MoE layer
       {"models", 3},          // Model, mixtures, HME, meta-pi, deep MoE, MLP, sparse net
       {"lm", 3},              // language models and their parts

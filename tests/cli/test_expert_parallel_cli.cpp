@@ -11,7 +11,7 @@
 #include "cli/compare_results.hpp"
 #include "cli/run_command.hpp"
 #include "moe/h5/hdf5.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 
 using namespace moe;
 using moe::test::run_command;

@@ -8,7 +8,7 @@
 
 #include "cli/run_command.hpp"
 #include "moe/h5/hdf5.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 #include "moe/text/corpus.hpp"
 
 using namespace moe;

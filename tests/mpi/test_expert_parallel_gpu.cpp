@@ -7,7 +7,7 @@
 #include <doctest/doctest.h>
 
 #include "moe/parallel/gpu_communicators.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 #include "mpi_world.hpp"
 #include "sparse/expert_parallel_threads.hpp"
 

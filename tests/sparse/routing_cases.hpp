@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "moe/core/rng.hpp"
-#include "moe/sparse/kernels/ffn_activation.hpp"
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/ffn_activation.hpp"
+#include "moe/backend/routing_plan.hpp"
 
 namespace moe::test {
 

@@ -14,7 +14,7 @@
 
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 #include "moe/sparse/routed_ffn.hpp"
 #include "moe/sparse/sparse_moe_layer.hpp"
 #include "sparse/routing_cases.hpp"

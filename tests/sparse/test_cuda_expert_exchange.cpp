@@ -12,7 +12,7 @@
 #include "moe/core/error.hpp"
 #include "moe/models/sparse_net.hpp"
 #include "moe/parallel/gpu_communicators.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 
 using namespace moe;
 

@@ -1,4 +1,4 @@
-// The fast CPU backend of the routed sparse MoE layer (kernels/cpu_sparse_ffn) against the reference
+// The fast CPU backend of the routed sparse MoE layer (backend/cpu_sparse_ffn) against the reference
 // (per-expert Armadillo products, routed_ffn.cpp) on hand-made routing plans: random top-k with and
 // without dropped slots, empty experts, every token on one expert, k = E, one expert, no tokens. In double
 // the two agree to rounding; in float the fast kernel stays within 1e-5 (relative, over each output

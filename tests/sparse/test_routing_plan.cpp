@@ -5,7 +5,7 @@
 #include "sparse/sparse_test_util.hpp"
 
 #include "moe/core/error.hpp"
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/routing_plan.hpp"
 #include "moe/sparse/routing_stats.hpp"
 
 using namespace moe;

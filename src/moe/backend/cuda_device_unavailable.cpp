@@ -8,7 +8,8 @@ namespace moe::kernels {
 bool cuda_built() { return false; }
 int cuda_device_count() { return 0; }
 std::string cuda_device_name() { return ""; }
-void cuda_set_device(int) {
+void cuda_set_device(int) { fail_without_cuda(); }
+void fail_without_cuda() {
   fail("this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with the CUDA toolkit)");
 }
 

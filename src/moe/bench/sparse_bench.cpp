@@ -15,9 +15,9 @@
 #include "moe/core/rng.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/h5/hdf5.hpp"
-#include "moe/sparse/kernels/cpu_blas.hpp"
-#include "moe/sparse/kernels/cpu_sparse_ffn.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cpu_blas.hpp"
+#include "moe/backend/cpu_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 #include "moe/sparse/routed_ffn.hpp"
 #include "moe/sparse/routing_stats.hpp"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/routing_plan.hpp"
 
 namespace moe {
 

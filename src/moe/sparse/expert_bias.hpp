@@ -8,7 +8,7 @@
 #include <string>
 
 #include "moe/core/params.hpp"
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/routing_plan.hpp"
 #include "moe/sparse/token_shard.hpp"
 
 namespace moe {

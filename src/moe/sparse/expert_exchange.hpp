@@ -23,7 +23,7 @@
 #include "moe/sparse/ffn_experts.hpp"
 #include "moe/sparse/kernels/cuda_expert_exchange.hpp"
 #include "moe/sparse/routed_ffn.hpp"
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/routing_plan.hpp"
 
 namespace moe {
 

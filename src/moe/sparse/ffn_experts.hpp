@@ -12,8 +12,8 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
-#include "moe/sparse/kernels/ffn_activation.hpp"
-#include "moe/sparse/kernels/sparse_ffn_views.hpp"
+#include "moe/backend/ffn_activation.hpp"
+#include "moe/backend/sparse_ffn_views.hpp"
 
 namespace moe {
 

@@ -6,7 +6,7 @@
 
 #include "moe/core/error.hpp"
 #include "moe/sparse/ffn_experts.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 #include "moe/sparse/router_registry.hpp"
 
 namespace moe {

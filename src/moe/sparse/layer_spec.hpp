@@ -34,7 +34,7 @@ struct SparseLayerSpec {
   double switch_alpha = 0.0;       // E sum f_e P_e (Switch; alpha = 0.01 in the paper)
   double z_loss = 0.0;             // mean logsumexp(logits)^2 (ST-MoE; c_z = 0.001)
   // How the routed experts are computed (not part of the model: not saved, results equal up to rounding).
-  std::string kernel = "fast";     // fast (kernels/cpu_sparse_ffn) | reference (per-expert Armadillo)
+  std::string kernel = "fast";     // fast (backend/cpu_sparse_ffn) | reference (per-expert Armadillo)
   std::string device = "cpu";      // cpu | cuda (routed layers; needs a -DMOE_CUDA=ON build and a GPU)
   std::string cuda_precision = "float";  // --device cuda: float (FP32) | tf32 | bf16 (float accumulation)
 

@@ -1,8 +1,8 @@
 #pragma once
 // The routed experts' part of the sparse MoE layer for one RoutingPlan, by one of three backends:
 //   reference  per expert, an Armadillo gather and FfnExperts::forward/backward (the oracle)
-//   fast       kernels/cpu_sparse_ffn (row-blocked BLAS GEMMs under OpenMP, fused activation)
-//   cuda       kernels/cuda_sparse_ffn: the slots, X and the weights go to the GPU (float, bf16 or tf32),
+//   fast       backend/cpu_sparse_ffn (row-blocked BLAS GEMMs under OpenMP, fused activation)
+//   cuda       backend/cuda_sparse_ffn: the slots, X and the weights go to the GPU (float, bf16 or tf32),
 //              the plan is rebuilt there from the kept slots, and the gradients come back (--device cuda)
 // The CPU backends keep the same state, expert-sorted columns (kernels::SparseFfnWorkspace), and agree up
 // to rounding (tests/sparse/test_fast_cpu.cpp; the GPU: test_cuda_backend.cpp). X, Y, dY, dX: d x T;
@@ -13,9 +13,9 @@
 
 #include "moe/parallel/device_communicator.hpp"
 #include "moe/sparse/ffn_experts.hpp"
-#include "moe/sparse/kernels/cpu_sparse_ffn.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/cpu_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
+#include "moe/backend/routing_plan.hpp"
 
 namespace moe {
 

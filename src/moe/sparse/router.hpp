@@ -9,7 +9,7 @@
 
 #include "moe/core/params.hpp"
 #include "moe/core/rng.hpp"
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/routing_plan.hpp"
 #include "moe/sparse/token_shard.hpp"
 
 namespace moe {

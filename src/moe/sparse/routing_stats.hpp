@@ -9,7 +9,7 @@
 //                    choice, no expert picked them) / all tokens
 #include <armadillo>
 
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/routing_plan.hpp"
 #include "moe/sparse/token_shard.hpp"
 
 namespace moe {

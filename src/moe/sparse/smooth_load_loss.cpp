@@ -6,7 +6,7 @@
 
 #include "moe/core/error.hpp"
 #include "moe/sparse/token_noise.hpp"
-#include "moe/sparse/topk.hpp"
+#include "moe/backend/topk.hpp"
 
 namespace moe {
 

@@ -2,7 +2,7 @@
 
 #include "moe/core/math.hpp"
 #include "moe/sparse/softmax_weights.hpp"
-#include "moe/sparse/topk.hpp"
+#include "moe/backend/topk.hpp"
 #include "moe/sparse/router_registry.hpp"
 
 namespace moe {

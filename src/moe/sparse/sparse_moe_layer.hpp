@@ -6,7 +6,7 @@
 //   soft:    (Puigcerver et al. 2023) logits L = Phi^T X (E p slots x T); dispatch D = softmax of each
 //            slot's row over the tokens, combine C = softmax of each token's column over the slots;
 //            slot inputs X~ = X D^T (d x E p), slot j run by expert j / p, Y = X + FFN(X~) C + shared
-// Every routed backend consumes the RoutingPlan of moe/sparse/routing_plan.hpp; the combine walks tokens
+// Every routed backend consumes the RoutingPlan of moe/backend/routing_plan.hpp; the combine walks tokens
 // and their slots in order (no atomics), so results do not depend on the thread count.
 // Auxiliary losses (layer_spec.hpp weights) are computed in forward; backward adds their gradients.
 // Expert parallelism: built with a Communicator of P ranks, the layer holds experts

@@ -8,7 +8,7 @@
 
 #include "moe/backend/cuda_device_array.cuh"
 #include "moe/sparse/kernels/cuda_expert_exchange.hpp"
-#include "moe/sparse/kernels/cuda_sparse_ffn.hpp"
+#include "moe/backend/cuda_sparse_ffn.hpp"
 
 namespace moe::kernels {
 

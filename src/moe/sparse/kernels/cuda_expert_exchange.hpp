@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "moe/parallel/device_communicator.hpp"
-#include "moe/sparse/kernels/ffn_activation.hpp"
+#include "moe/backend/ffn_activation.hpp"
 
 namespace moe::kernels {
 

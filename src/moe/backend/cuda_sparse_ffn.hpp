@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "moe/backend/cuda_device.hpp"
-#include "moe/sparse/kernels/ffn_activation.hpp"
-#include "moe/sparse/kernels/sparse_ffn_views.hpp"
+#include "moe/backend/ffn_activation.hpp"
+#include "moe/backend/sparse_ffn_views.hpp"
 
 namespace moe::kernels {
 

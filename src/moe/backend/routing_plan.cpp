@@ -1,4 +1,4 @@
-#include "moe/sparse/routing_plan.hpp"
+#include "moe/backend/routing_plan.hpp"
 
 #include <cmath>
 #include <string>

@@ -15,8 +15,8 @@
 #include <cstddef>
 #include <memory>
 
-#include "moe/sparse/kernels/ffn_activation.hpp"
-#include "moe/sparse/kernels/sparse_ffn_views.hpp"
+#include "moe/backend/ffn_activation.hpp"
+#include "moe/backend/sparse_ffn_views.hpp"
 
 namespace moe::kernels {
 

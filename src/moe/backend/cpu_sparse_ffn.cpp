@@ -1,4 +1,4 @@
-#include "moe/sparse/kernels/cpu_sparse_ffn.hpp"
+#include "moe/backend/cpu_sparse_ffn.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "moe/sparse/kernels/cpu_blas.hpp"
+#include "moe/backend/cpu_blas.hpp"
 
 namespace moe::kernels {
 

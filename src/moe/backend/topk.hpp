@@ -8,7 +8,8 @@ namespace moe {
 
 // Writes the indices of the k largest of v[0..n) into out[0..k), best first; k <= n. O(n k), for the
 // small E of a router (insertion into a sorted prefix).
-inline void top_k_indices(const double* v, std::size_t n, std::size_t k, std::int32_t* out) {
+template <class Real>
+inline void top_k_indices(const Real* v, std::size_t n, std::size_t k, std::int32_t* out) {
   std::size_t have = 0;
   for (std::size_t i = 0; i < n; ++i) {
     // Position of v[i] among the kept ones: after every kept value >= v[i] (earlier index wins ties).
