@@ -16,6 +16,7 @@
 
 #include "moe/bench/expert_parallel_bench.hpp"
 #include "moe/bench/sparse_bench.hpp"
+#include "moe/bench/train_bench.hpp"
 #include "moe/parallel/mpi_communicator.hpp"
 #include "moe/backend/cuda_sparse_ffn.hpp"
 #include "moe/core/error.hpp"
@@ -131,6 +132,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   ep->add_option("--csv", e_csv, "rank 0 writes the row here as CSV");
   ep->add_option("--hdf5", e_hdf5, "rank 0 writes the row here as HDF5 (/expert_parallel/<column>)");
+  auto* tr = app.add_subcommand("train", "WORK IN PROGRESS: whole training steps of the sparse network on the "
+                                         "compute backend, beside the backend's dense GEMMs of the same FLOPs");
+  moe::TrainBenchCase t_case;
+  tr->add_option("--tokens", t_case.tokens, "tokens (examples) per batch")->capture_default_str();
+  tr->add_option("--inputs", t_case.inputs, "input features")->capture_default_str();
+  tr->add_option("--d-model", t_case.model_dim, "d_model")->capture_default_str();
+  tr->add_option("--d-ff", t_case.ff_dim, "d_ff")->capture_default_str();
+  tr->add_option("--experts", t_case.experts, "experts")->capture_default_str();
+  tr->add_option("--k", t_case.k, "experts per token")->capture_default_str();
+  tr->add_option("--classes", t_case.classes, "classes")->capture_default_str();
+  tr->add_option("--device", t_case.device, "cpu")->capture_default_str();
+  tr->add_option("--precision", t_case.precision, "float or double")->capture_default_str();
+  tr->add_option("--optimizer", t_case.optimizer, "adam or momentum")->capture_default_str();
+  tr->add_option("--steps", t_case.steps, "timed steps after one warm-up")->capture_default_str();
+  tr->add_option("--threads", threads, "OpenMP threads (0: all cores)")->capture_default_str();
   moe::cli::check_number_options(*lm);
   moe::cli::check_number_options(*sparse);
   moe::cli::check_number_options(*ep);
@@ -176,6 +192,17 @@ int main(int argc, char** argv) {
       std::printf("\n");
       if (!e_csv.empty()) moe::write_expert_parallel_csv(e_csv, r);
       if (!e_hdf5.empty()) moe::write_expert_parallel_hdf5(e_hdf5, r);
+      return;
+    }
+    if (tr->parsed()) {
+      moe::set_threads(threads);
+      const moe::TrainBenchRow r = moe::run_train_bench(t_case);
+      std::printf("train %s-%s threads %d: T %zu d_in %zu D %zu F %zu E %zu k %zu: %.3f ms/step, %.0f tokens/s, "
+                  "%.1f GFLOP/s; dense same FLOPs %.3f ms (%.1f GFLOP/s), fraction %.2f; loss %.4f -> %.4f\n",
+                  t_case.device.c_str(), t_case.precision.c_str(), moe::max_threads(), r.c.tokens, r.c.inputs,
+                  r.c.model_dim, r.c.ff_dim, r.c.experts, r.c.k, 1e3 * r.step_seconds, double(r.c.tokens) / r.step_seconds,
+                  1e-9 * r.flops / r.step_seconds, 1e3 * r.dense_seconds, 1e-9 * r.flops / r.dense_seconds,
+                  r.dense_seconds / r.step_seconds, r.loss_first, r.loss_last);
       return;
     }
     if (sparse->parsed()) {
