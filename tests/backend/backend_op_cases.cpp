@@ -236,6 +236,57 @@ std::vector<OpCase> make_cases() {
                        return std::vector<HostArray>{host(b, "dZ", dZ)};
                      }});
   }
+  cases.push_back({"sigmoid", "E 8, T 100, logits up to 40", 1e-6, 1e-6, [](Backend& b) {
+                     Tensor Z = real(b, 8, 100, 50, 15.0), S = b.tensor(8, 100);
+                     b.sigmoid(Z, S);
+                     return std::vector<HostArray>{host(b, "S", S)};
+                   }});
+  for (const bool renorm : {true, false}) {
+    const std::string how = renorm ? "renormalised" : "raw";
+    // Logits from -60 to 0 in part: renormalising scores that all underflow.
+    auto inputs = [](Backend& b, Tensor& Z, Tensor& se) {
+      std::vector<double> z = tie_free_scores(8, 200, 51);
+      for (std::size_t i = 0; i < z.size(); ++i) z[i] = i < 400 ? 30.0 * z[i] - 60.0 : 4.0 * z[i] - 4.0;
+      Z = real_from(b, 8, 200, z);
+      se = b.tensor(2, 200, DType::i32);
+      b.top_k(Z, nullptr, 2, se);
+    };
+    cases.push_back({"sigmoid_slot_weights", "E 8, T 200, k 2, " + how, 1e-6, 1e-6, [renorm, inputs](Backend& b) {
+                       Tensor Z, se;
+                       inputs(b, Z, se);
+                       Tensor w = b.tensor(2, 200);
+                       b.sigmoid_slot_weights(Z, se, renorm, w);
+                       return std::vector<HostArray>{host(b, "w", w)};
+                     }});
+    cases.push_back({"sigmoid_slot_weights_backward", "E 8, T 200, k 2, " + how, 1e-5, 1e-5, [renorm, inputs](Backend& b) {
+                       Tensor Z, se;
+                       inputs(b, Z, se);
+                       Tensor dw = real(b, 2, 200, 52), dZ = b.zeros(8, 200);
+                       b.sigmoid_slot_weights_backward(Z, se, renorm, dw, dZ);
+                       return std::vector<HostArray>{host(b, "dZ", dZ)};
+                     }});
+  }
+  cases.push_back({"hash_experts", "T 300 ids, E 7", 0, 0, [](Backend& b) {
+                     std::vector<std::int64_t> ids(300);
+                     std::mt19937_64 g(53);
+                     for (std::int64_t& id : ids) id = std::int64_t(g());
+                     Tensor I = b.tensor(300, 1, DType::i64), se = b.tensor(1, 300, DType::i32);
+                     b.upload(I, ids.data());
+                     b.hash_experts(I, 7, se);
+                     return std::vector<HostArray>{host(b, "slot_expert", se)};
+                   }});
+  cases.push_back({"bias_update", "E 8, T 150, k 2, capacity 40, 3 updates", 1e-6, 1e-6, [](Backend& b) {
+                     DevicePlan plan = plan_for(b, 150, 8, 2, 40, 54);
+                     Tensor bias = real(b, 8, 1, 55, 0.01);
+                     for (int i = 0; i < 3; ++i) b.bias_update(plan, 1e-3, bias);
+                     return std::vector<HostArray>{host(b, "bias", bias)};
+                   }});
+  cases.push_back({"importance_loss", "E 8, T 150, k 2, capacity 40", 1e-5, 1e-5, [](Backend& b) {
+                     DevicePlan plan = plan_for(b, 150, 8, 2, 40, 56);
+                     Tensor acc = b.zeros(1, 1), dw = b.zeros(2, 150);
+                     b.importance_loss(plan, 1.0, acc, dw);
+                     return std::vector<HostArray>{host(b, "value", acc), host(b, "dw", dw)};
+                   }});
   for (const std::size_t capacity : {std::size_t(0), std::size_t(40)})
     cases.push_back({"build_plan", "E 8, T 150, k 2, capacity " + std::to_string(capacity), 1e-6, 1e-6, [capacity](Backend& b) {
                        std::vector<HostArray> out;
@@ -329,9 +380,10 @@ const std::vector<std::string>& backend_op_names() {
   static const std::vector<std::string> names = {
       "upload", "fill", "copy", "copy_columns", "gemm", "add_columns", "sum_columns", "axpy", "scale",
       "activation_forward", "activation_backward", "sum_squares", "sum_into", "softmax_cross_entropy",
-      "squared_error", "softmax_columns", "top_k", "slot_weights", "slot_weights_backward", "build_plan",
-      "routing_counts", "routed_ffn_forward", "routed_ffn_backward", "switch_loss", "z_loss", "clip_factor", "adam",
-      "momentum"};
+      "squared_error", "softmax_columns", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
+      "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "hash_experts", "build_plan", "routing_counts",
+      "bias_update", "routed_ffn_forward", "routed_ffn_backward", "switch_loss", "importance_loss", "z_loss",
+      "clip_factor", "adam", "momentum"};
   return names;
 }
 

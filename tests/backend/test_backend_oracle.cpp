@@ -9,6 +9,9 @@
 
 #include "backend/backend_op_cases.hpp"
 #include "moe/backend/cpu_backend.hpp"
+#include "moe/backend/routing_plan.hpp"
+#include "moe/sparse/balance_losses.hpp"
+#include "moe/sparse/hash_router.hpp"
 
 namespace moe::test {
 
@@ -177,6 +180,74 @@ TEST_CASE("backend oracle: activation, slot weight, switch and z-loss gradients 
     const std::vector<double> thrice = o.get(dZz);
     for (std::size_t i = 0; i < once.size(); ++i) CHECK(thrice[i] == doctest::Approx(3 * once[i]).epsilon(1e-13));
   }
+}
+
+TEST_CASE("backend oracle: the sigmoid router's weights and their gradient") {
+  Oracle o;
+  const std::size_t E = 5, T = 6, k = 2;
+  std::vector<double> z = ordered_scores(E, T, 20);
+  for (std::size_t i = 0; i < E; ++i) z[i] -= 50.0;  // token 0: every score underflows to about e^-50
+  Tensor Z = o.make(E, T, z), se = o.b->tensor(k, T, DType::i32), w = o.b->tensor(k, T);
+  o.b->top_k(Z, nullptr, k, se);
+  std::vector<std::int32_t> chosen(k * T);
+  o.b->download(se, chosen.data());
+  const std::vector<double> dw = randn(k * T, 21);
+  for (const bool renorm : {true, false}) {
+    o.b->sigmoid_slot_weights(Z, se, renorm, w);
+    const std::vector<double> wv = o.get(w);
+    for (std::size_t t = 0; t < T; ++t) {
+      const double s0 = 1 / (1 + std::exp(-z[t * E + std::size_t(chosen[t * k])]));
+      const double s1 = 1 / (1 + std::exp(-z[t * E + std::size_t(chosen[t * k + 1])]));
+      CHECK(wv[t * k] == doctest::Approx(renorm ? s0 / (s0 + s1) : s0).epsilon(1e-12));
+    }
+    Tensor G = o.make(k, T, dw), dZ = o.b->zeros(E, T);
+    o.b->sigmoid_slot_weights_backward(Z, se, renorm, G, dZ);
+    check_close(o.get(dZ), numeric_gradient(z, [&](const std::vector<double>& x) {
+                  Tensor Zx = o.make(E, T, x), wx = o.b->tensor(k, T);
+                  o.b->sigmoid_slot_weights(Zx, se, renorm, wx);
+                  return dot(o.get(wx), dw);
+                }), 1e-6);
+  }
+}
+
+TEST_CASE("backend oracle: importance loss, loss-free bias and hash routing against the host routers") {
+  Oracle o;
+  const std::size_t T = 40, E = 5, k = 2;
+  DevicePlan plan;
+  plan.tokens = T, plan.experts = E, plan.k = k, plan.capacity = 14;
+  Tensor Z = o.make(E, T, ordered_scores(E, T, 22)), P = o.b->tensor(E, T);
+  o.b->softmax_columns(Z, P, nullptr);
+  plan.slot_expert = o.b->tensor(k, T, DType::i32);
+  plan.slot_weight = o.b->tensor(k, T);
+  o.b->top_k(Z, nullptr, k, plan.slot_expert);
+  o.b->slot_weights(P, plan.slot_expert, true, plan.slot_weight);
+  o.b->build_plan(plan);
+  std::vector<std::int32_t> se(k * T);
+  o.b->download(plan.slot_expert, se.data());
+  const RoutingPlan host = make_plan(T, E, k, se, o.get(plan.slot_weight), 14);
+  // Importance: the value and gradient of the Armadillo implementation.
+  Tensor acc = o.b->zeros(1, 1), dw = o.b->zeros(k, T);
+  o.b->importance_loss(plan, 2.0, acc, dw);
+  const RouterLoss ref = importance_loss(host);
+  CHECK(o.b->scalar(acc) == doctest::Approx(ref.value).epsilon(1e-13));
+  const std::vector<double> g = o.get(dw);
+  for (std::size_t i = 0; i < k * T; ++i) CHECK(g[i] == doctest::Approx(2.0 * ref.grad.dweight[i]).epsilon(1e-12).scale(1e-12));
+  // Loss-free bias: +rate below the mean load, -rate above, unchanged at it.
+  Tensor bias = o.b->zeros(E, 1);
+  o.b->bias_update(plan, 0.5, bias);
+  std::vector<double> load(E, 0.0);
+  for (const std::int32_t e : se) load[std::size_t(e)] += 1;
+  const double mean = double(k * T) / double(E);
+  const std::vector<double> b = o.get(bias);
+  for (std::size_t e = 0; e < E; ++e) CHECK(b[e] == (load[e] < mean ? 0.5 : load[e] > mean ? -0.5 : 0.0));
+  // Hash routing: the host router's hash of each id.
+  std::vector<std::int64_t> ids = {0, 1, -1, 42, std::int64_t(1) << 62, -12345};
+  Tensor I = o.b->tensor(ids.size(), 1, DType::i64), out = o.b->tensor(1, ids.size(), DType::i32);
+  o.b->upload(I, ids.data());
+  o.b->hash_experts(I, 7, out);
+  std::vector<std::int32_t> chosen(ids.size());
+  o.b->download(out, chosen.data());
+  for (std::size_t t = 0; t < ids.size(); ++t) CHECK(chosen[t] == std::int32_t(HashRouter::hash(std::uint64_t(ids[t])) % 7));
 }
 
 TEST_CASE("backend oracle: the routed experts' gradients against central differences, with drops") {

@@ -135,6 +135,19 @@ class Backend {
   // The choice of experts is piecewise constant and carries none.
   virtual void slot_weights_backward(const Tensor& P, const Tensor& slot_expert, bool renormalize, const Tensor& dw,
                                      Tensor& dZ) = 0;
+  // S (E x T) = 1 / (1 + exp(-Z)), element by element (the sigmoid router's scores).
+  virtual void sigmoid(const Tensor& Z, Tensor& S) = 0;
+  // The sigmoid router's weights from its logits Z (E x T): w_s = sigmoid(Z(e_s, t)), or, renormalised,
+  // sigmoid(Z(e_s, t)) / sum over the token's chosen experts, computed as a softmax of log sigmoid over
+  // them (finite where every score underflows); 0 for an empty slot.
+  virtual void sigmoid_slot_weights(const Tensor& Z, const Tensor& slot_expert, bool renormalize, Tensor& w) = 0;
+  // Its gradient to Z: dZ (E x T) += d(w . dw)/dZ; raw: g_j s_j (1 - s_j); renormalised:
+  // (g_j - g . w) w_j (1 - s_j) on the chosen experts.
+  virtual void sigmoid_slot_weights_backward(const Tensor& Z, const Tensor& slot_expert, bool renormalize,
+                                             const Tensor& dw, Tensor& dZ) = 0;
+  // Hash routing: slot_expert (i32 1 x T) = mix(ids[t]) mod E, where ids (i64 T x 1) are the tokens'
+  // ids (bit patterns as signed integers) and mix the splitmix64 finaliser of moe/sparse/hash_router.
+  virtual void hash_experts(const Tensor& ids, std::size_t experts, Tensor& slot_expert) = 0;
   // Fills plan.slot_position ... sorted_weight from plan.slot_expert and plan.slot_weight (T, E, k and
   // capacity set by the caller): a stable counting sort by expert; with a capacity, slots claim places
   // in priority order (every token's slot 0 in token order, then every slot 1, ...) and a slot whose
@@ -143,6 +156,10 @@ class Backend {
   // counts (E x 3, accumulate): per expert, kept assignments, routed slots (kept + dropped), and the sum
   // of the routed slots' weights (the importance).
   virtual void routing_counts(const DevicePlan& plan, Tensor& counts) = 0;
+
+  // Loss-free balancing (Wang et al. 2024): bias (E x 1) += rate sign(mean load - load_e), where load_e
+  // counts the plan's slots naming expert e (kept or dropped).
+  virtual void bias_update(const DevicePlan& plan, double rate, Tensor& bias) = 0;
 
   // ---- the routed FFN experts (the sparse MoE layer's kernels) -------------------------------------
   // X, Y: d x T. Y = [X +] sum over t's kept slots, in slot order, w_s FFN_{e_s}(X(:, t)), where
@@ -159,6 +176,10 @@ class Backend {
   // Switch: E sum_e f_e P_e, f_e = share of the T tokens whose largest logit is e, P_e = mean of P(e, :).
   // acc (1 x 1) += value; dZ (E x T) += weight d value / dZ (through P = softmax(Z); f has no gradient).
   virtual void switch_loss(const Tensor& Z, const Tensor& P, double weight, Tensor& acc, Tensor& dZ) = 0;
+  // Importance loss (Shazeer et al. 2017): CV^2 (population variance / (mean^2 + 1e-10)) of
+  // importance_e = the sum of the weights of the slots naming e (dropped ones included); 0 for E = 1.
+  // acc += value; dw (k x T) += weight dCV^2/d slot_weight.
+  virtual void importance_loss(const DevicePlan& plan, double weight, Tensor& acc, Tensor& dw) = 0;
   // z-loss: mean over tokens of lse(Z(:, t))^2. acc += value; dZ += weight 2 lse_t P(:, t) / T.
   virtual void z_loss(const Tensor& P, const Tensor& lse, double weight, Tensor& acc, Tensor& dZ) = 0;
 

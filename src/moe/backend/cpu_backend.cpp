@@ -12,6 +12,7 @@
 #include "moe/backend/cpu_blas.hpp"
 #include "moe/backend/cpu_sparse_ffn.hpp"
 #include "moe/backend/routing_plan.hpp"
+#include "moe/backend/scalar_functions.hpp"
 #include "moe/backend/topk.hpp"
 #include "moe/core/error.hpp"
 
@@ -26,6 +27,17 @@ void parallel_for(std::size_t n, std::size_t work_per_item, F f) {
   const bool wide = n > 1 && n * std::max<std::size_t>(work_per_item, 1) >= 32768;
 #pragma omp parallel for schedule(static) if (wide)
   for (long i = 0; i < long(n); ++i) f(std::size_t(i));
+}
+
+// Element-wise loops: f(begin, end) on chunks of 16384 elements, OpenMP over the chunks. The body is a
+// plain loop over restrict pointers, which the compiler vectorises (a per-element lambda under OpenMP
+// was not: Adam took a third of a training step).
+template <class F>
+void parallel_chunks(std::size_t n, F f) {
+  constexpr std::size_t chunk = 16384;
+  const std::size_t chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (long c = 0; c < long(chunks); ++c) f(std::size_t(c) * chunk, std::min(n, (std::size_t(c) + 1) * chunk));
 }
 
 // Sums f(i) for i in [0, n) in fixed chunks of 4096, the chunks' sums added in order: the same value for
@@ -202,10 +214,12 @@ class CpuBackend final : public Backend {
   void axpy(double alpha, const Tensor& x, Tensor& y) override {
     check_dtype("axpy", x, DType::real);
     require_shape("axpy", "y", y, x.rows(), x.cols());
-    const T* a = x.data<T>();
-    T* b = y.data<T>();
+    const T* __restrict a = x.data<T>();
+    T* __restrict b = y.data<T>();
     const T al = T(alpha);
-    parallel_for(x.size(), 1, [&](std::size_t i) { b[i] += al * a[i]; });
+    parallel_chunks(x.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) b[i] += al * a[i];
+    });
   }
 
   void scale(Tensor& x, double alpha) override {
@@ -216,7 +230,9 @@ class CpuBackend final : public Backend {
       return;
     }
     const T al = T(alpha);
-    parallel_for(x.size(), 1, [&](std::size_t i) { a[i] *= al; });
+    parallel_chunks(x.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) a[i] *= al;
+    });
   }
 
   void activation_forward(FfnActivation act, const Tensor& pre, Tensor& out) override {
@@ -391,6 +407,77 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void sigmoid(const Tensor& Z, Tensor& S) override {
+    check_dtype("sigmoid", Z, DType::real);
+    require_shape("sigmoid", "S", S, Z.rows(), Z.cols());
+    const T* __restrict z = Z.data<T>();
+    T* __restrict out = S.data<T>();
+    parallel_chunks(Z.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) out[i] = T(1) / (T(1) + std::exp(-z[i]));
+    });
+  }
+
+  void sigmoid_slot_weights(const Tensor& Z, const Tensor& slot_expert, bool renormalize, Tensor& w) override {
+    check_dtype("sigmoid_slot_weights", Z, DType::real);
+    const std::size_t E = Z.rows(), T_ = Z.cols(), k = slot_expert.rows();
+    require_shape("sigmoid_slot_weights", "slot_expert", slot_expert, k, T_, DType::i32);
+    require_shape("sigmoid_slot_weights", "w", w, k, T_);
+    const T* z = Z.data<T>();
+    const std::int32_t* se = slot_expert.data<std::int32_t>();
+    T* out = w.data<T>();
+    parallel_for(T_, 4 * k, [&](std::size_t t) {
+      const std::int32_t* et = se + t * k;
+      T* wt = out + t * k;
+      if (!renormalize) {
+        for (std::size_t s = 0; s < k; ++s) wt[s] = et[s] >= 0 ? T(1) / (T(1) + std::exp(-z[t * E + et[s]])) : T(0);
+        return;
+      }
+      // A softmax of log sigmoid over the chosen experts.
+      T top = -std::numeric_limits<T>::infinity(), sum = 0;
+      for (std::size_t s = 0; s < k; ++s)
+        if (et[s] >= 0) top = std::max(top, wt[s] = log_sigmoid(z[t * E + et[s]]));
+      for (std::size_t s = 0; s < k; ++s) sum += (wt[s] = et[s] >= 0 ? std::exp(wt[s] - top) : T(0));
+      for (std::size_t s = 0; s < k; ++s) wt[s] = sum > T(0) ? wt[s] / sum : T(0);
+    });
+  }
+
+  void sigmoid_slot_weights_backward(const Tensor& Z, const Tensor& slot_expert, bool renormalize, const Tensor& dw,
+                                     Tensor& dZ) override {
+    check_dtype("sigmoid_slot_weights_backward", Z, DType::real);
+    const std::size_t E = Z.rows(), T_ = Z.cols(), k = slot_expert.rows();
+    require_shape("sigmoid_slot_weights_backward", "slot_expert", slot_expert, k, T_, DType::i32);
+    require_shape("sigmoid_slot_weights_backward", "dw", dw, k, T_);
+    require_shape("sigmoid_slot_weights_backward", "dZ", dZ, E, T_);
+    Tensor w = tensor(k, T_);
+    sigmoid_slot_weights(Z, slot_expert, renormalize, w);
+    const T* z = Z.data<T>();
+    const std::int32_t* se = slot_expert.data<std::int32_t>();
+    const T* g = dw.data<T>();
+    const T* wv = w.data<T>();
+    T* dz = dZ.data<T>();
+    parallel_for(T_, 4 * k, [&](std::size_t t) {
+      const std::int32_t* et = se + t * k;
+      T gw = 0;
+      if (renormalize)
+        for (std::size_t s = 0; s < k; ++s) gw += g[t * k + s] * wv[t * k + s];
+      for (std::size_t s = 0; s < k; ++s) {
+        if (et[s] < 0) continue;
+        const T sig = T(1) / (T(1) + std::exp(-z[t * E + et[s]]));
+        dz[t * E + et[s]] += renormalize ? (g[t * k + s] - gw) * wv[t * k + s] * (T(1) - sig)
+                                         : g[t * k + s] * sig * (T(1) - sig);
+      }
+    });
+  }
+
+  void hash_experts(const Tensor& ids, std::size_t experts, Tensor& slot_expert) override {
+    require(experts >= 1, "hash_experts: needs at least one expert");
+    require_shape("hash_experts", "ids", ids, ids.rows(), 1, DType::i64);
+    require_shape("hash_experts", "slot_expert", slot_expert, 1, ids.rows(), DType::i32);
+    const std::int64_t* id = ids.data<std::int64_t>();
+    std::int32_t* out = slot_expert.data<std::int32_t>();
+    for (std::size_t t = 0; t < ids.rows(); ++t) out[t] = std::int32_t(mix_token_id(std::uint64_t(id[t])) % experts);
+  }
+
   void build_plan(DevicePlan& plan) override {
     const std::size_t T_ = plan.tokens, E = plan.experts, k = plan.k;
     require_shape("build_plan", "slot_expert", plan.slot_expert, k, T_, DType::i32);
@@ -431,6 +518,17 @@ class CpuBackend final : public Backend {
       c[E + e] += T(1);
       c[2 * E + e] += w[i];
     }
+  }
+
+  void bias_update(const DevicePlan& plan, double rate, Tensor& bias) override {
+    const std::size_t E = plan.experts;
+    require_shape("bias_update", "bias", bias, E, 1);
+    const std::vector<double> load = slot_loads(plan);
+    double mean = 0;
+    for (const double l : load) mean += l;
+    mean /= double(E);
+    T* b = bias.data<T>();
+    for (std::size_t e = 0; e < E; ++e) b[e] += T(rate * double((mean > load[e]) - (mean < load[e])));
   }
 
   // ---- routed experts ----
@@ -499,6 +597,33 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void importance_loss(const DevicePlan& plan, double weight, Tensor& acc, Tensor& dw) override {
+    const std::size_t E = plan.experts, slots = plan.tokens * plan.k;
+    require_shape("importance_loss", "acc", acc, 1, 1);
+    require_shape("importance_loss", "dw", dw, plan.k, plan.tokens);
+    const std::int32_t* se = plan.slot_expert.data<std::int32_t>();
+    const T* w = plan.slot_weight.data<T>();
+    std::vector<double> importance(E, 0.0);
+    for (std::size_t i = 0; i < slots; ++i)
+      if (se[i] >= 0) importance[std::size_t(se[i])] += double(w[i]);
+    if (E <= 1) return;  // CV^2 = 0, no gradient
+    // CV^2 = var / (m^2 + 1e-10), var = sum c_e^2 / E, c = x - m; d/dx_e = (2 c_e / E) / den - var (2 m / E) / den^2.
+    double m = 0;
+    for (const double x : importance) m += x;
+    m /= double(E);
+    double var = 0;
+    for (const double x : importance) var += (x - m) * (x - m);
+    var /= double(E);
+    const double den = m * m + 1e-10;
+    *acc.data<T>() += T(var / den);
+    std::vector<double> d(E);
+    for (std::size_t e = 0; e < E; ++e)
+      d[e] = (2.0 / double(E)) * (importance[e] - m) / den - var * (2.0 * m / double(E)) / (den * den);
+    T* g = dw.data<T>();
+    for (std::size_t i = 0; i < slots; ++i)
+      if (se[i] >= 0) g[i] += T(weight * d[std::size_t(se[i])]);
+  }
+
   void z_loss(const Tensor& P, const Tensor& lse, double weight, Tensor& acc, Tensor& dZ) override {
     check_dtype("z_loss", P, DType::real);
     const std::size_t E = P.rows(), T_ = P.cols();
@@ -537,15 +662,17 @@ class CpuBackend final : public Backend {
     const T c1 = T(1.0 - std::pow(step.beta1, double(step.step)));
     const T c2 = T(1.0 - std::pow(step.beta2, double(step.step)));
     const T lr = T(step.learning_rate);
-    T* W = w.data<T>();
-    const T* G = g.data<T>();
-    T* M = m.data<T>();
-    T* V = v.data<T>();
-    parallel_for(w.size(), 8, [&](std::size_t i) {
-      const T gi = G[i] * gs;
-      M[i] = b1 * M[i] + a1 * gi;
-      V[i] = b2 * V[i] + a2 * gi * gi;
-      W[i] -= lr * (M[i] / c1) / (std::sqrt(V[i] / c2) + eps);
+    T* __restrict W = w.data<T>();
+    const T* __restrict G = g.data<T>();
+    T* __restrict M = m.data<T>();
+    T* __restrict V = v.data<T>();
+    parallel_chunks(w.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        const T gi = G[i] * gs;
+        M[i] = b1 * M[i] + a1 * gi;
+        V[i] = b2 * V[i] + a2 * gi * gi;
+        W[i] -= lr * (M[i] / c1) / (std::sqrt(V[i] / c2) + eps);
+      }
     });
   }
 
@@ -556,12 +683,14 @@ class CpuBackend final : public Backend {
     require_shape("momentum", "velocity", velocity, w.rows(), w.cols());
     const T gs = grad_scale ? *grad_scale->data<T>() : T(1);
     const T lr = T(learning_rate), m = T(mu);
-    T* W = w.data<T>();
-    const T* G = g.data<T>();
-    T* Vel = velocity.data<T>();
-    parallel_for(w.size(), 4, [&](std::size_t i) {
-      Vel[i] = m * Vel[i] - lr * G[i] * gs;
-      W[i] += Vel[i];
+    T* __restrict W = w.data<T>();
+    const T* __restrict G = g.data<T>();
+    T* __restrict Vel = velocity.data<T>();
+    parallel_chunks(w.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        Vel[i] = m * Vel[i] - lr * G[i] * gs;
+        W[i] += Vel[i];
+      }
     });
   }
 
@@ -578,6 +707,15 @@ class CpuBackend final : public Backend {
   void check_dtype(const char* op, const Tensor& t, DType dtype) const {
     require(t.dtype() == dtype, std::string(op) + ": a tensor of the wrong element type");
     require(t.backend() == this || t.empty(), std::string(op) + ": a tensor of another backend");
+  }
+
+  // Slots naming each expert (kept or dropped), E.
+  static std::vector<double> slot_loads(const DevicePlan& plan) {
+    std::vector<double> load(plan.experts, 0.0);
+    const std::int32_t* se = plan.slot_expert.data<std::int32_t>();
+    for (std::size_t i = 0; i < plan.tokens * plan.k; ++i)
+      if (se[i] >= 0) load[std::size_t(se[i])] += 1.0;
+    return load;
   }
 
   static kernels::PlanView plan_view(const DevicePlan& plan) {

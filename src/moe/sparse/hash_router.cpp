@@ -2,6 +2,7 @@
 
 #include <bit>
 
+#include "moe/backend/scalar_functions.hpp"
 #include "moe/core/error.hpp"
 #include "moe/sparse/router_registry.hpp"
 
@@ -13,12 +14,7 @@ HashRouter::HashRouter(arma::uword inputs, arma::uword experts, HashOptions opti
   require(options.feature < inputs || inputs == 0, "hash router: feature index beyond the token's features");
 }
 
-std::uint64_t HashRouter::hash(std::uint64_t z) {
-  z += 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+std::uint64_t HashRouter::hash(std::uint64_t z) { return mix_token_id(z); }
 
 Routing HashRouter::route(const arma::mat& X, const RouteContext& context) const {
   const std::size_t T = X.n_cols;

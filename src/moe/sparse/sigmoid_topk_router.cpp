@@ -2,17 +2,11 @@
 
 #include <cmath>
 
+#include "moe/backend/scalar_functions.hpp"
 #include "moe/sparse/router_registry.hpp"
 #include "moe/sparse/softmax_topk_router.hpp"
 
 namespace moe {
-
-namespace {
-
-// log sigmoid(z) = -log(1 + exp(-z)), without overflow for large |z|.
-double log_sigmoid(double z) { return z >= 0.0 ? -std::log1p(std::exp(-z)) : z - std::log1p(std::exp(z)); }
-
-}  // namespace
 
 SigmoidTopKRouter::SigmoidTopKRouter(arma::uword inputs, arma::uword experts, SigmoidTopKOptions options)
     : W_(inputs, experts), options_(options), bias_(experts, options.bias_rate) {
