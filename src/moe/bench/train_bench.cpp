@@ -17,12 +17,10 @@ TrainBenchRow run_train_bench(const TrainBenchCase& c) {
   spec.sparse.model_dim = c.model_dim;
   spec.sparse.ff_dim = c.ff_dim;
   spec.sparse.top_k = c.k;
-  OptimizerOptions opt;
-  opt.name = c.optimizer;
-  opt.learning_rate = 1e-3;
-  BackendSparseNet net(spec, make_backend(c.device, c.precision), opt);
+  BackendSparseNet net(spec, make_backend(c.device, c.precision));
   Rng rng(c.seed);
   net.init(rng);
+  net.start(BackendOptimizer{c.optimizer, 1e-3});
   const arma::mat X = rng.normal_matrix(c.inputs, c.tokens);
   arma::mat Y(c.classes, c.tokens, arma::fill::zeros);
   for (std::size_t t = 0; t < c.tokens; ++t) Y(rng.below(c.classes), t) = 1.0;

@@ -15,11 +15,16 @@ void upload_matrix(Backend& b, Tensor& t, const arma::mat& M) {
   if (M.n_elem > 0) b.upload(t, M.memptr());
 }
 
+arma::mat download_matrix(const Backend& b, const Tensor& t) {
+  arma::mat M(t.rows(), t.cols());
+  if (M.n_elem > 0) b.download(t, M.memptr());
+  return M;
+}
+
 }  // namespace
 
-BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backend> backend,
-                                   const OptimizerOptions& optimizer)
-    : spec_(spec), b_(std::move(backend)), opt_(optimizer) {
+BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backend> backend)
+    : spec_(spec), b_(std::move(backend)) {
   spec_.validate();
   const SparseLayerSpec& s = spec_.sparse;
   require(s.router == "topk" || s.router == "switch",
@@ -35,8 +40,12 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   for (Tensor* t : list(m1_)) b_->fill(*t, 0.0);
   for (Tensor* t : list(m2_)) b_->fill(*t, 0.0);
   loss_sum_ = b_->zeros(1, 1);
-  switch_sum_ = b_->zeros(1, 1);
-  z_sum_ = b_->zeros(1, 1);
+  aux_value_ = b_->zeros(1, 1);
+  Win_.zeros(D_, d_), bin_.zeros(D_, 1), Wr_.zeros(E_, D_), Wout_.zeros(m_, D_), bout_.zeros(m_, 1);
+  W1_.assign(E_, arma::mat(F_, D_, arma::fill::zeros));
+  b1_.assign(E_, arma::mat(F_, 1, arma::fill::zeros));
+  W2_.assign(E_, arma::mat(D_, F_, arma::fill::zeros));
+  b2_.assign(E_, arma::mat(D_, 1, arma::fill::zeros));
 }
 
 void BackendSparseNet::allocate(Weights& w) {
@@ -53,32 +62,96 @@ std::vector<Tensor*> BackendSparseNet::list(Weights& w) {
 }
 
 void BackendSparseNet::init(Rng& rng) {
-  upload_matrix(*b_, w_.W_in, rng.normal_matrix(D_, d_, 1.0 / std::sqrt(double(d_))));
-  upload_matrix(*b_, w_.W_out, rng.normal_matrix(m_, D_, 1.0 / std::sqrt(double(D_))));
+  Win_ = rng.normal_matrix(D_, d_, 1.0 / std::sqrt(double(d_)));
+  Wout_ = rng.normal_matrix(m_, D_, 1.0 / std::sqrt(double(D_)));
+  bin_.zeros(), bout_.zeros();
   const double scale = spec_.sparse.init_scale();
-  upload_matrix(*b_, w_.W_r, scale == 0.0 ? arma::mat(E_, D_, arma::fill::zeros)
-                                          : rng.normal_matrix(E_, D_, scale / std::sqrt(double(D_))));
-  arma::mat W1(F_, D_ * E_), W2(D_, F_ * E_);
+  Wr_ = scale == 0.0 ? arma::mat(E_, D_, arma::fill::zeros) : rng.normal_matrix(E_, D_, scale / std::sqrt(double(D_)));
   for (std::size_t e = 0; e < E_; ++e) {
-    W1.cols(e * D_, (e + 1) * D_ - 1) = rng.normal_matrix(F_, D_, 1.0 / std::sqrt(double(D_)));
-    W2.cols(e * F_, (e + 1) * F_ - 1) = rng.normal_matrix(D_, F_, 1.0 / std::sqrt(double(F_)));
+    W1_[e] = rng.normal_matrix(F_, D_, 1.0 / std::sqrt(double(D_)));
+    W2_[e] = rng.normal_matrix(D_, F_, 1.0 / std::sqrt(double(F_)));
+    b1_[e].zeros(), b2_[e].zeros();
+  }
+  rng.below(~std::uint64_t(0));  // SparseNet's layer draws its noise seed here: keep the stream in step
+  from_host();
+}
+
+void BackendSparseNet::collect(ParamList& params) {
+  host_grads_.clear();
+  host_grads_.reserve(5 + 4 * E_);
+  auto add = [&](const std::string& name, arma::mat& value, ParamKind kind) {
+    host_grads_.emplace_back(arma::size(value), arma::fill::zeros);
+    params.add(name, value, host_grads_.back(), kind);
+  };
+  add("embed/W", Win_, ParamKind::weight);
+  add("embed/b", bin_, ParamKind::other);
+  add("moe/router/W", Wr_, ParamKind::other);
+  for (std::size_t e = 0; e < E_; ++e) {
+    const std::string p = "moe/expert" + std::to_string(e) + "/";
+    add(p + "W1", W1_[e], ParamKind::weight);
+    add(p + "b1", b1_[e], ParamKind::other);
+    add(p + "W2", W2_[e], ParamKind::weight);
+    add(p + "b2", b2_[e], ParamKind::other);
+  }
+  add("output/W", Wout_, ParamKind::weight);
+  add("output/b", bout_, ParamKind::other);
+}
+
+void BackendSparseNet::to_host() {
+  Win_ = download_matrix(*b_, w_.W_in);
+  bin_ = download_matrix(*b_, w_.b_in);
+  Wr_ = download_matrix(*b_, w_.W_r);
+  Wout_ = download_matrix(*b_, w_.W_out);
+  bout_ = download_matrix(*b_, w_.b_out);
+  const arma::mat W1 = download_matrix(*b_, w_.experts.W1), b1 = download_matrix(*b_, w_.experts.b1),
+                  W2 = download_matrix(*b_, w_.experts.W2), b2 = download_matrix(*b_, w_.experts.b2);
+  for (std::size_t e = 0; e < E_; ++e) {
+    W1_[e] = W1.cols(e * D_, (e + 1) * D_ - 1);
+    b1_[e] = b1.col(e);
+    W2_[e] = W2.cols(e * F_, (e + 1) * F_ - 1);
+    b2_[e] = b2.col(e);
+  }
+}
+
+void BackendSparseNet::from_host() {
+  upload_matrix(*b_, w_.W_in, Win_);
+  upload_matrix(*b_, w_.b_in, bin_);
+  upload_matrix(*b_, w_.W_r, Wr_);
+  upload_matrix(*b_, w_.W_out, Wout_);
+  upload_matrix(*b_, w_.b_out, bout_);
+  arma::mat W1(F_, D_ * E_), b1(F_, E_), W2(D_, F_ * E_), b2(D_, E_);
+  for (std::size_t e = 0; e < E_; ++e) {
+    W1.cols(e * D_, (e + 1) * D_ - 1) = W1_[e];
+    b1.col(e) = b1_[e];
+    W2.cols(e * F_, (e + 1) * F_ - 1) = W2_[e];
+    b2.col(e) = b2_[e];
   }
   upload_matrix(*b_, w_.experts.W1, W1);
+  upload_matrix(*b_, w_.experts.b1, b1);
   upload_matrix(*b_, w_.experts.W2, W2);
-  for (Tensor* t : {&w_.b_in, &w_.b_out, &w_.experts.b1, &w_.experts.b2}) b_->fill(*t, 0.0);
+  upload_matrix(*b_, w_.experts.b2, b2);
+}
+
+void BackendSparseNet::start(const BackendOptimizer& optimizer) {
+  opt_ = optimizer;
+  from_host();  // the host copies may have been loaded or restored
+}
+
+void BackendSparseNet::upload_batch(const arma::mat& X, const arma::mat* Y) const {
+  require(X.n_rows == d_ && (!Y || (Y->n_rows == m_ && Y->n_cols == X.n_cols)),
+          "backend sparse net: a batch of the wrong shape");
+  upload_matrix(*b_, X_, X);
+  if (Y) upload_matrix(*b_, Y_, *Y);
 }
 
 void BackendSparseNet::step(const arma::mat& X, const arma::mat& Y) {
-  require(X.n_rows == d_ && Y.n_rows == m_ && X.n_cols == Y.n_cols, "backend sparse net: a batch of the wrong shape");
-  const std::size_t N = X.n_cols;
-  upload_matrix(*b_, X_, X);
-  upload_matrix(*b_, Y_, Y);
-  forward(N);
-  backward(N);
+  upload_batch(X, &Y);
+  forward(X.n_cols, true);
+  backward(X.n_cols);
   update();
 }
 
-void BackendSparseNet::forward(std::size_t N) {
+void BackendSparseNet::forward(std::size_t N, bool training) const {
   Backend& b = *b_;
   const SparseLayerSpec& s = spec_.sparse;
   b.reshape(H0_, D_, N);
@@ -90,12 +163,11 @@ void BackendSparseNet::forward(std::size_t N) {
   b.reshape(lse_, 1, N);
   b.softmax_columns(L_, P_, &lse_);
   plan_.tokens = N, plan_.experts = E_, plan_.k = k_;
-  plan_.capacity = expert_capacity(N, E_, k_, s.capacity_factor);
+  plan_.capacity = training ? expert_capacity(N, E_, k_, s.capacity_factor) : 0;  // evaluation: dropless
   b.reshape(plan_.slot_expert, k_, N, DType::i32);
   b.reshape(plan_.slot_weight, k_, N);
   b.top_k(L_, nullptr, k_, plan_.slot_expert);
-  const bool renormalize = s.router != "switch" && s.renormalize;
-  b.slot_weights(P_, plan_.slot_expert, renormalize, plan_.slot_weight);
+  b.slot_weights(P_, plan_.slot_expert, s.router != "switch" && s.renormalize, plan_.slot_weight);
   b.build_plan(plan_);
   b.reshape(H1_, D_, N);
   b.routed_ffn_forward(plan_, w_.experts, parse_ffn_activation(s.ffn_activation), H0_, true, H1_, ffn_cache_);
@@ -104,15 +176,18 @@ void BackendSparseNet::forward(std::size_t N) {
   b.add_columns(Z_, w_.b_out);
 }
 
+void BackendSparseNet::task_loss(std::size_t N, Tensor* dZ) const {
+  b_->reshape(loss_cols_, 1, N);
+  if (dZ) b_->reshape(*dZ, m_, N);
+  if (spec_.task == Task::classification) b_->softmax_cross_entropy(Z_, Y_, 1.0 / double(N), loss_cols_, dZ);
+  else b_->squared_error(Z_, Y_, 1.0 / double(N), loss_cols_, dZ);
+}
+
 void BackendSparseNet::backward(std::size_t N) {
   Backend& b = *b_;
   const SparseLayerSpec& s = spec_.sparse;
-  const double inv_n = 1.0 / double(N);
-  b.reshape(loss_cols_, 1, N);
-  b.reshape(dZ_, m_, N);
-  if (spec_.task == Task::classification) b.softmax_cross_entropy(Z_, Y_, inv_n, loss_cols_, &dZ_);
-  else b.squared_error(Z_, Y_, inv_n, loss_cols_, &dZ_);
-  b.sum_into(loss_cols_, inv_n, loss_sum_);
+  task_loss(N, &dZ_);
+  b.sum_into(loss_cols_, 1.0, loss_sum_);  // the batch's summed loss (take_loss_sum: mean x columns)
   // Output layer: dW_out = dZ H1^T, db_out = sum dZ, dH1 = W_out^T dZ (gradients written, not added).
   b.gemm(false, true, 1.0, dZ_, H1_, 0.0, g_.W_out);
   b.sum_columns(dZ_, 0.0, g_.b_out);
@@ -126,10 +201,18 @@ void BackendSparseNet::backward(std::size_t N) {
                         ffn_cache_);
   b.reshape(dL_, E_, N);
   b.fill(dL_, 0.0);
-  const bool renormalize = s.router != "switch" && s.renormalize;
-  b.slot_weights_backward(P_, plan_.slot_expert, renormalize, dw_, dL_);
-  if (s.switch_alpha > 0) b.switch_loss(L_, P_, s.switch_alpha, switch_sum_, dL_);
-  if (s.z_loss > 0) b.z_loss(P_, lse_, s.z_loss, z_sum_, dL_);
+  b.slot_weights_backward(P_, plan_.slot_expert, s.router != "switch" && s.renormalize, dw_, dL_);
+  // Auxiliary losses: their weighted values x N join the summed task loss; gradients weighted.
+  if (s.switch_alpha > 0) {
+    b.fill(aux_value_, 0.0);
+    b.switch_loss(L_, P_, s.switch_alpha, aux_value_, dL_);
+    b.axpy(s.switch_alpha * double(N), aux_value_, loss_sum_);
+  }
+  if (s.z_loss > 0) {
+    b.fill(aux_value_, 0.0);
+    b.z_loss(P_, lse_, s.z_loss, aux_value_, dL_);
+    b.axpy(s.z_loss * double(N), aux_value_, loss_sum_);
+  }
   b.gemm(false, true, 1.0, dL_, H0_, 0.0, g_.W_r);  // dW_r = dL H0^T
   b.gemm(true, false, 1.0, w_.W_r, dL_, 1.0, dH0_);  // dH0 += W_r^T dL
   b.gemm(false, true, 1.0, dH0_, X_, 0.0, g_.W_in);  // dW_in = dH0 X^T
@@ -141,19 +224,52 @@ void BackendSparseNet::update() {
   const std::vector<Tensor*> w = list(w_), g = list(g_), m1 = list(m1_), m2 = list(m2_);
   for (std::size_t i = 0; i < w.size(); ++i) {
     if (opt_.name == "adam")
-      b_->adam(*w[i], *g[i], *m1[i], *m2[i],
-               AdamStep{opt_.learning_rate, opt_.beta1, opt_.beta2, opt_.epsilon, steps_}, nullptr);
+      b_->adam(*w[i], *g[i], *m1[i], *m2[i], AdamStep{opt_.learning_rate, opt_.beta1, opt_.beta2, opt_.epsilon, steps_},
+               nullptr);
     else
-      b_->momentum(*w[i], *g[i], *m1[i], opt_.learning_rate, opt_.name == "sgd" || opt_.name == "momentum" ? opt_.momentum : 0.0,
-                   nullptr);
+      b_->momentum(*w[i], *g[i], *m1[i], opt_.learning_rate, opt_.momentum, nullptr);
   }
 }
 
 double BackendSparseNet::take_loss_sum() {
-  const double v = b_->scalar(loss_sum_) + spec_.sparse.switch_alpha * b_->scalar(switch_sum_) +
-                   spec_.sparse.z_loss * b_->scalar(z_sum_);
-  for (Tensor* t : {&loss_sum_, &switch_sum_, &z_sum_}) b_->fill(*t, 0.0);
+  const double v = b_->scalar(loss_sum_);
+  b_->fill(loss_sum_, 0.0);
   return v;
+}
+
+double BackendSparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
+  require(!accumulate_grad, "the backend sparse network trains through backend_training(), not loss()");
+  return arma::mean(pointwise_loss(X, Y));
+}
+
+arma::rowvec BackendSparseNet::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
+  upload_batch(X, &Y);
+  forward(X.n_cols, false);
+  task_loss(X.n_cols, nullptr);
+  arma::rowvec out(X.n_cols);
+  if (X.n_cols > 0) b_->download(loss_cols_, out.memptr());
+  return out;
+}
+
+Prediction BackendSparseNet::predict(const arma::mat& X) const {
+  upload_batch(X, nullptr);
+  forward(X.n_cols, false);
+  Prediction p;
+  p.output = download_matrix(*b_, Z_);
+  if (spec_.task == Task::classification)
+    for (arma::uword n = 0; n < p.output.n_cols; ++n) {
+      p.output.col(n) = arma::exp(p.output.col(n) - p.output.col(n).max());
+      p.output.col(n) /= arma::accu(p.output.col(n));
+    }
+  // E x N combine weights of the kept slots (evaluation is dropless: every routed slot).
+  std::vector<std::int32_t> se(k_ * X.n_cols);
+  if (!se.empty()) b_->download(plan_.slot_expert, se.data());
+  const arma::mat w = download_matrix(*b_, plan_.slot_weight);
+  p.gate.zeros(E_, X.n_cols);
+  for (arma::uword n = 0; n < X.n_cols; ++n)
+    for (std::size_t s = 0; s < k_; ++s)
+      if (se[n * k_ + s] >= 0) p.gate(arma::uword(se[n * k_ + s]), n) += w(s, n);
+  return p;
 }
 
 }  // namespace moe

@@ -16,6 +16,7 @@
 namespace moe {
 
 struct RoutingLog;  // moe/sparse/routing_log.hpp
+class BackendTraining;  // moe/models/backend_training.hpp
 
 struct Prediction {
   arma::mat output;  // m x N: E[y | x] (class probabilities for classification)
@@ -61,6 +62,9 @@ class Model {
   // Models with a sparse MoE layer: per-step routing metrics of training (/routing), and the balance of
   // each sparse layer on X in evaluation mode. Null / empty otherwise.
   virtual const RoutingLog* routing_log() const { return nullptr; }
+  // Models that train on a compute backend take their optimiser steps themselves (backend_training.hpp);
+  // null for the others.
+  virtual BackendTraining* backend_training() { return nullptr; }
   virtual std::vector<RoutingStats> routing(const arma::mat& /*X*/) const { return {}; }
   // Training state that collect_state() does not hold (step counters, noise seeds, running sums, the
   // routing log): what a checkpoint needs besides the parameters to resume training exactly.

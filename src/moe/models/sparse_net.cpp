@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
+#include "moe/backend/backend_registry.hpp"
 #include "moe/core/error.hpp"
+#include "moe/models/backend_sparse_net.hpp"
 #include "moe/core/math.hpp"
 #include "moe/sparse/router_registry.hpp"
 #include "moe/models/model_registry.hpp"
@@ -266,7 +269,15 @@ const ModelRegistration registered{{
           const double D = double(s.sparse.model_dim), F = double(s.sparse.ff_dim);
           return D * double(s.inputs) + double(s.outputs) * D + 2 * double(s.experts) * D * F;
         },
-    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> { return std::make_unique<SparseNet>(s); },
+    // WORK IN PROGRESS: MOE_BACKEND=cpu-float|cpu-double trains topk/switch networks on the compute backend.
+    .make = [](const ModelSpec& s) -> std::unique_ptr<Model> {
+      const char* backend = std::getenv("MOE_BACKEND");
+      if (backend && *backend) {
+        const std::string b = backend;
+        return std::make_unique<BackendSparseNet>(s, make_backend(b.substr(0, b.find('-')), b.substr(b.find('-') + 1)));
+      }
+      return std::make_unique<SparseNet>(s);
+    },
 }};
 }  // namespace
 

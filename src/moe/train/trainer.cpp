@@ -7,6 +7,7 @@
 #include "moe/core/error.hpp"
 #include "moe/core/stop_request.hpp"
 #include "moe/core/warning.hpp"
+#include "moe/models/backend_training.hpp"
 #include "moe/models/hierarchical.hpp"
 #include "moe/train/metrics.hpp"
 #include "moe/train/progress.hpp"
@@ -107,6 +108,14 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   std::unique_ptr<OnlineHmeRls> online =
       use_online ? std::make_unique<OnlineHmeRls>(*tree, X.n_rows, options.online) : nullptr;
   auto opt = (use_em || use_online) ? nullptr : make_optimizer(options.optimizer);
+  // A model on a compute backend steps itself (WORK IN PROGRESS: no --l2; checkpoints hold its parameters
+  // but not yet its optimiser state, so a resumed run restarts Adam's moments).
+  BackendTraining* on_backend = opt ? model.backend_training() : nullptr;
+  if (on_backend) {
+    require(options.l2 == 0.0, "--l2 is not supported on the compute backend yet");
+    const OptimizerOptions& o = options.optimizer;
+    on_backend->start({o.name, o.learning_rate, o.name == "adam" ? 0.0 : o.momentum, o.beta1, o.beta2, o.epsilon});
+  }
   const bool has_valid = valid_X.n_cols > 0;
   const arma::uword n = X.n_cols;
   const bool minibatch = !use_em && !use_online && options.batch_size > 0 && options.batch_size < n;
@@ -147,10 +156,12 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     loop.result.resumed_epoch = loop.epoch;
     loop.result.resumed_rows = loop.next;
   }
+  if (on_backend) on_backend->from_host();  // parameters restored from a checkpoint, if any
   // Saves, then throws moe::Stopped, when a stop was requested; called between steps only.
   auto honour_stop = [&] {
     const int signal_number = stop_signal();
     if (signal_number == 0) return;
+    if (checkpoint && on_backend) on_backend->to_host();
     if (checkpoint) checkpoint->save(visit_all);
     throw Stopped(signal_number, stop_message(signal_number, loop, checkpoint));
   };
@@ -184,6 +195,9 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     } else if (use_online) {
       online->epoch(X, Y, rng);
       epoch_loss = model.loss(X, Y, false);  // after the pass: the on-line updates have no batch loss
+    } else if (on_backend && !minibatch) {
+      on_backend->step(X, Y);
+      epoch_loss = on_backend->take_loss_sum() / double(n);
     } else if (!minibatch) {
       params.zero_grad();
       epoch_loss = model.loss(X, Y, true) + params.l2_penalty(options.l2, true);
@@ -196,16 +210,21 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
         const arma::uword start = loop.next, stop = std::min<arma::uword>(n, start + options.batch_size);
         const arma::uvec idx = arma::conv_to<arma::uvec>::from(loop.order.cols(start, stop - 1));
         const arma::mat bx = X.cols(idx), by = Y.cols(idx);
-        params.zero_grad();
-        loop.loss_sum += (model.loss(bx, by, true) + params.l2_penalty(options.l2, true)) * double(idx.n_elem);
-        opt->step(params);
-        model.end_step();
+        if (on_backend) {
+          on_backend->step(bx, by);
+        } else {
+          params.zero_grad();
+          loop.loss_sum += (model.loss(bx, by, true) + params.l2_penalty(options.l2, true)) * double(idx.n_elem);
+          opt->step(params);
+          model.end_step();
+        }
         loop.next = stop;
         if (loop.next < n && stop_signal() != 0) {
           loop.seconds += seconds_since(t0);
           honour_stop();
         }
       }
+      if (on_backend) loop.loss_sum += on_backend->take_loss_sum();  // the epoch's one read-back
       epoch_loss = loop.loss_sum / double(n);
       loop.order.reset();
       loop.next = 0;
@@ -261,6 +280,7 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
       if (vm.loss < loop.best_valid) {
         loop.best_valid = vm.loss;
         result.best_epoch = long(epoch);
+        if (on_backend) on_backend->to_host();
         loop.best_values = state.values();
         loop.since_best = 0;
       } else {
@@ -290,13 +310,18 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     }
     if (epoch < options.epochs && checkpoint && checkpoint->every() > 0 && epoch % checkpoint->every() == 0) {
       ++loop.epoch;  // the checkpoint resumes with the next epoch
+      if (on_backend) on_backend->to_host();
       checkpoint->save(visit_all);
       --loop.epoch;
     }
   }
   bar.finish();
   // Early stopping keeps the weights of the best validation epoch, however the loop ended.
-  if (has_valid && options.patience > 0 && !loop.best_values.empty()) state.set_values(arma::vectorise(loop.best_values));
+  if (on_backend) on_backend->to_host();  // the trained parameters, for the model file
+  if (has_valid && options.patience > 0 && !loop.best_values.empty()) {
+    state.set_values(arma::vectorise(loop.best_values));
+    if (on_backend) on_backend->from_host();
+  }
   if (!loop.usage.empty() && !loop.usage.front().empty()) {
     h.usage.set_size(loop.usage.front().n_elem, loop.usage.size());
     for (std::size_t e = 0; e < loop.usage.size(); ++e) h.usage.col(e) = loop.usage[e];
