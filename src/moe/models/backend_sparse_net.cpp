@@ -4,6 +4,7 @@
 
 #include "moe/backend/routing_plan.hpp"
 #include "moe/core/error.hpp"
+#include "moe/models/sparse_net.hpp"
 #include "moe/sparse/ffn_experts.hpp"
 
 namespace moe {
@@ -27,12 +28,17 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
     : spec_(spec), b_(std::move(backend)) {
   spec_.validate();
   const SparseLayerSpec& s = spec_.sparse;
-  require(s.router == "topk" || s.router == "switch",
-          "the backend sparse network routes with topk or switch so far, not " + s.router);
-  require(s.shared_experts == 0 && s.w_importance == 0 && s.w_load == 0,
-          "the backend sparse network has no shared experts, importance or load loss yet");
+  if (s.router == "topk" || s.router == "switch") scores_ = Scores::softmax;
+  else if (s.router == "loss-free") scores_ = Scores::biased_softmax;
+  else if (s.router == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
+  else if (s.router == "hash") scores_ = Scores::hash;
+  else fail("the backend sparse network routes with topk, switch, loss-free, sigmoid-topk or hash so far, not " + s.router);
+  require(s.shared_experts == 0 && s.w_load == 0, "the backend sparse network has no shared experts or load loss yet");
   D_ = s.model_dim, F_ = s.ff_dim, E_ = spec_.experts, d_ = spec_.inputs, m_ = spec_.outputs;
-  k_ = s.router == "switch" ? 1 : s.top_k;
+  k_ = s.router == "switch" || s.router == "hash" ? 1 : s.top_k;
+  renormalize_ = s.router != "switch" && s.router != "hash" && s.renormalize;
+  bias_ = b_->zeros(E_, 1);
+  bias_host_.zeros(E_, 1);
   allocate(w_);
   allocate(g_);
   allocate(m1_);
@@ -57,8 +63,11 @@ void BackendSparseNet::allocate(Weights& w) {
   w.experts = {b_->tensor(F_, D_ * E_), b_->tensor(F_, E_), b_->tensor(D_, F_ * E_), b_->tensor(D_, E_)};
 }
 
-std::vector<Tensor*> BackendSparseNet::list(Weights& w) {
-  return {&w.W_in, &w.b_in, &w.W_r, &w.W_out, &w.b_out, &w.experts.W1, &w.experts.b1, &w.experts.W2, &w.experts.b2};
+std::vector<Tensor*> BackendSparseNet::list(Weights& w) const {
+  std::vector<Tensor*> out = {&w.W_in, &w.b_in, &w.W_out, &w.b_out, &w.experts.W1, &w.experts.b1, &w.experts.W2,
+                              &w.experts.b2};
+  if (scores_ != Scores::hash) out.push_back(&w.W_r);
+  return out;
 }
 
 void BackendSparseNet::init(Rng& rng) {
@@ -66,7 +75,9 @@ void BackendSparseNet::init(Rng& rng) {
   Wout_ = rng.normal_matrix(m_, D_, 1.0 / std::sqrt(double(D_)));
   bin_.zeros(), bout_.zeros();
   const double scale = spec_.sparse.init_scale();
-  Wr_ = scale == 0.0 ? arma::mat(E_, D_, arma::fill::zeros) : rng.normal_matrix(E_, D_, scale / std::sqrt(double(D_)));
+  if (scores_ != Scores::hash)
+    Wr_ = scale == 0.0 ? arma::mat(E_, D_, arma::fill::zeros) : rng.normal_matrix(E_, D_, scale / std::sqrt(double(D_)));
+  bias_host_.zeros();
   for (std::size_t e = 0; e < E_; ++e) {
     W1_[e] = rng.normal_matrix(F_, D_, 1.0 / std::sqrt(double(D_)));
     W2_[e] = rng.normal_matrix(D_, F_, 1.0 / std::sqrt(double(F_)));
@@ -76,16 +87,19 @@ void BackendSparseNet::init(Rng& rng) {
   from_host();
 }
 
-void BackendSparseNet::collect(ParamList& params) {
+void BackendSparseNet::collect(ParamList& params) { collect_into(params, false); }
+void BackendSparseNet::collect_state(ParamList& params) { collect_into(params, true); }
+
+void BackendSparseNet::collect_into(ParamList& params, bool state) {
   host_grads_.clear();
-  host_grads_.reserve(5 + 4 * E_);
+  host_grads_.reserve(7 + 4 * E_);  // ParamList keeps pointers: no reallocation while adding
   auto add = [&](const std::string& name, arma::mat& value, ParamKind kind) {
     host_grads_.emplace_back(arma::size(value), arma::fill::zeros);
     params.add(name, value, host_grads_.back(), kind);
   };
   add("embed/W", Win_, ParamKind::weight);
   add("embed/b", bin_, ParamKind::other);
-  add("moe/router/W", Wr_, ParamKind::other);
+  if (scores_ != Scores::hash) add("moe/router/W", Wr_, ParamKind::other);
   for (std::size_t e = 0; e < E_; ++e) {
     const std::string p = "moe/expert" + std::to_string(e) + "/";
     add(p + "W1", W1_[e], ParamKind::weight);
@@ -93,6 +107,8 @@ void BackendSparseNet::collect(ParamList& params) {
     add(p + "W2", W2_[e], ParamKind::weight);
     add(p + "b2", b2_[e], ParamKind::other);
   }
+  has_bias_grad_ = state && (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid);
+  if (has_bias_grad_) add("moe/router/bias", bias_host_, ParamKind::other);
   add("output/W", Wout_, ParamKind::weight);
   add("output/b", bout_, ParamKind::other);
 }
@@ -101,6 +117,7 @@ void BackendSparseNet::to_host() {
   Win_ = download_matrix(*b_, w_.W_in);
   bin_ = download_matrix(*b_, w_.b_in);
   Wr_ = download_matrix(*b_, w_.W_r);
+  bias_host_ = download_matrix(*b_, bias_);
   Wout_ = download_matrix(*b_, w_.W_out);
   bout_ = download_matrix(*b_, w_.b_out);
   const arma::mat W1 = download_matrix(*b_, w_.experts.W1), b1 = download_matrix(*b_, w_.experts.b1),
@@ -117,6 +134,7 @@ void BackendSparseNet::from_host() {
   upload_matrix(*b_, w_.W_in, Win_);
   upload_matrix(*b_, w_.b_in, bin_);
   upload_matrix(*b_, w_.W_r, Wr_);
+  upload_matrix(*b_, bias_, bias_host_);
   upload_matrix(*b_, w_.W_out, Wout_);
   upload_matrix(*b_, w_.b_out, bout_);
   arma::mat W1(F_, D_ * E_), b1(F_, E_), W2(D_, F_ * E_), b2(D_, E_);
@@ -142,6 +160,11 @@ void BackendSparseNet::upload_batch(const arma::mat& X, const arma::mat* Y) cons
           "backend sparse net: a batch of the wrong shape");
   upload_matrix(*b_, X_, X);
   if (Y) upload_matrix(*b_, Y_, *Y);
+  if (scores_ == Scores::hash) {
+    const std::vector<std::uint64_t> ids = column_hash_ids(X);
+    b_->reshape(ids_, X.n_cols, 1, DType::i64);
+    if (!ids.empty()) b_->upload(ids_, reinterpret_cast<const std::int64_t*>(ids.data()));
+  }
 }
 
 void BackendSparseNet::step(const arma::mat& X, const arma::mat& Y) {
@@ -157,17 +180,32 @@ void BackendSparseNet::forward(std::size_t N, bool training) const {
   b.reshape(H0_, D_, N);
   b.gemm(false, false, 1.0, w_.W_in, X_, 0.0, H0_);  // H0 = W_in X + b_in
   b.add_columns(H0_, w_.b_in);
-  b.reshape(L_, E_, N);
-  b.gemm(false, false, 1.0, w_.W_r, H0_, 0.0, L_);  // L = W_r H0
-  b.reshape(P_, E_, N);
-  b.reshape(lse_, 1, N);
-  b.softmax_columns(L_, P_, &lse_);
   plan_.tokens = N, plan_.experts = E_, plan_.k = k_;
   plan_.capacity = training ? expert_capacity(N, E_, k_, s.capacity_factor) : 0;  // evaluation: dropless
   b.reshape(plan_.slot_expert, k_, N, DType::i32);
   b.reshape(plan_.slot_weight, k_, N);
-  b.top_k(L_, nullptr, k_, plan_.slot_expert);
-  b.slot_weights(P_, plan_.slot_expert, s.router != "switch" && s.renormalize, plan_.slot_weight);
+  if (scores_ == Scores::hash) {
+    b.hash_experts(ids_, E_, plan_.slot_expert);
+    b.fill(plan_.slot_weight, 1.0);
+  } else {
+    b.reshape(L_, E_, N);
+    b.gemm(false, false, 1.0, w_.W_r, H0_, 0.0, L_);  // L = W_r H0
+    b.reshape(P_, E_, N);
+    b.reshape(lse_, 1, N);
+    b.softmax_columns(L_, P_, &lse_);  // for the weights, the Switch loss and the z-loss
+    if (scores_ == Scores::softmax) {
+      b.top_k(L_, nullptr, k_, plan_.slot_expert);
+      b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    } else if (scores_ == Scores::biased_softmax) {
+      b.top_k(P_, &bias_, k_, plan_.slot_expert);  // the bias: selection only
+      b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    } else {
+      b.reshape(S_, E_, N);
+      b.sigmoid(L_, S_);
+      b.top_k(S_, &bias_, k_, plan_.slot_expert);
+      b.sigmoid_slot_weights(L_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    }
+  }
   b.build_plan(plan_);
   b.reshape(H1_, D_, N);
   b.routed_ffn_forward(plan_, w_.experts, parse_ffn_activation(s.ffn_activation), H0_, true, H1_, ffn_cache_);
@@ -199,9 +237,20 @@ void BackendSparseNet::backward(std::size_t N) {
   b.reshape(dw_, k_, N);
   b.routed_ffn_backward(plan_, w_.experts, parse_ffn_activation(s.ffn_activation), dH1_, true, dH0_, g_.experts, dw_,
                         ffn_cache_);
+  if (s.w_importance > 0) {  // through the slot weights: added to dw before the router's backward
+    b.fill(aux_value_, 0.0);
+    b.importance_loss(plan_, s.w_importance, aux_value_, dw_);
+    b.axpy(s.w_importance * double(N), aux_value_, loss_sum_);
+  }
+  if (scores_ == Scores::hash) {
+    b.gemm(false, true, 1.0, dH0_, X_, 0.0, g_.W_in);
+    b.sum_columns(dH0_, 0.0, g_.b_in);
+    return;
+  }
   b.reshape(dL_, E_, N);
   b.fill(dL_, 0.0);
-  b.slot_weights_backward(P_, plan_.slot_expert, s.router != "switch" && s.renormalize, dw_, dL_);
+  if (scores_ == Scores::biased_sigmoid) b.sigmoid_slot_weights_backward(L_, plan_.slot_expert, renormalize_, dw_, dL_);
+  else b.slot_weights_backward(P_, plan_.slot_expert, renormalize_, dw_, dL_);
   // Auxiliary losses: their weighted values x N join the summed task loss; gradients weighted.
   if (s.switch_alpha > 0) {
     b.fill(aux_value_, 0.0);
@@ -221,6 +270,8 @@ void BackendSparseNet::backward(std::size_t N) {
 
 void BackendSparseNet::update() {
   ++steps_;
+  if (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid)
+    b_->bias_update(plan_, spec_.sparse.bias_rate, bias_);  // the step's plan, after its gradients
   const std::vector<Tensor*> w = list(w_), g = list(g_), m1 = list(m1_), m2 = list(m2_);
   for (std::size_t i = 0; i < w.size(); ++i) {
     if (opt_.name == "adam")
@@ -238,8 +289,31 @@ double BackendSparseNet::take_loss_sum() {
 }
 
 double BackendSparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
-  require(!accumulate_grad, "the backend sparse network trains through backend_training(), not loss()");
-  return arma::mean(pointwise_loss(X, Y));
+  from_host();
+  upload_batch(X, &Y);
+  const double before = b_->scalar(loss_sum_);
+  forward(X.n_cols, true);
+  backward(X.n_cols);
+  const double value = (b_->scalar(loss_sum_) - before) / double(X.n_cols);
+  b_->fill(loss_sum_, before);
+  if (!accumulate_grad) return value;
+  require(!host_grads_.empty(), "backend sparse net: collect() the parameters before asking for gradients");
+  std::size_t i = 0;
+  host_grads_[i++] += download_matrix(*b_, g_.W_in);
+  host_grads_[i++] += download_matrix(*b_, g_.b_in);
+  if (scores_ != Scores::hash) host_grads_[i++] += download_matrix(*b_, g_.W_r);
+  const arma::mat W1 = download_matrix(*b_, g_.experts.W1), b1 = download_matrix(*b_, g_.experts.b1),
+                  W2 = download_matrix(*b_, g_.experts.W2), b2 = download_matrix(*b_, g_.experts.b2);
+  for (std::size_t e = 0; e < E_; ++e) {
+    host_grads_[i++] += W1.cols(e * D_, (e + 1) * D_ - 1);
+    host_grads_[i++] += b1.col(e);
+    host_grads_[i++] += W2.cols(e * F_, (e + 1) * F_ - 1);
+    host_grads_[i++] += b2.col(e);
+  }
+  if (has_bias_grad_) ++i;  // state, not trained: no gradient
+  host_grads_[i++] += download_matrix(*b_, g_.W_out);
+  host_grads_[i++] += download_matrix(*b_, g_.b_out);
+  return value;
 }
 
 arma::rowvec BackendSparseNet::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {

@@ -5,10 +5,13 @@
 // parallelism, checkpoints and the routing log.
 //   H0 = W_in X + b_in               D x N   (X: d x N inputs)
 //   L  = W_r H0                      E x N   router logits; P = softmax(L), lse = logsumexp(L)
-//   slots: top-k of L (topk, switch); weights from P (renormalised, or raw for switch)
+//   slots: topk, switch: top-k of L, weights from P (renormalised, or raw for switch);
+//          loss-free: top-k of P + bias, weights from P; sigmoid-topk: top-k of sigmoid(L) + bias,
+//          weights from sigmoid(L); hash: a hash of each input column's bytes, weight 1 (no router weights)
 //   H1 = H0 + sum_s w_s FFN_{e_s}(H0)        (routed FFN experts, capacity drops in training)
 //   Z  = W_out H1 + b_out            m x N   softmax cross-entropy or squared error / 2
-//   loss = mean task loss + switch_alpha Switch(L) + z_loss mean lse^2
+//   loss = mean task loss + w_importance CV(importance)^2 + switch_alpha Switch(L) + z_loss mean lse^2
+//   after each step: the loss-free and sigmoid routers' bias update
 // One training step (step()) is forward, backward and the optimiser's update, all backend ops; the
 // host uploads the batch and reads nothing back (the losses are summed on the backend).
 #include <armadillo>
@@ -30,7 +33,10 @@ class BackendSparseNet final : public Model, public BackendTraining {
   const ModelSpec& spec() const override { return spec_; }
   // The draws of SparseNet::init, in its order: W_in, W_out, the router, each expert's W1 and W2.
   void init(Rng& rng) override;
-  void collect(ParamList& params) override;  // host copies, under SparseNet's names
+  void collect(ParamList& params) override;        // host copies, under SparseNet's names
+  void collect_state(ParamList& params) override;  // plus the router's bias (loss-free, sigmoid-topk)
+  // The Model interface's path (gradient checks, tests): uploads the host copies first, runs a training
+  // forward and backward, and adds the gradients to the ParamList's; no optimiser step, no bias update.
   double loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) override;
   arma::rowvec pointwise_loss(const arma::mat& X, const arma::mat& Y) const override;
   Prediction predict(const arma::mat& X) const override;
@@ -49,7 +55,9 @@ class BackendSparseNet final : public Model, public BackendTraining {
     Tensor W_in, b_in, W_r, W_out, b_out;
     ExpertBank experts;
   };
-  static std::vector<Tensor*> list(Weights& w);
+  enum class Scores { softmax, biased_softmax, biased_sigmoid, hash };
+  std::vector<Tensor*> list(Weights& w) const;  // the trained tensors (no router weights for hash)
+  void collect_into(ParamList& params, bool state);
   void allocate(Weights& w);
   // The forward pass on the batch in X_ (N columns); training: capacity applies.
   void forward(std::size_t N, bool training) const;
@@ -63,18 +71,23 @@ class BackendSparseNet final : public Model, public BackendTraining {
   BackendOptimizer opt_;
   long steps_ = 0;
   std::size_t D_, F_, E_, k_, d_, m_;
+  Scores scores_ = Scores::softmax;
+  bool renormalize_ = true;
   Weights w_, g_, m1_, m2_;  // parameters, gradients, Adam's moments (the velocity in m1_)
   // Per-step activations and their gradients (reshaped to the batch; storage reused). Mutable: the
   // evaluation calls of Model are const but run the same forward pass.
   mutable Tensor X_, Y_, H0_, L_, P_, lse_, H1_, Z_, loss_cols_, dZ_, dH1_, dH0_, dL_, dw_;
   Tensor loss_sum_;   // 1 x 1: sum over the steps of (mean task loss + weighted auxiliary losses) x columns
   Tensor aux_value_;  // 1 x 1: one auxiliary loss of the step
+  Tensor bias_;       // E x 1: the selection bias of loss-free and sigmoid-topk
+  mutable Tensor S_, ids_;  // sigmoid scores (E x N); hash routing's token ids (i64 N x 1)
   mutable DevicePlan plan_;
   mutable std::unique_ptr<OpCache> ffn_cache_;
   // Host copies of the parameters (collect), per expert as SparseNet names them, and zero gradients.
-  arma::mat Win_, bin_, Wr_, Wout_, bout_;
+  arma::mat Win_, bin_, Wr_, Wout_, bout_, bias_host_;
   std::vector<arma::mat> W1_, b1_, W2_, b2_;
-  std::vector<arma::mat> host_grads_;
+  std::vector<arma::mat> host_grads_;  // the ParamList's gradients (collect), in its order
+  bool has_bias_grad_ = false;          // a bias entry (collect_state) sits after the experts
 };
 
 }  // namespace moe

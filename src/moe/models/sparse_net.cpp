@@ -119,10 +119,8 @@ std::unique_ptr<SparseNet> SparseNet::whole() {
   return out;
 }
 
-std::vector<std::uint64_t> SparseNet::token_ids(const arma::mat& X) const {
-  std::vector<std::uint64_t> ids;
-  if (!router_entry(spec_.sparse.router).traits.needs_token_ids) return ids;
-  ids.resize(X.n_cols);
+std::vector<std::uint64_t> column_hash_ids(const arma::mat& X) {
+  std::vector<std::uint64_t> ids(X.n_cols);
   for (arma::uword t = 0; t < X.n_cols; ++t) {  // FNV-1a over the column's bytes, then the router's mix
     std::uint64_t h = 1469598103934665603ull;
     for (arma::uword i = 0; i < X.n_rows; ++i) {
@@ -134,6 +132,11 @@ std::vector<std::uint64_t> SparseNet::token_ids(const arma::mat& X) const {
     ids[t] = h;
   }
   return ids;
+}
+
+std::vector<std::uint64_t> SparseNet::token_ids(const arma::mat& X) const {
+  if (!router_entry(spec_.sparse.router).traits.needs_token_ids) return {};
+  return column_hash_ids(X);
 }
 
 SparseNet::Pass SparseNet::forward(const arma::mat& X, bool training) const {

@@ -27,6 +27,9 @@
 
 namespace moe {
 
+// Hash routing's token ids: FNV-1a over each column's bytes (-0 and +0 alike), N.
+std::vector<std::uint64_t> column_hash_ids(const arma::mat& X);
+
 class SparseNet final : public Model {
  public:
   // gpu_exchange (with expert_parallel and --device cuda): the routed tokens move between the ranks' GPUs
