@@ -295,7 +295,7 @@ std::vector<OpCase> make_cases() {
                      }});
   cases.push_back({"routing_counts", "E 8, T 150, k 2, capacity 40", 1e-6, 1e-6, [](Backend& b) {
                      DevicePlan plan = plan_for(b, 150, 8, 2, 40, 29);
-                     Tensor counts = b.zeros(8, 3);
+                     Tensor counts = b.zeros(3 * 8 + 2, 1);
                      b.routing_counts(plan, counts);
                      b.routing_counts(plan, counts);  // accumulates
                      return std::vector<HostArray>{host(b, "counts", counts)};

@@ -74,6 +74,21 @@ TEST_CASE("backend sparse net: the same losses and gradients as the Armadillo Sp
       CHECK(arma::approx_equal(*q.value, *other->value, "absdiff", 0.0));
       CHECK(arma::approx_equal(*q.grad, *other->grad, "reldiff", 1e-10));
     }
+    // The step's routing log: balance, drops and auxiliary losses.
+    const RoutingLog &ra = *old.routing_log(), &rb = *net.routing_log();
+    REQUIRE(ra.steps() == 1);
+    REQUIRE(rb.steps() == 1);
+    CHECK(rb.cv_importance[0] == doctest::Approx(ra.cv_importance[0]).epsilon(1e-12));
+    CHECK(rb.cv_load[0] == doctest::Approx(ra.cv_load[0]).epsilon(1e-12));
+    CHECK(rb.max_mean_load[0] == doctest::Approx(ra.max_mean_load[0]).epsilon(1e-12));
+    CHECK(rb.dropped_fraction[0] == doctest::Approx(ra.dropped_fraction[0]).epsilon(1e-12));
+    CHECK(rb.dropped_token_fraction[0] == doctest::Approx(ra.dropped_token_fraction[0]).epsilon(1e-12));
+    CHECK(rb.importance_loss[0] == doctest::Approx(ra.importance_loss[0]).epsilon(1e-12));
+    CHECK(rb.switch_loss[0] == doctest::Approx(ra.switch_loss[0]).epsilon(1e-12));
+    CHECK(rb.z_loss[0] == doctest::Approx(ra.z_loss[0]).epsilon(1e-12));
+    CHECK(rb.aux_total[0] == doctest::Approx(ra.aux_total[0]).epsilon(1e-12));
+    CHECK(arma::approx_equal(ra.importance[0], rb.importance[0], "absdiff", 1e-12));
+    CHECK(arma::approx_equal(ra.load[0], rb.load[0], "absdiff", 0.0));
     const Prediction pa = old.predict(p.X), pb = net.predict(p.X);
     CHECK(arma::approx_equal(pa.output, pb.output, "absdiff", 1e-12));
     CHECK(arma::approx_equal(pa.gate, pb.gate, "absdiff", 1e-12));

@@ -153,9 +153,10 @@ class Backend {
   // in priority order (every token's slot 0 in token order, then every slot 1, ...) and a slot whose
   // expert is full is dropped. Throws moe::Error on an expert id out of range.
   virtual void build_plan(DevicePlan& plan) = 0;
-  // counts (E x 3, accumulate): per expert, kept assignments, routed slots (kept + dropped), and the sum
-  // of the routed slots' weights (the importance).
-  virtual void routing_counts(const DevicePlan& plan, Tensor& counts) = 0;
+  // The sums behind a step's routing statistics (moe/sparse/routing_stats.hpp), accumulated into sums
+  // ((3 E + 2) x 1): per expert the kept assignments (load), the routed slots (kept + dropped) and the
+  // routed slots' weights (importance); then the tokens none of whose slots was kept, and the tokens.
+  virtual void routing_counts(const DevicePlan& plan, Tensor& sums) = 0;
 
   // Loss-free balancing (Wang et al. 2024): bias (E x 1) += rate sign(mean load - load_e), where load_e
   // counts the plan's slots naming expert e (kept or dropped).

@@ -504,20 +504,26 @@ class CpuBackend final : public Backend {
     std::fill(w + A, w + T_ * k, T(0));
   }
 
-  void routing_counts(const DevicePlan& plan, Tensor& counts) override {
-    const std::size_t E = plan.experts, slots = plan.tokens * plan.k;
-    require_shape("routing_counts", "counts", counts, E, 3);
+  void routing_counts(const DevicePlan& plan, Tensor& sums) override {
+    const std::size_t E = plan.experts, k = plan.k;
+    require_shape("routing_counts", "sums", sums, 3 * E + 2, 1);
     const std::int32_t* se = plan.slot_expert.data<std::int32_t>();
     const std::int64_t* pos = plan.slot_position.data<std::int64_t>();
     const T* w = plan.slot_weight.data<T>();
-    T* c = counts.data<T>();
-    for (std::size_t i = 0; i < slots; ++i) {
-      if (se[i] < 0) continue;
-      const std::size_t e = std::size_t(se[i]);
-      if (pos[i] >= 0) c[e] += T(1);
-      c[E + e] += T(1);
-      c[2 * E + e] += w[i];
+    T* c = sums.data<T>();
+    for (std::size_t t = 0; t < plan.tokens; ++t) {
+      bool kept = false;
+      for (std::size_t i = t * k; i < (t + 1) * k; ++i) {
+        kept |= pos[i] >= 0;
+        if (se[i] < 0) continue;
+        const std::size_t e = std::size_t(se[i]);
+        if (pos[i] >= 0) c[e] += T(1);
+        c[E + e] += T(1);
+        c[2 * E + e] += w[i];
+      }
+      if (!kept) c[3 * E] += T(1);
     }
+    c[3 * E + 1] += T(plan.tokens);
   }
 
   void bias_update(const DevicePlan& plan, double rate, Tensor& bias) override {

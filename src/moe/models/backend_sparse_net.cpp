@@ -5,6 +5,7 @@
 #include "moe/backend/routing_plan.hpp"
 #include "moe/core/error.hpp"
 #include "moe/models/sparse_net.hpp"
+#include "moe/sparse/routing_stats.hpp"
 #include "moe/sparse/ffn_experts.hpp"
 
 namespace moe {
@@ -170,7 +171,7 @@ void BackendSparseNet::upload_batch(const arma::mat& X, const arma::mat* Y) cons
 void BackendSparseNet::step(const arma::mat& X, const arma::mat& Y) {
   upload_batch(X, &Y);
   forward(X.n_cols, true);
-  backward(X.n_cols);
+  backward(X.n_cols, true);
   update();
 }
 
@@ -221,7 +222,7 @@ void BackendSparseNet::task_loss(std::size_t N, Tensor* dZ) const {
   else b_->squared_error(Z_, Y_, 1.0 / double(N), loss_cols_, dZ);
 }
 
-void BackendSparseNet::backward(std::size_t N) {
+void BackendSparseNet::backward(std::size_t N, bool log) {
   Backend& b = *b_;
   const SparseLayerSpec& s = spec_.sparse;
   task_loss(N, &dZ_);
@@ -237,10 +238,22 @@ void BackendSparseNet::backward(std::size_t N) {
   b.reshape(dw_, k_, N);
   b.routed_ffn_backward(plan_, w_.experts, parse_ffn_activation(s.ffn_activation), dH1_, true, dH0_, g_.experts, dw_,
                         ffn_cache_);
+  // This step's routing sums and auxiliary losses, for the routing log (read back when asked for).
+  if (log) {
+    pending_sums_.push_back(b.zeros(3 * E_ + 2, 1));
+    b.routing_counts(plan_, pending_sums_.back());
+    pending_aux_.emplace_back();
+    for (int i = 0; i < 4; ++i) pending_aux_.back().push_back(b.zeros(1, 1));
+  }
+  // Each auxiliary loss: its value (in aux_value_) kept for the log and added, weighted x N, to the loss sum.
+  auto record = [&](std::size_t which, double weight) {
+    if (log) b.copy(aux_value_, pending_aux_.back()[which]);
+    b.axpy(weight * double(N), aux_value_, loss_sum_);
+  };
   if (s.w_importance > 0) {  // through the slot weights: added to dw before the router's backward
     b.fill(aux_value_, 0.0);
     b.importance_loss(plan_, s.w_importance, aux_value_, dw_);
-    b.axpy(s.w_importance * double(N), aux_value_, loss_sum_);
+    record(0, s.w_importance);
   }
   if (scores_ == Scores::hash) {
     b.gemm(false, true, 1.0, dH0_, X_, 0.0, g_.W_in);
@@ -255,12 +268,12 @@ void BackendSparseNet::backward(std::size_t N) {
   if (s.switch_alpha > 0) {
     b.fill(aux_value_, 0.0);
     b.switch_loss(L_, P_, s.switch_alpha, aux_value_, dL_);
-    b.axpy(s.switch_alpha * double(N), aux_value_, loss_sum_);
+    record(2, s.switch_alpha);
   }
   if (s.z_loss > 0) {
     b.fill(aux_value_, 0.0);
     b.z_loss(P_, lse_, s.z_loss, aux_value_, dL_);
-    b.axpy(s.z_loss * double(N), aux_value_, loss_sum_);
+    record(3, s.z_loss);
   }
   b.gemm(false, true, 1.0, dL_, H0_, 0.0, g_.W_r);  // dW_r = dL H0^T
   b.gemm(true, false, 1.0, w_.W_r, dL_, 1.0, dH0_);  // dH0 += W_r^T dL
@@ -282,6 +295,33 @@ void BackendSparseNet::update() {
   }
 }
 
+const RoutingLog* BackendSparseNet::routing_log() const {
+  const SparseLayerSpec& s = spec_.sparse;
+  for (std::size_t i = 0; i < pending_sums_.size(); ++i) {
+    const std::vector<double> c = b_->to_host(pending_sums_[i]);
+    double a[4];
+    for (int j = 0; j < 4; ++j) a[j] = b_->scalar(pending_aux_[i][std::size_t(j)]);
+    arma::vec importance(E_), load(E_);
+    double kept = 0, routed = 0;
+    for (std::size_t e = 0; e < E_; ++e) {
+      load[e] = c[e];
+      importance[e] = c[2 * E_ + e];
+      kept += c[e];
+      routed += c[E_ + e];
+    }
+    const double tokens = c[3 * E_ + 1];
+    AuxLosses aux;
+    aux.importance = a[0], aux.load = a[1], aux.switch_aux = a[2], aux.z = a[3];
+    aux.total = s.w_importance * a[0] + s.w_load * a[1] + s.switch_alpha * a[2] + s.z_loss * a[3];
+    log_.add(routing_stats(importance, load, routed > 0 ? (routed - kept) / routed : 0.0,
+                           tokens > 0 ? c[3 * E_] / tokens : 0.0),
+             aux);
+  }
+  pending_sums_.clear();
+  pending_aux_.clear();
+  return &log_;
+}
+
 double BackendSparseNet::take_loss_sum() {
   const double v = b_->scalar(loss_sum_);
   b_->fill(loss_sum_, 0.0);
@@ -293,7 +333,7 @@ double BackendSparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accum
   upload_batch(X, &Y);
   const double before = b_->scalar(loss_sum_);
   forward(X.n_cols, true);
-  backward(X.n_cols);
+  backward(X.n_cols, accumulate_grad);  // a gradient call is a step of the log, as SparseNet's
   const double value = (b_->scalar(loss_sum_) - before) / double(X.n_cols);
   b_->fill(loss_sum_, before);
   if (!accumulate_grad) return value;

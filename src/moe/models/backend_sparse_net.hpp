@@ -23,6 +23,7 @@
 #include "moe/core/rng.hpp"
 #include "moe/models/backend_training.hpp"
 #include "moe/models/model.hpp"
+#include "moe/sparse/routing_log.hpp"
 
 namespace moe {
 
@@ -42,6 +43,9 @@ class BackendSparseNet final : public Model, public BackendTraining {
   Prediction predict(const arma::mat& X) const override;
   arma::uword experts() const override { return spec_.experts; }
   BackendTraining* backend_training() override { return this; }
+  // Every training step's routing statistics and auxiliary losses (/routing); the steps' sums stay on
+  // the backend until asked for here.
+  const RoutingLog* routing_log() const override;
   // BackendTraining
   void start(const BackendOptimizer& optimizer) override;
   void step(const arma::mat& X, const arma::mat& Y) override;
@@ -61,7 +65,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
   void allocate(Weights& w);
   // The forward pass on the batch in X_ (N columns); training: capacity applies.
   void forward(std::size_t N, bool training) const;
-  void backward(std::size_t N);
+  void backward(std::size_t N, bool log);  // log: keep the step's routing for routing_log()
   void update();
   void upload_batch(const arma::mat& X, const arma::mat* Y) const;
   void task_loss(std::size_t N, Tensor* dZ) const;  // loss_cols_ (and dZ) of Z_ against Y_, grad scale 1/N
@@ -87,6 +91,11 @@ class BackendSparseNet final : public Model, public BackendTraining {
   arma::mat Win_, bin_, Wr_, Wout_, bout_, bias_host_;
   std::vector<arma::mat> W1_, b1_, W2_, b2_;
   std::vector<arma::mat> host_grads_;  // the ParamList's gradients (collect), in its order
+  // Per training step not yet read: the routing sums ((3E + 2) x 1) and the unweighted auxiliary losses
+  // (1 x 1 each: importance, load, Switch, z). routing_log() reads them into log_.
+  mutable std::vector<Tensor> pending_sums_;
+  mutable std::vector<std::vector<Tensor>> pending_aux_;
+  mutable RoutingLog log_;
   bool has_bias_grad_ = false;          // a bias entry (collect_state) sits after the experts
 };
 
