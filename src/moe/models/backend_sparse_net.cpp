@@ -114,7 +114,19 @@ void BackendSparseNet::collect_into(ParamList& params, bool state) {
   add("output/b", bout_, ParamKind::other);
 }
 
+void BackendSparseNet::visit_state(StateVisitor& v, const std::string& prefix) {
+  v.signed_count(prefix + "optimizer/steps", steps_);
+  v.matrices(prefix + "optimizer/m", m1_host_);
+  v.matrices(prefix + "optimizer/v", m2_host_);
+  routing_log();  // every pending step into the log first
+  log_.visit_state(v, prefix + "routing/");
+}
+
 void BackendSparseNet::to_host() {
+  m1_host_.clear();
+  m2_host_.clear();
+  for (Tensor* t : list(m1_)) m1_host_.push_back(download_matrix(*b_, *t));
+  for (Tensor* t : list(m2_)) m2_host_.push_back(download_matrix(*b_, *t));
   Win_ = download_matrix(*b_, w_.W_in);
   bin_ = download_matrix(*b_, w_.b_in);
   Wr_ = download_matrix(*b_, w_.W_r);
@@ -132,6 +144,18 @@ void BackendSparseNet::to_host() {
 }
 
 void BackendSparseNet::from_host() {
+  const std::vector<Tensor*> m1 = list(m1_), m2 = list(m2_);
+  if (!m1_host_.empty()) {  // restored from a checkpoint (or copied out before): the moments go back too
+    require(m1_host_.size() == m1.size() && m2_host_.size() == m2.size(),
+            "checkpoint: the optimiser state does not fit this network");
+    for (std::size_t i = 0; i < m1.size(); ++i) {
+      require(m1_host_[i].n_rows == m1[i]->rows() && m1_host_[i].n_cols == m1[i]->cols() &&
+                  arma::size(m2_host_[i]) == arma::size(m1_host_[i]),
+              "checkpoint: the optimiser state does not fit this network");
+      upload_matrix(*b_, *m1[i], m1_host_[i]);
+      upload_matrix(*b_, *m2[i], m2_host_[i]);
+    }
+  }
   upload_matrix(*b_, w_.W_in, Win_);
   upload_matrix(*b_, w_.b_in, bin_);
   upload_matrix(*b_, w_.W_r, Wr_);

@@ -46,6 +46,9 @@ class BackendSparseNet final : public Model, public BackendTraining {
   // Every training step's routing statistics and auxiliary losses (/routing); the steps' sums stay on
   // the backend until asked for here.
   const RoutingLog* routing_log() const override;
+  // Checkpoints: the optimiser's moments and step count and the routing log, through host copies (to_host
+  // before saving; from_host after restoring).
+  void visit_state(StateVisitor& v, const std::string& prefix) override;
   // BackendTraining
   void start(const BackendOptimizer& optimizer) override;
   void step(const arma::mat& X, const arma::mat& Y) override;
@@ -91,6 +94,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
   arma::mat Win_, bin_, Wr_, Wout_, bout_, bias_host_;
   std::vector<arma::mat> W1_, b1_, W2_, b2_;
   std::vector<arma::mat> host_grads_;  // the ParamList's gradients (collect), in its order
+  std::vector<arma::mat> m1_host_, m2_host_;  // the optimiser's moments, in list() order (checkpoints)
   // Per training step not yet read: the routing sums ((3E + 2) x 1) and the unweighted auxiliary losses
   // (1 x 1 each: importance, load, Switch, z). routing_log() reads them into log_.
   mutable std::vector<Tensor> pending_sums_;
