@@ -36,6 +36,7 @@ std::vector<ModelSpec> cases() {
   s = spec_for("switch", Task::regression);
   s.sparse.switch_alpha = 0.1;
   s.sparse.z_loss = 0.01;
+  s.sparse.shared_experts = 2;
   out.push_back(s);
   s = spec_for("loss-free");
   s.sparse.ffn_activation = "gelu";

@@ -34,8 +34,8 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   else if (s.router == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
   else if (s.router == "hash") scores_ = Scores::hash;
   else fail("the backend sparse network routes with topk, switch, loss-free, sigmoid-topk or hash so far, not " + s.router);
-  require(s.shared_experts == 0 && s.w_load == 0, "the backend sparse network has no shared experts or load loss yet");
-  D_ = s.model_dim, F_ = s.ff_dim, E_ = spec_.experts, d_ = spec_.inputs, m_ = spec_.outputs;
+  require(s.w_load == 0, "the backend sparse network has no load loss yet");
+  D_ = s.model_dim, F_ = s.ff_dim, E_ = spec_.experts, d_ = spec_.inputs, m_ = spec_.outputs, S_shared_ = s.shared_experts;
   k_ = s.router == "switch" || s.router == "hash" ? 1 : s.top_k;
   renormalize_ = s.router != "switch" && s.router != "hash" && s.renormalize;
   bias_ = b_->zeros(E_, 1);
@@ -53,6 +53,11 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   b1_.assign(E_, arma::mat(F_, 1, arma::fill::zeros));
   W2_.assign(E_, arma::mat(D_, F_, arma::fill::zeros));
   b2_.assign(E_, arma::mat(D_, 1, arma::fill::zeros));
+  for (std::size_t j = 0; j < S_shared_; ++j)
+    for (const auto& [rows, cols] : {std::pair{F_, D_}, std::pair{F_, std::size_t(1)}, std::pair{D_, F_}, std::pair{D_, std::size_t(1)}})
+      shared_host_.emplace_back(rows, cols, arma::fill::zeros);
+  shared_pre_.resize(S_shared_);
+  shared_act_.resize(S_shared_);
 }
 
 void BackendSparseNet::allocate(Weights& w) {
@@ -62,12 +67,20 @@ void BackendSparseNet::allocate(Weights& w) {
   w.W_out = b_->tensor(m_, D_);
   w.b_out = b_->tensor(m_, 1);
   w.experts = {b_->tensor(F_, D_ * E_), b_->tensor(F_, E_), b_->tensor(D_, F_ * E_), b_->tensor(D_, E_)};
+  w.shared.clear();
+  for (std::size_t j = 0; j < S_shared_; ++j) {
+    w.shared.push_back(b_->tensor(F_, D_));
+    w.shared.push_back(b_->tensor(F_, 1));
+    w.shared.push_back(b_->tensor(D_, F_));
+    w.shared.push_back(b_->tensor(D_, 1));
+  }
 }
 
 std::vector<Tensor*> BackendSparseNet::list(Weights& w) const {
   std::vector<Tensor*> out = {&w.W_in, &w.b_in, &w.W_out, &w.b_out, &w.experts.W1, &w.experts.b1, &w.experts.W2,
                               &w.experts.b2};
   if (scores_ != Scores::hash) out.push_back(&w.W_r);
+  for (Tensor& t : w.shared) out.push_back(&t);
   return out;
 }
 
@@ -84,6 +97,11 @@ void BackendSparseNet::init(Rng& rng) {
     W2_[e] = rng.normal_matrix(D_, F_, 1.0 / std::sqrt(double(F_)));
     b1_[e].zeros(), b2_[e].zeros();
   }
+  for (std::size_t j = 0; j < S_shared_; ++j) {  // SparseNet's shared bank draws after the routed one
+    shared_host_[4 * j] = rng.normal_matrix(F_, D_, 1.0 / std::sqrt(double(D_)));
+    shared_host_[4 * j + 2] = rng.normal_matrix(D_, F_, 1.0 / std::sqrt(double(F_)));
+    shared_host_[4 * j + 1].zeros(), shared_host_[4 * j + 3].zeros();
+  }
   rng.below(~std::uint64_t(0));  // SparseNet's layer draws its noise seed here: keep the stream in step
   from_host();
 }
@@ -93,7 +111,7 @@ void BackendSparseNet::collect_state(ParamList& params) { collect_into(params, t
 
 void BackendSparseNet::collect_into(ParamList& params, bool state) {
   host_grads_.clear();
-  host_grads_.reserve(7 + 4 * E_);  // ParamList keeps pointers: no reallocation while adding
+  host_grads_.reserve(7 + 4 * (E_ + S_shared_));  // ParamList keeps pointers: no reallocation while adding
   auto add = [&](const std::string& name, arma::mat& value, ParamKind kind) {
     host_grads_.emplace_back(arma::size(value), arma::fill::zeros);
     params.add(name, value, host_grads_.back(), kind);
@@ -107,6 +125,13 @@ void BackendSparseNet::collect_into(ParamList& params, bool state) {
     add(p + "b1", b1_[e], ParamKind::other);
     add(p + "W2", W2_[e], ParamKind::weight);
     add(p + "b2", b2_[e], ParamKind::other);
+  }
+  for (std::size_t j = 0; j < S_shared_; ++j) {
+    const std::string p = "moe/shared/expert" + std::to_string(j) + "/";
+    add(p + "W1", shared_host_[4 * j], ParamKind::weight);
+    add(p + "b1", shared_host_[4 * j + 1], ParamKind::other);
+    add(p + "W2", shared_host_[4 * j + 2], ParamKind::weight);
+    add(p + "b2", shared_host_[4 * j + 3], ParamKind::other);
   }
   has_bias_grad_ = state && (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid);
   if (has_bias_grad_) add("moe/router/bias", bias_host_, ParamKind::other);
@@ -130,6 +155,7 @@ void BackendSparseNet::to_host() {
   Win_ = download_matrix(*b_, w_.W_in);
   bin_ = download_matrix(*b_, w_.b_in);
   Wr_ = download_matrix(*b_, w_.W_r);
+  for (std::size_t i = 0; i < shared_host_.size(); ++i) shared_host_[i] = download_matrix(*b_, w_.shared[i]);
   bias_host_ = download_matrix(*b_, bias_);
   Wout_ = download_matrix(*b_, w_.W_out);
   bout_ = download_matrix(*b_, w_.b_out);
@@ -159,6 +185,7 @@ void BackendSparseNet::from_host() {
   upload_matrix(*b_, w_.W_in, Win_);
   upload_matrix(*b_, w_.b_in, bin_);
   upload_matrix(*b_, w_.W_r, Wr_);
+  for (std::size_t i = 0; i < shared_host_.size(); ++i) upload_matrix(*b_, w_.shared[i], shared_host_[i]);
   upload_matrix(*b_, bias_, bias_host_);
   upload_matrix(*b_, w_.W_out, Wout_);
   upload_matrix(*b_, w_.b_out, bout_);
@@ -233,7 +260,18 @@ void BackendSparseNet::forward(std::size_t N, bool training) const {
   }
   b.build_plan(plan_);
   b.reshape(H1_, D_, N);
-  b.routed_ffn_forward(plan_, w_.experts, parse_ffn_activation(s.ffn_activation), H0_, true, H1_, ffn_cache_);
+  const FfnActivation act = parse_ffn_activation(s.ffn_activation);
+  b.routed_ffn_forward(plan_, w_.experts, act, H0_, true, H1_, ffn_cache_);
+  for (std::size_t j = 0; j < S_shared_; ++j) {  // H1 += W2_j act(W1_j H0 + b1_j) + b2_j
+    const Tensor* sw = &w_.shared[4 * j];
+    b.reshape(shared_pre_[j], F_, N);
+    b.reshape(shared_act_[j], F_, N);
+    b.gemm(false, false, 1.0, sw[0], H0_, 0.0, shared_pre_[j]);
+    b.add_columns(shared_pre_[j], sw[1]);
+    b.activation_forward(act, shared_pre_[j], shared_act_[j]);
+    b.gemm(false, false, 1.0, sw[2], shared_act_[j], 1.0, H1_);
+    b.add_columns(H1_, sw[3]);
+  }
   b.reshape(Z_, m_, N);
   b.gemm(false, false, 1.0, w_.W_out, H1_, 0.0, Z_);  // Z = W_out H1 + b_out
   b.add_columns(Z_, w_.b_out);
@@ -260,8 +298,21 @@ void BackendSparseNet::backward(std::size_t N, bool log) {
   for (Tensor* t : {&g_.experts.W1, &g_.experts.b1, &g_.experts.W2, &g_.experts.b2}) b.fill(*t, 0.0);
   b.reshape(dH0_, D_, N);
   b.reshape(dw_, k_, N);
-  b.routed_ffn_backward(plan_, w_.experts, parse_ffn_activation(s.ffn_activation), dH1_, true, dH0_, g_.experts, dw_,
-                        ffn_cache_);
+  const FfnActivation act = parse_ffn_activation(s.ffn_activation);
+  b.routed_ffn_backward(plan_, w_.experts, act, dH1_, true, dH0_, g_.experts, dw_, ffn_cache_);
+  for (std::size_t j = 0; j < S_shared_; ++j) {  // the shared experts' gradients, written; dH0 added to
+    const Tensor* sw = &w_.shared[4 * j];
+    Tensor* sg = &g_.shared[4 * j];
+    b.gemm(false, true, 1.0, dH1_, shared_act_[j], 0.0, sg[2]);  // dW2 = dH1 act^T
+    b.sum_columns(dH1_, 0.0, sg[3]);
+    b.reshape(dact_, F_, N);
+    b.reshape(dpre_, F_, N);
+    b.gemm(true, false, 1.0, sw[2], dH1_, 0.0, dact_);  // dact = W2^T dH1
+    b.activation_backward(act, shared_pre_[j], dact_, dpre_);
+    b.gemm(false, true, 1.0, dpre_, H0_, 0.0, sg[0]);  // dW1 = dpre H0^T
+    b.sum_columns(dpre_, 0.0, sg[1]);
+    b.gemm(true, false, 1.0, sw[0], dpre_, 1.0, dH0_);  // dH0 += W1^T dpre
+  }
   // This step's routing sums and auxiliary losses, for the routing log (read back when asked for).
   if (log) {
     pending_sums_.push_back(b.zeros(3 * E_ + 2, 1));
@@ -374,6 +425,7 @@ double BackendSparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accum
     host_grads_[i++] += W2.cols(e * F_, (e + 1) * F_ - 1);
     host_grads_[i++] += b2.col(e);
   }
+  for (const Tensor& t : g_.shared) host_grads_[i++] += download_matrix(*b_, t);
   if (has_bias_grad_) ++i;  // state, not trained: no gradient
   host_grads_[i++] += download_matrix(*b_, g_.W_out);
   host_grads_[i++] += download_matrix(*b_, g_.b_out);

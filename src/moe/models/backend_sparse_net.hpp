@@ -8,7 +8,8 @@
 //   slots: topk, switch: top-k of L, weights from P (renormalised, or raw for switch);
 //          loss-free: top-k of P + bias, weights from P; sigmoid-topk: top-k of sigmoid(L) + bias,
 //          weights from sigmoid(L); hash: a hash of each input column's bytes, weight 1 (no router weights)
-//   H1 = H0 + sum_s w_s FFN_{e_s}(H0)        (routed FFN experts, capacity drops in training)
+//   H1 = H0 + sum_s w_s FFN_{e_s}(H0) + sum_j Shared_j(H0)   (routed FFN experts, capacity drops in
+//                                                              training; always-on shared experts)
 //   Z  = W_out H1 + b_out            m x N   softmax cross-entropy or squared error / 2
 //   loss = mean task loss + w_importance CV(importance)^2 + switch_alpha Switch(L) + z_loss mean lse^2
 //   after each step: the loss-free and sigmoid routers' bias update
@@ -61,6 +62,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
   struct Weights {
     Tensor W_in, b_in, W_r, W_out, b_out;
     ExpertBank experts;
+    std::vector<Tensor> shared;  // shared expert j: W1 (f x D), b1 (f x 1), W2 (D x f), b2 (D x 1) at 4 j ...
   };
   enum class Scores { softmax, biased_softmax, biased_sigmoid, hash };
   std::vector<Tensor*> list(Weights& w) const;  // the trained tensors (no router weights for hash)
@@ -77,7 +79,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
   std::unique_ptr<Backend> b_;
   BackendOptimizer opt_;
   long steps_ = 0;
-  std::size_t D_, F_, E_, k_, d_, m_;
+  std::size_t D_, F_, E_, k_, d_, m_, S_shared_;
   Scores scores_ = Scores::softmax;
   bool renormalize_ = true;
   Weights w_, g_, m1_, m2_;  // parameters, gradients, Adam's moments (the velocity in m1_)
@@ -87,12 +89,15 @@ class BackendSparseNet final : public Model, public BackendTraining {
   Tensor loss_sum_;   // 1 x 1: sum over the steps of (mean task loss + weighted auxiliary losses) x columns
   Tensor aux_value_;  // 1 x 1: one auxiliary loss of the step
   Tensor bias_;       // E x 1: the selection bias of loss-free and sigmoid-topk
-  mutable Tensor S_, ids_;  // sigmoid scores (E x N); hash routing's token ids (i64 N x 1)
+  mutable Tensor S_, ids_;
+  mutable std::vector<Tensor> shared_pre_, shared_act_;  // per shared expert: f x N
+  Tensor dact_, dpre_;                                   // f x N scratch of their backward  // sigmoid scores (E x N); hash routing's token ids (i64 N x 1)
   mutable DevicePlan plan_;
   mutable std::unique_ptr<OpCache> ffn_cache_;
   // Host copies of the parameters (collect), per expert as SparseNet names them, and zero gradients.
   arma::mat Win_, bin_, Wr_, Wout_, bout_, bias_host_;
   std::vector<arma::mat> W1_, b1_, W2_, b2_;
+  std::vector<arma::mat> shared_host_;  // 4 per shared expert, in Weights::shared's order
   std::vector<arma::mat> host_grads_;  // the ParamList's gradients (collect), in its order
   std::vector<arma::mat> m1_host_, m2_host_;  // the optimiser's moments, in list() order (checkpoints)
   // Per training step not yet read: the routing sums ((3E + 2) x 1) and the unweighted auxiliary losses
