@@ -158,9 +158,12 @@ class CpuBackend final : public Backend {
     T* c = C.data<T>();
     const int lda = int(A.rows()), ldb = int(B.rows()), ldc = int(C.rows());
     // Tiles of C cut from the shape: column blocks when C is wide, else row blocks; one BLAS call each.
+    // At least 4 tiles of 32 or more (so that a batch of 128 columns still feeds several threads), at
+    // most 128 wide; the shape alone decides, never the thread count.
     const double flops = 2.0 * double(m) * double(n) * double(k);
-    const std::size_t tile = 128;
-    if (flops < 4e6 || (n <= tile && m <= tile)) {
+    const std::size_t wide = std::max(m, n);
+    const std::size_t tile = std::clamp<std::size_t>((wide / 4 + 15) / 16 * 16, 32, 128);
+    if (flops < 4e6 || wide <= tile) {
       kernels::gemm(ta, tb, int(m), int(n), int(k), T(alpha), a, lda, b, ldb, T(beta), c, ldc);
       return;
     }
@@ -465,6 +468,98 @@ class CpuBackend final : public Backend {
         const T sig = T(1) / (T(1) + std::exp(-z[t * E + et[s]]));
         dz[t * E + et[s]] += renormalize ? (g[t * k + s] - gw) * wv[t * k + s] * (T(1) - sig)
                                          : g[t * k + s] * sig * (T(1) - sig);
+      }
+    });
+  }
+
+  void noisy_logits(const Tensor& Z, const Tensor& N, const Tensor& eps, Tensor& H) override {
+    check_dtype("noisy_logits", Z, DType::real);
+    for (const Tensor* t : {&N, &eps, static_cast<const Tensor*>(&H)})
+      require_shape("noisy_logits", "an argument", *t, Z.rows(), Z.cols());
+    const T* __restrict z = Z.data<T>();
+    const T* __restrict n = N.data<T>();
+    const T* __restrict e = eps.data<T>();
+    T* __restrict h = H.data<T>();
+    parallel_chunks(Z.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) h[i] = z[i] + e[i] * softplus(n[i]);
+    });
+  }
+
+  void noisy_logits_backward(const Tensor& N, const Tensor& eps, const Tensor& dH, Tensor& dN) override {
+    check_dtype("noisy_logits_backward", N, DType::real);
+    for (const Tensor* t : {&eps, &dH, static_cast<const Tensor*>(&dN)})
+      require_shape("noisy_logits_backward", "an argument", *t, N.rows(), N.cols());
+    const T* __restrict n = N.data<T>();
+    const T* __restrict e = eps.data<T>();
+    const T* __restrict g = dH.data<T>();
+    T* __restrict out = dN.data<T>();
+    parallel_chunks(N.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) out[i] += g[i] * e[i] / (T(1) + std::exp(-n[i]));
+    });
+  }
+
+  void smooth_load_loss(const Tensor& Z, const Tensor& N, const Tensor& H, const Tensor& eps, std::size_t k,
+                        double weight, Tensor& acc, Tensor& dZ, Tensor& dN) override {
+    check_dtype("smooth_load_loss", Z, DType::real);
+    const std::size_t E = Z.rows(), T_ = Z.cols();
+    for (const Tensor* t : {&N, &H, &eps, static_cast<const Tensor*>(&dZ), static_cast<const Tensor*>(&dN)})
+      require_shape("smooth_load_loss", "an argument", *t, E, T_);
+    require_shape("smooth_load_loss", "acc", acc, 1, 1);
+    require(k >= 1 && k <= E, "smooth_load_loss: k must be between 1 and the experts");
+    if (k >= E || T_ == 0) return;  // every expert always in the top k: P = 1, value and gradient 0
+    const T* z = Z.data<T>();
+    const T* n = N.data<T>();
+    const T* h = H.data<T>();
+    const T* ep = eps.data<T>();
+    // Per (i, t): the index of the threshold entry (the k-th largest of H(:, t) without i).
+    std::vector<std::int32_t> index(E * T_);
+    parallel_for(T_, E * k, [&](std::size_t t) {
+      std::int32_t top[1025];
+      std::vector<std::int32_t> big;
+      std::int32_t* tp = top;
+      if (k + 1 > 1025) big.resize(k + 1), tp = big.data();
+      top_k_indices(h + t * E, E, k + 1, tp);
+      for (std::size_t i = 0; i < E; ++i) {
+        bool in_top = false;
+        for (std::size_t r = 0; r < k; ++r) in_top |= std::size_t(tp[r]) == i;
+        index[t * E + i] = in_top ? tp[k] : tp[k - 1];
+      }
+    });
+    // Load in double, each expert's sum over tokens in order.
+    auto sd_of = [](T nl) { return std::max(double(softplus(nl)), 1e-12); };
+    std::vector<double> load(E, 0.0);
+    for (std::size_t t = 0; t < T_; ++t)
+      for (std::size_t i = 0; i < E; ++i) {
+        const double zz = (double(z[t * E + i]) - double(h[t * E + std::size_t(index[t * E + i])])) / sd_of(n[t * E + i]);
+        load[i] += 0.5 * std::erfc(-zz / std::sqrt(2.0));
+      }
+    double m = 0;
+    for (const double x : load) m += x;
+    m /= double(E);
+    double var = 0;
+    for (const double x : load) var += (x - m) * (x - m);
+    var /= double(E);
+    const double den = m * m + 1e-10;
+    *acc.data<T>() += T(var / den);
+    std::vector<double> dload(E);
+    for (std::size_t i = 0; i < E; ++i)
+      dload[i] = weight * ((2.0 / double(E)) * (load[i] - m) / den - var * (2.0 * m / double(E)) / (den * den));
+    // Gradients: each token's column alone (own terms and threshold entries are in the same column).
+    T* gz = dZ.data<T>();
+    T* gn = dN.data<T>();
+    constexpr double inv_sqrt_2pi = 0.39894228040143267794;
+    parallel_for(T_, 4 * E, [&](std::size_t t) {
+      for (std::size_t i = 0; i < E; ++i) {
+        const std::size_t j = std::size_t(index[t * E + i]);
+        const double sd = sd_of(n[t * E + i]);
+        const double zz = (double(z[t * E + i]) - double(h[t * E + j])) / sd;
+        const double dz = dload[i] * inv_sqrt_2pi * std::exp(-0.5 * zz * zz);
+        if (dz == 0.0) continue;
+        gz[t * E + i] += T(dz / sd);
+        gn[t * E + i] += T(-dz * zz / sd / (1.0 + std::exp(-double(n[t * E + i]))));
+        const double dthreshold = -dz / sd;
+        gz[t * E + j] += T(dthreshold);
+        gn[t * E + j] += T(dthreshold * double(ep[t * E + j]) / (1.0 + std::exp(-double(n[t * E + j]))));
       }
     });
   }
