@@ -45,6 +45,11 @@ std::vector<ModelSpec> cases() {
   s.sparse.z_loss = 0.01;
   out.push_back(s);
   out.push_back(spec_for("hash"));
+  s = spec_for("noisy-topk");
+  s.sparse.w_importance = 0.5;
+  s.sparse.w_load = 0.5;
+  s.sparse.router_init_scale = 1.0;
+  out.push_back(s);
   s = spec_for("topk");
   s.sparse.renormalize = false;
   out.push_back(s);

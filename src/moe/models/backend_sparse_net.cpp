@@ -6,6 +6,7 @@
 #include "moe/core/error.hpp"
 #include "moe/models/sparse_net.hpp"
 #include "moe/sparse/routing_stats.hpp"
+#include "moe/sparse/token_noise.hpp"
 #include "moe/sparse/ffn_experts.hpp"
 
 namespace moe {
@@ -30,14 +31,15 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   spec_.validate();
   const SparseLayerSpec& s = spec_.sparse;
   if (s.router == "topk" || s.router == "switch") scores_ = Scores::softmax;
+  else if (s.router == "noisy-topk") scores_ = Scores::noisy;
   else if (s.router == "loss-free") scores_ = Scores::biased_softmax;
   else if (s.router == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
   else if (s.router == "hash") scores_ = Scores::hash;
   else fail("the backend sparse network routes with topk, switch, loss-free, sigmoid-topk or hash so far, not " + s.router);
-  require(s.w_load == 0, "the backend sparse network has no load loss yet");
   D_ = s.model_dim, F_ = s.ff_dim, E_ = spec_.experts, d_ = spec_.inputs, m_ = spec_.outputs, S_shared_ = s.shared_experts;
   k_ = s.router == "switch" || s.router == "hash" ? 1 : s.top_k;
-  renormalize_ = s.router != "switch" && s.router != "hash" && s.renormalize;
+  renormalize_ = scores_ == Scores::noisy || (s.router != "switch" && s.router != "hash" && s.renormalize);
+  Wn_.zeros(E_, D_);
   bias_ = b_->zeros(E_, 1);
   bias_host_.zeros(E_, 1);
   allocate(w_);
@@ -64,6 +66,7 @@ void BackendSparseNet::allocate(Weights& w) {
   w.W_in = b_->tensor(D_, d_);
   w.b_in = b_->tensor(D_, 1);
   w.W_r = b_->tensor(E_, D_);
+  w.W_noise = b_->tensor(E_, D_);
   w.W_out = b_->tensor(m_, D_);
   w.b_out = b_->tensor(m_, 1);
   w.experts = {b_->tensor(F_, D_ * E_), b_->tensor(F_, E_), b_->tensor(D_, F_ * E_), b_->tensor(D_, E_)};
@@ -80,6 +83,7 @@ std::vector<Tensor*> BackendSparseNet::list(Weights& w) const {
   std::vector<Tensor*> out = {&w.W_in, &w.b_in, &w.W_out, &w.b_out, &w.experts.W1, &w.experts.b1, &w.experts.W2,
                               &w.experts.b2};
   if (scores_ != Scores::hash) out.push_back(&w.W_r);
+  if (scores_ == Scores::noisy) out.push_back(&w.W_noise);
   for (Tensor& t : w.shared) out.push_back(&t);
   return out;
 }
@@ -89,8 +93,11 @@ void BackendSparseNet::init(Rng& rng) {
   Wout_ = rng.normal_matrix(m_, D_, 1.0 / std::sqrt(double(D_)));
   bin_.zeros(), bout_.zeros();
   const double scale = spec_.sparse.init_scale();
-  if (scores_ != Scores::hash)
-    Wr_ = scale == 0.0 ? arma::mat(E_, D_, arma::fill::zeros) : rng.normal_matrix(E_, D_, scale / std::sqrt(double(D_)));
+  auto router_weights = [&] {
+    return scale == 0.0 ? arma::mat(E_, D_, arma::fill::zeros) : rng.normal_matrix(E_, D_, scale / std::sqrt(double(D_)));
+  };
+  if (scores_ != Scores::hash) Wr_ = router_weights();
+  if (scores_ == Scores::noisy) Wn_ = router_weights();
   bias_host_.zeros();
   for (std::size_t e = 0; e < E_; ++e) {
     W1_[e] = rng.normal_matrix(F_, D_, 1.0 / std::sqrt(double(D_)));
@@ -102,7 +109,8 @@ void BackendSparseNet::init(Rng& rng) {
     shared_host_[4 * j + 2] = rng.normal_matrix(D_, F_, 1.0 / std::sqrt(double(F_)));
     shared_host_[4 * j + 1].zeros(), shared_host_[4 * j + 3].zeros();
   }
-  rng.below(~std::uint64_t(0));  // SparseNet's layer draws its noise seed here: keep the stream in step
+  noise_seed_ = rng.below(~std::uint64_t(0));  // where SparseNet's layer draws it
+  noise_step_ = 0;
   from_host();
 }
 
@@ -118,7 +126,12 @@ void BackendSparseNet::collect_into(ParamList& params, bool state) {
   };
   add("embed/W", Win_, ParamKind::weight);
   add("embed/b", bin_, ParamKind::other);
-  if (scores_ != Scores::hash) add("moe/router/W", Wr_, ParamKind::other);
+  if (scores_ == Scores::noisy) {
+    add("moe/router/W_g", Wr_, ParamKind::other);
+    add("moe/router/W_noise", Wn_, ParamKind::other);
+  } else if (scores_ != Scores::hash) {
+    add("moe/router/W", Wr_, ParamKind::other);
+  }
   for (std::size_t e = 0; e < E_; ++e) {
     const std::string p = "moe/expert" + std::to_string(e) + "/";
     add(p + "W1", W1_[e], ParamKind::weight);
@@ -141,6 +154,8 @@ void BackendSparseNet::collect_into(ParamList& params, bool state) {
 
 void BackendSparseNet::visit_state(StateVisitor& v, const std::string& prefix) {
   v.signed_count(prefix + "optimizer/steps", steps_);
+  v.count(prefix + "noise_seed", noise_seed_);
+  v.count(prefix + "noise_step", noise_step_);
   v.matrices(prefix + "optimizer/m", m1_host_);
   v.matrices(prefix + "optimizer/v", m2_host_);
   routing_log();  // every pending step into the log first
@@ -155,6 +170,7 @@ void BackendSparseNet::to_host() {
   Win_ = download_matrix(*b_, w_.W_in);
   bin_ = download_matrix(*b_, w_.b_in);
   Wr_ = download_matrix(*b_, w_.W_r);
+  Wn_ = download_matrix(*b_, w_.W_noise);
   for (std::size_t i = 0; i < shared_host_.size(); ++i) shared_host_[i] = download_matrix(*b_, w_.shared[i]);
   bias_host_ = download_matrix(*b_, bias_);
   Wout_ = download_matrix(*b_, w_.W_out);
@@ -185,6 +201,7 @@ void BackendSparseNet::from_host() {
   upload_matrix(*b_, w_.W_in, Win_);
   upload_matrix(*b_, w_.b_in, bin_);
   upload_matrix(*b_, w_.W_r, Wr_);
+  upload_matrix(*b_, w_.W_noise, Wn_);
   for (std::size_t i = 0; i < shared_host_.size(); ++i) upload_matrix(*b_, w_.shared[i], shared_host_[i]);
   upload_matrix(*b_, bias_, bias_host_);
   upload_matrix(*b_, w_.W_out, Wout_);
@@ -248,6 +265,24 @@ void BackendSparseNet::forward(std::size_t N, bool training) const {
     if (scores_ == Scores::softmax) {
       b.top_k(L_, nullptr, k_, plan_.slot_expert);
       b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    } else if (scores_ == Scores::noisy) {
+      // H = L + eps softplus(W_noise H0) in training (eps of this step's stream), L in evaluation.
+      b.reshape(Nl_, E_, N);
+      b.gemm(false, false, 1.0, w_.W_noise, H0_, 0.0, Nl_);
+      b.reshape(eps_, E_, N);
+      if (training) {
+        Rng noise = Rng(noise_seed_).stream(noise_step_);
+        const arma::mat draws = token_draws(arma::uword(E_), arma::uword(N), &noise, true, 0);
+        b.upload(eps_, draws.memptr());
+      } else {
+        b.fill(eps_, 0.0);
+      }
+      b.reshape(Hn_, E_, N);
+      b.noisy_logits(L_, Nl_, eps_, Hn_);
+      b.reshape(Pn_, E_, N);
+      b.softmax_columns(Hn_, Pn_, nullptr);
+      b.top_k(Hn_, nullptr, k_, plan_.slot_expert);
+      b.slot_weights(Pn_, plan_.slot_expert, true, plan_.slot_weight);
     } else if (scores_ == Scores::biased_softmax) {
       b.top_k(P_, &bias_, k_, plan_.slot_expert);  // the bias: selection only
       b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
@@ -337,8 +372,23 @@ void BackendSparseNet::backward(std::size_t N, bool log) {
   }
   b.reshape(dL_, E_, N);
   b.fill(dL_, 0.0);
-  if (scores_ == Scores::biased_sigmoid) b.sigmoid_slot_weights_backward(L_, plan_.slot_expert, renormalize_, dw_, dL_);
-  else b.slot_weights_backward(P_, plan_.slot_expert, renormalize_, dw_, dL_);
+  if (scores_ == Scores::biased_sigmoid) {
+    b.sigmoid_slot_weights_backward(L_, plan_.slot_expert, renormalize_, dw_, dL_);
+  } else if (scores_ == Scores::noisy) {  // dH from the weights: dL = dH, dN = dH eps sigmoid(N)
+    b.reshape(dN_, E_, N);
+    b.fill(dN_, 0.0);
+    b.slot_weights_backward(Pn_, plan_.slot_expert, true, dw_, dL_);
+    b.noisy_logits_backward(Nl_, eps_, dL_, dN_);
+    if (s.w_load > 0) {
+      b.fill(aux_value_, 0.0);
+      b.smooth_load_loss(L_, Nl_, Hn_, eps_, k_, s.w_load, aux_value_, dL_, dN_);
+      record(1, s.w_load);
+    }
+    b.gemm(false, true, 1.0, dN_, H0_, 0.0, g_.W_noise);  // dW_noise = dN H0^T
+    b.gemm(true, false, 1.0, w_.W_noise, dN_, 1.0, dH0_);  // dH0 += W_noise^T dN
+  } else {
+    b.slot_weights_backward(P_, plan_.slot_expert, renormalize_, dw_, dL_);
+  }
   // Auxiliary losses: their weighted values x N join the summed task loss; gradients weighted.
   if (s.switch_alpha > 0) {
     b.fill(aux_value_, 0.0);
@@ -358,6 +408,7 @@ void BackendSparseNet::backward(std::size_t N, bool log) {
 
 void BackendSparseNet::update() {
   ++steps_;
+  ++noise_step_;  // SparseNet's end_step
   if (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid)
     b_->bias_update(plan_, spec_.sparse.bias_rate, bias_);  // the step's plan, after its gradients
   const std::vector<Tensor*> w = list(w_), g = list(g_), m1 = list(m1_), m2 = list(m2_);
@@ -417,6 +468,7 @@ double BackendSparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accum
   host_grads_[i++] += download_matrix(*b_, g_.W_in);
   host_grads_[i++] += download_matrix(*b_, g_.b_in);
   if (scores_ != Scores::hash) host_grads_[i++] += download_matrix(*b_, g_.W_r);
+  if (scores_ == Scores::noisy) host_grads_[i++] += download_matrix(*b_, g_.W_noise);
   const arma::mat W1 = download_matrix(*b_, g_.experts.W1), b1 = download_matrix(*b_, g_.experts.b1),
                   W2 = download_matrix(*b_, g_.experts.W2), b2 = download_matrix(*b_, g_.experts.b2);
   for (std::size_t e = 0; e < E_; ++e) {

@@ -61,10 +61,11 @@ class BackendSparseNet final : public Model, public BackendTraining {
  private:
   struct Weights {
     Tensor W_in, b_in, W_r, W_out, b_out;
+    Tensor W_noise;  // noisy-topk: E x D noise-scale weights (W_r is its W_g)
     ExpertBank experts;
     std::vector<Tensor> shared;  // shared expert j: W1 (f x D), b1 (f x 1), W2 (D x f), b2 (D x 1) at 4 j ...
   };
-  enum class Scores { softmax, biased_softmax, biased_sigmoid, hash };
+  enum class Scores { softmax, noisy, biased_softmax, biased_sigmoid, hash };
   std::vector<Tensor*> list(Weights& w) const;  // the trained tensors (no router weights for hash)
   void collect_into(ParamList& params, bool state);
   void allocate(Weights& w);
@@ -90,12 +91,17 @@ class BackendSparseNet final : public Model, public BackendTraining {
   Tensor aux_value_;  // 1 x 1: one auxiliary loss of the step
   Tensor bias_;       // E x 1: the selection bias of loss-free and sigmoid-topk
   mutable Tensor S_, ids_;
+  mutable Tensor Nl_, eps_, Hn_, Pn_;  // noisy-topk: noise logits, draws, noisy logits, their softmax (E x N)
+  Tensor dH_, dN_;                     // noisy-topk: gradients to the noisy and the noise logits
   mutable std::vector<Tensor> shared_pre_, shared_act_;  // per shared expert: f x N
   Tensor dact_, dpre_;                                   // f x N scratch of their backward  // sigmoid scores (E x N); hash routing's token ids (i64 N x 1)
   mutable DevicePlan plan_;
   mutable std::unique_ptr<OpCache> ffn_cache_;
   // Host copies of the parameters (collect), per expert as SparseNet names them, and zero gradients.
-  arma::mat Win_, bin_, Wr_, Wout_, bout_, bias_host_;
+  arma::mat Win_, bin_, Wr_, Wout_, bout_, bias_host_, Wn_;
+  // Training noise of step n from Rng(noise_seed_).stream(n), as SparseNet's layer draws it (the draws
+  // are made on the host and uploaded: one E x N upload per noisy step).
+  std::uint64_t noise_seed_ = 0, noise_step_ = 0;
   std::vector<arma::mat> W1_, b1_, W2_, b2_;
   std::vector<arma::mat> shared_host_;  // 4 per shared expert, in Weights::shared's order
   std::vector<arma::mat> host_grads_;  // the ParamList's gradients (collect), in its order
