@@ -145,6 +145,15 @@ class Backend {
   // (g_j - g . w) w_j (1 - s_j) on the chosen experts.
   virtual void sigmoid_slot_weights_backward(const Tensor& Z, const Tensor& slot_expert, bool renormalize,
                                              const Tensor& dw, Tensor& dZ) = 0;
+  // Noisy top-k (Shazeer et al. 2017): H = Z + eps .* softplus(N) (E x T each; eps standard normal draws).
+  virtual void noisy_logits(const Tensor& Z, const Tensor& N, const Tensor& eps, Tensor& H) = 0;
+  // Its gradient to N given dH: dN += dH .* eps .* sigmoid(N) (the gradient to Z is dH itself).
+  virtual void noisy_logits_backward(const Tensor& N, const Tensor& eps, const Tensor& dH, Tensor& dN) = 0;
+  // The smooth load loss of noisy top-k (moe/sparse/smooth_load_loss.hpp): load_i = sum_t Phi((Z(i, t) -
+  // kth_excluding(H(:, t), k, i)) / softplus(N(i, t))), value CV(load)^2 into acc; dZ and dN (E x T) +=
+  // weight times its gradients (through each term's own logit, its noise scale and the threshold entry).
+  virtual void smooth_load_loss(const Tensor& Z, const Tensor& N, const Tensor& H, const Tensor& eps, std::size_t k,
+                                double weight, Tensor& acc, Tensor& dZ, Tensor& dN) = 0;
   // Hash routing: slot_expert (i32 1 x T) = mix(ids[t]) mod E, where ids (i64 T x 1) are the tokens'
   // ids (bit patterns as signed integers) and mix the splitmix64 finaliser of moe/sparse/hash_router.
   virtual void hash_experts(const Tensor& ids, std::size_t experts, Tensor& slot_expert) = 0;
@@ -153,9 +162,10 @@ class Backend {
   // in priority order (every token's slot 0 in token order, then every slot 1, ...) and a slot whose
   // expert is full is dropped. Throws moe::Error on an expert id out of range.
   virtual void build_plan(DevicePlan& plan) = 0;
-  // counts (E x 3, accumulate): per expert, kept assignments, routed slots (kept + dropped), and the sum
-  // of the routed slots' weights (the importance).
-  virtual void routing_counts(const DevicePlan& plan, Tensor& counts) = 0;
+  // The sums behind a step's routing statistics (moe/sparse/routing_stats.hpp), accumulated into sums
+  // ((3 E + 2) x 1): per expert the kept assignments (load), the routed slots (kept + dropped) and the
+  // routed slots' weights (importance); then the tokens none of whose slots was kept, and the tokens.
+  virtual void routing_counts(const DevicePlan& plan, Tensor& sums) = 0;
 
   // Loss-free balancing (Wang et al. 2024): bias (E x 1) += rate sign(mean load - load_e), where load_e
   // counts the plan's slots naming expert e (kept or dropped).

@@ -73,6 +73,25 @@ ShiftedSum<T> shifted_sum(const T* z, std::size_t m) {
   return {mx, s};
 }
 
+// CV^2 = var / (m^2 + 1e-10) of x (population variance, m the mean; moe/sparse/balance_losses.hpp), and
+// its gradient dx: d/dx_e = (2 c_e / E) / den - var (2 m / E) / den^2 with c = x - m. 0 and zeros for
+// fewer than 2 entries.
+double cv_squared(const std::vector<double>& x, std::vector<double>& dx) {
+  const std::size_t E = x.size();
+  dx.assign(E, 0.0);
+  if (E <= 1) return 0.0;
+  double m = 0;
+  for (const double v : x) m += v;
+  m /= double(E);
+  double var = 0;
+  for (const double v : x) var += (v - m) * (v - m);
+  var /= double(E);
+  const double den = m * m + 1e-10;
+  for (std::size_t e = 0; e < E; ++e)
+    dx[e] = (2.0 / double(E)) * (x[e] - m) / den - var * (2.0 * m / double(E)) / (den * den);
+  return var / den;
+}
+
 struct RoutedCache final : OpCache {
   kernels::SparseFfnWorkspace<float> f;
   kernels::SparseFfnWorkspace<double> d;
@@ -158,9 +177,12 @@ class CpuBackend final : public Backend {
     T* c = C.data<T>();
     const int lda = int(A.rows()), ldb = int(B.rows()), ldc = int(C.rows());
     // Tiles of C cut from the shape: column blocks when C is wide, else row blocks; one BLAS call each.
+    // At least 4 tiles of 32 or more (so that a batch of 128 columns still feeds several threads), at
+    // most 128 wide; the shape alone decides, never the thread count.
     const double flops = 2.0 * double(m) * double(n) * double(k);
-    const std::size_t tile = 128;
-    if (flops < 4e6 || (n <= tile && m <= tile)) {
+    const std::size_t wide = std::max(m, n);
+    const std::size_t tile = std::clamp<std::size_t>((wide / 4 + 15) / 16 * 16, 32, 128);
+    if (flops < 4e6 || wide <= tile) {
       kernels::gemm(ta, tb, int(m), int(n), int(k), T(alpha), a, lda, b, ldb, T(beta), c, ldc);
       return;
     }
@@ -469,6 +491,90 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void noisy_logits(const Tensor& Z, const Tensor& N, const Tensor& eps, Tensor& H) override {
+    check_dtype("noisy_logits", Z, DType::real);
+    for (const Tensor* t : {&N, &eps, static_cast<const Tensor*>(&H)})
+      require_shape("noisy_logits", "an argument", *t, Z.rows(), Z.cols());
+    const T* __restrict z = Z.data<T>();
+    const T* __restrict n = N.data<T>();
+    const T* __restrict e = eps.data<T>();
+    T* __restrict h = H.data<T>();
+    parallel_chunks(Z.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) h[i] = z[i] + e[i] * softplus(n[i]);
+    });
+  }
+
+  void noisy_logits_backward(const Tensor& N, const Tensor& eps, const Tensor& dH, Tensor& dN) override {
+    check_dtype("noisy_logits_backward", N, DType::real);
+    for (const Tensor* t : {&eps, &dH, static_cast<const Tensor*>(&dN)})
+      require_shape("noisy_logits_backward", "an argument", *t, N.rows(), N.cols());
+    const T* __restrict n = N.data<T>();
+    const T* __restrict e = eps.data<T>();
+    const T* __restrict g = dH.data<T>();
+    T* __restrict out = dN.data<T>();
+    parallel_chunks(N.size(), [=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) out[i] += g[i] * e[i] / (T(1) + std::exp(-n[i]));
+    });
+  }
+
+  void smooth_load_loss(const Tensor& Z, const Tensor& N, const Tensor& H, const Tensor& eps, std::size_t k,
+                        double weight, Tensor& acc, Tensor& dZ, Tensor& dN) override {
+    check_dtype("smooth_load_loss", Z, DType::real);
+    const std::size_t E = Z.rows(), T_ = Z.cols();
+    for (const Tensor* t : {&N, &H, &eps, static_cast<const Tensor*>(&dZ), static_cast<const Tensor*>(&dN)})
+      require_shape("smooth_load_loss", "an argument", *t, E, T_);
+    require_shape("smooth_load_loss", "acc", acc, 1, 1);
+    require(k >= 1 && k <= E, "smooth_load_loss: k must be between 1 and the experts");
+    if (k >= E || T_ == 0) return;  // every expert always in the top k: P = 1, value and gradient 0
+    const T* z = Z.data<T>();
+    const T* n = N.data<T>();
+    const T* h = H.data<T>();
+    const T* ep = eps.data<T>();
+    // Per (i, t): the index of the threshold entry (the k-th largest of H(:, t) without i).
+    std::vector<std::int32_t> index(E * T_);
+    parallel_for(T_, E * k, [&](std::size_t t) {
+      std::int32_t top[1025];
+      std::vector<std::int32_t> big;
+      std::int32_t* tp = top;
+      if (k + 1 > 1025) big.resize(k + 1), tp = big.data();
+      top_k_indices(h + t * E, E, k + 1, tp);
+      for (std::size_t i = 0; i < E; ++i) {
+        bool in_top = false;
+        for (std::size_t r = 0; r < k; ++r) in_top |= std::size_t(tp[r]) == i;
+        index[t * E + i] = in_top ? tp[k] : tp[k - 1];
+      }
+    });
+    // Load in double, each expert's sum over tokens in order.
+    auto sd_of = [](T nl) { return std::max(double(softplus(nl)), 1e-12); };
+    std::vector<double> load(E, 0.0);
+    for (std::size_t t = 0; t < T_; ++t)
+      for (std::size_t i = 0; i < E; ++i) {
+        const double zz = (double(z[t * E + i]) - double(h[t * E + std::size_t(index[t * E + i])])) / sd_of(n[t * E + i]);
+        load[i] += 0.5 * std::erfc(-zz / std::sqrt(2.0));
+      }
+    std::vector<double> dload;
+    *acc.data<T>() += T(cv_squared(load, dload));
+    for (double& g : dload) g *= weight;
+    // Gradients: each token's column alone (own terms and threshold entries are in the same column).
+    T* gz = dZ.data<T>();
+    T* gn = dN.data<T>();
+    constexpr double inv_sqrt_2pi = 0.39894228040143267794;
+    parallel_for(T_, 4 * E, [&](std::size_t t) {
+      for (std::size_t i = 0; i < E; ++i) {
+        const std::size_t j = std::size_t(index[t * E + i]);
+        const double sd = sd_of(n[t * E + i]);
+        const double zz = (double(z[t * E + i]) - double(h[t * E + j])) / sd;
+        const double dz = dload[i] * inv_sqrt_2pi * std::exp(-0.5 * zz * zz);
+        if (dz == 0.0) continue;
+        gz[t * E + i] += T(dz / sd);
+        gn[t * E + i] += T(-dz * zz / sd / (1.0 + std::exp(-double(n[t * E + i]))));
+        const double dthreshold = -dz / sd;
+        gz[t * E + j] += T(dthreshold);
+        gn[t * E + j] += T(dthreshold * double(ep[t * E + j]) / (1.0 + std::exp(-double(n[t * E + j]))));
+      }
+    });
+  }
+
   void hash_experts(const Tensor& ids, std::size_t experts, Tensor& slot_expert) override {
     require(experts >= 1, "hash_experts: needs at least one expert");
     require_shape("hash_experts", "ids", ids, ids.rows(), 1, DType::i64);
@@ -504,20 +610,26 @@ class CpuBackend final : public Backend {
     std::fill(w + A, w + T_ * k, T(0));
   }
 
-  void routing_counts(const DevicePlan& plan, Tensor& counts) override {
-    const std::size_t E = plan.experts, slots = plan.tokens * plan.k;
-    require_shape("routing_counts", "counts", counts, E, 3);
+  void routing_counts(const DevicePlan& plan, Tensor& sums) override {
+    const std::size_t E = plan.experts, k = plan.k;
+    require_shape("routing_counts", "sums", sums, 3 * E + 2, 1);
     const std::int32_t* se = plan.slot_expert.data<std::int32_t>();
     const std::int64_t* pos = plan.slot_position.data<std::int64_t>();
     const T* w = plan.slot_weight.data<T>();
-    T* c = counts.data<T>();
-    for (std::size_t i = 0; i < slots; ++i) {
-      if (se[i] < 0) continue;
-      const std::size_t e = std::size_t(se[i]);
-      if (pos[i] >= 0) c[e] += T(1);
-      c[E + e] += T(1);
-      c[2 * E + e] += w[i];
+    T* c = sums.data<T>();
+    for (std::size_t t = 0; t < plan.tokens; ++t) {
+      bool kept = false;
+      for (std::size_t i = t * k; i < (t + 1) * k; ++i) {
+        kept |= pos[i] >= 0;
+        if (se[i] < 0) continue;
+        const std::size_t e = std::size_t(se[i]);
+        if (pos[i] >= 0) c[e] += T(1);
+        c[E + e] += T(1);
+        c[2 * E + e] += w[i];
+      }
+      if (!kept) c[3 * E] += T(1);
     }
+    c[3 * E + 1] += T(plan.tokens);
   }
 
   void bias_update(const DevicePlan& plan, double rate, Tensor& bias) override {
@@ -607,18 +719,8 @@ class CpuBackend final : public Backend {
     for (std::size_t i = 0; i < slots; ++i)
       if (se[i] >= 0) importance[std::size_t(se[i])] += double(w[i]);
     if (E <= 1) return;  // CV^2 = 0, no gradient
-    // CV^2 = var / (m^2 + 1e-10), var = sum c_e^2 / E, c = x - m; d/dx_e = (2 c_e / E) / den - var (2 m / E) / den^2.
-    double m = 0;
-    for (const double x : importance) m += x;
-    m /= double(E);
-    double var = 0;
-    for (const double x : importance) var += (x - m) * (x - m);
-    var /= double(E);
-    const double den = m * m + 1e-10;
-    *acc.data<T>() += T(var / den);
-    std::vector<double> d(E);
-    for (std::size_t e = 0; e < E; ++e)
-      d[e] = (2.0 / double(E)) * (importance[e] - m) / den - var * (2.0 * m / double(E)) / (den * den);
+    std::vector<double> d;
+    *acc.data<T>() += T(cv_squared(importance, d));
     T* g = dw.data<T>();
     for (std::size_t i = 0; i < slots; ++i)
       if (se[i] >= 0) g[i] += T(weight * d[std::size_t(se[i])]);

@@ -12,6 +12,12 @@ inline T log_sigmoid(T z) {
   return z >= T(0) ? -std::log1p(std::exp(-z)) : z - std::log1p(std::exp(z));
 }
 
+// softplus(x) = log(1 + exp(x)), without overflow for large x.
+template <class T>
+inline T softplus(T x) {
+  return x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
+
 // The hash router's mix of a token id (the splitmix64 finaliser): every bit of the id moves the result.
 inline std::uint64_t mix_token_id(std::uint64_t z) {
   z += 0x9E3779B97F4A7C15ULL;

@@ -33,7 +33,7 @@ Routing NoisyTopKRouter::route(const arma::mat& X, const RouteContext& context) 
   r.noise_logits = Wnoise_.logits(X);
   if (context.training) {
     r.noise = token_draws(arma::uword(E), arma::uword(T), context.rng, true, shard_offset(context));
-    r.noisy_logits = r.logits + r.noise % map_entries(r.noise_logits, softplus);
+    r.noisy_logits = r.logits + r.noise % map_entries(r.noise_logits, softplus<double>);
   } else {
     r.noise.zeros(E, T);
     r.noisy_logits = r.logits;

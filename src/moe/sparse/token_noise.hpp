@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "moe/backend/scalar_functions.hpp"
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
 
@@ -36,8 +37,7 @@ inline arma::mat token_draws(arma::uword rows, arma::uword T, Rng* rng, bool nor
   return out;
 }
 
-// log(1 + e^x) and its derivative 1 / (1 + e^-x), stable for any finite x.
-inline double softplus(double x) { return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+// The derivative of softplus (moe/backend/scalar_functions.hpp), 1 / (1 + e^-x), stable for any finite x.
 inline double sigmoid(double x) {
   if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
   const double e = std::exp(x);
