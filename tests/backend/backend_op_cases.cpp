@@ -266,6 +266,35 @@ std::vector<OpCase> make_cases() {
                        return std::vector<HostArray>{host(b, "dZ", dZ)};
                      }});
   }
+  // Noisy top-k: logits, noise logits from -40 (a noise scale that underflows) to 8, standard normal draws.
+  auto noisy_inputs = [](Backend& b, Tensor& Z, Tensor& N, Tensor& eps, Tensor& H) {
+    Z = real_from(b, 8, 200, tie_free_scores(8, 200, 57));
+    std::vector<double> n = randn(8 * 200, 58, 2.0);
+    for (std::size_t i = 0; i < 80; ++i) n[i] = -40.0;
+    N = real_from(b, 8, 200, n);
+    eps = real(b, 8, 200, 59);
+    H = b.tensor(8, 200);
+    b.noisy_logits(Z, N, eps, H);
+  };
+  cases.push_back({"noisy_logits", "E 8, T 200", 1e-6, 1e-6, [noisy_inputs](Backend& b) {
+                     Tensor Z, N, eps, H;
+                     noisy_inputs(b, Z, N, eps, H);
+                     return std::vector<HostArray>{host(b, "H", H)};
+                   }});
+  cases.push_back({"noisy_logits_backward", "E 8, T 200", 1e-6, 1e-6, [noisy_inputs](Backend& b) {
+                     Tensor Z, N, eps, H;
+                     noisy_inputs(b, Z, N, eps, H);
+                     Tensor dH = real(b, 8, 200, 60), dN = b.zeros(8, 200);
+                     b.noisy_logits_backward(N, eps, dH, dN);
+                     return std::vector<HostArray>{host(b, "dN", dN)};
+                   }});
+  cases.push_back({"smooth_load_loss", "E 8, T 200, k 2", 1e-5, 1e-5, [noisy_inputs](Backend& b) {
+                     Tensor Z, N, eps, H;
+                     noisy_inputs(b, Z, N, eps, H);
+                     Tensor acc = b.zeros(1, 1), dZ = b.zeros(8, 200), dN = b.zeros(8, 200);
+                     b.smooth_load_loss(Z, N, H, eps, 2, 1.0, acc, dZ, dN);
+                     return std::vector<HostArray>{host(b, "value", acc), host(b, "dZ", dZ), host(b, "dN", dN)};
+                   }});
   cases.push_back({"hash_experts", "T 300 ids, E 7", 0, 0, [](Backend& b) {
                      std::vector<std::int64_t> ids(300);
                      std::mt19937_64 g(53);
@@ -381,7 +410,8 @@ const std::vector<std::string>& backend_op_names() {
       "upload", "fill", "copy", "copy_columns", "gemm", "add_columns", "sum_columns", "axpy", "scale",
       "activation_forward", "activation_backward", "sum_squares", "sum_into", "softmax_cross_entropy",
       "squared_error", "softmax_columns", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
-      "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "hash_experts", "build_plan", "routing_counts",
+      "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "noisy_logits", "noisy_logits_backward",
+      "smooth_load_loss", "hash_experts", "build_plan", "routing_counts",
       "bias_update", "routed_ffn_forward", "routed_ffn_backward", "switch_loss", "importance_loss", "z_loss",
       "clip_factor", "adam", "momentum"};
   return names;

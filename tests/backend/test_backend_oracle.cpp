@@ -12,6 +12,8 @@
 #include "moe/backend/routing_plan.hpp"
 #include "moe/sparse/balance_losses.hpp"
 #include "moe/sparse/hash_router.hpp"
+#include "moe/sparse/routing_stats.hpp"
+#include "moe/sparse/smooth_load_loss.hpp"
 
 namespace moe::test {
 
@@ -232,6 +234,20 @@ TEST_CASE("backend oracle: importance loss, loss-free bias and hash routing agai
   CHECK(o.b->scalar(acc) == doctest::Approx(ref.value).epsilon(1e-13));
   const std::vector<double> g = o.get(dw);
   for (std::size_t i = 0; i < k * T; ++i) CHECK(g[i] == doctest::Approx(2.0 * ref.grad.dweight[i]).epsilon(1e-12).scale(1e-12));
+  // Routing sums: the statistics of the host plan.
+  Tensor sums = o.b->zeros(3 * E + 2, 1);
+  o.b->routing_counts(plan, sums);
+  const std::vector<double> c = o.get(sums);
+  const RoutingStats st = routing_stats(host);
+  double kept = 0, routed = 0;
+  for (std::size_t e = 0; e < E; ++e) {
+    CHECK(c[e] == st.load[e]);
+    CHECK(c[2 * E + e] == doctest::Approx(st.importance[e]).epsilon(1e-13));
+    kept += c[e], routed += c[E + e];
+  }
+  CHECK((routed - kept) / routed == doctest::Approx(st.dropped_fraction).epsilon(1e-13));
+  CHECK(c[3 * E] / c[3 * E + 1] == doctest::Approx(st.dropped_token_fraction).epsilon(1e-13));
+  CHECK(c[3 * E + 1] == double(T));
   // Loss-free bias: +rate below the mean load, -rate above, unchanged at it.
   Tensor bias = o.b->zeros(E, 1);
   o.b->bias_update(plan, 0.5, bias);
@@ -248,6 +264,38 @@ TEST_CASE("backend oracle: importance loss, loss-free bias and hash routing agai
   std::vector<std::int32_t> chosen(ids.size());
   o.b->download(out, chosen.data());
   for (std::size_t t = 0; t < ids.size(); ++t) CHECK(chosen[t] == std::int32_t(HashRouter::hash(std::uint64_t(ids[t])) % 7));
+}
+
+TEST_CASE("backend oracle: noisy top-k's noisy logits and smooth load loss against the host router's") {
+  Oracle o;
+  const std::size_t E = 5, T = 12, k = 2;
+  std::vector<double> z = ordered_scores(E, T, 30), n = randn(E * T, 31), eps = randn(E * T, 32);
+  Tensor Z = o.make(E, T, z), N = o.make(E, T, n), Ep = o.make(E, T, eps), H = o.b->tensor(E, T);
+  o.b->noisy_logits(Z, N, Ep, H);
+  // The host router's Routing of the same numbers, and its smooth load loss.
+  Routing r;
+  r.logits = arma::mat(z.data(), E, T);
+  r.noise_logits = arma::mat(n.data(), E, T);
+  r.noise = arma::mat(eps.data(), E, T);
+  r.noisy_logits = r.logits + r.noise % arma::log1p(arma::exp(r.noise_logits));
+  CHECK(arma::approx_equal(arma::mat(o.get(H).data(), E, T), r.noisy_logits, "absdiff", 1e-12));
+  r.plan.k = k;
+  const RouterLoss ref = smooth_load_loss(r);
+  Tensor acc = o.b->zeros(1, 1), dZ = o.b->zeros(E, T), dN = o.b->zeros(E, T);
+  o.b->smooth_load_loss(Z, N, H, Ep, k, 3.0, acc, dZ, dN);
+  CHECK(o.b->scalar(acc) == doctest::Approx(ref.value).epsilon(1e-12));
+  CHECK(arma::approx_equal(arma::mat(o.get(dZ).data(), E, T), 3.0 * ref.grad.dlogits, "absdiff", 1e-12));
+  CHECK(arma::approx_equal(arma::mat(o.get(dN).data(), E, T), 3.0 * ref.grad.dnoise_logits, "absdiff", 1e-12));
+  CHECK(arma::abs(ref.grad.dlogits).max() > 1e-3);  // a loss with a gradient to compare
+  // The noisy logits' gradient to N: d(dH . H)/dN by central differences.
+  const std::vector<double> dh = randn(E * T, 33);
+  Tensor dH = o.make(E, T, dh), gN = o.b->zeros(E, T);
+  o.b->noisy_logits_backward(N, Ep, dH, gN);
+  check_close(o.get(gN), numeric_gradient(n, [&](const std::vector<double>& x) {
+                Tensor Nx = o.make(E, T, x), Hx = o.b->tensor(E, T);
+                o.b->noisy_logits(Z, Nx, Ep, Hx);
+                return dot(o.get(Hx), dh);
+              }), 1e-7);
 }
 
 TEST_CASE("backend oracle: the routed experts' gradients against central differences, with drops") {

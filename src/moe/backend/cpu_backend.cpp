@@ -73,6 +73,25 @@ ShiftedSum<T> shifted_sum(const T* z, std::size_t m) {
   return {mx, s};
 }
 
+// CV^2 = var / (m^2 + 1e-10) of x (population variance, m the mean; moe/sparse/balance_losses.hpp), and
+// its gradient dx: d/dx_e = (2 c_e / E) / den - var (2 m / E) / den^2 with c = x - m. 0 and zeros for
+// fewer than 2 entries.
+double cv_squared(const std::vector<double>& x, std::vector<double>& dx) {
+  const std::size_t E = x.size();
+  dx.assign(E, 0.0);
+  if (E <= 1) return 0.0;
+  double m = 0;
+  for (const double v : x) m += v;
+  m /= double(E);
+  double var = 0;
+  for (const double v : x) var += (v - m) * (v - m);
+  var /= double(E);
+  const double den = m * m + 1e-10;
+  for (std::size_t e = 0; e < E; ++e)
+    dx[e] = (2.0 / double(E)) * (x[e] - m) / den - var * (2.0 * m / double(E)) / (den * den);
+  return var / den;
+}
+
 struct RoutedCache final : OpCache {
   kernels::SparseFfnWorkspace<float> f;
   kernels::SparseFfnWorkspace<double> d;
@@ -533,17 +552,9 @@ class CpuBackend final : public Backend {
         const double zz = (double(z[t * E + i]) - double(h[t * E + std::size_t(index[t * E + i])])) / sd_of(n[t * E + i]);
         load[i] += 0.5 * std::erfc(-zz / std::sqrt(2.0));
       }
-    double m = 0;
-    for (const double x : load) m += x;
-    m /= double(E);
-    double var = 0;
-    for (const double x : load) var += (x - m) * (x - m);
-    var /= double(E);
-    const double den = m * m + 1e-10;
-    *acc.data<T>() += T(var / den);
-    std::vector<double> dload(E);
-    for (std::size_t i = 0; i < E; ++i)
-      dload[i] = weight * ((2.0 / double(E)) * (load[i] - m) / den - var * (2.0 * m / double(E)) / (den * den));
+    std::vector<double> dload;
+    *acc.data<T>() += T(cv_squared(load, dload));
+    for (double& g : dload) g *= weight;
     // Gradients: each token's column alone (own terms and threshold entries are in the same column).
     T* gz = dZ.data<T>();
     T* gn = dN.data<T>();
@@ -708,18 +719,8 @@ class CpuBackend final : public Backend {
     for (std::size_t i = 0; i < slots; ++i)
       if (se[i] >= 0) importance[std::size_t(se[i])] += double(w[i]);
     if (E <= 1) return;  // CV^2 = 0, no gradient
-    // CV^2 = var / (m^2 + 1e-10), var = sum c_e^2 / E, c = x - m; d/dx_e = (2 c_e / E) / den - var (2 m / E) / den^2.
-    double m = 0;
-    for (const double x : importance) m += x;
-    m /= double(E);
-    double var = 0;
-    for (const double x : importance) var += (x - m) * (x - m);
-    var /= double(E);
-    const double den = m * m + 1e-10;
-    *acc.data<T>() += T(var / den);
-    std::vector<double> d(E);
-    for (std::size_t e = 0; e < E; ++e)
-      d[e] = (2.0 / double(E)) * (importance[e] - m) / den - var * (2.0 * m / double(E)) / (den * den);
+    std::vector<double> d;
+    *acc.data<T>() += T(cv_squared(importance, d));
     T* g = dw.data<T>();
     for (std::size_t i = 0; i < slots; ++i)
       if (se[i] >= 0) g[i] += T(weight * d[std::size_t(se[i])]);
