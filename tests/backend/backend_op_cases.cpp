@@ -295,6 +295,20 @@ std::vector<OpCase> make_cases() {
                      b.smooth_load_loss(Z, N, H, eps, 2, 1.0, acc, dZ, dN);
                      return std::vector<HostArray>{host(b, "value", acc), host(b, "dZ", dZ), host(b, "dN", dN)};
                    }});
+  cases.push_back({"random_second_choice", "E 8, T 300, threshold 0.2", 1e-6, 1e-6, [](Backend& b) {
+                     // Scores tie-free and uniform draws on a grid of 1/64 (exact in float): the same choices.
+                     Tensor Z = real_from(b, 8, 300, tie_free_scores(8, 300, 61)), P = b.tensor(8, 300);
+                     b.softmax_columns(Z, P, nullptr);
+                     std::vector<double> u(300);
+                     for (std::size_t t = 0; t < 300; ++t) u[t] = double((t * 37) % 64) / 64.0 + 1.0 / 128.0;
+                     Tensor U = real_from(b, 1, 300, u), se = b.tensor(2, 300, DType::i32), w = b.tensor(2, 300);
+                     b.top_k(Z, nullptr, 2, se);
+                     b.slot_weights(P, se, true, w);
+                     b.random_second_choice(P, U, 0.2, se, w);
+                     HostArray weights = host(b, "w", w);
+                     weights.exact = false;
+                     return std::vector<HostArray>{host(b, "slot_expert", se), weights};
+                   }});
   cases.push_back({"hash_experts", "T 300 ids, E 7", 0, 0, [](Backend& b) {
                      std::vector<std::int64_t> ids(300);
                      std::mt19937_64 g(53);
@@ -411,7 +425,7 @@ const std::vector<std::string>& backend_op_names() {
       "activation_forward", "activation_backward", "sum_squares", "sum_into", "softmax_cross_entropy",
       "squared_error", "softmax_columns", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
       "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "noisy_logits", "noisy_logits_backward",
-      "smooth_load_loss", "hash_experts", "build_plan", "routing_counts",
+      "smooth_load_loss", "random_second_choice", "hash_experts", "build_plan", "routing_counts",
       "bias_update", "routed_ffn_forward", "routed_ffn_backward", "switch_loss", "importance_loss", "z_loss",
       "clip_factor", "adam", "momentum"};
   return names;

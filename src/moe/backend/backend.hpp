@@ -145,6 +145,12 @@ class Backend {
   // (g_j - g . w) w_j (1 - s_j) on the chosen experts.
   virtual void sigmoid_slot_weights_backward(const Tensor& Z, const Tensor& slot_expert, bool renormalize,
                                              const Tensor& dw, Tensor& dZ) = 0;
+  // GShard's random routing: slot_expert and slot_weight (2 x T) hold each token's top 2 with weights
+  // normalised over both; the second is dropped (expert -1, weight 0) unless u_t < min(1, P(e2, t) /
+  // (P(e1, t) + P(e2, t)) / threshold), u (1 x T) uniform draws. The weights' backward still normalises
+  // over both experts (slot_weights_backward with the top 2 before the drop).
+  virtual void random_second_choice(const Tensor& P, const Tensor& u, double threshold, Tensor& slot_expert,
+                                    Tensor& slot_weight) = 0;
   // Noisy top-k (Shazeer et al. 2017): H = Z + eps .* softplus(N) (E x T each; eps standard normal draws).
   virtual void noisy_logits(const Tensor& Z, const Tensor& N, const Tensor& eps, Tensor& H) = 0;
   // Its gradient to N given dH: dN += dH .* eps .* sigmoid(N) (the gradient to Z is dH itself).

@@ -491,6 +491,26 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void random_second_choice(const Tensor& P, const Tensor& u, double threshold, Tensor& slot_expert,
+                            Tensor& slot_weight) override {
+    check_dtype("random_second_choice", P, DType::real);
+    const std::size_t E = P.rows(), T_ = P.cols();
+    require_shape("random_second_choice", "u", u, 1, T_);
+    require_shape("random_second_choice", "slot_expert", slot_expert, 2, T_, DType::i32);
+    require_shape("random_second_choice", "slot_weight", slot_weight, 2, T_);
+    require(threshold > 0.0, "random_second_choice: the threshold must be positive");
+    const T* p = P.data<T>();
+    const T* uu = u.data<T>();
+    std::int32_t* se = slot_expert.data<std::int32_t>();
+    T* w = slot_weight.data<T>();
+    for (std::size_t t = 0; t < T_; ++t) {
+      if (se[2 * t] < 0 || se[2 * t + 1] < 0) continue;
+      const double g1 = double(p[t * E + std::size_t(se[2 * t])]), g2 = double(p[t * E + std::size_t(se[2 * t + 1])]);
+      const double keep = std::min(1.0, g2 / (g1 + g2) / threshold);
+      if (!(double(uu[t]) < keep)) se[2 * t + 1] = -1, w[2 * t + 1] = T(0);
+    }
+  }
+
   void noisy_logits(const Tensor& Z, const Tensor& N, const Tensor& eps, Tensor& H) override {
     check_dtype("noisy_logits", Z, DType::real);
     for (const Tensor* t : {&N, &eps, static_cast<const Tensor*>(&H)})

@@ -32,13 +32,14 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   const SparseLayerSpec& s = spec_.sparse;
   if (s.router == "topk" || s.router == "switch") scores_ = Scores::softmax;
   else if (s.router == "noisy-topk") scores_ = Scores::noisy;
+  else if (s.router == "gshard") scores_ = Scores::gshard;
   else if (s.router == "loss-free") scores_ = Scores::biased_softmax;
   else if (s.router == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
   else if (s.router == "hash") scores_ = Scores::hash;
-  else fail("the backend sparse network routes with topk, switch, loss-free, sigmoid-topk or hash so far, not " + s.router);
+  else fail("the backend sparse network routes with topk, switch, gshard, noisy-topk, loss-free, sigmoid-topk or hash so far, not " + s.router);
   D_ = s.model_dim, F_ = s.ff_dim, E_ = spec_.experts, d_ = spec_.inputs, m_ = spec_.outputs, S_shared_ = s.shared_experts;
-  k_ = s.router == "switch" || s.router == "hash" ? 1 : s.top_k;
-  renormalize_ = scores_ == Scores::noisy || (s.router != "switch" && s.router != "hash" && s.renormalize);
+  k_ = s.router == "switch" || s.router == "hash" ? 1 : s.router == "gshard" ? 2 : s.top_k;
+  renormalize_ = scores_ == Scores::noisy || scores_ == Scores::gshard || (s.router != "switch" && s.router != "hash" && s.renormalize);
   Wn_.zeros(E_, D_);
   bias_ = b_->zeros(E_, 1);
   bias_host_.zeros(E_, 1);
@@ -265,6 +266,19 @@ void BackendSparseNet::forward(std::size_t N, bool training) const {
     if (scores_ == Scores::softmax) {
       b.top_k(L_, nullptr, k_, plan_.slot_expert);
       b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    } else if (scores_ == Scores::gshard) {
+      // The top 2, weights normalised over both; in training the second is kept at random.
+      b.reshape(top2_, 2, N, DType::i32);
+      b.top_k(L_, nullptr, 2, top2_);
+      b.copy(top2_, plan_.slot_expert);
+      b.slot_weights(P_, top2_, true, plan_.slot_weight);
+      if (training) {
+        Rng noise = Rng(noise_seed_).stream(noise_step_);
+        const arma::mat draws = token_draws(1, arma::uword(N), &noise, false, 0);
+        b.reshape(u_, 1, N);
+        b.upload(u_, draws.memptr());
+        b.random_second_choice(P_, u_, spec_.sparse.gshard_threshold, plan_.slot_expert, plan_.slot_weight);
+      }
     } else if (scores_ == Scores::noisy) {
       // H = L + eps softplus(W_noise H0) in training (eps of this step's stream), L in evaluation.
       b.reshape(Nl_, E_, N);
@@ -386,6 +400,8 @@ void BackendSparseNet::backward(std::size_t N, bool log) {
     }
     b.gemm(false, true, 1.0, dN_, H0_, 0.0, g_.W_noise);  // dW_noise = dN H0^T
     b.gemm(true, false, 1.0, w_.W_noise, dN_, 1.0, dH0_);  // dH0 += W_noise^T dN
+  } else if (scores_ == Scores::gshard) {  // normalised over both of the top 2, kept or not
+    b.slot_weights_backward(P_, top2_, true, dw_, dL_);
   } else {
     b.slot_weights_backward(P_, plan_.slot_expert, renormalize_, dw_, dL_);
   }

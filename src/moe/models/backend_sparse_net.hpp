@@ -65,7 +65,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
     ExpertBank experts;
     std::vector<Tensor> shared;  // shared expert j: W1 (f x D), b1 (f x 1), W2 (D x f), b2 (D x 1) at 4 j ...
   };
-  enum class Scores { softmax, noisy, biased_softmax, biased_sigmoid, hash };
+  enum class Scores { softmax, noisy, gshard, biased_softmax, biased_sigmoid, hash };
   std::vector<Tensor*> list(Weights& w) const;  // the trained tensors (no router weights for hash)
   void collect_into(ParamList& params, bool state);
   void allocate(Weights& w);
@@ -91,6 +91,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
   Tensor aux_value_;  // 1 x 1: one auxiliary loss of the step
   Tensor bias_;       // E x 1: the selection bias of loss-free and sigmoid-topk
   mutable Tensor S_, ids_;
+  mutable Tensor top2_, u_;            // gshard: each token's top 2 before the random drop; the draws
   mutable Tensor Nl_, eps_, Hn_, Pn_;  // noisy-topk: noise logits, draws, noisy logits, their softmax (E x N)
   Tensor dH_, dN_;                     // noisy-topk: gradients to the noisy and the noise logits
   mutable std::vector<Tensor> shared_pre_, shared_act_;  // per shared expert: f x N
