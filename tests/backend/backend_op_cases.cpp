@@ -295,6 +295,19 @@ std::vector<OpCase> make_cases() {
                      b.smooth_load_loss(Z, N, H, eps, 2, 1.0, acc, dZ, dN);
                      return std::vector<HostArray>{host(b, "value", acc), host(b, "dZ", dZ), host(b, "dN", dN)};
                    }});
+  cases.push_back({"expert_choice", "E 8, T 300, C 60, then the plan", 1e-6, 1e-6, [](Backend& b) {
+                     // Scores k / 4096 for a shuffled k per (expert, token): exact in float, no ties.
+                     std::vector<double> scores(8 * 300);
+                     for (std::size_t i = 0; i < scores.size(); ++i) scores[i] = double((i * 1103) % 2400) / 4096.0;
+                     Tensor P = real_from(b, 8, 300, scores);
+                     DevicePlan plan;
+                     plan.tokens = 300, plan.experts = 8, plan.capacity = 60;
+                     b.expert_choice(P, 60, plan);
+                     b.build_plan(plan);
+                     std::vector<HostArray> out;
+                     push_plan(out, b, plan);
+                     return out;
+                   }});
   cases.push_back({"random_second_choice", "E 8, T 300, threshold 0.2", 1e-6, 1e-6, [](Backend& b) {
                      // Scores tie-free and uniform draws on a grid of 1/64 (exact in float): the same choices.
                      Tensor Z = real_from(b, 8, 300, tie_free_scores(8, 300, 61)), P = b.tensor(8, 300);
@@ -425,7 +438,7 @@ const std::vector<std::string>& backend_op_names() {
       "activation_forward", "activation_backward", "sum_squares", "sum_into", "softmax_cross_entropy",
       "squared_error", "softmax_columns", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
       "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "noisy_logits", "noisy_logits_backward",
-      "smooth_load_loss", "random_second_choice", "hash_experts", "build_plan", "routing_counts",
+      "smooth_load_loss", "expert_choice", "random_second_choice", "hash_experts", "build_plan", "routing_counts",
       "bias_update", "routed_ffn_forward", "routed_ffn_backward", "switch_loss", "importance_loss", "z_loss",
       "clip_factor", "adam", "momentum"};
   return names;

@@ -45,6 +45,10 @@ std::vector<ModelSpec> cases() {
   s.sparse.z_loss = 0.01;
   out.push_back(s);
   out.push_back(spec_for("hash"));
+  s = spec_for("expert-choice");
+  s.sparse.capacity_factor = 1.5;
+  s.sparse.z_loss = 0.01;
+  out.push_back(s);
   s = spec_for("gshard");
   s.sparse.gshard_threshold = 0.3;
   s.sparse.capacity_factor = 1.5;

@@ -145,6 +145,12 @@ class Backend {
   // (g_j - g . w) w_j (1 - s_j) on the chosen experts.
   virtual void sigmoid_slot_weights_backward(const Tensor& Z, const Tensor& slot_expert, bool renormalize,
                                              const Tensor& dw, Tensor& dZ) = 0;
+  // Expert choice (Zhou et al. 2022): each expert takes the C tokens with its highest scores P(e, :)
+  // (ties to the lower token), the whole batch at once. Sets plan.k to the most experts any token got
+  // (at least 1; a size the host learns: the one sync of this router), and fills plan.slot_expert (experts
+  // ascending inside a token, -1 padding) and plan.slot_weight (P(e, t), raw); plan.tokens, experts and
+  // capacity (= C) set by the caller, then build_plan as for every router.
+  virtual void expert_choice(const Tensor& P, std::size_t tokens_per_expert, DevicePlan& plan) = 0;
   // GShard's random routing: slot_expert and slot_weight (2 x T) hold each token's top 2 with weights
   // normalised over both; the second is dropped (expert -1, weight 0) unless u_t < min(1, P(e2, t) /
   // (P(e1, t) + P(e2, t)) / threshold), u (1 x T) uniform draws. The weights' backward still normalises

@@ -491,6 +491,43 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void expert_choice(const Tensor& P, std::size_t C, DevicePlan& plan) override {
+    check_dtype("expert_choice", P, DType::real);
+    const std::size_t E = P.rows(), T_ = P.cols();
+    require(E == plan.experts && T_ == plan.tokens, "expert_choice: the plan's sizes differ from the scores'");
+    require(C <= T_, "expert_choice: more tokens per expert than tokens");
+    const T* p = P.data<T>();
+    std::vector<std::int32_t> chosen(E * C);
+    parallel_for(E, T_ * 8, [&](std::size_t e) {
+      std::vector<std::int32_t> order(T_);
+      for (std::size_t t = 0; t < T_; ++t) order[t] = std::int32_t(t);
+      std::partial_sort(order.begin(), order.begin() + long(C), order.end(), [&](std::int32_t a, std::int32_t b) {
+        const T sa = p[std::size_t(a) * E + e], sb = p[std::size_t(b) * E + e];
+        return sa > sb || (sa == sb && a < b);
+      });
+      std::copy(order.begin(), order.begin() + long(C), chosen.begin() + long(e * C));
+    });
+    std::vector<std::size_t> per_token(T_, 0);
+    for (const std::int32_t t : chosen) ++per_token[std::size_t(t)];
+    std::size_t k = 1;
+    for (const std::size_t c : per_token) k = std::max(k, c);
+    plan.k = k;
+    reshape(plan.slot_expert, k, T_, DType::i32);
+    reshape(plan.slot_weight, k, T_);
+    std::int32_t* se = plan.slot_expert.data<std::int32_t>();
+    T* w = plan.slot_weight.data<T>();
+    std::fill_n(se, k * T_, -1);
+    std::fill_n(w, k * T_, T(0));
+    std::fill(per_token.begin(), per_token.end(), 0);
+    for (std::size_t e = 0; e < E; ++e)  // experts ascending inside each token
+      for (std::size_t j = 0; j < C; ++j) {
+        const auto t = std::size_t(chosen[e * C + j]);
+        const std::size_t slot = t * k + per_token[t]++;
+        se[slot] = std::int32_t(e);
+        w[slot] = p[t * E + e];
+      }
+  }
+
   void random_second_choice(const Tensor& P, const Tensor& u, double threshold, Tensor& slot_expert,
                             Tensor& slot_weight) override {
     check_dtype("random_second_choice", P, DType::real);

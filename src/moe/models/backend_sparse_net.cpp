@@ -33,13 +33,15 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   if (s.router == "topk" || s.router == "switch") scores_ = Scores::softmax;
   else if (s.router == "noisy-topk") scores_ = Scores::noisy;
   else if (s.router == "gshard") scores_ = Scores::gshard;
+  else if (s.router == "expert-choice") scores_ = Scores::expert_choice;
   else if (s.router == "loss-free") scores_ = Scores::biased_softmax;
   else if (s.router == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
   else if (s.router == "hash") scores_ = Scores::hash;
   else fail("the backend sparse network routes with topk, switch, gshard, noisy-topk, loss-free, sigmoid-topk or hash so far, not " + s.router);
   D_ = s.model_dim, F_ = s.ff_dim, E_ = spec_.experts, d_ = spec_.inputs, m_ = spec_.outputs, S_shared_ = s.shared_experts;
   k_ = s.router == "switch" || s.router == "hash" ? 1 : s.router == "gshard" ? 2 : s.top_k;
-  renormalize_ = scores_ == Scores::noisy || scores_ == Scores::gshard || (s.router != "switch" && s.router != "hash" && s.renormalize);
+  renormalize_ = scores_ == Scores::noisy || scores_ == Scores::gshard ||
+                 (scores_ != Scores::expert_choice && (s.router != "switch" && s.router != "hash" && s.renormalize));
   Wn_.zeros(E_, D_);
   bias_ = b_->zeros(E_, 1);
   bias_host_.zeros(E_, 1);
@@ -266,6 +268,10 @@ void BackendSparseNet::forward(std::size_t N, bool training) const {
     if (scores_ == Scores::softmax) {
       b.top_k(L_, nullptr, k_, plan_.slot_expert);
       b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    } else if (scores_ == Scores::expert_choice) {  // the whole batch, in training and evaluation alike
+      const double c = s.capacity_factor > 0.0 ? s.capacity_factor : double(s.top_k);
+      plan_.capacity = std::min(N, expert_capacity(N, E_, 1, c));
+      b.expert_choice(P_, plan_.capacity, plan_);
     } else if (scores_ == Scores::gshard) {
       // The top 2, weights normalised over both; in training the second is kept at random.
       b.reshape(top2_, 2, N, DType::i32);
@@ -346,7 +352,7 @@ void BackendSparseNet::backward(std::size_t N, bool log) {
   // Routed experts (their gradients accumulate: zeroed first), then the router.
   for (Tensor* t : {&g_.experts.W1, &g_.experts.b1, &g_.experts.W2, &g_.experts.b2}) b.fill(*t, 0.0);
   b.reshape(dH0_, D_, N);
-  b.reshape(dw_, k_, N);
+  b.reshape(dw_, plan_.k, N);
   const FfnActivation act = parse_ffn_activation(s.ffn_activation);
   b.routed_ffn_backward(plan_, w_.experts, act, dH1_, true, dH0_, g_.experts, dw_, ffn_cache_);
   for (std::size_t j = 0; j < S_shared_; ++j) {  // the shared experts' gradients, written; dH0 added to
@@ -520,13 +526,14 @@ Prediction BackendSparseNet::predict(const arma::mat& X) const {
       p.output.col(n) /= arma::accu(p.output.col(n));
     }
   // E x N combine weights of the kept slots (evaluation is dropless: every routed slot).
-  std::vector<std::int32_t> se(k_ * X.n_cols);
+  const std::size_t k = plan_.k;
+  std::vector<std::int32_t> se(k * X.n_cols);
   if (!se.empty()) b_->download(plan_.slot_expert, se.data());
   const arma::mat w = download_matrix(*b_, plan_.slot_weight);
   p.gate.zeros(E_, X.n_cols);
   for (arma::uword n = 0; n < X.n_cols; ++n)
-    for (std::size_t s = 0; s < k_; ++s)
-      if (se[n * k_ + s] >= 0) p.gate(arma::uword(se[n * k_ + s]), n) += w(s, n);
+    for (std::size_t s = 0; s < k; ++s)
+      if (se[n * k + s] >= 0) p.gate(arma::uword(se[n * k + s]), n) += w(s, n);
   return p;
 }
 
