@@ -308,6 +308,14 @@ std::vector<OpCase> make_cases() {
                      push_plan(out, b, plan);
                      return out;
                    }});
+  cases.push_back({"balanced_assignment", "E 6, T 90, capacity 15", 0, 0, [](Backend& b) {
+                     // Scores on a grid of 1/64 (exact in float), so both precisions bid alike.
+                     std::vector<double> scores(6 * 90);
+                     for (std::size_t i = 0; i < scores.size(); ++i) scores[i] = double((i * 29) % 61) / 64.0;
+                     Tensor S = real_from(b, 6, 90, scores), se = b.tensor(1, 90, DType::i32);
+                     b.balanced_assignment(S, 15, 1e-3, se);
+                     return std::vector<HostArray>{host(b, "slot_expert", se)};
+                   }});
   cases.push_back({"random_second_choice", "E 8, T 300, threshold 0.2", 1e-6, 1e-6, [](Backend& b) {
                      // Scores tie-free and uniform draws on a grid of 1/64 (exact in float): the same choices.
                      Tensor Z = real_from(b, 8, 300, tie_free_scores(8, 300, 61)), P = b.tensor(8, 300);
@@ -438,7 +446,7 @@ const std::vector<std::string>& backend_op_names() {
       "activation_forward", "activation_backward", "sum_squares", "sum_into", "softmax_cross_entropy",
       "squared_error", "softmax_columns", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
       "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "noisy_logits", "noisy_logits_backward",
-      "smooth_load_loss", "expert_choice", "random_second_choice", "hash_experts", "build_plan", "routing_counts",
+      "smooth_load_loss", "expert_choice", "balanced_assignment", "random_second_choice", "hash_experts", "build_plan", "routing_counts",
       "bias_update", "routed_ffn_forward", "routed_ffn_backward", "switch_loss", "importance_loss", "z_loss",
       "clip_factor", "adam", "momentum"};
   return names;

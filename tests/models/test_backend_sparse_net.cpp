@@ -45,6 +45,9 @@ std::vector<ModelSpec> cases() {
   s.sparse.z_loss = 0.01;
   out.push_back(s);
   out.push_back(spec_for("hash"));
+  s = spec_for("balanced");
+  s.sparse.z_loss = 0.01;
+  out.push_back(s);
   s = spec_for("expert-choice");
   s.sparse.capacity_factor = 1.5;
   s.sparse.z_loss = 0.01;

@@ -9,7 +9,7 @@
 #include "sparse/sparse_test_util.hpp"
 
 #include "moe/core/error.hpp"
-#include "moe/sparse/auction.hpp"
+#include "moe/backend/auction.hpp"
 #include "moe/sparse/balanced_router.hpp"
 #include "moe/sparse/routing_stats.hpp"
 

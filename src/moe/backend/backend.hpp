@@ -151,6 +151,10 @@ class Backend {
   // ascending inside a token, -1 padding) and plan.slot_weight (P(e, t), raw); plan.tokens, experts and
   // capacity (= C) set by the caller, then build_plan as for every router.
   virtual void expert_choice(const Tensor& P, std::size_t tokens_per_expert, DevicePlan& plan) = 0;
+  // Balanced assignment (BASE layers): slot_expert (i32 1 x T) maximising the summed scores (E x T) with
+  // at most `capacity` tokens per expert, by the auction algorithm of moe/backend/auction.hpp (within
+  // E capacity eps of the optimum). Serial by nature: a GPU backend may run it on the host.
+  virtual void balanced_assignment(const Tensor& scores, std::size_t capacity, double eps, Tensor& slot_expert) = 0;
   // GShard's random routing: slot_expert and slot_weight (2 x T) hold each token's top 2 with weights
   // normalised over both; the second is dropped (expert -1, weight 0) unless u_t < min(1, P(e2, t) /
   // (P(e1, t) + P(e2, t)) / threshold), u (1 x T) uniform draws. The weights' backward still normalises

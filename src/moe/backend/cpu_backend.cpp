@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "moe/backend/auction.hpp"
 #include "moe/backend/backend_registry.hpp"
 #include "moe/backend/cpu_blas.hpp"
 #include "moe/backend/cpu_sparse_ffn.hpp"
@@ -526,6 +527,19 @@ class CpuBackend final : public Backend {
         se[slot] = std::int32_t(e);
         w[slot] = p[t * E + e];
       }
+  }
+
+  void balanced_assignment(const Tensor& scores, std::size_t capacity, double eps, Tensor& slot_expert) override {
+    check_dtype("balanced_assignment", scores, DType::real);
+    const std::size_t E = scores.rows(), T_ = scores.cols();
+    require_shape("balanced_assignment", "slot_expert", slot_expert, 1, T_, DType::i32);
+    require(E * capacity >= T_, "balanced_assignment: " + std::to_string(E) + " experts of " + std::to_string(capacity) +
+                                    " places cannot take " + std::to_string(T_) + " tokens");
+    if (T_ == 0) return;
+    arma::mat A(E, T_);
+    download(scores, A.memptr());
+    const std::vector<std::int32_t> chosen = auction_assignment(A, capacity, eps);
+    std::copy(chosen.begin(), chosen.end(), slot_expert.data<std::int32_t>());
   }
 
   void random_second_choice(const Tensor& P, const Tensor& u, double threshold, Tensor& slot_expert,

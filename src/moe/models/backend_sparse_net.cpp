@@ -34,14 +34,15 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   else if (s.router == "noisy-topk") scores_ = Scores::noisy;
   else if (s.router == "gshard") scores_ = Scores::gshard;
   else if (s.router == "expert-choice") scores_ = Scores::expert_choice;
+  else if (s.router == "balanced") scores_ = Scores::balanced;
   else if (s.router == "loss-free") scores_ = Scores::biased_softmax;
   else if (s.router == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
   else if (s.router == "hash") scores_ = Scores::hash;
-  else fail("the backend sparse network routes with topk, switch, gshard, noisy-topk, loss-free, sigmoid-topk or hash so far, not " + s.router);
+  else fail("the backend sparse network routes with every router but soft so far, not " + s.router);
   D_ = s.model_dim, F_ = s.ff_dim, E_ = spec_.experts, d_ = spec_.inputs, m_ = spec_.outputs, S_shared_ = s.shared_experts;
-  k_ = s.router == "switch" || s.router == "hash" ? 1 : s.router == "gshard" ? 2 : s.top_k;
+  k_ = s.router == "switch" || s.router == "hash" || s.router == "balanced" ? 1 : s.router == "gshard" ? 2 : s.top_k;
   renormalize_ = scores_ == Scores::noisy || scores_ == Scores::gshard ||
-                 (scores_ != Scores::expert_choice && (s.router != "switch" && s.router != "hash" && s.renormalize));
+                 (scores_ != Scores::expert_choice && scores_ != Scores::balanced && (s.router != "switch" && s.router != "hash" && s.renormalize));
   Wn_.zeros(E_, D_);
   bias_ = b_->zeros(E_, 1);
   bias_host_.zeros(E_, 1);
@@ -268,6 +269,15 @@ void BackendSparseNet::forward(std::size_t N, bool training) const {
     if (scores_ == Scores::softmax) {
       b.top_k(L_, nullptr, k_, plan_.slot_expert);
       b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    } else if (scores_ == Scores::balanced) {  // training: a balanced assignment; evaluation: greedy top 1
+      if (training && N > 0) {
+        plan_.capacity = expert_capacity(N, E_, 1, 1.0);
+        b.balanced_assignment(L_, plan_.capacity, 1e-4, plan_.slot_expert);
+      } else {
+        plan_.capacity = 0;
+        b.top_k(L_, nullptr, 1, plan_.slot_expert);
+      }
+      b.sigmoid_slot_weights(L_, plan_.slot_expert, false, plan_.slot_weight);  // sigmoid of the logit
     } else if (scores_ == Scores::expert_choice) {  // the whole batch, in training and evaluation alike
       const double c = s.capacity_factor > 0.0 ? s.capacity_factor : double(s.top_k);
       plan_.capacity = std::min(N, expert_capacity(N, E_, 1, c));
@@ -392,7 +402,7 @@ void BackendSparseNet::backward(std::size_t N, bool log) {
   }
   b.reshape(dL_, E_, N);
   b.fill(dL_, 0.0);
-  if (scores_ == Scores::biased_sigmoid) {
+  if (scores_ == Scores::biased_sigmoid || scores_ == Scores::balanced) {
     b.sigmoid_slot_weights_backward(L_, plan_.slot_expert, renormalize_, dw_, dL_);
   } else if (scores_ == Scores::noisy) {  // dH from the weights: dL = dH, dN = dH eps sigmoid(N)
     b.reshape(dN_, E_, N);

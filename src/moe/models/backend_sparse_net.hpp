@@ -65,7 +65,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
     ExpertBank experts;
     std::vector<Tensor> shared;  // shared expert j: W1 (f x D), b1 (f x 1), W2 (D x f), b2 (D x 1) at 4 j ...
   };
-  enum class Scores { softmax, noisy, gshard, expert_choice, biased_softmax, biased_sigmoid, hash };
+  enum class Scores { softmax, noisy, gshard, expert_choice, balanced, biased_softmax, biased_sigmoid, hash };
   std::vector<Tensor*> list(Weights& w) const;  // the trained tensors (no router weights for hash)
   void collect_into(ParamList& params, bool state);
   void allocate(Weights& w);

@@ -1,6 +1,6 @@
 #include "moe/sparse/balanced_router.hpp"
 
-#include "moe/sparse/auction.hpp"
+#include "moe/backend/auction.hpp"
 #include "moe/sparse/softmax_topk_router.hpp"
 #include "moe/sparse/token_noise.hpp"
 #include "moe/sparse/router_registry.hpp"

@@ -1,4 +1,4 @@
-#include "moe/sparse/auction.hpp"
+#include "moe/backend/auction.hpp"
 
 #include <algorithm>
 #include <deque>
