@@ -211,6 +211,24 @@ std::vector<OpCase> make_cases() {
                      b.softmax_columns(Z, P, &lse);
                      return std::vector<HostArray>{host(b, "P", P), host(b, "lse", lse)};
                    }});
+  cases.push_back({"softmax_rows", "S 12, T 150, logits up to 40", 1e-6, 1e-6, [](Backend& b) {
+                     Tensor Z = real(b, 12, 150, 62, 15.0), P = b.tensor(12, 150);
+                     b.softmax_rows(Z, P);
+                     return std::vector<HostArray>{host(b, "P", P)};
+                   }});
+  for (const bool rows : {false, true})
+    cases.push_back({rows ? "softmax_rows_backward" : "softmax_columns_backward", "12 x 150", 1e-5, 1e-5, [rows](Backend& b) {
+                       Tensor Z = real(b, 12, 150, 63, 3.0), P = b.tensor(12, 150), dP = real(b, 12, 150, 64),
+                              dZ = b.zeros(12, 150);
+                       if (rows) {
+                         b.softmax_rows(Z, P);
+                         b.softmax_rows_backward(P, dP, dZ);
+                       } else {
+                         b.softmax_columns(Z, P, nullptr);
+                         b.softmax_columns_backward(P, dP, dZ);
+                       }
+                       return std::vector<HostArray>{host(b, "dZ", dZ)};
+                     }});
   for (const bool biased : {false, true})
     cases.push_back({"top_k", std::string("E 16, T 300, k 3") + (biased ? ", with a bias" : ""), 0, 0, [biased](Backend& b) {
                        Tensor Z = real_from(b, 16, 300, tie_free_scores(16, 300, 23));
@@ -444,7 +462,7 @@ const std::vector<std::string>& backend_op_names() {
   static const std::vector<std::string> names = {
       "upload", "fill", "copy", "copy_columns", "gemm", "add_columns", "sum_columns", "axpy", "scale",
       "activation_forward", "activation_backward", "sum_squares", "sum_into", "softmax_cross_entropy",
-      "squared_error", "softmax_columns", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
+      "squared_error", "softmax_columns", "softmax_rows", "softmax_columns_backward", "softmax_rows_backward", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
       "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "noisy_logits", "noisy_logits_backward",
       "smooth_load_loss", "expert_choice", "balanced_assignment", "random_second_choice", "hash_experts", "build_plan", "routing_counts",
       "bias_update", "routed_ffn_forward", "routed_ffn_backward", "switch_loss", "importance_loss", "z_loss",

@@ -184,6 +184,31 @@ TEST_CASE("backend oracle: activation, slot weight, switch and z-loss gradients 
   }
 }
 
+TEST_CASE("backend oracle: row and column softmaxes and their gradients") {
+  Oracle o;
+  const std::size_t S = 4, T = 5;
+  const std::vector<double> z = randn(S * T, 40, 2.0), r = randn(S * T, 41);
+  for (const bool rows : {false, true}) {
+    auto forward = [&](const std::vector<double>& x) {
+      Tensor Z = o.make(S, T, x), P = o.b->tensor(S, T);
+      if (rows) o.b->softmax_rows(Z, P);
+      else o.b->softmax_columns(Z, P, nullptr);
+      return o.get(P);
+    };
+    const std::vector<double> p = forward(z);
+    // Each row (or column) sums to 1.
+    for (std::size_t i = 0; i < (rows ? S : T); ++i) {
+      double sum = 0;
+      for (std::size_t j = 0; j < (rows ? T : S); ++j) sum += rows ? p[i + j * S] : p[i * S + j];
+      CHECK(sum == doctest::Approx(1.0).epsilon(1e-14));
+    }
+    Tensor P = o.make(S, T, p), dP = o.make(S, T, r), dZ = o.b->zeros(S, T);
+    if (rows) o.b->softmax_rows_backward(P, dP, dZ);
+    else o.b->softmax_columns_backward(P, dP, dZ);
+    check_close(o.get(dZ), numeric_gradient(z, [&](const std::vector<double>& x) { return dot(forward(x), r); }), 1e-7);
+  }
+}
+
 TEST_CASE("backend oracle: the sigmoid router's weights and their gradient") {
   Oracle o;
   const std::size_t E = 5, T = 6, k = 2;

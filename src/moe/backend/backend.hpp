@@ -123,6 +123,12 @@ class Backend {
   virtual void sum_into(const Tensor& x, double alpha, Tensor& acc) = 0;
   // P (E x T) = softmax of each column of Z; lse (1 x T, optional) = each column's log-sum-exp.
   virtual void softmax_columns(const Tensor& Z, Tensor& P, Tensor* lse) = 0;
+  // P (S x T) = softmax of each row of Z over its T entries (soft MoE's dispatch weights).
+  virtual void softmax_rows(const Tensor& Z, Tensor& P) = 0;
+  // The softmaxes' backward: dZ += P .* (dP - sum over the normalised dimension of P .* dP), by column or
+  // by row.
+  virtual void softmax_columns_backward(const Tensor& P, const Tensor& dP, Tensor& dZ) = 0;
+  virtual void softmax_rows_backward(const Tensor& P, const Tensor& dP, Tensor& dZ) = 0;
 
   // ---- routing ------------------------------------------------------------------------------------
   // slot_expert (i32 k x T) = each column's k largest of scores (+ bias, E x 1, when given), best first,

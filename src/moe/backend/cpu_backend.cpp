@@ -355,6 +355,52 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void softmax_rows(const Tensor& Z, Tensor& P) override {
+    check_dtype("softmax_rows", Z, DType::real);
+    require_shape("softmax_rows", "P", P, Z.rows(), Z.cols());
+    const std::size_t S = Z.rows(), T_ = Z.cols();
+    const T* z = Z.data<T>();
+    T* p = P.data<T>();
+    // Row by row (strided), each row's maximum and sum in column order.
+    parallel_for(S, 4 * T_, [&](std::size_t r) {
+      T mx = T_ > 0 ? z[r] : T(0);
+      for (std::size_t t = 1; t < T_; ++t) mx = std::max(mx, z[r + t * S]);
+      T sum = 0;
+      for (std::size_t t = 0; t < T_; ++t) sum += (p[r + t * S] = std::exp(z[r + t * S] - mx));
+      for (std::size_t t = 0; t < T_; ++t) p[r + t * S] /= sum;
+    });
+  }
+
+  void softmax_columns_backward(const Tensor& P, const Tensor& dP, Tensor& dZ) override {
+    check_dtype("softmax_columns_backward", P, DType::real);
+    require_shape("softmax_columns_backward", "dP", dP, P.rows(), P.cols());
+    require_shape("softmax_columns_backward", "dZ", dZ, P.rows(), P.cols());
+    const std::size_t m = P.rows();
+    const T* p = P.data<T>();
+    const T* g = dP.data<T>();
+    T* out = dZ.data<T>();
+    parallel_for(P.cols(), 2 * m, [&](std::size_t n) {
+      T dot = 0;
+      for (std::size_t i = n * m; i < (n + 1) * m; ++i) dot += p[i] * g[i];
+      for (std::size_t i = n * m; i < (n + 1) * m; ++i) out[i] += p[i] * (g[i] - dot);
+    });
+  }
+
+  void softmax_rows_backward(const Tensor& P, const Tensor& dP, Tensor& dZ) override {
+    check_dtype("softmax_rows_backward", P, DType::real);
+    require_shape("softmax_rows_backward", "dP", dP, P.rows(), P.cols());
+    require_shape("softmax_rows_backward", "dZ", dZ, P.rows(), P.cols());
+    const std::size_t S = P.rows(), T_ = P.cols();
+    const T* p = P.data<T>();
+    const T* g = dP.data<T>();
+    T* out = dZ.data<T>();
+    parallel_for(S, 2 * T_, [&](std::size_t r) {
+      T dot = 0;
+      for (std::size_t t = 0; t < T_; ++t) dot += p[r + t * S] * g[r + t * S];
+      for (std::size_t t = 0; t < T_; ++t) out[r + t * S] += p[r + t * S] * (g[r + t * S] - dot);
+    });
+  }
+
   // ---- routing ----
   void top_k(const Tensor& scores, const Tensor* bias, std::size_t k, Tensor& slot_expert) override {
     check_dtype("top_k", scores, DType::real);

@@ -35,15 +35,31 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   else if (s.router == "gshard") scores_ = Scores::gshard;
   else if (s.router == "expert-choice") scores_ = Scores::expert_choice;
   else if (s.router == "balanced") scores_ = Scores::balanced;
+  else if (s.router == "soft") scores_ = Scores::soft;
   else if (s.router == "loss-free") scores_ = Scores::biased_softmax;
   else if (s.router == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
   else if (s.router == "hash") scores_ = Scores::hash;
-  else fail("the backend sparse network routes with every router but soft so far, not " + s.router);
+  else fail("the backend sparse network has no router " + s.router);
   D_ = s.model_dim, F_ = s.ff_dim, E_ = spec_.experts, d_ = spec_.inputs, m_ = spec_.outputs, S_shared_ = s.shared_experts;
   k_ = s.router == "switch" || s.router == "hash" || s.router == "balanced" ? 1 : s.router == "gshard" ? 2 : s.top_k;
   renormalize_ = scores_ == Scores::noisy || scores_ == Scores::gshard ||
                  (scores_ != Scores::expert_choice && scores_ != Scores::balanced && (s.router != "switch" && s.router != "hash" && s.renormalize));
   Wn_.zeros(E_, D_);
+  if (scores_ == Scores::soft) {
+    const std::size_t p = s.slots_per_expert, S = E_ * p;
+    Wr_.zeros(D_, S);
+    std::vector<std::int32_t> expert(S);
+    std::vector<double> ones(S, 1.0), group(E_ * S, 0.0);
+    for (std::size_t j = 0; j < S; ++j) expert[j] = std::int32_t(j / p), group[j * E_ + j / p] = 1.0;
+    soft_plan_.tokens = S, soft_plan_.experts = E_, soft_plan_.k = 1, soft_plan_.capacity = 0;
+    soft_plan_.slot_expert = b_->tensor(1, S, DType::i32);
+    soft_plan_.slot_weight = b_->tensor(1, S);
+    b_->upload(soft_plan_.slot_expert, expert.data());
+    b_->upload(soft_plan_.slot_weight, ones.data());
+    b_->build_plan(soft_plan_);
+    group_ = b_->tensor(E_, S);
+    b_->upload(group_, group.data());
+  }
   bias_ = b_->zeros(E_, 1);
   bias_host_.zeros(E_, 1);
   allocate(w_);
@@ -54,7 +70,8 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
   for (Tensor* t : list(m2_)) b_->fill(*t, 0.0);
   loss_sum_ = b_->zeros(1, 1);
   aux_value_ = b_->zeros(1, 1);
-  Win_.zeros(D_, d_), bin_.zeros(D_, 1), Wr_.zeros(E_, D_), Wout_.zeros(m_, D_), bout_.zeros(m_, 1);
+  Win_.zeros(D_, d_), bin_.zeros(D_, 1), Wout_.zeros(m_, D_), bout_.zeros(m_, 1);
+  if (scores_ != Scores::soft) Wr_.zeros(E_, D_);  // soft: Phi, D x S, set above
   W1_.assign(E_, arma::mat(F_, D_, arma::fill::zeros));
   b1_.assign(E_, arma::mat(F_, 1, arma::fill::zeros));
   W2_.assign(E_, arma::mat(D_, F_, arma::fill::zeros));
@@ -69,7 +86,7 @@ BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backen
 void BackendSparseNet::allocate(Weights& w) {
   w.W_in = b_->tensor(D_, d_);
   w.b_in = b_->tensor(D_, 1);
-  w.W_r = b_->tensor(E_, D_);
+  w.W_r = scores_ == Scores::soft ? b_->tensor(D_, E_ * spec_.sparse.slots_per_expert) : b_->tensor(E_, D_);
   w.W_noise = b_->tensor(E_, D_);
   w.W_out = b_->tensor(m_, D_);
   w.b_out = b_->tensor(m_, 1);
@@ -100,7 +117,10 @@ void BackendSparseNet::init(Rng& rng) {
   auto router_weights = [&] {
     return scale == 0.0 ? arma::mat(E_, D_, arma::fill::zeros) : rng.normal_matrix(E_, D_, scale / std::sqrt(double(D_)));
   };
-  if (scores_ != Scores::hash) Wr_ = router_weights();
+  if (scores_ == Scores::soft)
+    Wr_ = rng.normal_matrix(D_, Wr_.n_cols, scale / std::sqrt(double(D_)));
+  else if (scores_ != Scores::hash)
+    Wr_ = router_weights();
   if (scores_ == Scores::noisy) Wn_ = router_weights();
   bias_host_.zeros();
   for (std::size_t e = 0; e < E_; ++e) {
@@ -133,6 +153,8 @@ void BackendSparseNet::collect_into(ParamList& params, bool state) {
   if (scores_ == Scores::noisy) {
     add("moe/router/W_g", Wr_, ParamKind::other);
     add("moe/router/W_noise", Wn_, ParamKind::other);
+  } else if (scores_ == Scores::soft) {
+    add("moe/router/Phi", Wr_, ParamKind::weight);
   } else if (scores_ != Scores::hash) {
     add("moe/router/W", Wr_, ParamKind::other);
   }
@@ -253,6 +275,30 @@ void BackendSparseNet::forward(std::size_t N, bool training) const {
   b.reshape(H0_, D_, N);
   b.gemm(false, false, 1.0, w_.W_in, X_, 0.0, H0_);  // H0 = W_in X + b_in
   b.add_columns(H0_, w_.b_in);
+  const FfnActivation act = parse_ffn_activation(s.ffn_activation);
+  if (scores_ == Scores::soft) {
+    forward_soft(N);
+  } else {
+    route_and_run(N, training, act);
+  }
+  for (std::size_t j = 0; j < S_shared_; ++j) {  // H1 += W2_j act(W1_j H0 + b1_j) + b2_j
+    const Tensor* sw = &w_.shared[4 * j];
+    b.reshape(shared_pre_[j], F_, N);
+    b.reshape(shared_act_[j], F_, N);
+    b.gemm(false, false, 1.0, sw[0], H0_, 0.0, shared_pre_[j]);
+    b.add_columns(shared_pre_[j], sw[1]);
+    b.activation_forward(act, shared_pre_[j], shared_act_[j]);
+    b.gemm(false, false, 1.0, sw[2], shared_act_[j], 1.0, H1_);
+    b.add_columns(H1_, sw[3]);
+  }
+  b.reshape(Z_, m_, N);
+  b.gemm(false, false, 1.0, w_.W_out, H1_, 0.0, Z_);  // Z = W_out H1 + b_out
+  b.add_columns(Z_, w_.b_out);
+}
+
+void BackendSparseNet::route_and_run(std::size_t N, bool training, FfnActivation act) const {
+  Backend& b = *b_;
+  const SparseLayerSpec& s = spec_.sparse;
   plan_.tokens = N, plan_.experts = E_, plan_.k = k_;
   plan_.capacity = training ? expert_capacity(N, E_, k_, s.capacity_factor) : 0;  // evaluation: dropless
   b.reshape(plan_.slot_expert, k_, N, DType::i32);
@@ -325,21 +371,58 @@ void BackendSparseNet::forward(std::size_t N, bool training) const {
   }
   b.build_plan(plan_);
   b.reshape(H1_, D_, N);
-  const FfnActivation act = parse_ffn_activation(s.ffn_activation);
   b.routed_ffn_forward(plan_, w_.experts, act, H0_, true, H1_, ffn_cache_);
-  for (std::size_t j = 0; j < S_shared_; ++j) {  // H1 += W2_j act(W1_j H0 + b1_j) + b2_j
-    const Tensor* sw = &w_.shared[4 * j];
-    b.reshape(shared_pre_[j], F_, N);
-    b.reshape(shared_act_[j], F_, N);
-    b.gemm(false, false, 1.0, sw[0], H0_, 0.0, shared_pre_[j]);
-    b.add_columns(shared_pre_[j], sw[1]);
-    b.activation_forward(act, shared_pre_[j], shared_act_[j]);
-    b.gemm(false, false, 1.0, sw[2], shared_act_[j], 1.0, H1_);
-    b.add_columns(H1_, sw[3]);
+}
+
+void BackendSparseNet::forward_soft(std::size_t N) const {
+  Backend& b = *b_;
+  const std::size_t S = w_.W_r.cols();
+  b.reshape(L_, S, N);
+  b.gemm(true, false, 1.0, w_.W_r, H0_, 0.0, L_);  // Phi^T H0
+  b.reshape(dispatch_, S, N);
+  b.reshape(combine_, S, N);
+  b.softmax_rows(L_, dispatch_);
+  b.softmax_columns(L_, combine_, nullptr);
+  b.reshape(slots_, D_, S);
+  b.gemm(false, true, 1.0, H0_, dispatch_, 0.0, slots_);  // slots = H0 dispatch^T
+  b.reshape(outs_, D_, S);
+  b.routed_ffn_forward(soft_plan_, w_.experts, parse_ffn_activation(spec_.sparse.ffn_activation), slots_, false, outs_,
+                       ffn_cache_);
+  b.reshape(H1_, D_, N);
+  b.copy(H0_, H1_);
+  b.gemm(false, false, 1.0, outs_, combine_, 1.0, H1_);  // H1 = H0 + outs combine
+}
+
+void BackendSparseNet::backward_soft(std::size_t N, bool log) {
+  Backend& b = *b_;
+  const std::size_t S = w_.W_r.cols();
+  const FfnActivation act = parse_ffn_activation(spec_.sparse.ffn_activation);
+  b.reshape(dcombine_, S, N);
+  b.gemm(true, false, 1.0, outs_, dH1_, 0.0, dcombine_);  // outs^T dH1
+  b.reshape(douts_, D_, S);
+  b.gemm(false, true, 1.0, dH1_, combine_, 0.0, douts_);  // dH1 combine^T
+  b.reshape(dslots_, D_, S);
+  Tensor dw = b.tensor(1, S);
+  b.routed_ffn_backward(soft_plan_, w_.experts, act, douts_, false, dslots_, g_.experts, dw, ffn_cache_);
+  b.reshape(dL_, S, N);
+  b.fill(dL_, 0.0);
+  b.softmax_columns_backward(combine_, dcombine_, dL_);
+  b.reshape(ddispatch_, S, N);
+  b.gemm(true, false, 1.0, dslots_, H0_, 0.0, ddispatch_);  // dslots^T H0
+  b.softmax_rows_backward(dispatch_, ddispatch_, dL_);
+  b.gemm(false, true, 1.0, H0_, dL_, 0.0, g_.W_r);  // dPhi = H0 dL^T
+  b.copy(dH1_, dH0_);                               // dH0 = dH1 + dslots dispatch + Phi dL
+  b.gemm(false, false, 1.0, dslots_, dispatch_, 1.0, dH0_);
+  b.gemm(false, false, 1.0, w_.W_r, dL_, 1.0, dH0_);
+  if (log) {  // importance: each expert's combine mass; load: its dispatch mass (p per expert)
+    Tensor row = b.tensor(S, 1), imp = b.tensor(E_, 1), load = b.tensor(E_, 1);
+    b.sum_columns(combine_, 0.0, row);
+    b.gemm(false, false, 1.0, group_, row, 0.0, imp);
+    b.sum_columns(dispatch_, 0.0, row);
+    b.gemm(false, false, 1.0, group_, row, 0.0, load);
+    pending_soft_.push_back(std::move(imp));
+    pending_soft_.push_back(std::move(load));
   }
-  b.reshape(Z_, m_, N);
-  b.gemm(false, false, 1.0, w_.W_out, H1_, 0.0, Z_);  // Z = W_out H1 + b_out
-  b.add_columns(Z_, w_.b_out);
 }
 
 void BackendSparseNet::task_loss(std::size_t N, Tensor* dZ) const {
@@ -362,9 +445,13 @@ void BackendSparseNet::backward(std::size_t N, bool log) {
   // Routed experts (their gradients accumulate: zeroed first), then the router.
   for (Tensor* t : {&g_.experts.W1, &g_.experts.b1, &g_.experts.W2, &g_.experts.b2}) b.fill(*t, 0.0);
   b.reshape(dH0_, D_, N);
-  b.reshape(dw_, plan_.k, N);
   const FfnActivation act = parse_ffn_activation(s.ffn_activation);
-  b.routed_ffn_backward(plan_, w_.experts, act, dH1_, true, dH0_, g_.experts, dw_, ffn_cache_);
+  if (scores_ == Scores::soft) {
+    backward_soft(N, log);
+  } else {
+    b.reshape(dw_, plan_.k, N);
+    b.routed_ffn_backward(plan_, w_.experts, act, dH1_, true, dH0_, g_.experts, dw_, ffn_cache_);
+  }
   for (std::size_t j = 0; j < S_shared_; ++j) {  // the shared experts' gradients, written; dH0 added to
     const Tensor* sw = &w_.shared[4 * j];
     Tensor* sg = &g_.shared[4 * j];
@@ -377,6 +464,11 @@ void BackendSparseNet::backward(std::size_t N, bool log) {
     b.gemm(false, true, 1.0, dpre_, H0_, 0.0, sg[0]);  // dW1 = dpre H0^T
     b.sum_columns(dpre_, 0.0, sg[1]);
     b.gemm(true, false, 1.0, sw[0], dpre_, 1.0, dH0_);  // dH0 += W1^T dpre
+  }
+  if (scores_ == Scores::soft) {  // no plan, no auxiliary losses: the embedding's gradients and done
+    b.gemm(false, true, 1.0, dH0_, X_, 0.0, g_.W_in);
+    b.sum_columns(dH0_, 0.0, g_.b_in);
+    return;
   }
   // This step's routing sums and auxiliary losses, for the routing log (read back when asked for).
   if (log) {
@@ -455,6 +547,11 @@ void BackendSparseNet::update() {
 
 const RoutingLog* BackendSparseNet::routing_log() const {
   const SparseLayerSpec& s = spec_.sparse;
+  for (std::size_t i = 0; i + 1 < pending_soft_.size(); i += 2)  // nothing dropped, no auxiliary losses
+    log_.add(routing_stats(arma::vec(b_->to_host(pending_soft_[i])), arma::vec(b_->to_host(pending_soft_[i + 1])), 0.0,
+                           0.0),
+             AuxLosses{});
+  pending_soft_.clear();
   for (std::size_t i = 0; i < pending_sums_.size(); ++i) {
     const std::vector<double> c = b_->to_host(pending_sums_[i]);
     double a[4];
@@ -535,6 +632,12 @@ Prediction BackendSparseNet::predict(const arma::mat& X) const {
       p.output.col(n) = arma::exp(p.output.col(n) - p.output.col(n).max());
       p.output.col(n) /= arma::accu(p.output.col(n));
     }
+  if (scores_ == Scores::soft) {  // each expert's combine mass for each token
+    Tensor gate = b_->tensor(E_, X.n_cols);
+    b_->gemm(false, false, 1.0, group_, combine_, 0.0, gate);
+    p.gate = download_matrix(*b_, gate);
+    return p;
+  }
   // E x N combine weights of the kept slots (evaluation is dropless: every routed slot).
   const std::size_t k = plan_.k;
   std::vector<std::int32_t> se(k * X.n_cols);

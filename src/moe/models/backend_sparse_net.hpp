@@ -65,7 +65,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
     ExpertBank experts;
     std::vector<Tensor> shared;  // shared expert j: W1 (f x D), b1 (f x 1), W2 (D x f), b2 (D x 1) at 4 j ...
   };
-  enum class Scores { softmax, noisy, gshard, expert_choice, balanced, biased_softmax, biased_sigmoid, hash };
+  enum class Scores { softmax, noisy, gshard, expert_choice, balanced, biased_softmax, biased_sigmoid, hash, soft };
   std::vector<Tensor*> list(Weights& w) const;  // the trained tensors (no router weights for hash)
   void collect_into(ParamList& params, bool state);
   void allocate(Weights& w);
@@ -73,6 +73,12 @@ class BackendSparseNet final : public Model, public BackendTraining {
   void forward(std::size_t N, bool training) const;
   void backward(std::size_t N, bool log);  // log: keep the step's routing for routing_log()
   void update();
+  // Soft MoE (Puigcerver et al. 2023) in place of routing: logits Phi^T H0 (S x N, S = E p slots),
+  // dispatch = softmax of each slot's row over the tokens, combine = softmax of each token's column over
+  // the slots; slots = H0 dispatch^T run by expert j / p; H1 = H0 + outputs combine.
+  void forward_soft(std::size_t N) const;
+  void route_and_run(std::size_t N, bool training, FfnActivation act) const;  // every other router
+  void backward_soft(std::size_t N, bool log);  // writes dH0 (residual included), the experts' and Phi's gradients
   void upload_batch(const arma::mat& X, const arma::mat* Y) const;
   void task_loss(std::size_t N, Tensor* dZ) const;  // loss_cols_ (and dZ) of Z_ against Y_, grad scale 1/N
 
@@ -91,7 +97,14 @@ class BackendSparseNet final : public Model, public BackendTraining {
   Tensor aux_value_;  // 1 x 1: one auxiliary loss of the step
   Tensor bias_;       // E x 1: the selection bias of loss-free and sigmoid-topk
   mutable Tensor S_, ids_;
-  mutable Tensor top2_, u_;            // gshard: each token's top 2 before the random drop; the draws
+  mutable Tensor top2_, u_;
+  // Soft MoE: the constant plan of its slots (slot j to expert j / p), the E x S grouping of slots by
+  // expert, and the pass's tensors.
+  DevicePlan soft_plan_;
+  Tensor group_;
+  mutable Tensor dispatch_, combine_, slots_, outs_;
+  Tensor dslots_, douts_, dcombine_, ddispatch_;
+  mutable std::vector<Tensor> pending_soft_;  // per step: importance (E x 1) then load (E x 1)            // gshard: each token's top 2 before the random drop; the draws
   mutable Tensor Nl_, eps_, Hn_, Pn_;  // noisy-topk: noise logits, draws, noisy logits, their softmax (E x N)
   Tensor dH_, dN_;                     // noisy-topk: gradients to the noisy and the noise logits
   mutable std::vector<Tensor> shared_pre_, shared_act_;  // per shared expert: f x N
