@@ -161,3 +161,19 @@ TEST_CASE("backend sparse net: Adam steps in float stay within float tolerance o
     }
   }
 }
+
+TEST_CASE("backend sparse net: upcycled experts that copy the dense FFN reproduce the dense network") {
+  ModelSpec dense_spec = spec_for("topk"), sparse_spec = spec_for("topk");
+  dense_spec.experts = 1;
+  dense_spec.sparse.top_k = 1;
+  BackendSparseNet dense(dense_spec, make_backend("cpu", "double")), net(sparse_spec, make_backend("cpu", "double"));
+  Rng r1(11), r2(12);
+  dense.init(r1);
+  net.init(r2);
+  net.upcycle_from(dense);
+  const test::Problem p = test::make_problem(3, 4, 25, true, 13);
+  // Renormalised top-k weights sum to 1 and every expert is the dense FFN: the same function.
+  CHECK(arma::approx_equal(dense.predict(p.X).output, net.predict(p.X).output, "absdiff", 1e-12));
+  ModelSpec wrong = sparse_spec;
+  CHECK_THROWS_AS(BackendSparseNet(wrong, make_backend("cpu", "double")).upcycle_from(net), Error);  // 4 experts
+}

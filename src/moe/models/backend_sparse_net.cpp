@@ -245,6 +245,28 @@ void BackendSparseNet::from_host() {
   upload_matrix(*b_, w_.experts.b2, b2);
 }
 
+void BackendSparseNet::upcycle_from(Model& dense) {
+  const ModelSpec& d = dense.spec();
+  require(d.kind == "sparse" && d.experts == 1 && d.sparse.shared_experts == 0,
+          "upcycling: the dense model must be --model sparse with exactly 1 expert and no shared experts");
+  require(d.inputs == spec_.inputs && d.outputs == spec_.outputs && d.sparse.model_dim == spec_.sparse.model_dim &&
+              d.sparse.ff_dim == spec_.sparse.ff_dim && d.sparse.ffn_activation == spec_.sparse.ffn_activation,
+          "upcycling: the dense model's inputs, outputs, --d-model, --d-ff or --ffn-activation differ from this run's");
+  ParamList p;
+  dense.collect(p);
+  auto value = [&](const std::string& name) -> const arma::mat& {
+    const Param* q = p.find(name);
+    require(q != nullptr, "upcycling: the dense model has no parameter " + name);
+    return *q->value;
+  };
+  Win_ = value("embed/W"), bin_ = value("embed/b"), Wout_ = value("output/W"), bout_ = value("output/b");
+  for (std::size_t e = 0; e < E_; ++e) {
+    W1_[e] = value("moe/expert0/W1"), b1_[e] = value("moe/expert0/b1");
+    W2_[e] = value("moe/expert0/W2"), b2_[e] = value("moe/expert0/b2");
+  }
+  from_host();
+}
+
 void BackendSparseNet::start(const BackendOptimizer& optimizer) {
   opt_ = optimizer;
   from_host();  // the host copies may have been loaded or restored

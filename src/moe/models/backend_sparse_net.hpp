@@ -57,6 +57,10 @@ class BackendSparseNet final : public Model, public BackendTraining {
   void to_host() override;
   void from_host() override;
   Backend& backend() { return *b_; }
+  // Sparse upcycling: the embedding, output layer and the one FFN expert of a dense network (--model
+  // sparse with 1 expert and no shared experts, either implementation) into this one, every expert a copy;
+  // the router keeps its initialisation.
+  void upcycle_from(Model& dense);
 
  private:
   struct Weights {

@@ -15,6 +15,7 @@
 #include "moe/io/data_record.hpp"
 #include "moe/io/model_io.hpp"
 #include "moe/models/meta_pi.hpp"
+#include "moe/models/backend_sparse_net.hpp"
 #include "moe/models/sparse_net.hpp"
 #include "moe/parallel/gpu_communicators.hpp"
 #include "moe/parallel/mpi_communicator.hpp"
@@ -65,6 +66,12 @@ void upcycle(const TrainJob& job, Model& model, const PreparedData& data) {
   require(std::filesystem::exists(job.upcycle_from), "dense model file '" + job.upcycle_from + "' does not exist");
   h5::File file = h5::File::open(job.upcycle_from);
   SavedModel saved = read_model(file);
+  if (auto* on_backend = dynamic_cast<BackendSparseNet*>(&model)) {  // WORK IN PROGRESS: by parameter names
+    require(saved.feature_names == data.train.feature_names && saved.target_names == data.train.target_names,
+            "--upcycle-from " + job.upcycle_from + " was trained on other features, classes or targets");
+    on_backend->upcycle_from(*saved.model);
+    return;
+  }
   const auto* dense = dynamic_cast<const SparseNet*>(saved.model.get());
   require(dense != nullptr, "--upcycle-from " + job.upcycle_from + " holds a '" + saved.model->spec().kind +
                                 "' model, not a sparse one");
