@@ -111,6 +111,11 @@ TEST_CASE("backend sparse net: the same losses and gradients as the Armadillo Sp
     CHECK(rb.aux_total[0] == doctest::Approx(ra.aux_total[0]).epsilon(1e-12));
     CHECK(arma::approx_equal(ra.importance[0], rb.importance[0], "absdiff", 1e-12));
     CHECK(arma::approx_equal(ra.load[0], rb.load[0], "absdiff", 1e-12));  // soft: dispatch mass, not counts
+    // Evaluation-mode balance on the data.
+    const RoutingStats sa = old.routing(p.X).at(0), sb = net.routing(p.X).at(0);
+    CHECK(arma::approx_equal(sa.importance, sb.importance, "absdiff", 1e-12));
+    CHECK(arma::approx_equal(sa.load, sb.load, "absdiff", 1e-12));
+    CHECK(sb.dropped_fraction == doctest::Approx(sa.dropped_fraction).epsilon(1e-12));
     const Prediction pa = old.predict(p.X), pb = net.predict(p.X);
     CHECK(arma::approx_equal(pa.output, pb.output, "absdiff", 1e-12));
     CHECK(arma::approx_equal(pa.gate, pb.gate, "absdiff", 1e-12));

@@ -436,15 +436,49 @@ void BackendSparseNet::backward_soft(std::size_t N, bool log) {
   b.copy(dH1_, dH0_);                               // dH0 = dH1 + dslots dispatch + Phi dL
   b.gemm(false, false, 1.0, dslots_, dispatch_, 1.0, dH0_);
   b.gemm(false, false, 1.0, w_.W_r, dL_, 1.0, dH0_);
-  if (log) {  // importance: each expert's combine mass; load: its dispatch mass (p per expert)
-    Tensor row = b.tensor(S, 1), imp = b.tensor(E_, 1), load = b.tensor(E_, 1);
-    b.sum_columns(combine_, 0.0, row);
-    b.gemm(false, false, 1.0, group_, row, 0.0, imp);
-    b.sum_columns(dispatch_, 0.0, row);
-    b.gemm(false, false, 1.0, group_, row, 0.0, load);
+  if (log) {
+    Tensor imp = b.tensor(E_, 1), load = b.tensor(E_, 1);
+    soft_masses(imp, load);
     pending_soft_.push_back(std::move(imp));
     pending_soft_.push_back(std::move(load));
   }
+}
+
+void BackendSparseNet::soft_masses(Tensor& importance, Tensor& load) const {
+  // importance: each expert's combine mass; load: its dispatch mass (p per expert).
+  Tensor row = b_->tensor(w_.W_r.cols(), 1);
+  b_->sum_columns(combine_, 0.0, row);
+  b_->gemm(false, false, 1.0, group_, row, 0.0, importance);
+  b_->sum_columns(dispatch_, 0.0, row);
+  b_->gemm(false, false, 1.0, group_, row, 0.0, load);
+}
+
+RoutingStats BackendSparseNet::stats_from_sums(const Tensor& sums) const {
+  const std::vector<double> c = b_->to_host(sums);
+  arma::vec importance(E_), load(E_);
+  double kept = 0, routed = 0;
+  for (std::size_t e = 0; e < E_; ++e) {
+    load[e] = c[e];
+    importance[e] = c[2 * E_ + e];
+    kept += c[e];
+    routed += c[E_ + e];
+  }
+  const double tokens = c[3 * E_ + 1];
+  return routing_stats(importance, load, routed > 0 ? (routed - kept) / routed : 0.0,
+                       tokens > 0 ? c[3 * E_] / tokens : 0.0);
+}
+
+std::vector<RoutingStats> BackendSparseNet::routing(const arma::mat& X) const {
+  upload_batch(X, nullptr);
+  forward(X.n_cols, false);
+  if (scores_ == Scores::soft) {
+    Tensor imp = b_->tensor(E_, 1), load = b_->tensor(E_, 1);
+    soft_masses(imp, load);
+    return {routing_stats(arma::vec(b_->to_host(imp)), arma::vec(b_->to_host(load)), 0.0, 0.0)};
+  }
+  Tensor sums = b_->zeros(3 * E_ + 2, 1);
+  b_->routing_counts(plan_, sums);
+  return {stats_from_sums(sums)};
 }
 
 void BackendSparseNet::task_loss(std::size_t N, Tensor* dZ) const {
@@ -575,24 +609,12 @@ const RoutingLog* BackendSparseNet::routing_log() const {
              AuxLosses{});
   pending_soft_.clear();
   for (std::size_t i = 0; i < pending_sums_.size(); ++i) {
-    const std::vector<double> c = b_->to_host(pending_sums_[i]);
     double a[4];
     for (int j = 0; j < 4; ++j) a[j] = b_->scalar(pending_aux_[i][std::size_t(j)]);
-    arma::vec importance(E_), load(E_);
-    double kept = 0, routed = 0;
-    for (std::size_t e = 0; e < E_; ++e) {
-      load[e] = c[e];
-      importance[e] = c[2 * E_ + e];
-      kept += c[e];
-      routed += c[E_ + e];
-    }
-    const double tokens = c[3 * E_ + 1];
     AuxLosses aux;
     aux.importance = a[0], aux.load = a[1], aux.switch_aux = a[2], aux.z = a[3];
     aux.total = s.w_importance * a[0] + s.w_load * a[1] + s.switch_alpha * a[2] + s.z_loss * a[3];
-    log_.add(routing_stats(importance, load, routed > 0 ? (routed - kept) / routed : 0.0,
-                           tokens > 0 ? c[3 * E_] / tokens : 0.0),
-             aux);
+    log_.add(stats_from_sums(pending_sums_[i]), aux);
   }
   pending_sums_.clear();
   pending_aux_.clear();

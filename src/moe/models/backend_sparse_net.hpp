@@ -47,6 +47,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
   // Every training step's routing statistics and auxiliary losses (/routing); the steps' sums stay on
   // the backend until asked for here.
   const RoutingLog* routing_log() const override;
+  std::vector<RoutingStats> routing(const arma::mat& X) const override;  // evaluation-mode balance on X
   // Checkpoints: the optimiser's moments and step count and the routing log, through host copies (to_host
   // before saving; from_host after restoring).
   void visit_state(StateVisitor& v, const std::string& prefix) override;
@@ -77,6 +78,8 @@ class BackendSparseNet final : public Model, public BackendTraining {
   void forward(std::size_t N, bool training) const;
   void backward(std::size_t N, bool log);  // log: keep the step's routing for routing_log()
   void update();
+  RoutingStats stats_from_sums(const Tensor& sums) const;  // routing_counts' (3E + 2) sums as statistics
+  void soft_masses(Tensor& importance, Tensor& load) const;  // soft MoE: each expert's combine and dispatch mass
   // Soft MoE (Puigcerver et al. 2023) in place of routing: logits Phi^T H0 (S x N, S = E p slots),
   // dispatch = softmax of each slot's row over the tokens, combine = softmax of each token's column over
   // the slots; slots = H0 dispatch^T run by expert j / p; H1 = H0 + outputs combine.
