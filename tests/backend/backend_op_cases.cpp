@@ -156,6 +156,13 @@ std::vector<OpCase> make_cases() {
                      b.copy_columns(x, 3, y);
                      return std::vector<HostArray>{host(b, "y", y)};
                    }});
+  cases.push_back({"gather_columns", "7 of the 40 columns of a 9 x 40 tensor, repeats included", 6e-8, 6e-8, [](Backend& b) {
+                     Tensor x = real(b, 9, 40, 65), idx = b.tensor(7, 1, DType::i64), y = b.tensor(9, 7);
+                     const std::int64_t ids[7] = {39, 0, 5, 5, 17, 2, 38};
+                     b.upload(idx, ids);
+                     b.gather_columns(x, idx, y);
+                     return std::vector<HostArray>{host(b, "y", y)};
+                   }});
   cases.push_back({"fill", "4 x 3", 6e-8, 6e-8, [](Backend& b) {
                      Tensor x = b.tensor(4, 3);
                      b.fill(x, 0.5);
@@ -460,7 +467,7 @@ const std::vector<OpCase>& backend_op_cases() {
 
 const std::vector<std::string>& backend_op_names() {
   static const std::vector<std::string> names = {
-      "upload", "fill", "copy", "copy_columns", "gemm", "add_columns", "sum_columns", "axpy", "scale",
+      "upload", "fill", "copy", "copy_columns", "gather_columns", "gemm", "add_columns", "sum_columns", "axpy", "scale",
       "activation_forward", "activation_backward", "sum_squares", "sum_into", "softmax_cross_entropy",
       "squared_error", "softmax_columns", "softmax_rows", "softmax_columns_backward", "softmax_rows_backward", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
       "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "noisy_logits", "noisy_logits_backward",

@@ -96,6 +96,9 @@ class Backend {
   virtual void copy(const Tensor& src, Tensor& dst) = 0;  // same shape and dtype
   // dst = src's columns [first, first + dst.cols()) (real tensors, same rows).
   virtual void copy_columns(const Tensor& src, std::size_t first, Tensor& dst) = 0;
+  // dst (rows x n) = src's columns idx[0..n) (idx: i64 n x 1, each below src.cols()): a minibatch gathered
+  // from a data set kept in the backend's memory.
+  virtual void gather_columns(const Tensor& src, const Tensor& idx, Tensor& dst) = 0;
   // Waits until every op issued so far has finished (a no-op where ops run synchronously).
   virtual void synchronize() {}
 

@@ -159,6 +159,20 @@ class CpuBackend final : public Backend {
     if (!dst.empty()) std::memcpy(dst.data<T>(), src.data<T>() + first * src.rows(), dst.size() * sizeof(T));
   }
 
+  void gather_columns(const Tensor& src, const Tensor& idx, Tensor& dst) override {
+    check_dtype("gather_columns", src, DType::real);
+    require_shape("gather_columns", "idx", idx, idx.rows(), 1, DType::i64);
+    require_shape("gather_columns", "dst", dst, src.rows(), idx.rows());
+    const std::size_t m = src.rows();
+    const std::int64_t* id = idx.data<std::int64_t>();
+    for (std::size_t j = 0; j < idx.rows(); ++j)
+      require(id[j] >= 0 && std::size_t(id[j]) < src.cols(), "gather_columns: column " + std::to_string(id[j]) +
+                                                                 " of a " + src.shape() + " tensor");
+    const T* s = src.data<T>();
+    T* d = dst.data<T>();
+    parallel_for(idx.rows(), m, [&](std::size_t j) { std::copy_n(s + std::size_t(id[j]) * m, m, d + j * m); });
+  }
+
   // ---- dense ----
   void gemm(bool ta, bool tb, double alpha, const Tensor& A, const Tensor& B, double beta, Tensor& C) override {
     check_dtype("gemm", A, DType::real);

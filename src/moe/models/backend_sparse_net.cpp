@@ -284,6 +284,34 @@ void BackendSparseNet::upload_batch(const arma::mat& X, const arma::mat* Y) cons
   }
 }
 
+void BackendSparseNet::set_data(const arma::mat& X, const arma::mat& Y) {
+  require(X.n_rows == d_ && Y.n_rows == m_ && X.n_cols == Y.n_cols, "backend sparse net: a data set of the wrong shape");
+  upload_matrix(*b_, data_X_, X);
+  upload_matrix(*b_, data_Y_, Y);
+  if (scores_ == Scores::hash) data_ids_ = column_hash_ids(X);
+}
+
+void BackendSparseNet::step_on(const arma::uvec& columns) {
+  require(!data_X_.empty() || columns.is_empty(), "backend sparse net: step_on before set_data");
+  const std::size_t N = columns.n_elem;
+  std::vector<std::int64_t> ids(columns.begin(), columns.end());
+  b_->reshape(batch_idx_, N, 1, DType::i64);
+  if (N > 0) b_->upload(batch_idx_, ids.data());
+  b_->reshape(X_, d_, N);
+  b_->reshape(Y_, m_, N);
+  b_->gather_columns(data_X_, batch_idx_, X_);
+  b_->gather_columns(data_Y_, batch_idx_, Y_);
+  if (scores_ == Scores::hash) {
+    std::vector<std::int64_t> batch_ids(N);
+    for (std::size_t j = 0; j < N; ++j) batch_ids[j] = std::int64_t(data_ids_[columns[j]]);
+    b_->reshape(ids_, N, 1, DType::i64);
+    if (N > 0) b_->upload(ids_, batch_ids.data());
+  }
+  forward(N, true);
+  backward(N, true);
+  update();
+}
+
 void BackendSparseNet::step(const arma::mat& X, const arma::mat& Y) {
   upload_batch(X, &Y);
   forward(X.n_cols, true);

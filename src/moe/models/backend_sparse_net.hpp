@@ -54,6 +54,8 @@ class BackendSparseNet final : public Model, public BackendTraining {
   // BackendTraining
   void start(const BackendOptimizer& optimizer) override;
   void step(const arma::mat& X, const arma::mat& Y) override;
+  void set_data(const arma::mat& X, const arma::mat& Y) override;
+  void step_on(const arma::uvec& columns) override;
   double take_loss_sum() override;
   void to_host() override;
   void from_host() override;
@@ -100,6 +102,8 @@ class BackendSparseNet final : public Model, public BackendTraining {
   // Per-step activations and their gradients (reshaped to the batch; storage reused). Mutable: the
   // evaluation calls of Model are const but run the same forward pass.
   mutable Tensor X_, Y_, H0_, L_, P_, lse_, H1_, Z_, loss_cols_, dZ_, dH1_, dH0_, dL_, dw_;
+  Tensor data_X_, data_Y_, batch_idx_;  // the training set on the backend (set_data), a batch's columns
+  std::vector<std::uint64_t> data_ids_;  // hash routing: the training set's token ids
   Tensor loss_sum_;   // 1 x 1: sum over the steps of (mean task loss + weighted auxiliary losses) x columns
   Tensor aux_value_;  // 1 x 1: one auxiliary loss of the step
   Tensor bias_;       // E x 1: the selection bias of loss-free and sigmoid-topk

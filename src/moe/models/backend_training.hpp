@@ -20,6 +20,10 @@ class BackendTraining {
   virtual ~BackendTraining() = default;
   virtual void start(const BackendOptimizer& optimizer) = 0;      // before the first step
   virtual void step(const arma::mat& X, const arma::mat& Y) = 0;  // one optimiser step on a batch
+  // The training set, uploaded once (d x N, m x N); then step_on(columns) gathers each minibatch on the
+  // backend instead of the host gathering and uploading it.
+  virtual void set_data(const arma::mat& X, const arma::mat& Y) = 0;
+  virtual void step_on(const arma::uvec& columns) = 0;
   virtual double take_loss_sum() = 0;  // sum over the steps since the last call of mean loss x columns
   virtual void to_host() = 0;
   virtual void from_host() = 0;

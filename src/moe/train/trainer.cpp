@@ -115,6 +115,7 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
     require(options.l2 == 0.0, "--l2 is not supported on the compute backend yet");
     const OptimizerOptions& o = options.optimizer;
     on_backend->start({o.name, o.learning_rate, o.name == "adam" ? 0.0 : o.momentum, o.beta1, o.beta2, o.epsilon});
+    on_backend->set_data(X, Y);  // once: minibatches are gathered on the backend
   }
   const bool has_valid = valid_X.n_cols > 0;
   const arma::uword n = X.n_cols;
@@ -209,9 +210,9 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
       while (loop.next < n) {
         const arma::uword start = loop.next, stop = std::min<arma::uword>(n, start + options.batch_size);
         const arma::uvec idx = arma::conv_to<arma::uvec>::from(loop.order.cols(start, stop - 1));
-        const arma::mat bx = X.cols(idx), by = Y.cols(idx);
+        const arma::mat bx = on_backend ? arma::mat() : arma::mat(X.cols(idx)), by = on_backend ? arma::mat() : arma::mat(Y.cols(idx));
         if (on_backend) {
-          on_backend->step(bx, by);
+          on_backend->step_on(idx);
         } else {
           params.zero_grad();
           loop.loss_sum += (model.loss(bx, by, true) + params.l2_penalty(options.l2, true)) * double(idx.n_elem);
