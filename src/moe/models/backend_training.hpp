@@ -7,13 +7,10 @@
 
 #include <string>
 
-namespace moe {
+#include "moe/backend/backend_params.hpp"
+#include "moe/core/state.hpp"
 
-// The optimiser the model runs on the backend (train/optimizer.hpp's options, which live a floor up).
-struct BackendOptimizer {
-  std::string name = "adam";  // adam | momentum | sgd
-  double learning_rate = 1e-3, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
-};
+namespace moe {
 
 class BackendTraining {
  public:
@@ -24,9 +21,14 @@ class BackendTraining {
   // backend instead of the host gathering and uploading it.
   virtual void set_data(const arma::mat& X, const arma::mat& Y) = 0;
   virtual void step_on(const arma::uvec& columns) = 0;
-  virtual double take_loss_sum() = 0;  // sum over the steps since the last call of mean loss x columns
+  // Adds to sum, step by step in step order, each step's mean loss x columns since the last call (a run
+  // stopped and resumed between steps adds the same numbers in the same order as one that was not).
+  virtual void add_loss_sums(double& sum) = 0;
   virtual void to_host() = 0;
   virtual void from_host() = 0;
+  // The optimiser's state in a checkpoint, as the host optimiser writes it (train/optimizer.hpp), from
+  // the host copies of to_host() and back through from_host().
+  virtual void visit_optimizer_state(StateVisitor& v, const std::string& prefix) = 0;
 };
 
 }  // namespace moe

@@ -108,8 +108,8 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   std::unique_ptr<OnlineHmeRls> online =
       use_online ? std::make_unique<OnlineHmeRls>(*tree, X.n_rows, options.online) : nullptr;
   auto opt = (use_em || use_online) ? nullptr : make_optimizer(options.optimizer);
-  // A model on a compute backend steps itself (WORK IN PROGRESS: no --l2; checkpoints hold its parameters
-  // but not yet its optimiser state, so a resumed run restarts Adam's moments).
+  // A model on a compute backend steps itself, its optimiser state in the backend's memory (WORK IN
+  // PROGRESS: no --l2 there yet).
   BackendTraining* on_backend = opt ? model.backend_training() : nullptr;
   if (on_backend) {
     require(options.l2 == 0.0, "--l2 is not supported on the compute backend yet");
@@ -126,7 +126,8 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   auto visit_all = [&](StateVisitor& v) {
     for (const Param& p : state) v.matrix("model/params/" + p.name, *p.value);
     model.visit_state(v, "model/state/");
-    if (opt) opt->visit_state(v, "optimizer/");
+    if (on_backend) on_backend->visit_optimizer_state(v, "optimizer/");  // the same layout as opt's
+    else if (opt) opt->visit_state(v, "optimizer/");
     if (online) online->visit_state(v, "online_em/");
     rng.visit_state(v, "rng");
     loop.visit(v);
@@ -162,7 +163,10 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   auto honour_stop = [&] {
     const int signal_number = stop_signal();
     if (signal_number == 0) return;
-    if (checkpoint && on_backend) on_backend->to_host();
+    if (on_backend) {
+      on_backend->add_loss_sums(loop.loss_sum);  // the epoch's loss so far goes into the checkpoint
+      if (checkpoint) on_backend->to_host();
+    }
     if (checkpoint) checkpoint->save(visit_all);
     throw Stopped(signal_number, stop_message(signal_number, loop, checkpoint));
   };
@@ -198,7 +202,9 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
       epoch_loss = model.loss(X, Y, false);  // after the pass: the on-line updates have no batch loss
     } else if (on_backend && !minibatch) {
       on_backend->step(X, Y);
-      epoch_loss = on_backend->take_loss_sum() / double(n);
+      double sum = 0.0;
+      on_backend->add_loss_sums(sum);
+      epoch_loss = sum / double(n);
     } else if (!minibatch) {
       params.zero_grad();
       epoch_loss = model.loss(X, Y, true) + params.l2_penalty(options.l2, true);
@@ -225,7 +231,7 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
           honour_stop();
         }
       }
-      if (on_backend) loop.loss_sum += on_backend->take_loss_sum();  // the epoch's one read-back
+      if (on_backend) on_backend->add_loss_sums(loop.loss_sum);  // the epoch's one read-back
       epoch_loss = loop.loss_sum / double(n);
       loop.order.reset();
       loop.next = 0;

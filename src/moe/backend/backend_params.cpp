@@ -1,0 +1,165 @@
+#include "moe/backend/backend_params.hpp"
+
+#include "moe/core/error.hpp"
+
+namespace moe {
+
+namespace {
+
+arma::mat download_all(const Backend& b, const Tensor& t) {
+  arma::mat M(t.rows(), t.cols());
+  if (M.n_elem > 0) b.download(t, M.memptr());
+  return M;
+}
+
+}  // namespace
+
+void BackendParams::add(Tensor& value, Tensor& grad) {
+  require(value.backend() == &b_ && grad.backend() == &b_ && value.rows() == grad.rows() && value.cols() == grad.cols(),
+          "backend parameters: a parameter and its gradient must be tensors of this backend of one shape");
+  Entry e{&value, &grad, b_.zeros(value.rows(), value.cols()), b_.zeros(value.rows(), value.cols())};
+  entries_.push_back(std::move(e));
+}
+
+std::size_t BackendParams::entry_of(const Tensor& value) const {
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].value == &value) return i;
+  fail("backend parameters: a view of a tensor that was not added");
+}
+
+arma::mat& BackendParams::view(const std::string& name, ParamKind kind, const Tensor& value, std::size_t first,
+                               std::size_t cols) {
+  const std::size_t e = entry_of(value);
+  require(first + cols <= value.cols(), "backend parameters: " + name + " takes columns beyond its tensor");
+  for (const View& v : views_) require(v.name != name, "backend parameters: two entries named " + name);
+  View v{name, kind, e, first, cols, arma::mat(value.rows(), cols, arma::fill::zeros),
+         arma::mat(value.rows(), cols, arma::fill::zeros), {}, {}};
+  views_.push_back(std::move(v));
+  return views_.back().value;
+}
+
+arma::mat& BackendParams::host(const std::string& name) {
+  for (View& v : views_)
+    if (v.name == name) return v.value;
+  fail("backend parameters: no entry named " + name);
+}
+
+void BackendParams::collect(ParamList& params) {
+  for (View& v : views_) params.add(v.name, v.value, v.grad, v.kind);
+}
+
+void BackendParams::download_block(const Tensor& t, const View& view, arma::mat& out) const {
+  out = download_all(b_, t).cols(view.first, view.first + view.cols - 1);
+}
+
+void BackendParams::upload_block(Tensor& t, const View& view, const arma::mat& in) {
+  require(in.n_rows == t.rows() && in.n_cols == view.cols,
+          "backend parameters: " + view.name + " is " + std::to_string(in.n_rows) + " x " + std::to_string(in.n_cols) +
+              ", expected " + std::to_string(t.rows()) + " x " + std::to_string(view.cols));
+  arma::mat all = download_all(b_, t);
+  all.cols(view.first, view.first + view.cols - 1) = in;
+  if (all.n_elem > 0) b_.upload(t, all.memptr());
+}
+
+void BackendParams::to_host() {
+  // One download per tensor, cut into its views.
+  for (std::size_t e = 0; e < entries_.size(); ++e) {
+    const arma::mat value = download_all(b_, *entries_[e].value), m = download_all(b_, entries_[e].m),
+                    v = download_all(b_, entries_[e].v);
+    for (View& w : views_) {
+      if (w.entry != e || w.cols == 0) continue;
+      w.value = value.cols(w.first, w.first + w.cols - 1);
+      w.m = m.cols(w.first, w.first + w.cols - 1);
+      w.v = v.cols(w.first, w.first + w.cols - 1);
+    }
+  }
+  moments_on_host_ = true;
+}
+
+void BackendParams::from_host() {
+  for (std::size_t e = 0; e < entries_.size(); ++e) {
+    Entry& entry = entries_[e];
+    arma::mat value = download_all(b_, *entry.value), m, v;
+    if (moments_on_host_) m = download_all(b_, entry.m), v = download_all(b_, entry.v);
+    for (const View& w : views_) {
+      if (w.entry != e || w.cols == 0) continue;
+      auto put = [&](arma::mat& all, const arma::mat& block, const char* what) {
+        require(block.n_rows == all.n_rows && block.n_cols == w.cols,
+                std::string("backend parameters: the ") + what + " of " + w.name + " is " + std::to_string(block.n_rows) +
+                    " x " + std::to_string(block.n_cols) + ", expected " + std::to_string(all.n_rows) + " x " +
+                    std::to_string(w.cols));
+        all.cols(w.first, w.first + w.cols - 1) = block;
+      };
+      put(value, w.value, "value");
+      if (moments_on_host_) {
+        put(m, w.m, "first moment");
+        put(v, w.v, "second moment");
+      }
+    }
+    if (value.n_elem == 0) continue;
+    b_.upload(*entry.value, value.memptr());
+    if (moments_on_host_) {
+      b_.upload(entry.m, m.memptr());
+      b_.upload(entry.v, v.memptr());
+    }
+  }
+}
+
+void BackendParams::add_grads_to_host() {
+  for (std::size_t e = 0; e < entries_.size(); ++e) {
+    const arma::mat g = download_all(b_, *entries_[e].grad);
+    for (View& w : views_)
+      if (w.entry == e && w.cols > 0) w.grad += g.cols(w.first, w.first + w.cols - 1);
+  }
+}
+
+void BackendParams::zero_grad() {
+  for (Entry& e : entries_) b_.fill(*e.grad, 0.0);
+}
+
+void BackendParams::start(const BackendOptimizer& optimizer) {
+  require(optimizer.name == "adam" || optimizer.name == "momentum" || optimizer.name == "sgd",
+          "the compute backend has no optimiser " + optimizer.name);
+  opt_ = optimizer;
+}
+
+void BackendParams::step() {
+  ++steps_;
+  has_moments_ = true;
+  for (Entry& e : entries_) {
+    if (opt_.name == "adam")
+      b_.adam(*e.value, *e.grad, e.m, e.v, AdamStep{opt_.learning_rate, opt_.beta1, opt_.beta2, opt_.epsilon, steps_},
+              nullptr);
+    else
+      b_.momentum(*e.value, *e.grad, e.m, opt_.learning_rate, opt_.momentum, nullptr);
+  }
+}
+
+void BackendParams::visit_state(StateVisitor& v, const std::string& prefix) {
+  // Before the first step the host optimisers hold no moments: write none, and read none back.
+  std::vector<arma::mat> m, s;
+  if (!v.loading() && has_moments_)
+    for (const View& w : views_) m.push_back(w.m), s.push_back(w.v);
+  if (opt_.name == "adam") {
+    v.signed_count(prefix + "t", steps_);
+    v.matrices(prefix + "m", m);
+    v.matrices(prefix + "v", s);
+  } else {
+    v.matrices(prefix + "velocity", m);
+  }
+  if (!v.loading()) return;
+  require(m.empty() || m.size() == views_.size(), "checkpoint: the optimiser state does not fit this network");
+  has_moments_ = !m.empty();
+  if (m.empty()) {  // no step taken yet: zero moments
+    moments_on_host_ = false;
+    for (Entry& e : entries_) b_.fill(e.m, 0.0), b_.fill(e.v, 0.0);
+    return;
+  }
+  for (std::size_t i = 0; i < views_.size(); ++i) {
+    views_[i].m = m[i];
+    views_[i].v = opt_.name == "adam" ? s.at(i) : arma::mat(arma::size(m[i]), arma::fill::zeros);
+  }
+  moments_on_host_ = true;
+}
+
+}  // namespace moe

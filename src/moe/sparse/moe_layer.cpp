@@ -1,0 +1,464 @@
+#include "moe/sparse/moe_layer.hpp"
+
+#include <cmath>
+
+#include "moe/backend/routing_plan.hpp"
+#include "moe/core/error.hpp"
+#include "moe/sparse/token_noise.hpp"
+
+namespace moe {
+
+MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix)
+    : spec_(spec), b_(params.backend()), params_(params), prefix_(prefix) {
+  spec_.validate(experts);
+  const std::string& r = spec_.router;
+  if (r == "topk" || r == "switch") scores_ = Scores::softmax;
+  else if (r == "noisy-topk") scores_ = Scores::noisy;
+  else if (r == "gshard") scores_ = Scores::gshard;
+  else if (r == "expert-choice") scores_ = Scores::expert_choice;
+  else if (r == "balanced") scores_ = Scores::balanced;
+  else if (r == "soft") scores_ = Scores::soft;
+  else if (r == "loss-free") scores_ = Scores::biased_softmax;
+  else if (r == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
+  else if (r == "hash") scores_ = Scores::hash;
+  else fail("the sparse MoE layer has no router " + r);
+  D_ = spec_.model_dim, F_ = spec_.ff_dim, E_ = experts, S_shared_ = spec_.shared_experts;
+  act_ = parse_ffn_activation(spec_.ffn_activation);
+  k_ = r == "switch" || r == "hash" || r == "balanced" ? 1 : r == "gshard" ? 2 : spec_.top_k;
+  renormalize_ = scores_ == Scores::noisy || scores_ == Scores::gshard ||
+                 (scores_ != Scores::expert_choice && scores_ != Scores::balanced && r != "switch" && r != "hash" &&
+                  spec_.renormalize);
+  // Parameters, registered in the host layer's order (the ParamList's and the checkpoints' order).
+  auto trained = [&](Tensor& w, Tensor& g, std::size_t rows, std::size_t cols) {
+    w = b_.tensor(rows, cols);
+    g = b_.zeros(rows, cols);
+    params_.add(w, g);
+  };
+  if (scores_ == Scores::soft) {
+    trained(W_r_, dW_r_, D_, E_ * spec_.slots_per_expert);
+    params_.view(name("router/Phi"), ParamKind::weight, W_r_);
+  } else if (scores_ == Scores::noisy) {
+    trained(W_r_, dW_r_, E_, D_);
+    trained(W_noise_, dW_noise_, E_, D_);
+    params_.view(name("router/W_g"), ParamKind::other, W_r_);
+    params_.view(name("router/W_noise"), ParamKind::other, W_noise_);
+  } else if (scores_ != Scores::hash) {
+    trained(W_r_, dW_r_, E_, D_);
+    params_.view(name("router/W"), ParamKind::other, W_r_);
+  }
+  trained(experts_.W1, dexperts_.W1, F_, D_ * E_);
+  trained(experts_.b1, dexperts_.b1, F_, E_);
+  trained(experts_.W2, dexperts_.W2, D_, F_ * E_);
+  trained(experts_.b2, dexperts_.b2, D_, E_);
+  for (std::size_t e = 0; e < E_; ++e) {
+    const std::string p = name("expert" + std::to_string(e) + "/");
+    params_.view(p + "W1", ParamKind::weight, experts_.W1, e * D_, D_);
+    params_.view(p + "b1", ParamKind::other, experts_.b1, e, 1);
+    params_.view(p + "W2", ParamKind::weight, experts_.W2, e * F_, F_);
+    params_.view(p + "b2", ParamKind::other, experts_.b2, e, 1);
+  }
+  shared_.resize(4 * S_shared_);
+  dshared_.resize(4 * S_shared_);
+  for (std::size_t j = 0; j < S_shared_; ++j) {
+    const std::string p = name("shared/expert" + std::to_string(j) + "/");
+    Tensor* w = &shared_[4 * j];
+    Tensor* g = &dshared_[4 * j];
+    trained(w[0], g[0], F_, D_);
+    trained(w[1], g[1], F_, 1);
+    trained(w[2], g[2], D_, F_);
+    trained(w[3], g[3], D_, 1);
+    params_.view(p + "W1", ParamKind::weight, w[0]);
+    params_.view(p + "b1", ParamKind::other, w[1]);
+    params_.view(p + "W2", ParamKind::weight, w[2]);
+    params_.view(p + "b2", ParamKind::other, w[3]);
+  }
+  shared_pre_.resize(S_shared_);
+  shared_act_.resize(S_shared_);
+  bias_ = b_.zeros(E_, 1);
+  bias_host_.zeros(E_, 1);
+  aux_value_ = b_.zeros(1, 1);
+  if (scores_ == Scores::soft) {
+    const std::size_t p = spec_.slots_per_expert, S = E_ * p;
+    std::vector<std::int32_t> expert(S);
+    std::vector<double> ones(S, 1.0), group(E_ * S, 0.0);
+    for (std::size_t j = 0; j < S; ++j) expert[j] = std::int32_t(j / p), group[j * E_ + j / p] = 1.0;
+    soft_plan_.tokens = S, soft_plan_.experts = E_, soft_plan_.k = 1, soft_plan_.capacity = 0;
+    soft_plan_.slot_expert = b_.tensor(1, S, DType::i32);
+    soft_plan_.slot_weight = b_.tensor(1, S);
+    b_.upload(soft_plan_.slot_expert, expert.data());
+    b_.upload(soft_plan_.slot_weight, ones.data());
+    b_.build_plan(soft_plan_);
+    group_ = b_.tensor(E_, S);
+    b_.upload(group_, group.data());
+  }
+}
+
+void MoeLayer::init(Rng& rng) {
+  const double scale = spec_.init_scale();
+  auto router_weights = [&](arma::mat& W) {
+    W = scale == 0.0 ? arma::mat(W.n_rows, W.n_cols, arma::fill::zeros)
+                     : rng.normal_matrix(W.n_rows, W.n_cols, scale / std::sqrt(double(D_)));
+  };
+  if (scores_ == Scores::soft) {
+    arma::mat& Phi = params_.host(name("router/Phi"));
+    Phi = rng.normal_matrix(D_, Phi.n_cols, scale / std::sqrt(double(D_)));
+  } else if (scores_ == Scores::noisy) {
+    router_weights(params_.host(name("router/W_g")));
+    router_weights(params_.host(name("router/W_noise")));
+  } else if (scores_ != Scores::hash) {
+    router_weights(params_.host(name("router/W")));
+  }
+  auto ffn = [&](const std::string& p) {
+    params_.host(p + "W1") = rng.normal_matrix(F_, D_, 1.0 / std::sqrt(double(D_)));
+    params_.host(p + "W2") = rng.normal_matrix(D_, F_, 1.0 / std::sqrt(double(F_)));
+    params_.host(p + "b1").zeros();
+    params_.host(p + "b2").zeros();
+  };
+  for (std::size_t e = 0; e < E_; ++e) ffn(name("expert" + std::to_string(e) + "/"));
+  for (std::size_t j = 0; j < S_shared_; ++j) ffn(name("shared/expert" + std::to_string(j) + "/"));
+  bias_host_.zeros();
+  noise_seed_ = rng.below(~std::uint64_t(0));
+  noise_step_ = 0;
+}
+
+void MoeLayer::copy_into_every_expert(const arma::mat& W1, const arma::mat& b1, const arma::mat& W2,
+                                      const arma::mat& b2) {
+  for (std::size_t e = 0; e < E_; ++e) {
+    const std::string p = name("expert" + std::to_string(e) + "/");
+    params_.host(p + "W1") = W1, params_.host(p + "b1") = b1, params_.host(p + "W2") = W2, params_.host(p + "b2") = b2;
+  }
+}
+
+void MoeLayer::collect_state(ParamList& params) {
+  if (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid) {
+    bias_grad_.zeros(E_, 1);  // state, not trained: its gradient stays 0
+    params.add(name("router/bias"), bias_host_, bias_grad_, ParamKind::other);
+  }
+}
+
+void MoeLayer::to_host() { bias_host_ = arma::mat(b_.to_host(bias_)); }
+
+void MoeLayer::from_host() {
+  require(bias_host_.n_elem == E_, "checkpoint: the router's bias does not fit this layer");
+  b_.upload(bias_, bias_host_.memptr());
+}
+
+void MoeLayer::visit_state(StateVisitor& v, const std::string& prefix) {
+  v.count(prefix + "noise_seed", noise_seed_);
+  v.count(prefix + "step", noise_step_);
+  routing_log();  // every pending step into the log first
+  log_.visit_state(v, prefix + "log/");
+}
+
+void MoeLayer::set_token_ids(const std::vector<std::uint64_t>& ids) {
+  b_.reshape(ids_, ids.size(), 1, DType::i64);
+  if (!ids.empty()) b_.upload(ids_, reinterpret_cast<const std::int64_t*>(ids.data()));
+}
+
+void MoeLayer::forward(const Tensor& X, bool training, Tensor& Y) const {
+  require(X.rows() == D_, "sparse MoE layer: tokens have " + std::to_string(X.rows()) +
+                              " features, expected d_model = " + std::to_string(D_));
+  const std::size_t T = X.cols();
+  if (scores_ == Scores::soft) forward_soft(X, Y);
+  else route_and_run(X, training, Y);
+  for (std::size_t j = 0; j < S_shared_; ++j) {  // Y += W2_j act(W1_j X + b1_j) + b2_j
+    const Tensor* sw = &shared_[4 * j];
+    b_.reshape(shared_pre_[j], F_, T);
+    b_.reshape(shared_act_[j], F_, T);
+    b_.gemm(false, false, 1.0, sw[0], X, 0.0, shared_pre_[j]);
+    b_.add_columns(shared_pre_[j], sw[1]);
+    b_.activation_forward(act_, shared_pre_[j], shared_act_[j]);
+    b_.gemm(false, false, 1.0, sw[2], shared_act_[j], 1.0, Y);
+    b_.add_columns(Y, sw[3]);
+  }
+}
+
+void MoeLayer::route_and_run(const Tensor& X, bool training, Tensor& Y) const {
+  Backend& b = b_;
+  const std::size_t N = X.cols();
+  plan_.tokens = N, plan_.experts = E_, plan_.k = k_;
+  plan_.capacity = training ? expert_capacity(N, E_, k_, spec_.capacity_factor) : 0;  // evaluation: dropless
+  b.reshape(plan_.slot_expert, k_, N, DType::i32);
+  b.reshape(plan_.slot_weight, k_, N);
+  if (scores_ == Scores::hash) {
+    require(ids_.rows() == N, "hash routing: the layer was given " + std::to_string(ids_.rows()) +
+                                  " token ids for " + std::to_string(N) + " tokens");
+    b.hash_experts(ids_, E_, plan_.slot_expert);
+    b.fill(plan_.slot_weight, 1.0);
+  } else {
+    b.reshape(L_, E_, N);
+    b.gemm(false, false, 1.0, W_r_, X, 0.0, L_);  // L = W_r X
+    b.reshape(P_, E_, N);
+    b.reshape(lse_, 1, N);
+    b.softmax_columns(L_, P_, &lse_);  // for the weights, the Switch loss and the z-loss
+    if (scores_ == Scores::softmax) {
+      b.top_k(L_, nullptr, k_, plan_.slot_expert);
+      b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    } else if (scores_ == Scores::balanced) {  // training: a balanced assignment; evaluation: greedy top 1
+      if (training && N > 0) {
+        plan_.capacity = expert_capacity(N, E_, 1, 1.0);
+        b.balanced_assignment(L_, plan_.capacity, 1e-4, plan_.slot_expert);
+      } else {
+        plan_.capacity = 0;
+        b.top_k(L_, nullptr, 1, plan_.slot_expert);
+      }
+      b.sigmoid_slot_weights(L_, plan_.slot_expert, false, plan_.slot_weight);  // sigmoid of the logit
+    } else if (scores_ == Scores::expert_choice) {  // the whole batch, in training and evaluation alike
+      const double c = spec_.capacity_factor > 0.0 ? spec_.capacity_factor : double(spec_.top_k);
+      plan_.capacity = std::min(N, expert_capacity(N, E_, 1, c));
+      b.expert_choice(P_, plan_.capacity, plan_);
+    } else if (scores_ == Scores::gshard) {
+      // The top 2, weights normalised over both; in training the second is kept at random.
+      b.reshape(top2_, 2, N, DType::i32);
+      b.top_k(L_, nullptr, 2, top2_);
+      b.copy(top2_, plan_.slot_expert);
+      b.slot_weights(P_, top2_, true, plan_.slot_weight);
+      if (training) {
+        Rng noise = Rng(noise_seed_).stream(noise_step_);
+        const arma::mat draws = token_draws(1, arma::uword(N), &noise, false, 0);
+        b.reshape(u_, 1, N);
+        b.upload(u_, draws.memptr());
+        b.random_second_choice(P_, u_, spec_.gshard_threshold, plan_.slot_expert, plan_.slot_weight);
+      }
+    } else if (scores_ == Scores::noisy) {
+      // H = L + eps softplus(W_noise X) in training (eps of this step's stream), L in evaluation.
+      b.reshape(Nl_, E_, N);
+      b.gemm(false, false, 1.0, W_noise_, X, 0.0, Nl_);
+      b.reshape(eps_, E_, N);
+      if (training) {
+        Rng noise = Rng(noise_seed_).stream(noise_step_);
+        const arma::mat draws = token_draws(arma::uword(E_), arma::uword(N), &noise, true, 0);
+        b.upload(eps_, draws.memptr());
+      } else {
+        b.fill(eps_, 0.0);
+      }
+      b.reshape(Hn_, E_, N);
+      b.noisy_logits(L_, Nl_, eps_, Hn_);
+      b.reshape(Pn_, E_, N);
+      b.softmax_columns(Hn_, Pn_, nullptr);
+      b.top_k(Hn_, nullptr, k_, plan_.slot_expert);
+      b.slot_weights(Pn_, plan_.slot_expert, true, plan_.slot_weight);
+    } else if (scores_ == Scores::biased_softmax) {
+      b.top_k(P_, &bias_, k_, plan_.slot_expert);  // the bias: selection only
+      b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    } else {
+      b.reshape(S_, E_, N);
+      b.sigmoid(L_, S_);
+      b.top_k(S_, &bias_, k_, plan_.slot_expert);
+      b.sigmoid_slot_weights(L_, plan_.slot_expert, renormalize_, plan_.slot_weight);
+    }
+  }
+  b.build_plan(plan_);
+  b.reshape(Y, D_, N);
+  b.routed_ffn_forward(plan_, experts_, act_, X, true, Y, ffn_cache_);
+}
+
+void MoeLayer::forward_soft(const Tensor& X, Tensor& Y) const {
+  Backend& b = b_;
+  const std::size_t S = W_r_.cols(), N = X.cols();
+  b.reshape(L_, S, N);
+  b.gemm(true, false, 1.0, W_r_, X, 0.0, L_);  // Phi^T X
+  b.reshape(dispatch_, S, N);
+  b.reshape(combine_, S, N);
+  b.softmax_rows(L_, dispatch_);
+  b.softmax_columns(L_, combine_, nullptr);
+  b.reshape(slots_, D_, S);
+  b.gemm(false, true, 1.0, X, dispatch_, 0.0, slots_);  // slots = X dispatch^T
+  b.reshape(outs_, D_, S);
+  b.routed_ffn_forward(soft_plan_, experts_, act_, slots_, false, outs_, ffn_cache_);
+  b.reshape(Y, D_, N);
+  b.copy(X, Y);
+  b.gemm(false, false, 1.0, outs_, combine_, 1.0, Y);  // Y = X + outs combine
+}
+
+void MoeLayer::backward_soft(const Tensor& X, const Tensor& dY, Tensor& dX, bool log) {
+  Backend& b = b_;
+  const std::size_t S = W_r_.cols(), N = X.cols();
+  b.reshape(dcombine_, S, N);
+  b.gemm(true, false, 1.0, outs_, dY, 0.0, dcombine_);  // outs^T dY
+  b.reshape(douts_, D_, S);
+  b.gemm(false, true, 1.0, dY, combine_, 0.0, douts_);  // dY combine^T
+  b.reshape(dslots_, D_, S);
+  b.reshape(dw_, 1, S);
+  b.routed_ffn_backward(soft_plan_, experts_, act_, douts_, false, dslots_, dexperts_, dw_, ffn_cache_);
+  b.reshape(dL_, S, N);
+  b.fill(dL_, 0.0);
+  b.softmax_columns_backward(combine_, dcombine_, dL_);
+  b.reshape(ddispatch_, S, N);
+  b.gemm(true, false, 1.0, dslots_, X, 0.0, ddispatch_);  // dslots^T X
+  b.softmax_rows_backward(dispatch_, ddispatch_, dL_);
+  b.gemm(false, true, 1.0, X, dL_, 0.0, dW_r_);  // dPhi = X dL^T
+  b.copy(dY, dX);                                // dX = dY + dslots dispatch + Phi dL
+  b.gemm(false, false, 1.0, dslots_, dispatch_, 1.0, dX);
+  b.gemm(false, false, 1.0, W_r_, dL_, 1.0, dX);
+  if (log) {
+    Tensor imp = b.tensor(E_, 1), load = b.tensor(E_, 1);
+    soft_masses(imp, load);
+    pending_soft_.push_back(std::move(imp));
+    pending_soft_.push_back(std::move(load));
+  }
+}
+
+void MoeLayer::soft_masses(Tensor& importance, Tensor& load) const {
+  // importance: each expert's combine mass; load: its dispatch mass (p per expert).
+  Tensor row = b_.tensor(W_r_.cols(), 1);
+  b_.sum_columns(combine_, 0.0, row);
+  b_.gemm(false, false, 1.0, group_, row, 0.0, importance);
+  b_.sum_columns(dispatch_, 0.0, row);
+  b_.gemm(false, false, 1.0, group_, row, 0.0, load);
+}
+
+void MoeLayer::backward(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& loss_sum, bool log) {
+  Backend& b = b_;
+  const SparseLayerSpec& s = spec_;
+  const std::size_t N = X.cols();
+  require(dY.rows() == D_ && dY.cols() == N, "sparse MoE layer: dY has the wrong shape");
+  // Routed experts (their gradients accumulate: zeroed first), then the router.
+  for (Tensor* t : {&dexperts_.W1, &dexperts_.b1, &dexperts_.W2, &dexperts_.b2}) b.fill(*t, 0.0);
+  b.reshape(dX, D_, N);
+  if (scores_ == Scores::soft) {
+    backward_soft(X, dY, dX, log);
+  } else {
+    b.reshape(dw_, plan_.k, N);
+    b.routed_ffn_backward(plan_, experts_, act_, dY, true, dX, dexperts_, dw_, ffn_cache_);
+  }
+  for (std::size_t j = 0; j < S_shared_; ++j) {  // the shared experts' gradients, written; dX added to
+    const Tensor* sw = &shared_[4 * j];
+    Tensor* sg = &dshared_[4 * j];
+    b.gemm(false, true, 1.0, dY, shared_act_[j], 0.0, sg[2]);  // dW2 = dY act^T
+    b.sum_columns(dY, 0.0, sg[3]);
+    b.reshape(dact_, F_, N);
+    b.reshape(dpre_, F_, N);
+    b.gemm(true, false, 1.0, sw[2], dY, 0.0, dact_);  // dact = W2^T dY
+    b.activation_backward(act_, shared_pre_[j], dact_, dpre_);
+    b.gemm(false, true, 1.0, dpre_, X, 0.0, sg[0]);  // dW1 = dpre X^T
+    b.sum_columns(dpre_, 0.0, sg[1]);
+    b.gemm(true, false, 1.0, sw[0], dpre_, 1.0, dX);  // dX += W1^T dpre
+  }
+  if (scores_ == Scores::soft) return;  // no plan, no auxiliary losses
+  // This step's routing sums and auxiliary losses, for the routing log (read back when asked for).
+  if (log) {
+    pending_sums_.push_back(b.zeros(3 * E_ + 2, 1));
+    b.routing_counts(plan_, pending_sums_.back());
+    pending_aux_.emplace_back();
+    for (int i = 0; i < 4; ++i) pending_aux_.back().push_back(b.zeros(1, 1));
+  }
+  // Each auxiliary loss: its value (in aux_value_) kept for the log and added, weighted x N, to the loss sum.
+  auto record = [&](std::size_t which, double weight) {
+    if (log) b.copy(aux_value_, pending_aux_.back()[which]);
+    b.axpy(weight * double(N), aux_value_, loss_sum);
+  };
+  if (s.w_importance > 0) {  // through the slot weights: added to dw before the router's backward
+    b.fill(aux_value_, 0.0);
+    b.importance_loss(plan_, s.w_importance, aux_value_, dw_);
+    record(0, s.w_importance);
+  }
+  if (scores_ == Scores::hash) return;  // no router weights
+  b.reshape(dL_, E_, N);
+  b.fill(dL_, 0.0);
+  if (scores_ == Scores::biased_sigmoid || scores_ == Scores::balanced) {
+    b.sigmoid_slot_weights_backward(L_, plan_.slot_expert, renormalize_, dw_, dL_);
+  } else if (scores_ == Scores::noisy) {  // dH from the weights: dL = dH, dN = dH eps sigmoid(N)
+    b.reshape(dN_, E_, N);
+    b.fill(dN_, 0.0);
+    b.slot_weights_backward(Pn_, plan_.slot_expert, true, dw_, dL_);
+    b.noisy_logits_backward(Nl_, eps_, dL_, dN_);
+    if (s.w_load > 0) {
+      b.fill(aux_value_, 0.0);
+      b.smooth_load_loss(L_, Nl_, Hn_, eps_, k_, s.w_load, aux_value_, dL_, dN_);
+      record(1, s.w_load);
+    }
+    b.gemm(false, true, 1.0, dN_, X, 0.0, dW_noise_);  // dW_noise = dN X^T
+    b.gemm(true, false, 1.0, W_noise_, dN_, 1.0, dX);  // dX += W_noise^T dN
+  } else if (scores_ == Scores::gshard) {  // normalised over both of the top 2, kept or not
+    b.slot_weights_backward(P_, top2_, true, dw_, dL_);
+  } else {
+    b.slot_weights_backward(P_, plan_.slot_expert, renormalize_, dw_, dL_);
+  }
+  if (s.switch_alpha > 0) {
+    b.fill(aux_value_, 0.0);
+    b.switch_loss(L_, P_, s.switch_alpha, aux_value_, dL_);
+    record(2, s.switch_alpha);
+  }
+  if (s.z_loss > 0) {
+    b.fill(aux_value_, 0.0);
+    b.z_loss(P_, lse_, s.z_loss, aux_value_, dL_);
+    record(3, s.z_loss);
+  }
+  b.gemm(false, true, 1.0, dL_, X, 0.0, dW_r_);  // dW_r = dL X^T
+  b.gemm(true, false, 1.0, W_r_, dL_, 1.0, dX);  // dX += W_r^T dL
+}
+
+void MoeLayer::end_step() {
+  ++noise_step_;
+  if (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid)
+    b_.bias_update(plan_, spec_.bias_rate, bias_);  // the step's plan, after its gradients
+}
+
+RoutingStats MoeLayer::stats_from_sums(const Tensor& sums) const {
+  const std::vector<double> c = b_.to_host(sums);
+  arma::vec importance(E_), load(E_);
+  double kept = 0, routed = 0;
+  for (std::size_t e = 0; e < E_; ++e) {
+    load[e] = c[e];
+    importance[e] = c[2 * E_ + e];
+    kept += c[e];
+    routed += c[E_ + e];
+  }
+  const double tokens = c[3 * E_ + 1];
+  return routing_stats(importance, load, routed > 0 ? (routed - kept) / routed : 0.0,
+                       tokens > 0 ? c[3 * E_] / tokens : 0.0);
+}
+
+RoutingStats MoeLayer::stats() const {
+  if (scores_ == Scores::soft) {
+    Tensor imp = b_.tensor(E_, 1), load = b_.tensor(E_, 1);
+    soft_masses(imp, load);
+    return routing_stats(arma::vec(b_.to_host(imp)), arma::vec(b_.to_host(load)), 0.0, 0.0);
+  }
+  Tensor sums = b_.zeros(3 * E_ + 2, 1);
+  b_.routing_counts(plan_, sums);
+  return stats_from_sums(sums);
+}
+
+arma::mat MoeLayer::gate() const {
+  if (scores_ == Scores::soft) {  // each expert's combine mass for each token
+    Tensor gate = b_.tensor(E_, combine_.cols());
+    b_.gemm(false, false, 1.0, group_, combine_, 0.0, gate);
+    arma::mat G(gate.rows(), gate.cols());
+    if (G.n_elem > 0) b_.download(gate, G.memptr());
+    return G;
+  }
+  // The kept slots' weights (evaluation is dropless: every routed slot).
+  const std::size_t k = plan_.k, N = plan_.tokens;
+  std::vector<std::int32_t> se(k * N);
+  if (!se.empty()) b_.download(plan_.slot_expert, se.data());
+  const std::vector<double> w = N > 0 ? b_.to_host(plan_.slot_weight) : std::vector<double>{};
+  arma::mat G(E_, N, arma::fill::zeros);
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t s = 0; s < k; ++s)
+      if (se[n * k + s] >= 0) G(arma::uword(se[n * k + s]), n) += w[n * k + s];
+  return G;
+}
+
+const RoutingLog& MoeLayer::routing_log() const {
+  const SparseLayerSpec& s = spec_;
+  for (std::size_t i = 0; i + 1 < pending_soft_.size(); i += 2)  // nothing dropped, no auxiliary losses
+    log_.add(routing_stats(arma::vec(b_.to_host(pending_soft_[i])), arma::vec(b_.to_host(pending_soft_[i + 1])), 0.0,
+                           0.0),
+             AuxLosses{});
+  pending_soft_.clear();
+  for (std::size_t i = 0; i < pending_sums_.size(); ++i) {
+    double a[4];
+    for (int j = 0; j < 4; ++j) a[j] = b_.scalar(pending_aux_[i][std::size_t(j)]);
+    AuxLosses aux;
+    aux.importance = a[0], aux.load = a[1], aux.switch_aux = a[2], aux.z = a[3];
+    aux.total = s.w_importance * a[0] + s.w_load * a[1] + s.switch_alpha * a[2] + s.z_loss * a[3];
+    log_.add(stats_from_sums(pending_sums_[i]), aux);
+  }
+  pending_sums_.clear();
+  pending_aux_.clear();
+  return log_;
+}
+
+}  // namespace moe

@@ -1,0 +1,117 @@
+#pragma once
+// The sparse MoE layer on the compute backend (moe/backend/backend.hpp), written once for every network
+// that holds one (--model sparse, the language model's --moe-layer). T tokens X (D x T, one per column),
+// E routed FFN experts of width F, S shared experts:
+//   L  = W_r X                      E x T   router logits; P = softmax(L), lse = logsumexp(L)
+//   slots: topk, switch: top-k of L, weights from P (renormalised, or raw for switch);
+//          noisy-topk: top-k of L + eps softplus(W_noise X) (training), weights renormalised;
+//          gshard: the top 2, the second kept at random in training; loss-free: top-k of P + bias;
+//          sigmoid-topk: top-k of sigmoid(L) + bias, weights from sigmoid(L); hash: the token ids'
+//          hash, weight 1; expert choice: each expert's top tokens; balanced: a balanced assignment
+//   Y  = X + sum_s w_s FFN_{e_s}(X) + sum_j Shared_j(X)   (capacity drops in training)
+//   soft MoE (Puigcerver et al. 2023) instead of routing: logits Phi^T X (E p slots x T), dispatch =
+//   softmax of each slot's row over the tokens, combine = softmax of each token's column over the
+//   slots; slots = X dispatch^T run by expert j / p; Y = X + outputs combine + shared
+// Auxiliary losses (layer_spec.hpp's weights): importance CV^2, the smooth load loss, Switch, z-loss.
+// Parameters and gradients are tensors registered with the network's BackendParams under `prefix`
+// (router/W or router/W_g and router/W_noise or router/Phi, expert<e>/{W1,b1,W2,b2},
+// shared/expert<j>/...), the names of the host implementation. Training noise of step n comes from
+// Rng(noise_seed).stream(n), drawn on the host and uploaded. Each training step's routing sums and
+// auxiliary losses stay on the backend until routing_log() reads them.
+#include <armadillo>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "moe/backend/backend.hpp"
+#include "moe/backend/backend_params.hpp"
+#include "moe/core/rng.hpp"
+#include "moe/core/state.hpp"
+#include "moe/sparse/layer_spec.hpp"
+#include "moe/sparse/routing_log.hpp"
+
+namespace moe {
+
+class MoeLayer {
+ public:
+  MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix);
+  MoeLayer(const MoeLayer&) = delete;
+  MoeLayer& operator=(const MoeLayer&) = delete;
+
+  // Draws into the host copies, in the host layer's order: the router, each expert's W1 and W2, the
+  // shared experts, then the noise seed. The caller uploads (BackendParams::from_host, then from_host()).
+  void init(Rng& rng);
+  // The selection bias of loss-free and sigmoid-topk (state, not trained): "<prefix>router/bias".
+  void collect_state(ParamList& params);
+  void to_host();    // the bias into its host copy
+  void from_host();  // and back
+  // Noise seed, step and routing log (checkpoints), under the host layer's names.
+  void visit_state(StateVisitor& v, const std::string& prefix);
+
+  // Hash routing: each column's token id for the next forward pass.
+  void set_token_ids(const std::vector<std::uint64_t>& ids);
+  bool needs_token_ids() const { return scores_ == Scores::hash; }
+
+  // X: D x T. Writes Y (D x T, reshaped). training: capacity, noise and random choices apply.
+  void forward(const Tensor& X, bool training, Tensor& Y) const;
+  // After forward(X, true, .): writes dX (residual included) and the layer's gradients from dY; adds each
+  // weighted auxiliary loss times T to loss_sum (1 x 1). log: keep this step's routing for routing_log().
+  void backward(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& loss_sum, bool log);
+  // After the optimiser's step: the loss-free bias update, the next step's noise.
+  void end_step();
+
+  const RoutingLog& routing_log() const;
+  RoutingStats stats() const;  // the balance of the last forward pass
+  arma::mat gate() const;      // E x T combine weight of each expert for each token of the last forward pass
+  std::size_t experts() const { return E_; }
+  const SparseLayerSpec& spec() const { return spec_; }
+  // Sparse upcycling: every expert a copy of one FFN (host copies; the caller uploads).
+  void copy_into_every_expert(const arma::mat& W1, const arma::mat& b1, const arma::mat& W2, const arma::mat& b2);
+
+ private:
+  enum class Scores { softmax, noisy, gshard, expert_choice, balanced, biased_softmax, biased_sigmoid, hash, soft };
+  void route_and_run(const Tensor& X, bool training, Tensor& Y) const;
+  void forward_soft(const Tensor& X, Tensor& Y) const;
+  void backward_soft(const Tensor& X, const Tensor& dY, Tensor& dX, bool log);
+  void soft_masses(Tensor& importance, Tensor& load) const;
+  RoutingStats stats_from_sums(const Tensor& sums) const;  // routing_counts' (3E + 2) sums as statistics
+  std::string name(const std::string& what) const { return prefix_ + what; }
+
+  SparseLayerSpec spec_;
+  Backend& b_;
+  BackendParams& params_;
+  std::string prefix_;
+  std::size_t D_, F_, E_, k_, S_shared_;
+  FfnActivation act_;
+  Scores scores_ = Scores::softmax;
+  bool renormalize_ = true;
+  // Parameters and gradients: the router (W_r: E x D; soft: Phi, D x S), noisy-topk's noise weights
+  // (E x D), the routed bank, each shared expert's W1 (F x D), b1, W2 (D x F), b2 at 4 j, 4 j + 1, ...
+  Tensor W_r_, W_noise_, dW_r_, dW_noise_;
+  ExpertBank experts_, dexperts_;
+  std::vector<Tensor> shared_, dshared_;
+  Tensor bias_;  // E x 1: the selection bias of loss-free and sigmoid-topk
+  arma::mat bias_host_, bias_grad_;
+  std::uint64_t noise_seed_ = 0, noise_step_ = 0;
+  // The pass's tensors (reshaped to the batch; storage reused). Mutable: evaluation passes are const.
+  mutable DevicePlan plan_;
+  mutable std::unique_ptr<OpCache> ffn_cache_;
+  mutable Tensor L_, P_, lse_, S_, ids_, top2_, u_;
+  mutable Tensor Nl_, eps_, Hn_, Pn_;  // noisy-topk: noise logits, draws, noisy logits, their softmax (E x T)
+  Tensor dL_, dw_, dN_, aux_value_;
+  mutable std::vector<Tensor> shared_pre_, shared_act_;  // per shared expert: F x T
+  Tensor dact_, dpre_;
+  // Soft MoE: the constant plan of its slots (slot j to expert j / p), the E x S grouping of slots by
+  // expert, and the pass's tensors.
+  DevicePlan soft_plan_;
+  Tensor group_;
+  mutable Tensor dispatch_, combine_, slots_, outs_;
+  Tensor dslots_, douts_, dcombine_, ddispatch_;
+  // Per logged step not yet read: routing sums ((3E + 2) x 1) and the four unweighted auxiliary losses;
+  // soft MoE: importance and load (E x 1 each).
+  mutable std::vector<Tensor> pending_sums_, pending_soft_;
+  mutable std::vector<std::vector<Tensor>> pending_aux_;
+  mutable RoutingLog log_;
+};
+
+}  // namespace moe
