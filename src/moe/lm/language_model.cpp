@@ -23,55 +23,86 @@ LanguageModel::LanguageModel(const ModelSpec& spec)
                spec.hidden, spec.activation),
       head_(spec.head, spec.hidden, spec.projection, spec.outputs, spec.experts) {
   spec_.validate();
-  if (spec_.moe_layer) moe_.emplace(spec_.sparse, spec_.experts);
+  if (spec_.moe_layer) {
+    backend_ = layer_backend(spec_.sparse);
+    moe_params_ = std::make_unique<BackendParams>(*backend_);
+    moe_ = std::make_unique<MoeLayer>(spec_.sparse, spec_.experts, *moe_params_, "moe/");
+    aux_ = backend_->zeros(1, 1);
+  }
 }
 
 void LanguageModel::init(Rng& rng) {
   encoder_.init(rng);
   head_.init(rng);
-  if (moe_) moe_->init(rng);
+  if (moe_) {
+    moe_->init(rng);
+    moe_params_->from_host();
+    moe_->from_host();
+  }
 }
 
 void LanguageModel::collect(ParamList& params) {
   encoder_.collect(params);
-  if (moe_) moe_->collect(params, "moe/");
+  if (moe_) moe_params_->collect(params);
   head_.collect(params);
 }
 
 void LanguageModel::collect_state(ParamList& params) {
   encoder_.collect(params);
-  if (moe_) moe_->collect_state(params, "moe/");
+  if (moe_) {
+    moe_params_->collect(params);
+    moe_->collect_state(params);
+  }
   head_.collect(params);
 }
 
 void LanguageModel::end_step() {
-  if (moe_) moe_->end_step();
+  if (!moe_) return;
+  moe_->end_step();
+  moe_->to_host();  // the bias update happened on the backend
 }
 
 std::vector<std::uint64_t> LanguageModel::last_tokens(const arma::mat& X) const {
   std::vector<std::uint64_t> ids;
-  if (!moe_ || !router_entry(spec_.sparse.router).traits.needs_token_ids) return ids;
+  if (!moe_ || !moe_->needs_token_ids()) return ids;
   ids.resize(X.n_cols);
   for (arma::uword t = 0; t < X.n_cols; ++t) ids[t] = std::uint64_t(X(X.n_rows - 1, t));
   return ids;
 }
 
-MoeForward LanguageModel::moe_pass(const arma::mat& X) const {
-  return moe_->forward(encoder_.forward(X).C, false, last_tokens(X));
+arma::mat LanguageModel::moe_pass(const arma::mat& X, const arma::mat& C, bool training) const {
+  Backend& b = *backend_;
+  b.reshape(C_, C.n_rows, C.n_cols);
+  if (C.n_elem > 0) b.upload(C_, C.memptr());
+  if (moe_->needs_token_ids()) moe_->set_token_ids(last_tokens(X));
+  moe_->forward(C_, training, Y_);
+  arma::mat Y(C.n_rows, C.n_cols);
+  if (Y.n_elem > 0) b.download(Y_, Y.memptr());
+  return Y;
+}
+
+void LanguageModel::upload_layer() const {
+  if (!moe_) return;
+  moe_params_->from_host();
+  moe_->from_host();
 }
 
 arma::mat LanguageModel::context(const arma::mat& X) const {
-  return moe_ ? moe_pass(X).Y : encoder_.forward(X).C;
+  const arma::mat C = encoder_.forward(X).C;
+  return moe_ ? moe_pass(X, C, false) : C;
 }
 
 std::vector<RoutingStats> LanguageModel::routing(const arma::mat& X) const {
   if (!moe_) return {};
   // In blocks (evaluation is dropless and routes token by token, so blocks do not change the routing).
+  upload_layer();
   const arma::uword E = spec_.experts, B = 4096;
   arma::vec importance(E, arma::fill::zeros), load(E, arma::fill::zeros);
   double dropped = 0.0, dropped_tokens = 0.0;
   for_column_blocks(X.n_cols, B, [&](arma::uword c0, arma::uword c1) {
-    const RoutingStats s = moe_->layer().stats(moe_pass(X.cols(c0, c1)));
+    const arma::mat Xb = X.cols(c0, c1);
+    moe_pass(Xb, encoder_.forward(Xb).C, false);
+    const RoutingStats s = moe_->stats();
     importance += s.importance;
     load += s.load;
     dropped += s.dropped_fraction * double(c1 - c0 + 1);
@@ -90,24 +121,33 @@ double LanguageModel::loss(const arma::mat& X, const arma::mat& Y, bool accumula
   const double n = double(X.n_cols);
   if (!accumulate_grad && !moe_) return arma::mean(pointwise_loss(X, Y));
   const ContextEncoder::Cache cache = encoder_.forward(X);
-  if (!accumulate_grad) {  // training-mode routing, as the gradient's loss (the same value)
-    const MoeForward fwd = moe_->forward(cache.C, true, last_tokens(X));
-    return arma::mean(head_.loss(fwd.Y, Y)) + fwd.aux.total;
-  }
   arma::mat dC;
   if (!moe_) {
     const arma::rowvec l = head_.loss(cache.C, Y, 1.0 / n, &dC);
     encoder_.backward(X, cache, dC);
     return arma::accu(l) / n;
   }
-  MoeForward fwd = moe_->forward(cache.C, true, last_tokens(X));
-  const double aux = fwd.aux.total;
-  const arma::rowvec l = head_.loss(fwd.Y, Y, 1.0 / n, &dC);
-  encoder_.backward(X, cache, moe_->backward(cache.C, std::move(fwd), dC));
+  // Training-mode routing, with or without the gradient (the same value either way). The host optimiser
+  // may have changed the layer's parameters since the last pass: upload them first.
+  Backend& b = *backend_;
+  upload_layer();
+  const arma::mat C1 = moe_pass(X, cache.C, true);
+  const arma::rowvec l = head_.loss(C1, Y, 1.0 / n, &dC);
+  b.reshape(dY_, dC.n_rows, dC.n_cols);
+  if (dC.n_elem > 0) b.upload(dY_, dC.memptr());
+  b.fill(aux_, 0.0);
+  moe_->backward(C_, dY_, dC_, aux_, accumulate_grad);  // aux_: the weighted auxiliary losses x N
+  const double aux = b.scalar(aux_) / n;
+  if (!accumulate_grad) return arma::accu(l) / n + aux;
+  arma::mat dX(dC.n_rows, dC.n_cols);
+  if (dX.n_elem > 0) b.download(dC_, dX.memptr());
+  moe_params_->add_grads_to_host();
+  encoder_.backward(X, cache, dX);
   return arma::accu(l) / n + aux;
 }
 
 arma::rowvec LanguageModel::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
+  upload_layer();
   arma::rowvec out(X.n_cols);
   for_column_blocks(X.n_cols, block_columns(), [&](arma::uword c0, arma::uword c1) {
     out.cols(c0, c1) = head_.loss(context(X.cols(c0, c1)), Y.cols(c0, c1));
@@ -116,6 +156,7 @@ arma::rowvec LanguageModel::pointwise_loss(const arma::mat& X, const arma::mat& 
 }
 
 arma::mat LanguageModel::log_prob(const arma::mat& X) const {
+  upload_layer();
   arma::mat out(spec_.outputs, X.n_cols);
   for_column_blocks(X.n_cols, block_columns(), [&](arma::uword c0, arma::uword c1) {
     out.cols(c0, c1) = head_.log_prob(context(X.cols(c0, c1)));
@@ -127,9 +168,12 @@ Prediction LanguageModel::predict(const arma::mat& X) const { return {arma::exp(
 
 arma::mat LanguageModel::gate(const arma::mat& X) const {
   if (moe_) {  // E x N combine weights of the MoE layer
+    upload_layer();
     arma::mat out(spec_.experts, X.n_cols);
     for_column_blocks(X.n_cols, 4096, [&](arma::uword c0, arma::uword c1) {
-      out.cols(c0, c1) = moe_->layer().combine_weights(moe_pass(X.cols(c0, c1)));
+      const arma::mat Xb = X.cols(c0, c1);
+      moe_pass(Xb, encoder_.forward(Xb).C, false);
+      out.cols(c0, c1) = moe_->gate();
     });
     return out;
   }

@@ -6,10 +6,15 @@
 // Evaluation runs over blocks of columns, so a V x N matrix never exists for a whole corpus.
 // With --moe-layer, a sparse MoE FFN layer (residual) sits between the encoder and a softmax head:
 // C' = MoE(C), hash routing by the id of the last context token; its auxiliary losses join the loss.
+// The layer runs on the compute backend (sparse/moe_layer.hpp); WORK IN PROGRESS: the rest of the model
+// stays on the host in double and the host optimiser trains all of it, so each pass uploads the layer's
+// parameters and C, and downloads C' and the gradients.
 #include "moe/lm/context_encoder.hpp"
 #include "moe/lm/output_head.hpp"
 #include "moe/models/model.hpp"
-#include "moe/sparse/layer_in_model.hpp"
+#include <memory>
+
+#include "moe/sparse/moe_layer.hpp"
 
 namespace moe {
 
@@ -28,7 +33,7 @@ class LanguageModel final : public Model {
   void collect_state(ParamList& params) override;
   void end_step() override;
   void visit_state(StateVisitor& v, const std::string& prefix) override;
-  const RoutingLog* routing_log() const override { return moe_ ? &moe_->log() : nullptr; }
+  const RoutingLog* routing_log() const override { return moe_ ? &moe_->routing_log() : nullptr; }
   std::vector<RoutingStats> routing(const arma::mat& X) const override;
 
   // V x N log-probabilities log P(w | context n).
@@ -39,13 +44,21 @@ class LanguageModel final : public Model {
  private:
   // The head's input for contexts X: the encoder's output, through the MoE layer when there is one.
   arma::mat context(const arma::mat& X) const;
-  MoeForward moe_pass(const arma::mat& X) const;  // the MoE layer on X's contexts, evaluation mode
+  // The MoE layer on contexts C of X (h x N) into C_ -> Y_; returns C' (evaluation mode unless training).
+  arma::mat moe_pass(const arma::mat& X, const arma::mat& C, bool training) const;
   std::vector<std::uint64_t> last_tokens(const arma::mat& X) const;
+  // The layer's host copies (trained by the host optimiser, or loaded) onto its backend, before a pass.
+  void upload_layer() const;
 
   ModelSpec spec_;
   ContextEncoder encoder_;
   OutputHead head_;
-  std::optional<LayerInModel> moe_;
+  // --moe-layer: the layer, its backend and parameters (host copies in the ParamList), the pass's tensors.
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<BackendParams> moe_params_;
+  std::unique_ptr<MoeLayer> moe_;
+  mutable Tensor C_, Y_;
+  Tensor dY_, dC_, aux_;
 };
 
 }  // namespace moe

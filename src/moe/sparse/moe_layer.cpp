@@ -2,11 +2,20 @@
 
 #include <cmath>
 
+#include <cstdlib>
+
+#include "moe/backend/backend_registry.hpp"
 #include "moe/backend/routing_plan.hpp"
 #include "moe/core/error.hpp"
 #include "moe/sparse/token_noise.hpp"
 
 namespace moe {
+
+std::unique_ptr<Backend> layer_backend(const SparseLayerSpec&) {
+  const char* env = std::getenv("MOE_BACKEND");
+  const std::string b = env && *env ? env : "cpu-double";
+  return make_backend(b.substr(0, b.find('-')), b.find('-') == std::string::npos ? "" : b.substr(b.find('-') + 1));
+}
 
 MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix)
     : spec_(spec), b_(params.backend()), params_(params), prefix_(prefix) {

@@ -32,6 +32,10 @@
 
 namespace moe {
 
+// WORK IN PROGRESS: the backend a network's layer runs on; MOE_BACKEND=cpu-float|cpu-double for now (default
+// cpu-double), to become --device and --precision.
+std::unique_ptr<Backend> layer_backend(const SparseLayerSpec& spec);
+
 class MoeLayer {
  public:
   MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix);
