@@ -32,6 +32,16 @@ enum class Precision { f64, f32, bf16 };
 std::string precision_name(Precision p);         // "double" | "float" | "bf16"
 Precision parse_precision(const std::string& s);  // throws moe::Error on another name
 
+// Expert parallelism: an op's T tokens are one shard of a batch split over processes. sum() replaces n
+// host values by their sums over every shard; it is collective (every shard makes the same calls in the
+// same order). The balancing losses and the bias update take one: their per-expert sums and token counts
+// are then the batch's, so every shard gets the batch's value and its own tokens' part of the gradient.
+class ShardSum {
+ public:
+  virtual ~ShardSum() = default;
+  virtual void sum(double* x, std::size_t n) const = 0;
+};
+
 // A routing plan in a backend's memory (the layout of moe/backend/routing_plan.hpp, T tokens, E experts,
 // k slots per token, A <= T k kept assignments). The router ops write slot_expert and slot_weight;
 // build_plan writes the rest.
@@ -45,6 +55,9 @@ struct DevicePlan {
   Tensor sorted_token;       // i32  T k x 1: the token of each sorted column (the first A are used)
   Tensor sorted_slot;        // i64  T k x 1: t k + s of each sorted column
   Tensor sorted_weight;      // real T k x 1: slot_weight of each sorted column
+  // Expert parallelism with a capacity (host, k x E slot-major, or empty): how many claims of expert e
+  // the other shards of the batch make ahead of this shard's slot-s claims (moe/sparse/token_shard.hpp).
+  std::vector<std::int64_t> prior_claims;
 };
 
 // E FFN experts stored back to back (moe/backend/sparse_ffn_views.hpp): expert e's W1 is columns
@@ -178,7 +191,7 @@ class Backend {
   // kth_excluding(H(:, t), k, i)) / softplus(N(i, t))), value CV(load)^2 into acc; dZ and dN (E x T) +=
   // weight times its gradients (through each term's own logit, its noise scale and the threshold entry).
   virtual void smooth_load_loss(const Tensor& Z, const Tensor& N, const Tensor& H, const Tensor& eps, std::size_t k,
-                                double weight, Tensor& acc, Tensor& dZ, Tensor& dN) = 0;
+                                double weight, Tensor& acc, Tensor& dZ, Tensor& dN, const ShardSum* shard = nullptr) = 0;
   // Hash routing: slot_expert (i32 1 x T) = mix(ids[t]) mod E, where ids (i64 T x 1) are the tokens'
   // ids (bit patterns as signed integers) and mix the splitmix64 finaliser of moe/sparse/hash_router.
   virtual void hash_experts(const Tensor& ids, std::size_t experts, Tensor& slot_expert) = 0;
@@ -194,7 +207,7 @@ class Backend {
 
   // Loss-free balancing (Wang et al. 2024): bias (E x 1) += rate sign(mean load - load_e), where load_e
   // counts the plan's slots naming expert e (kept or dropped).
-  virtual void bias_update(const DevicePlan& plan, double rate, Tensor& bias) = 0;
+  virtual void bias_update(const DevicePlan& plan, double rate, Tensor& bias, const ShardSum* shard = nullptr) = 0;
 
   // ---- the routed FFN experts (the sparse MoE layer's kernels) -------------------------------------
   // X, Y: d x T. Y = [X +] sum over t's kept slots, in slot order, w_s FFN_{e_s}(X(:, t)), where
@@ -208,15 +221,19 @@ class Backend {
                                    std::unique_ptr<OpCache>& cache) = 0;
 
   // ---- balancing losses (values unweighted into acc; gradients weighted, accumulated) --------------
+  // With a shard (expert parallelism), T and the per-expert sums are the whole batch's (ShardSum).
   // Switch: E sum_e f_e P_e, f_e = share of the T tokens whose largest logit is e, P_e = mean of P(e, :).
   // acc (1 x 1) += value; dZ (E x T) += weight d value / dZ (through P = softmax(Z); f has no gradient).
-  virtual void switch_loss(const Tensor& Z, const Tensor& P, double weight, Tensor& acc, Tensor& dZ) = 0;
+  virtual void switch_loss(const Tensor& Z, const Tensor& P, double weight, Tensor& acc, Tensor& dZ,
+                           const ShardSum* shard = nullptr) = 0;
   // Importance loss (Shazeer et al. 2017): CV^2 (population variance / (mean^2 + 1e-10)) of
   // importance_e = the sum of the weights of the slots naming e (dropped ones included); 0 for E = 1.
   // acc += value; dw (k x T) += weight dCV^2/d slot_weight.
-  virtual void importance_loss(const DevicePlan& plan, double weight, Tensor& acc, Tensor& dw) = 0;
+  virtual void importance_loss(const DevicePlan& plan, double weight, Tensor& acc, Tensor& dw,
+                               const ShardSum* shard = nullptr) = 0;
   // z-loss: mean over tokens of lse(Z(:, t))^2. acc += value; dZ += weight 2 lse_t P(:, t) / T.
-  virtual void z_loss(const Tensor& P, const Tensor& lse, double weight, Tensor& acc, Tensor& dZ) = 0;
+  virtual void z_loss(const Tensor& P, const Tensor& lse, double weight, Tensor& acc, Tensor& dZ,
+                      const ShardSum* shard = nullptr) = 0;
 
   // ---- optimisers ---------------------------------------------------------------------------------
   // scale (1 x 1) = min(1, max_norm / sqrt(sumsq)) (1 when sumsq is 0): gradient-norm clipping without

@@ -649,14 +649,15 @@ class CpuBackend final : public Backend {
   }
 
   void smooth_load_loss(const Tensor& Z, const Tensor& N, const Tensor& H, const Tensor& eps, std::size_t k,
-                        double weight, Tensor& acc, Tensor& dZ, Tensor& dN) override {
+                        double weight, Tensor& acc, Tensor& dZ, Tensor& dN, const ShardSum* shard) override {
     check_dtype("smooth_load_loss", Z, DType::real);
     const std::size_t E = Z.rows(), T_ = Z.cols();
     for (const Tensor* t : {&N, &H, &eps, static_cast<const Tensor*>(&dZ), static_cast<const Tensor*>(&dN)})
       require_shape("smooth_load_loss", "an argument", *t, E, T_);
     require_shape("smooth_load_loss", "acc", acc, 1, 1);
     require(k >= 1 && k <= E, "smooth_load_loss: k must be between 1 and the experts");
-    if (k >= E || T_ == 0) return;  // every expert always in the top k: P = 1, value and gradient 0
+    if (k >= E) return;  // every expert always in the top k: P = 1, value and gradient 0 (on every shard)
+    if (T_ == 0 && !shard) return;
     const T* z = Z.data<T>();
     const T* n = N.data<T>();
     const T* h = H.data<T>();
@@ -683,6 +684,7 @@ class CpuBackend final : public Backend {
         const double zz = (double(z[t * E + i]) - double(h[t * E + std::size_t(index[t * E + i])])) / sd_of(n[t * E + i]);
         load[i] += 0.5 * std::erfc(-zz / std::sqrt(2.0));
       }
+    if (shard) shard->sum(load.data(), E);
     std::vector<double> dload;
     *acc.data<T>() += T(cv_squared(load, dload));
     for (double& g : dload) g *= weight;
@@ -722,7 +724,7 @@ class CpuBackend final : public Backend {
     const std::int32_t* se = plan.slot_expert.data<std::int32_t>();
     const T* sw = plan.slot_weight.data<T>();
     RoutingPlan host = make_plan(T_, E, k, std::vector<std::int32_t>(se, se + T_ * k),
-                                 std::vector<double>(sw, sw + T_ * k), plan.capacity);
+                                 std::vector<double>(sw, sw + T_ * k), plan.capacity, plan.prior_claims);
     reshape(plan.slot_position, k, T_, DType::i64);
     reshape(plan.expert_offsets, E + 1, 1, DType::i64);
     reshape(plan.sorted_token, T_ * k, 1, DType::i32);
@@ -763,10 +765,11 @@ class CpuBackend final : public Backend {
     c[3 * E + 1] += T(plan.tokens);
   }
 
-  void bias_update(const DevicePlan& plan, double rate, Tensor& bias) override {
+  void bias_update(const DevicePlan& plan, double rate, Tensor& bias, const ShardSum* shard) override {
     const std::size_t E = plan.experts;
     require_shape("bias_update", "bias", bias, E, 1);
-    const std::vector<double> load = slot_loads(plan);
+    std::vector<double> load = slot_loads(plan);
+    if (shard) shard->sum(load.data(), E);
     double mean = 0;
     for (const double l : load) mean += l;
     mean /= double(E);
@@ -809,26 +812,33 @@ class CpuBackend final : public Backend {
   }
 
   // ---- balancing losses ----
-  void switch_loss(const Tensor& Z, const Tensor& P, double weight, Tensor& acc, Tensor& dZ) override {
+  void switch_loss(const Tensor& Z, const Tensor& P, double weight, Tensor& acc, Tensor& dZ,
+                   const ShardSum* shard) override {
     check_dtype("switch_loss", Z, DType::real);
     const std::size_t E = Z.rows(), T_ = Z.cols();
     require_shape("switch_loss", "P", P, E, T_);
     require_shape("switch_loss", "acc", acc, 1, 1);
     require_shape("switch_loss", "dZ", dZ, E, T_);
-    if (T_ == 0) return;
+    if (T_ == 0 && !shard) return;
     const T* z = Z.data<T>();
     const T* p = P.data<T>();
-    std::vector<double> f(E, 0.0), mean(E, 0.0);
+    std::vector<double> sums(2 * E + 1, 0.0);  // f_e counts, then P's sums, then the tokens
+    double* f = sums.data();
+    double* mean = sums.data() + E;
     for (std::size_t t = 0; t < T_; ++t) {
       const T* zc = z + t * E;
       f[std::size_t(std::max_element(zc, zc + E) - zc)] += 1.0;  // the first maximum on ties
       for (std::size_t e = 0; e < E; ++e) mean[e] += double(p[t * E + e]);
     }
+    sums[2 * E] = double(T_);
+    if (shard) shard->sum(sums.data(), sums.size());
+    const double batch = sums[2 * E];
+    if (batch == 0.0) return;
     double value = 0.0;
     std::vector<T> dP(E);
     for (std::size_t e = 0; e < E; ++e) {
-      value += (f[e] / double(T_)) * (mean[e] / double(T_));
-      dP[e] = T(weight * double(E) * f[e] / double(T_) / double(T_));
+      value += (f[e] / batch) * (mean[e] / batch);
+      dP[e] = T(weight * double(E) * f[e] / batch / batch);
     }
     *acc.data<T>() += T(double(E) * value);
     T* dz = dZ.data<T>();
@@ -840,7 +850,7 @@ class CpuBackend final : public Backend {
     });
   }
 
-  void importance_loss(const DevicePlan& plan, double weight, Tensor& acc, Tensor& dw) override {
+  void importance_loss(const DevicePlan& plan, double weight, Tensor& acc, Tensor& dw, const ShardSum* shard) override {
     const std::size_t E = plan.experts, slots = plan.tokens * plan.k;
     require_shape("importance_loss", "acc", acc, 1, 1);
     require_shape("importance_loss", "dw", dw, plan.k, plan.tokens);
@@ -849,7 +859,8 @@ class CpuBackend final : public Backend {
     std::vector<double> importance(E, 0.0);
     for (std::size_t i = 0; i < slots; ++i)
       if (se[i] >= 0) importance[std::size_t(se[i])] += double(w[i]);
-    if (E <= 1) return;  // CV^2 = 0, no gradient
+    if (E <= 1) return;  // CV^2 = 0, no gradient (on every shard)
+    if (shard) shard->sum(importance.data(), E);
     std::vector<double> d;
     *acc.data<T>() += T(cv_squared(importance, d));
     T* g = dw.data<T>();
@@ -857,19 +868,24 @@ class CpuBackend final : public Backend {
       if (se[i] >= 0) g[i] += T(weight * d[std::size_t(se[i])]);
   }
 
-  void z_loss(const Tensor& P, const Tensor& lse, double weight, Tensor& acc, Tensor& dZ) override {
+  void z_loss(const Tensor& P, const Tensor& lse, double weight, Tensor& acc, Tensor& dZ,
+              const ShardSum* shard) override {
     check_dtype("z_loss", P, DType::real);
     const std::size_t E = P.rows(), T_ = P.cols();
     require_shape("z_loss", "lse", lse, 1, T_);
     require_shape("z_loss", "acc", acc, 1, 1);
     require_shape("z_loss", "dZ", dZ, E, T_);
-    if (T_ == 0) return;
+    if (T_ == 0 && !shard) return;
     const T* l = lse.data<T>();
     const T* p = P.data<T>();
-    *acc.data<T>() += T(ordered_sum(T_, [&](std::size_t t) { return double(l[t]) * double(l[t]); }) / double(T_));
+    double sums[2] = {ordered_sum(T_, [&](std::size_t t) { return double(l[t]) * double(l[t]); }), double(T_)};
+    if (shard) shard->sum(sums, 2);
+    if (sums[1] == 0.0) return;
+    *acc.data<T>() += T(sums[0] / sums[1]);
     T* dz = dZ.data<T>();
+    const double batch = sums[1];
     parallel_for(T_, E, [&](std::size_t t) {
-      const T c = T(weight * 2.0 / double(T_)) * l[t];
+      const T c = T(weight * 2.0 / batch) * l[t];
       for (std::size_t e = 0; e < E; ++e) dz[t * E + e] += c * p[t * E + e];
     });
   }
