@@ -382,6 +382,26 @@ std::vector<OpCase> make_cases() {
                        push_plan(out, b, plan_for(b, 150, 8, 2, capacity, 28));
                        return out;
                      }});
+  for (const bool weighted : {true, false})
+    cases.push_back({"combine_slots", std::string(weighted ? "weighted" : "weight 1") + ", d 12, E 8, T 150, k 2, capacity 40",
+                     1e-6, 1e-6, [weighted](Backend& b) {
+                       DevicePlan plan = plan_for(b, 150, 8, 2, 40, 57);
+                       std::vector<std::int64_t> offsets(9);
+                       b.download(plan.expert_offsets, offsets.data());
+                       Tensor outs = real(b, 12, std::size_t(offsets[8]), 58), Y = real(b, 12, 150, 59);
+                       b.combine_slots(plan, outs, weighted, Y);
+                       return std::vector<HostArray>{host(b, "Y", Y)};
+                     }});
+  cases.push_back({"combine_slots_backward", "d 12, E 8, T 150, k 2, capacity 40", 1e-6, 1e-6, [](Backend& b) {
+                     DevicePlan plan = plan_for(b, 150, 8, 2, 40, 60);
+                     std::vector<std::int64_t> offsets(9);
+                     b.download(plan.expert_offsets, offsets.data());
+                     const std::size_t A = std::size_t(offsets[8]);
+                     Tensor outs = real(b, 12, A, 61), dY = real(b, 12, 150, 62), douts = b.tensor(12, A),
+                            dw = b.tensor(2, 150);
+                     b.combine_slots_backward(plan, outs, dY, douts, dw);
+                     return std::vector<HostArray>{host(b, "douts", douts), host(b, "dw", dw)};
+                   }});
   cases.push_back({"routing_counts", "E 8, T 150, k 2, capacity 40", 1e-6, 1e-6, [](Backend& b) {
                      DevicePlan plan = plan_for(b, 150, 8, 2, 40, 29);
                      Tensor counts = b.zeros(3 * 8 + 2, 1);
@@ -471,7 +491,7 @@ const std::vector<std::string>& backend_op_names() {
       "activation_forward", "activation_backward", "sum_squares", "sum_into", "softmax_cross_entropy",
       "squared_error", "softmax_columns", "softmax_rows", "softmax_columns_backward", "softmax_rows_backward", "top_k", "slot_weights", "slot_weights_backward", "sigmoid",
       "sigmoid_slot_weights", "sigmoid_slot_weights_backward", "noisy_logits", "noisy_logits_backward",
-      "smooth_load_loss", "expert_choice", "balanced_assignment", "random_second_choice", "hash_experts", "build_plan", "routing_counts",
+      "smooth_load_loss", "expert_choice", "balanced_assignment", "random_second_choice", "hash_experts", "build_plan", "routing_counts", "combine_slots", "combine_slots_backward",
       "bias_update", "routed_ffn_forward", "routed_ffn_backward", "switch_loss", "importance_loss", "z_loss",
       "clip_factor", "adam", "momentum"};
   return names;

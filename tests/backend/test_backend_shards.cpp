@@ -160,3 +160,88 @@ TEST_CASE("backend oracle: sharded balancing losses, bias update and capacity eq
 }
 
 }  // namespace moe::test
+
+namespace moe::test {
+
+// The expert-parallel algorithm at one process: gather the kept slots' inputs in the plan's sorted order,
+// run the experts on them as a plan of their own (k = 1, weight 1), combine_slots them back with the slot
+// weights; backward through combine_slots_backward, the experts, and combine_slots with weight 1. Every
+// output and gradient equals the routed FFN op's, drops included.
+TEST_CASE("backend oracle: gather, the experts on sorted columns and combine_slots equal the routed FFN op") {
+  std::unique_ptr<Backend> b = make_cpu_backend(Precision::f64);
+  const std::size_t T = 40, d = 6, f = 8, E = 4, k = 2;
+  auto make = [&](std::size_t rows, std::size_t cols, std::uint64_t seed, double scale = 1.0) {
+    Tensor t = b->tensor(rows, cols);
+    b->upload(t, randn(rows * cols, seed, scale).data());
+    return t;
+  };
+  Tensor Lg = make(E, T, 1, 2.0), P = b->tensor(E, T);
+  b->softmax_columns(Lg, P, nullptr);
+  DevicePlan plan;
+  plan.tokens = T, plan.experts = E, plan.k = k, plan.capacity = 12;
+  plan.slot_expert = b->tensor(k, T, DType::i32);
+  plan.slot_weight = b->tensor(k, T);
+  b->top_k(Lg, nullptr, k, plan.slot_expert);
+  b->slot_weights(P, plan.slot_expert, true, plan.slot_weight);
+  b->build_plan(plan);
+  ExpertBank w{make(f, d * E, 2, 0.5), make(f, E, 3, 0.5), make(d, f * E, 4, 0.5), make(d, E, 5, 0.5)};
+  auto zero_bank = [&] { return ExpertBank{b->zeros(f, d * E), b->zeros(f, E), b->zeros(d, f * E), b->zeros(d, E)}; };
+  Tensor X = make(d, T, 6), dY = make(d, T, 7);
+  // The op.
+  Tensor Y_ref = b->tensor(d, T), dX_ref = b->tensor(d, T), dw_ref = b->tensor(k, T);
+  ExpertBank g_ref = zero_bank();
+  std::unique_ptr<OpCache> cache;
+  b->routed_ffn_forward(plan, w, FfnActivation::relu, X, true, Y_ref, cache);
+  b->routed_ffn_backward(plan, w, FfnActivation::relu, dY, true, dX_ref, g_ref, dw_ref, cache);
+  // The composition.
+  std::vector<std::int64_t> offsets(E + 1);
+  b->download(plan.expert_offsets, offsets.data());
+  const std::size_t A = std::size_t(offsets[E]);
+  REQUIRE(A < T * k);  // the capacity drops some slots
+  std::vector<std::int32_t> sorted(T * k);
+  b->download(plan.sorted_token, sorted.data());
+  std::vector<std::int64_t> idx(sorted.begin(), sorted.begin() + std::ptrdiff_t(A));
+  std::vector<std::int32_t> expert_of(A);
+  std::vector<double> ones(A, 1.0);
+  for (std::size_t e = 0; e < E; ++e)
+    for (std::int64_t i = offsets[e]; i < offsets[e + 1]; ++i) expert_of[std::size_t(i)] = std::int32_t(e);
+  Tensor index = b->tensor(A, 1, DType::i64), inputs = b->tensor(d, A), outs = b->tensor(d, A);
+  b->upload(index, idx.data());
+  b->gather_columns(X, index, inputs);
+  DevicePlan received;
+  received.tokens = A, received.experts = E, received.k = 1, received.capacity = 0;
+  received.slot_expert = b->tensor(1, A, DType::i32);
+  received.slot_weight = b->tensor(1, A);
+  b->upload(received.slot_expert, expert_of.data());
+  b->upload(received.slot_weight, ones.data());
+  b->build_plan(received);
+  std::unique_ptr<OpCache> expert_cache;
+  b->routed_ffn_forward(received, w, FfnActivation::relu, inputs, false, outs, expert_cache);
+  Tensor Y = b->tensor(d, T);
+  b->copy(X, Y);
+  b->combine_slots(plan, outs, true, Y);
+  Tensor douts = b->tensor(d, A), dw = b->tensor(k, T), dinputs = b->tensor(d, A), unused = b->tensor(1, A);
+  b->combine_slots_backward(plan, outs, dY, douts, dw);
+  ExpertBank g = zero_bank();
+  b->routed_ffn_backward(received, w, FfnActivation::relu, douts, false, dinputs, g, unused, expert_cache);
+  Tensor dX = b->tensor(d, T);
+  b->copy(dY, dX);
+  b->combine_slots(plan, dinputs, false, dX);
+  auto same = [&](const Tensor& a, const Tensor& ref) {
+    const std::vector<double> x = b->to_host(a), y = b->to_host(ref);
+    REQUIRE(x.size() == y.size());
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i])), scale = std::max(scale, std::abs(y[i]));
+    CHECK(scale > 0.0);
+    CHECK(worst <= 1e-12 * scale);
+  };
+  same(Y, Y_ref);
+  same(dw, dw_ref);
+  same(dX, dX_ref);
+  same(g.W1, g_ref.W1);
+  same(g.b1, g_ref.b1);
+  same(g.W2, g_ref.W2);
+  same(g.b2, g_ref.b2);
+}
+
+}  // namespace moe::test

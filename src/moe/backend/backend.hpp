@@ -220,6 +220,16 @@ class Backend {
                                    bool residual, Tensor& dX, ExpertBank& grads, Tensor& dw,
                                    std::unique_ptr<OpCache>& cache) = 0;
 
+  // The combine of expert parallelism, whose expert outputs come back from other processes: outs (d x A)
+  // holds the kept slots' expert outputs in the plan's sorted order (A = expert_offsets[E]); Y (d x T) +=
+  // sum over t's kept slots, in slot order, w_s outs(:, position_s) (weighted false: weight 1, which also
+  // scatters input gradients back to their tokens).
+  virtual void combine_slots(const DevicePlan& plan, const Tensor& outs, bool weighted, Tensor& Y) = 0;
+  // Its backward (weighted): douts (d x A, written) = w_s dY(:, t) at each kept slot's position; dw (k x T,
+  // written) = dY(:, t) . outs(:, position_s), 0 for empty and dropped slots.
+  virtual void combine_slots_backward(const DevicePlan& plan, const Tensor& outs, const Tensor& dY, Tensor& douts,
+                                      Tensor& dw) = 0;
+
   // ---- balancing losses (values unweighted into acc; gradients weighted, accumulated) --------------
   // With a shard (expert parallelism), T and the per-expert sums are the whole batch's (ShardSum).
   // Switch: E sum_e f_e P_e, f_e = share of the T tokens whose largest logit is e, P_e = mean of P(e, :).

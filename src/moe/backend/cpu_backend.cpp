@@ -811,6 +811,62 @@ class CpuBackend final : public Backend {
     for (std::size_t i = 0; i < plan.tokens * plan.k; ++i) out[i] = pos[i] >= 0 ? dsorted[std::size_t(pos[i])] : T(0);
   }
 
+  std::size_t kept_assignments(const char* op, const DevicePlan& plan) const {
+    require_shape(op, "expert_offsets", plan.expert_offsets, plan.experts + 1, 1, DType::i64);
+    require_shape(op, "slot_position", plan.slot_position, plan.k, plan.tokens, DType::i64);
+    return std::size_t(plan.expert_offsets.data<std::int64_t>()[plan.experts]);
+  }
+
+  void combine_slots(const DevicePlan& plan, const Tensor& outs, bool weighted, Tensor& Y) override {
+    const std::size_t A = kept_assignments("combine_slots", plan), d = Y.rows(), k = plan.k;
+    require_shape("combine_slots", "outs", outs, d, A);
+    require_shape("combine_slots", "Y", Y, d, plan.tokens);
+    if (weighted) require_shape("combine_slots", "slot_weight", plan.slot_weight, k, plan.tokens);
+    const std::int64_t* pos = plan.slot_position.data<std::int64_t>();
+    const T* w = weighted ? plan.slot_weight.data<T>() : nullptr;
+    const T* o = outs.data<T>();
+    T* y = Y.data<T>();
+    parallel_for(plan.tokens, k * d, [&](std::size_t t) {
+      for (std::size_t s = t * k; s < (t + 1) * k; ++s) {
+        if (pos[s] < 0) continue;
+        const T ws = w ? w[s] : T(1);
+        const T* __restrict from = o + std::size_t(pos[s]) * d;
+        T* __restrict to = y + t * d;
+        for (std::size_t i = 0; i < d; ++i) to[i] += ws * from[i];
+      }
+    });
+  }
+
+  void combine_slots_backward(const DevicePlan& plan, const Tensor& outs, const Tensor& dY, Tensor& douts,
+                              Tensor& dw) override {
+    const std::size_t A = kept_assignments("combine_slots_backward", plan), d = dY.rows(), k = plan.k;
+    require_shape("combine_slots_backward", "outs", outs, d, A);
+    require_shape("combine_slots_backward", "dY", dY, d, plan.tokens);
+    require_shape("combine_slots_backward", "douts", douts, d, A);
+    require_shape("combine_slots_backward", "dw", dw, k, plan.tokens);
+    require_shape("combine_slots_backward", "slot_weight", plan.slot_weight, k, plan.tokens);
+    const std::int64_t* pos = plan.slot_position.data<std::int64_t>();
+    const T* w = plan.slot_weight.data<T>();
+    const T* o = outs.data<T>();
+    const T* g = dY.data<T>();
+    T* gw = dw.data<T>();
+    T* go = douts.data<T>();
+    parallel_for(plan.tokens, k * d, [&](std::size_t t) {
+      const T* __restrict gt = g + t * d;
+      for (std::size_t s = t * k; s < (t + 1) * k; ++s) {
+        if (pos[s] < 0) {
+          gw[s] = T(0);
+          continue;
+        }
+        const T* __restrict from = o + std::size_t(pos[s]) * d;
+        T* __restrict to = go + std::size_t(pos[s]) * d;
+        T dot = 0;
+        for (std::size_t i = 0; i < d; ++i) dot += gt[i] * from[i], to[i] = w[s] * gt[i];
+        gw[s] = dot;
+      }
+    });
+  }
+
   // ---- balancing losses ----
   void switch_loss(const Tensor& Z, const Tensor& P, double weight, Tensor& acc, Tensor& dZ,
                    const ShardSum* shard) override {
