@@ -14,10 +14,10 @@ arma::mat download_all(const Backend& b, const Tensor& t) {
 
 }  // namespace
 
-void BackendParams::add(Tensor& value, Tensor& grad) {
+void BackendParams::add(Tensor& value, Tensor& grad, bool replicated) {
   require(value.backend() == &b_ && grad.backend() == &b_ && value.rows() == grad.rows() && value.cols() == grad.cols(),
           "backend parameters: a parameter and its gradient must be tensors of this backend of one shape");
-  Entry e{&value, &grad, b_.zeros(value.rows(), value.cols()), b_.zeros(value.rows(), value.cols())};
+  Entry e{&value, &grad, replicated, b_.zeros(value.rows(), value.cols()), b_.zeros(value.rows(), value.cols())};
   entries_.push_back(std::move(e));
 }
 
@@ -115,6 +115,22 @@ void BackendParams::add_grads_to_host() {
 
 void BackendParams::zero_grad() {
   for (Entry& e : entries_) b_.fill(*e.grad, 0.0);
+}
+
+void BackendParams::sum_replicated_gradients(const ShardSum& processes) {
+  std::vector<double> all;  // every replicated gradient back to back: one collective
+  for (const Entry& e : entries_)
+    if (e.replicated) {
+      const std::vector<double> g = b_.to_host(*e.grad);
+      all.insert(all.end(), g.begin(), g.end());
+    }
+  processes.sum(all.data(), all.size());
+  std::size_t at = 0;
+  for (Entry& e : entries_)
+    if (e.replicated) {
+      if (e.grad->size() > 0) b_.upload(*e.grad, all.data() + at);
+      at += e.grad->size();
+    }
 }
 
 void BackendParams::start(const BackendOptimizer& optimizer) {

@@ -36,7 +36,9 @@ class BackendParams {
   Backend& backend() const { return b_; }
 
   // A trained tensor and its gradient (same shape), owned by the caller and outliving this object.
-  void add(Tensor& value, Tensor& grad);
+  // replicated (expert parallelism): every process holds a copy and its gradient is this process's
+  // tokens' part, to be summed over the processes before the step (sum_replicated_gradients).
+  void add(Tensor& value, Tensor& grad, bool replicated = false);
   // The host entry `name`: columns [first, first + cols) of the registered tensor `value`. Returns its
   // host copy (the caller may write initial values there, then call from_host).
   arma::mat& view(const std::string& name, ParamKind kind, const Tensor& value, std::size_t first, std::size_t cols);
@@ -50,6 +52,8 @@ class BackendParams {
   void from_host();
   void add_grads_to_host();
   void zero_grad();  // every registered gradient to 0
+  // Each replicated gradient replaced by its sum over the processes (collective; one call for all).
+  void sum_replicated_gradients(const ShardSum& processes);
 
   void start(const BackendOptimizer& optimizer);
   void step();  // one optimiser step on every registered tensor from its gradient
@@ -60,6 +64,7 @@ class BackendParams {
   struct Entry {
     Tensor* value;
     Tensor* grad;
+    bool replicated;
     Tensor m, v;  // Adam's moments; m is the momentum's velocity
   };
   struct View {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "moe/backend/backend_registry.hpp"
 #include "moe/core/error.hpp"
 #include "moe/models/sparse_net.hpp"
 
@@ -14,6 +15,11 @@ void upload_matrix(Backend& b, Tensor& t, const arma::mat& M) {
   if (M.n_elem > 0) b.upload(t, M.memptr());
 }
 
+// Columns [first, first + n) of M (n may be 0).
+arma::mat column_block(const arma::mat& M, std::size_t first, std::size_t n) {
+  return n == 0 ? arma::mat(M.n_rows, 0) : arma::mat(M.cols(first, first + n - 1));
+}
+
 arma::mat download_matrix(const Backend& b, const Tensor& t) {
   arma::mat M(t.rows(), t.cols());
   if (M.n_elem > 0) b.download(t, M.memptr());
@@ -22,21 +28,22 @@ arma::mat download_matrix(const Backend& b, const Tensor& t) {
 
 }  // namespace
 
-BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backend> backend)
-    : spec_(spec), b_(std::move(backend)), params_(*b_) {
+BackendSparseNet::BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backend> backend,
+                                   Communicator* expert_parallel)
+    : spec_(spec), b_(std::move(backend)), comm_(expert_parallel), params_(*b_) {
   spec_.validate();
   D_ = spec_.sparse.model_dim, d_ = spec_.inputs, m_ = spec_.outputs;
   auto trained = [&](Tensor& w, Tensor& g, std::size_t rows, std::size_t cols) {
     w = b_->tensor(rows, cols);
     g = b_->zeros(rows, cols);
-    params_.add(w, g);
+    params_.add(w, g, comm_ != nullptr);  // a copy on every process under expert parallelism
   };
   // Registered in SparseNet's order: embedding, the layer, output.
   trained(W_in_, dW_in_, D_, d_);
   trained(b_in_, db_in_, D_, 1);
   params_.view("embed/W", ParamKind::weight, W_in_);
   params_.view("embed/b", ParamKind::other, b_in_);
-  moe_ = std::make_unique<MoeLayer>(spec_.sparse, spec_.experts, params_, "moe/");
+  moe_ = std::make_unique<MoeLayer>(spec_.sparse, spec_.experts, params_, "moe/", comm_);
   trained(W_out_, dW_out_, m_, D_);
   trained(b_out_, db_out_, m_, 1);
   params_.view("output/W", ParamKind::weight, W_out_);
@@ -94,12 +101,31 @@ void BackendSparseNet::start(const BackendOptimizer& optimizer) {
   from_host();  // the host copies may have been loaded or restored
 }
 
+std::pair<std::size_t, std::size_t> BackendSparseNet::share(std::size_t N) const {
+  if (!comm_) return {0, N};
+  const auto P = std::size_t(comm_->size()), r = std::size_t(comm_->rank());
+  return {r * (N / P) + std::min(r, N % P), N / P + (r < N % P ? 1 : 0)};
+}
+
+arma::mat BackendSparseNet::gather(const arma::mat& part, std::size_t N) const {
+  if (!comm_) return part;
+  const auto [first, n] = share(N);
+  arma::mat all(part.n_rows, N, arma::fill::zeros);
+  if (n > 0) all.cols(first, first + n - 1) = part;
+  comm_->allreduce_sum(all.memptr(), all.n_elem);  // every column is one process's: the sum places it exactly
+  return all;
+}
+
 void BackendSparseNet::upload_batch(const arma::mat& X, const arma::mat* Y) const {
   require(X.n_rows == d_ && (!Y || (Y->n_rows == m_ && Y->n_cols == X.n_cols)),
           "backend sparse net: a batch of the wrong shape");
-  upload_matrix(*b_, X_, X);
-  if (Y) upload_matrix(*b_, Y_, *Y);
-  if (moe_->needs_token_ids()) moe_->set_token_ids(column_hash_ids(X));
+  batch_ = X.n_cols;
+  const auto [first, n] = share(X.n_cols);
+  const arma::mat Xs = comm_ ? column_block(X, first, n) : arma::mat();
+  const arma::mat& Xp = comm_ ? Xs : X;
+  upload_matrix(*b_, X_, Xp);
+  if (Y) upload_matrix(*b_, Y_, comm_ ? column_block(*Y, first, n) : *Y);
+  if (moe_->needs_token_ids()) moe_->set_token_ids(column_hash_ids(Xp));
 }
 
 void BackendSparseNet::set_data(const arma::mat& X, const arma::mat& Y) {
@@ -109,9 +135,11 @@ void BackendSparseNet::set_data(const arma::mat& X, const arma::mat& Y) {
   if (moe_->needs_token_ids()) data_ids_ = column_hash_ids(X);
 }
 
-void BackendSparseNet::step_on(const arma::uvec& columns) {
-  require(!data_X_.empty() || columns.is_empty(), "backend sparse net: step_on before set_data");
-  const std::size_t N = columns.n_elem;
+void BackendSparseNet::step_on(const arma::uvec& all_columns) {
+  require(!data_X_.empty() || all_columns.is_empty(), "backend sparse net: step_on before set_data");
+  batch_ = all_columns.n_elem;
+  const auto [first, N] = share(all_columns.n_elem);
+  const arma::uvec columns = N == 0 ? arma::uvec() : arma::uvec(all_columns.subvec(first, first + N - 1));
   std::vector<std::int64_t> ids(columns.begin(), columns.end());
   b_->reshape(batch_idx_, N, 1, DType::i64);
   if (N > 0) b_->upload(batch_idx_, ids.data());
@@ -124,16 +152,22 @@ void BackendSparseNet::step_on(const arma::uvec& columns) {
     for (std::size_t j = 0; j < N; ++j) batch_ids[j] = data_ids_[columns[j]];
     moe_->set_token_ids(batch_ids);
   }
-  forward(true);
-  backward(true);
-  params_.step();
-  moe_->end_step();
+  take_step();
 }
 
 void BackendSparseNet::step(const arma::mat& X, const arma::mat& Y) {
   upload_batch(X, &Y);
+  take_step();
+}
+
+void BackendSparseNet::take_step() {
+  const double comm0 = comm_ ? comm_->seconds() : 0.0;
   forward(true);
   backward(true);
+  if (comm_) {
+    params_.sum_replicated_gradients(CommunicatorSum(*comm_));
+    moe_->log_comm_seconds(comm_->seconds() - comm0);
+  }
   params_.step();
   moe_->end_step();
 }
@@ -154,8 +188,9 @@ void BackendSparseNet::task_loss(Tensor* dZ) const {
   const std::size_t N = Z_.cols();
   b_->reshape(loss_cols_, 1, N);
   if (dZ) b_->reshape(*dZ, m_, N);
-  if (spec_.task == Task::classification) b_->softmax_cross_entropy(Z_, Y_, 1.0 / double(N), loss_cols_, dZ);
-  else b_->squared_error(Z_, Y_, 1.0 / double(N), loss_cols_, dZ);
+  const double scale = 1.0 / double(std::max<std::size_t>(batch_, 1));  // the mean over the whole batch
+  if (spec_.task == Task::classification) b_->softmax_cross_entropy(Z_, Y_, scale, loss_cols_, dZ);
+  else b_->squared_error(Z_, Y_, scale, loss_cols_, dZ);
 }
 
 void BackendSparseNet::backward(bool log) {
@@ -177,7 +212,7 @@ void BackendSparseNet::backward(bool log) {
 std::vector<RoutingStats> BackendSparseNet::routing(const arma::mat& X) const {
   upload_batch(X, nullptr);
   forward(false);
-  return {moe_->stats()};
+  return {moe_->stats()};  // the batch's under expert parallelism
 }
 
 Tensor& BackendSparseNet::next_step_loss() {
@@ -188,7 +223,10 @@ Tensor& BackendSparseNet::next_step_loss() {
 }
 
 void BackendSparseNet::add_loss_sums(double& sum) {
-  for (std::size_t i = 0; i < step_losses_; ++i) sum += b_->scalar(step_loss_[i]);
+  std::vector<double> steps(step_losses_);
+  for (std::size_t i = 0; i < step_losses_; ++i) steps[i] = b_->scalar(step_loss_[i]);
+  if (comm_) comm_->allreduce_sum(steps.data(), steps.size());  // each step's sum over the processes
+  for (const double s : steps) sum += s;
   step_losses_ = 0;
 }
 
@@ -197,8 +235,12 @@ double BackendSparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accum
   upload_batch(X, &Y);
   forward(true);
   backward(accumulate_grad);  // a gradient call is a step of the log, as SparseNet's
-  const double value = b_->scalar(step_loss_[--step_losses_]) / double(X.n_cols);  // not a training step's
-  if (accumulate_grad) params_.add_grads_to_host();
+  double value = b_->scalar(step_loss_[--step_losses_]);  // not a training step's
+  if (comm_) comm_->allreduce_sum(&value, 1);
+  value /= double(X.n_cols);
+  if (!accumulate_grad) return value;
+  if (comm_) params_.sum_replicated_gradients(CommunicatorSum(*comm_));
+  params_.add_grads_to_host();
   return value;
 }
 
@@ -206,23 +248,47 @@ arma::rowvec BackendSparseNet::pointwise_loss(const arma::mat& X, const arma::ma
   upload_batch(X, &Y);
   forward(false);
   task_loss(nullptr);
-  arma::rowvec out(X.n_cols);
-  if (X.n_cols > 0) b_->download(loss_cols_, out.memptr());
-  return out;
+  arma::rowvec out(loss_cols_.cols());
+  if (out.n_elem > 0) b_->download(loss_cols_, out.memptr());
+  return gather(out, X.n_cols);
 }
 
 Prediction BackendSparseNet::predict(const arma::mat& X) const {
   upload_batch(X, nullptr);
   forward(false);
   Prediction p;
-  p.output = download_matrix(*b_, Z_);
+  p.output = gather(download_matrix(*b_, Z_), X.n_cols);
   if (spec_.task == Task::classification)
     for (arma::uword n = 0; n < p.output.n_cols; ++n) {
       p.output.col(n) = arma::exp(p.output.col(n) - p.output.col(n).max());
       p.output.col(n) /= arma::accu(p.output.col(n));
     }
-  p.gate = moe_->gate();
+  p.gate = gather(moe_->gate(), X.n_cols);
   return p;
+}
+
+std::unique_ptr<BackendSparseNet> BackendSparseNet::whole() {
+  if (!comm_) return nullptr;
+  const bool root = comm_->rank() == 0;
+  ParamList mine;
+  collect_state(mine);
+  // The whole model's entries in its order, on every process alike: the one-process network's.
+  std::unique_ptr<BackendSparseNet> out = std::make_unique<BackendSparseNet>(spec_, make_backend("cpu", "double"));
+  ParamList all;
+  out->collect_state(all);
+  for (const Param& entry : all) {
+    // An expert comes from the process that holds it, a copy from process 0 alone: the sum over the
+    // processes is then exactly the value.
+    arma::mat v(arma::size(*entry.value), arma::fill::zeros);
+    const Param* own = mine.find(entry.name);
+    const bool expert = entry.name.rfind("moe/expert", 0) == 0;
+    if (own && (root || expert)) v = *own->value;
+    comm_->allreduce_sum(v.memptr(), v.n_elem);
+    *entry.value = v;
+  }
+  if (!root) return nullptr;
+  out->from_host();
+  return out;
 }
 
 }  // namespace moe

@@ -9,6 +9,13 @@
 // One training step (step(), step_on()) is forward, backward and the optimiser's update, all backend ops;
 // the host uploads the batch (or its column indices) and reads nothing back: the losses are summed on the
 // backend and read once an epoch (add_loss_sums).
+// Expert parallelism (a Communicator, moe-train --expert-parallel under mpirun): every process holds the
+// whole data set and a copy of the embedding, the output layer, the router and the shared experts, and
+// its share of the experts (sparse/moe_layer.hpp); each step takes the whole batch's columns and works on
+// this process's share of them (N / P, in rank order), the copies' gradients summed over the processes
+// before the optimiser's step, so every process takes the same step and the run follows the one-process
+// run. The Model calls (loss, predict, pointwise_loss, routing) return the whole batch's on every
+// process. Every call is collective: all processes make the same calls in the same order.
 #include <armadillo>
 #include <memory>
 #include <string>
@@ -25,7 +32,7 @@ namespace moe {
 
 class BackendSparseNet final : public Model, public BackendTraining {
  public:
-  BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backend> backend);
+  BackendSparseNet(const ModelSpec& spec, std::unique_ptr<Backend> backend, Communicator* expert_parallel = nullptr);
   // Model
   const ModelSpec& spec() const override { return spec_; }
   // The draws of SparseNet::init, in its order: W_in, W_out, then the layer's.
@@ -52,19 +59,30 @@ class BackendSparseNet final : public Model, public BackendTraining {
   void from_host() override;
   void visit_optimizer_state(StateVisitor& v, const std::string& prefix) override { params_.visit_state(v, prefix); }
   Backend& backend() { return *b_; }
+  const MoeLayer& layer() const { return *moe_; }
+  // Expert parallelism: the whole model (every expert) on process 0, gathered from the processes
+  // (collective); null on the others. Call after to_host().
+  std::unique_ptr<BackendSparseNet> whole();
   // Sparse upcycling: the embedding, output layer and the one FFN expert of a dense network (--model
   // sparse with 1 expert and no shared experts, either implementation) into this one, every expert a copy;
   // the router keeps its initialisation.
   void upcycle_from(Model& dense);
 
  private:
-  void upload_batch(const arma::mat& X, const arma::mat* Y) const;
+  // This process's share of N columns: [first, first + n) (the whole batch without expert parallelism).
+  std::pair<std::size_t, std::size_t> share(std::size_t N) const;
+  // A part (rows x n, this process's share) placed in the whole batch's rows x N on every process.
+  arma::mat gather(const arma::mat& part, std::size_t N) const;
+  void upload_batch(const arma::mat& X, const arma::mat* Y) const;  // this process's share of the batch
+  void take_step();  // forward, backward, the copies' gradients summed, the optimiser, the layer's step
   void forward(bool training) const;  // on the batch in X_
-  void backward(bool log);
+  void backward(bool log);  // task loss gradients scaled by 1 / batch_
   void task_loss(Tensor* dZ) const;  // loss_cols_ (and dZ) of Z_ against Y_, grad scale 1/N
 
   ModelSpec spec_;
   std::unique_ptr<Backend> b_;
+  Communicator* comm_ = nullptr;
+  mutable std::size_t batch_ = 0;  // the pass's whole batch (every process's columns)
   BackendParams params_;
   std::size_t D_, d_, m_;
   Tensor W_in_, b_in_, W_out_, b_out_, dW_in_, db_in_, dW_out_, db_out_;

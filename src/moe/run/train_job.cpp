@@ -14,6 +14,7 @@
 #include "moe/io/checkpoint.hpp"
 #include "moe/io/data_record.hpp"
 #include "moe/io/model_io.hpp"
+#include "moe/backend/backend_registry.hpp"
 #include "moe/models/meta_pi.hpp"
 #include "moe/models/backend_sparse_net.hpp"
 #include "moe/models/sparse_net.hpp"
@@ -85,14 +86,13 @@ void upcycle(const TrainJob& job, Model& model, const PreparedData& data) {
 
 // Expert parallelism: every rank's load and time in collectives per step (P x steps each, rank 0 writing),
 // and which experts each rank held. Collective.
-void write_rank_routing(h5::File& file, Communicator& comm, const SparseNet& model) {
+void write_rank_routing(h5::File& file, Communicator& comm, const Model& model, const ExpertPlacement& placement) {
   const RoutingLog& log = *model.routing_log();
   const auto P = arma::uword(comm.size()), r = arma::uword(comm.rank()), S = arma::uword(log.rank_load.size());
   require(log.comm_seconds.size() == S, "expert parallelism: the routing log's per-rank series differ in length");
   arma::mat load(P, S, arma::fill::zeros), comm_seconds(P, S, arma::fill::zeros), experts(P, 2, arma::fill::zeros);
   load.row(r) = arma::rowvec(log.rank_load);
   comm_seconds.row(r) = arma::rowvec(log.comm_seconds);
-  const ExpertPlacement& placement = model.layer().placement();
   experts(r, 0) = double(placement.first(r)), experts(r, 1) = double(placement.count(r));
   comm.allreduce_sum(load.memptr(), load.n_elem);
   comm.allreduce_sum(comm_seconds.memptr(), comm_seconds.n_elem);
@@ -104,14 +104,13 @@ void write_rank_routing(h5::File& file, Communicator& comm, const SparseNet& mod
 }
 
 // Each rank's line: its experts, the share of the routed slots they ran, and its time in collectives.
-void print_rank_load(Communicator& comm, const SparseNet& model) {
+void print_rank_load(Communicator& comm, const Model& model, const ExpertPlacement& placement) {
   const RoutingLog& log = *model.routing_log();
   double mine = 0.0, total = 0.0, seconds = 0.0;
   for (const double x : log.rank_load) mine += x;
   for (const double x : log.comm_seconds) seconds += x;
   total = mine;
   comm.allreduce_sum(&total, 1);
-  const ExpertPlacement& placement = model.layer().placement();
   const auto r = std::size_t(comm.rank());
   std::fprintf(stderr, "moe-train: rank %zu of %d: experts %zu-%zu ran %.0f routed slots (%.1f %% of all), %.2f s in "
                "collectives\n", r, comm.size(), placement.first(r), placement.first(r) + placement.count(r) - 1, mine,
@@ -218,7 +217,14 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
     const std::string how = env ? env : "auto";
     require(how == "auto" || how == "host" || how == "nccl", "MOE_GPU_EXCHANGE must be auto, host or nccl (got '" + how + "')");
     if (spec.sparse.device == "cuda") gpu_exchange = make_gpu_exchange(*comm, how);
-    model = std::make_unique<SparseNet>(spec, comm, gpu_exchange.get());
+    const char* backend = std::getenv("MOE_BACKEND");  // WORK IN PROGRESS: the backend network when set
+    if (backend && *backend) {
+      const std::string b = backend;
+      model = std::make_unique<BackendSparseNet>(spec, make_backend(b.substr(0, b.find('-')), b.substr(b.find('-') + 1)),
+                                                 comm);
+    } else {
+      model = std::make_unique<SparseNet>(spec, comm, gpu_exchange.get());
+    }
   } else {
     model = make_model(spec);
   }
@@ -271,17 +277,27 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   write_run_info(file, info);
   if (comm) file.set_attr("/", "expert_parallel_ranks", std::int64_t(comm->size()));
   if (comm) {  // rank 0 writes the whole model, gathered from the ranks; the others their own part
-    auto& net = static_cast<SparseNet&>(*model);
-    const std::unique_ptr<SparseNet> whole = net.whole();
-    write_model(file, whole ? *whole : net, data.standardizer, data.train.feature_names, data.train.target_names);
-    print_rank_load(*comm, net);
+    if (auto* on_backend = dynamic_cast<BackendSparseNet*>(model.get())) {
+      const std::unique_ptr<BackendSparseNet> whole = on_backend->whole();
+      write_model(file, whole ? *whole : *model, data.standardizer, data.train.feature_names, data.train.target_names);
+      print_rank_load(*comm, *model, on_backend->layer().placement());
+    } else {
+      auto& net = static_cast<SparseNet&>(*model);
+      const std::unique_ptr<SparseNet> whole = net.whole();
+      write_model(file, whole ? *whole : net, data.standardizer, data.train.feature_names, data.train.target_names);
+      print_rank_load(*comm, net, net.layer().placement());
+    }
   } else {
     write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
   }
   write_data_record(file, data_record(job, data));
   write_history(file, r.train, train_options);
   if (const RoutingLog* log = model->routing_log()) write_routing(file, *log);
-  if (comm) write_rank_routing(file, *comm, static_cast<SparseNet&>(*model));
+  if (comm) {
+    auto* on_backend = dynamic_cast<BackendSparseNet*>(model.get());
+    write_rank_routing(file, *comm, *model,
+                       on_backend ? on_backend->layer().placement() : static_cast<SparseNet&>(*model).layer().placement());
+  }
   file.write("split/train_groups", data.split.train_groups);
   file.write("split/valid_groups", data.split.valid_groups);
   file.write("split/test_groups", data.split.test_groups);

@@ -25,4 +25,15 @@ class CommTokenShard final : public TokenShard {
   std::size_t offset_ = 0, batch_ = 0;
 };
 
+// Sums over every process of a Communicator, as the backend's ops and BackendParams take them (the
+// replicated parameters' gradients under expert parallelism). Collective.
+class CommunicatorSum final : public ShardSum {
+ public:
+  explicit CommunicatorSum(Communicator& comm) : comm_(comm) {}
+  void sum(double* x, std::size_t n) const override { comm_.allreduce_sum(x, n); }
+
+ private:
+  Communicator& comm_;
+};
+
 }  // namespace moe

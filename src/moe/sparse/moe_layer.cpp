@@ -17,9 +17,13 @@ std::unique_ptr<Backend> layer_backend(const SparseLayerSpec&) {
   return make_backend(b.substr(0, b.find('-')), b.find('-') == std::string::npos ? "" : b.substr(b.find('-') + 1));
 }
 
-MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix)
-    : spec_(spec), b_(params.backend()), params_(params), prefix_(prefix) {
+MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix,
+                   Communicator* expert_parallel)
+    : spec_(spec), b_(params.backend()), comm_(expert_parallel), params_(params), prefix_(prefix) {
   spec_.validate(experts);
+  placement_ = comm_ ? ExpertPlacement(experts, std::size_t(comm_->size())) : ExpertPlacement(std::max<std::size_t>(experts, 1), 1);
+  E_local_ = comm_ ? placement_.count(std::size_t(comm_->rank())) : experts;
+  first_ = comm_ ? placement_.first(std::size_t(comm_->rank())) : 0;
   const std::string& r = spec_.router;
   if (r == "topk" || r == "switch") scores_ = Scores::softmax;
   else if (r == "noisy-topk") scores_ = Scores::noisy;
@@ -33,15 +37,19 @@ MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendPara
   else fail("the sparse MoE layer has no router " + r);
   D_ = spec_.model_dim, F_ = spec_.ff_dim, E_ = experts, S_shared_ = spec_.shared_experts;
   act_ = parse_ffn_activation(spec_.ffn_activation);
+  require(!comm_ || scores_ == Scores::softmax || scores_ == Scores::noisy || scores_ == Scores::gshard ||
+              scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid || scores_ == Scores::hash,
+          "expert parallelism needs a per-token router, not " + r + ", which routes over the whole batch");
   k_ = r == "switch" || r == "hash" || r == "balanced" ? 1 : r == "gshard" ? 2 : spec_.top_k;
   renormalize_ = scores_ == Scores::noisy || scores_ == Scores::gshard ||
                  (scores_ != Scores::expert_choice && scores_ != Scores::balanced && r != "switch" && r != "hash" &&
                   spec_.renormalize);
   // Parameters, registered in the host layer's order (the ParamList's and the checkpoints' order).
-  auto trained = [&](Tensor& w, Tensor& g, std::size_t rows, std::size_t cols) {
+  // Everything but the routed experts is a copy on every process under expert parallelism.
+  auto trained = [&](Tensor& w, Tensor& g, std::size_t rows, std::size_t cols, bool replicated = true) {
     w = b_.tensor(rows, cols);
     g = b_.zeros(rows, cols);
-    params_.add(w, g);
+    params_.add(w, g, replicated && comm_ != nullptr);
   };
   if (scores_ == Scores::soft) {
     trained(W_r_, dW_r_, D_, E_ * spec_.slots_per_expert);
@@ -55,12 +63,12 @@ MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendPara
     trained(W_r_, dW_r_, E_, D_);
     params_.view(name("router/W"), ParamKind::other, W_r_);
   }
-  trained(experts_.W1, dexperts_.W1, F_, D_ * E_);
-  trained(experts_.b1, dexperts_.b1, F_, E_);
-  trained(experts_.W2, dexperts_.W2, D_, F_ * E_);
-  trained(experts_.b2, dexperts_.b2, D_, E_);
-  for (std::size_t e = 0; e < E_; ++e) {
-    const std::string p = name("expert" + std::to_string(e) + "/");
+  trained(experts_.W1, dexperts_.W1, F_, D_ * E_local_, false);
+  trained(experts_.b1, dexperts_.b1, F_, E_local_, false);
+  trained(experts_.W2, dexperts_.W2, D_, F_ * E_local_, false);
+  trained(experts_.b2, dexperts_.b2, D_, E_local_, false);
+  for (std::size_t e = 0; e < E_local_; ++e) {
+    const std::string p = name("expert" + std::to_string(first_ + e) + "/");
     params_.view(p + "W1", ParamKind::weight, experts_.W1, e * D_, D_);
     params_.view(p + "b1", ParamKind::other, experts_.b1, e, 1);
     params_.view(p + "W2", ParamKind::weight, experts_.W2, e * F_, F_);
@@ -123,7 +131,14 @@ void MoeLayer::init(Rng& rng) {
     params_.host(p + "b1").zeros();
     params_.host(p + "b2").zeros();
   };
-  for (std::size_t e = 0; e < E_; ++e) ffn(name("expert" + std::to_string(e) + "/"));
+  for (std::size_t e = 0; e < E_; ++e) {  // every expert draws; a process keeps those it holds
+    if (e >= first_ && e < first_ + E_local_) {
+      ffn(name("expert" + std::to_string(e) + "/"));
+    } else {
+      rng.normal_matrix(F_, D_, 1.0);
+      rng.normal_matrix(D_, F_, 1.0);
+    }
+  }
   for (std::size_t j = 0; j < S_shared_; ++j) ffn(name("shared/expert" + std::to_string(j) + "/"));
   bias_host_.zeros();
   noise_seed_ = rng.below(~std::uint64_t(0));
@@ -132,7 +147,7 @@ void MoeLayer::init(Rng& rng) {
 
 void MoeLayer::copy_into_every_expert(const arma::mat& W1, const arma::mat& b1, const arma::mat& W2,
                                       const arma::mat& b2) {
-  for (std::size_t e = 0; e < E_; ++e) {
+  for (std::size_t e = first_; e < first_ + E_local_; ++e) {
     const std::string p = name("expert" + std::to_string(e) + "/");
     params_.host(p + "W1") = W1, params_.host(p + "b1") = b1, params_.host(p + "W2") = W2, params_.host(p + "b2") = b2;
   }
@@ -168,6 +183,7 @@ void MoeLayer::forward(const Tensor& X, bool training, Tensor& Y) const {
   require(X.rows() == D_, "sparse MoE layer: tokens have " + std::to_string(X.rows()) +
                               " features, expected d_model = " + std::to_string(D_));
   const std::size_t T = X.cols();
+  if (comm_) shard_ = std::make_shared<CommTokenShard>(*comm_, T);  // collective
   if (scores_ == Scores::soft) forward_soft(X, Y);
   else route_and_run(X, training, Y);
   for (std::size_t j = 0; j < S_shared_; ++j) {  // Y += W2_j act(W1_j X + b1_j) + b2_j
@@ -184,9 +200,10 @@ void MoeLayer::forward(const Tensor& X, bool training, Tensor& Y) const {
 
 void MoeLayer::route_and_run(const Tensor& X, bool training, Tensor& Y) const {
   Backend& b = b_;
-  const std::size_t N = X.cols();
+  const std::size_t N = X.cols(), batch = shard_ ? shard_->batch_tokens() : N, offset = shard_ ? shard_->offset() : 0;
   plan_.tokens = N, plan_.experts = E_, plan_.k = k_;
-  plan_.capacity = training ? expert_capacity(N, E_, k_, spec_.capacity_factor) : 0;  // evaluation: dropless
+  plan_.capacity = training ? expert_capacity(batch, E_, k_, spec_.capacity_factor) : 0;  // evaluation: dropless
+  plan_.prior_claims.clear();
   b.reshape(plan_.slot_expert, k_, N, DType::i32);
   b.reshape(plan_.slot_weight, k_, N);
   if (scores_ == Scores::hash) {
@@ -224,7 +241,7 @@ void MoeLayer::route_and_run(const Tensor& X, bool training, Tensor& Y) const {
       b.slot_weights(P_, top2_, true, plan_.slot_weight);
       if (training) {
         Rng noise = Rng(noise_seed_).stream(noise_step_);
-        const arma::mat draws = token_draws(1, arma::uword(N), &noise, false, 0);
+        const arma::mat draws = token_draws(1, arma::uword(N), &noise, false, arma::uword(offset));
         b.reshape(u_, 1, N);
         b.upload(u_, draws.memptr());
         b.random_second_choice(P_, u_, spec_.gshard_threshold, plan_.slot_expert, plan_.slot_weight);
@@ -236,7 +253,7 @@ void MoeLayer::route_and_run(const Tensor& X, bool training, Tensor& Y) const {
       b.reshape(eps_, E_, N);
       if (training) {
         Rng noise = Rng(noise_seed_).stream(noise_step_);
-        const arma::mat draws = token_draws(arma::uword(E_), arma::uword(N), &noise, true, 0);
+        const arma::mat draws = token_draws(arma::uword(E_), arma::uword(N), &noise, true, arma::uword(offset));
         b.upload(eps_, draws.memptr());
       } else {
         b.fill(eps_, 0.0);
@@ -257,9 +274,131 @@ void MoeLayer::route_and_run(const Tensor& X, bool training, Tensor& Y) const {
       b.sigmoid_slot_weights(L_, plan_.slot_expert, renormalize_, plan_.slot_weight);
     }
   }
+  if (shard_ && plan_.capacity > 0) {  // the places the other shards' slots claim first
+    std::vector<std::int32_t> se(k_ * N);
+    if (N > 0) b.download(plan_.slot_expert, se.data());
+    std::vector<std::int64_t> claims(k_ * E_, 0);
+    for (std::size_t t = 0; t < N; ++t)
+      for (std::size_t s = 0; s < k_; ++s)
+        if (se[t * k_ + s] >= 0) ++claims[s * E_ + std::size_t(se[t * k_ + s])];
+    plan_.prior_claims = shard_->prior_claims(claims, E_);
+  }
   b.build_plan(plan_);
   b.reshape(Y, D_, N);
-  b.routed_ffn_forward(plan_, experts_, act_, X, true, Y, ffn_cache_);
+  if (comm_) exchange_forward(X, Y);
+  else b.routed_ffn_forward(plan_, experts_, act_, X, true, Y, ffn_cache_);
+}
+
+void MoeLayer::exchange_columns(const Tensor& M, const std::vector<std::size_t>& send,
+                                const std::vector<std::size_t>& recv, Tensor& R) const {
+  std::size_t total = 0;
+  for (const std::size_t c : recv) total += c;
+  std::vector<double> out(M.size()), in(D_ * total);
+  if (!out.empty()) b_.download(M, out.data());
+  std::vector<std::size_t> send_values(send), recv_values(recv);
+  for (std::size_t& c : send_values) c *= D_;
+  for (std::size_t& c : recv_values) c *= D_;
+  comm_->alltoallv(out.data(), send_values, in.data(), recv_values);
+  b_.reshape(R, D_, total);
+  if (!in.empty()) b_.upload(R, in.data());
+}
+
+void MoeLayer::exchange_forward(const Tensor& X, Tensor& Y) const {
+  Backend& b = b_;
+  const std::size_t P = placement_.ranks, most = placement_.most(), mine = E_local_, N = X.cols();
+  // How many kept slots go to each expert, per destination process (most counts each, padded with 0).
+  std::vector<std::int64_t> offsets(E_ + 1);
+  b.download(plan_.expert_offsets, offsets.data());
+  const std::size_t A = std::size_t(offsets[E_]);
+  std::vector<std::int64_t> counts_out(P * most, 0), counts_in(P * most);
+  ex_.send_cols.assign(P, 0);
+  for (std::size_t q = 0; q < P; ++q)
+    for (std::size_t j = 0; j < placement_.count(q); ++j) {
+      const std::size_t e = placement_.first(q) + j;
+      counts_out[q * most + j] = offsets[e + 1] - offsets[e];
+      ex_.send_cols[q] += std::size_t(counts_out[q * most + j]);
+    }
+  comm_->alltoall(counts_out.data(), most, counts_in.data());
+  ex_.recv_cols.assign(P, 0);
+  ex_.expert_tokens = 0;
+  for (std::size_t p = 0; p < P; ++p)
+    for (std::size_t j = 0; j < mine; ++j) {
+      ex_.recv_cols[p] += std::size_t(counts_in[p * most + j]);
+      ex_.expert_tokens += double(counts_in[p * most + j]);
+    }
+  // What arrives holds process 0's columns for local experts 0, 1, ..., then process 1's, ...: the order
+  // that makes it expert-major (each expert's columns in process order: the one-process order).
+  std::vector<std::size_t> block_start(P * mine);
+  for (std::size_t p = 0, at = 0; p < P; ++p)
+    for (std::size_t j = 0; j < mine; ++j) block_start[p * mine + j] = at, at += std::size_t(counts_in[p * most + j]);
+  std::vector<std::int64_t> order, inverse;
+  std::vector<std::int32_t> expert_of;
+  for (std::size_t j = 0; j < mine; ++j)
+    for (std::size_t p = 0; p < P; ++p)
+      for (std::int64_t c = 0; c < counts_in[p * most + j]; ++c) {
+        order.push_back(std::int64_t(block_start[p * mine + j]) + c);
+        expert_of.push_back(std::int32_t(j));
+      }
+  const std::size_t n = order.size();
+  inverse.resize(n);
+  ex_.in_order = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    inverse[std::size_t(order[i])] = std::int64_t(i);
+    ex_.in_order = ex_.in_order && order[i] == std::int64_t(i);
+  }
+  b.reshape(ex_.order, n, 1, DType::i64);
+  b.reshape(ex_.inverse, n, 1, DType::i64);
+  if (n > 0) b.upload(ex_.order, order.data()), b.upload(ex_.inverse, inverse.data());
+  // The kept slots' inputs in the plan's sorted order (blocks of consecutive experts per owner), out.
+  std::vector<std::int32_t> sorted(k_ * N);
+  if (!sorted.empty()) b.download(plan_.sorted_token, sorted.data());
+  const std::vector<std::int64_t> index(sorted.begin(), sorted.begin() + std::ptrdiff_t(A));
+  b.reshape(ex_.index, A, 1, DType::i64);
+  if (A > 0) b.upload(ex_.index, index.data());
+  b.reshape(ex_.inputs, D_, A);
+  b.gather_columns(X, ex_.index, ex_.inputs);
+  exchange_columns(ex_.inputs, ex_.send_cols, ex_.recv_cols, ex_.arrived);
+  b.reshape(ex_.sorted, D_, n);
+  if (ex_.in_order) b.copy(ex_.arrived, ex_.sorted);
+  else b.gather_columns(ex_.arrived, ex_.order, ex_.sorted);
+  // The local experts on every process's columns, as a plan of their own.
+  DevicePlan& r = ex_.received;
+  r.tokens = n, r.experts = mine, r.k = 1, r.capacity = 0;
+  b.reshape(r.slot_expert, 1, n, DType::i32);
+  b.reshape(r.slot_weight, 1, n);
+  if (n > 0) b.upload(r.slot_expert, expert_of.data());
+  b.fill(r.slot_weight, 1.0);
+  b.build_plan(r);
+  b.reshape(ex_.sorted_out, D_, n);
+  b.routed_ffn_forward(r, experts_, act_, ex_.sorted, false, ex_.sorted_out, ex_.cache);
+  // Back to the arrival order, back to the processes the slots came from, combined with their weights.
+  b.reshape(ex_.arrived, D_, n);
+  if (ex_.in_order) b.copy(ex_.sorted_out, ex_.arrived);
+  else b.gather_columns(ex_.sorted_out, ex_.inverse, ex_.arrived);
+  exchange_columns(ex_.arrived, ex_.recv_cols, ex_.send_cols, ex_.outs);
+  b.copy(X, Y);
+  b.combine_slots(plan_, ex_.outs, true, Y);
+}
+
+void MoeLayer::exchange_backward(const Tensor& dY, Tensor& dX) {
+  Backend& b = b_;
+  const std::size_t n = ex_.received.tokens;
+  b.reshape(ex_.douts, D_, ex_.outs.cols());
+  b.combine_slots_backward(plan_, ex_.outs, dY, ex_.douts, dw_);
+  exchange_columns(ex_.douts, ex_.send_cols, ex_.recv_cols, ex_.arrived);
+  b.reshape(ex_.dsorted, D_, n);
+  if (ex_.in_order) b.copy(ex_.arrived, ex_.dsorted);
+  else b.gather_columns(ex_.arrived, ex_.order, ex_.dsorted);
+  b.reshape(ex_.dsorted_in, D_, n);  // the experts' input gradients, expert-major
+  b.reshape(ex_.unused, 1, n);
+  b.routed_ffn_backward(ex_.received, experts_, act_, ex_.dsorted, false, ex_.dsorted_in, dexperts_, ex_.unused,
+                        ex_.cache);
+  b.reshape(ex_.arrived, D_, n);
+  if (ex_.in_order) b.copy(ex_.dsorted_in, ex_.arrived);
+  else b.gather_columns(ex_.dsorted_in, ex_.inverse, ex_.arrived);
+  exchange_columns(ex_.arrived, ex_.recv_cols, ex_.send_cols, ex_.dinputs);
+  b.copy(dY, dX);
+  b.combine_slots(plan_, ex_.dinputs, false, dX);
 }
 
 void MoeLayer::forward_soft(const Tensor& X, Tensor& Y) const {
@@ -318,6 +457,14 @@ void MoeLayer::soft_masses(Tensor& importance, Tensor& load) const {
 }
 
 void MoeLayer::backward(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& loss_sum, bool log) {
+  backward_pass(X, dY, dX, loss_sum, log);
+  if (log && comm_) {  // the batch's statistics now, while every process is here (collective)
+    flush_log();
+    log_.rank_load.push_back(ex_.expert_tokens);
+  }
+}
+
+void MoeLayer::backward_pass(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& loss_sum, bool log) {
   Backend& b = b_;
   const SparseLayerSpec& s = spec_;
   const std::size_t N = X.cols();
@@ -329,7 +476,8 @@ void MoeLayer::backward(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& l
     backward_soft(X, dY, dX, log);
   } else {
     b.reshape(dw_, plan_.k, N);
-    b.routed_ffn_backward(plan_, experts_, act_, dY, true, dX, dexperts_, dw_, ffn_cache_);
+    if (comm_) exchange_backward(dY, dX);
+    else b.routed_ffn_backward(plan_, experts_, act_, dY, true, dX, dexperts_, dw_, ffn_cache_);
   }
   for (std::size_t j = 0; j < S_shared_; ++j) {  // the shared experts' gradients, written; dX added to
     const Tensor* sw = &shared_[4 * j];
@@ -359,7 +507,7 @@ void MoeLayer::backward(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& l
   };
   if (s.w_importance > 0) {  // through the slot weights: added to dw before the router's backward
     b.fill(aux_value_, 0.0);
-    b.importance_loss(plan_, s.w_importance, aux_value_, dw_);
+    b.importance_loss(plan_, s.w_importance, aux_value_, dw_, shard_.get());
     record(0, s.w_importance);
   }
   if (scores_ == Scores::hash) return;  // no router weights
@@ -374,7 +522,7 @@ void MoeLayer::backward(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& l
     b.noisy_logits_backward(Nl_, eps_, dL_, dN_);
     if (s.w_load > 0) {
       b.fill(aux_value_, 0.0);
-      b.smooth_load_loss(L_, Nl_, Hn_, eps_, k_, s.w_load, aux_value_, dL_, dN_);
+      b.smooth_load_loss(L_, Nl_, Hn_, eps_, k_, s.w_load, aux_value_, dL_, dN_, shard_.get());
       record(1, s.w_load);
     }
     b.gemm(false, true, 1.0, dN_, X, 0.0, dW_noise_);  // dW_noise = dN X^T
@@ -386,12 +534,12 @@ void MoeLayer::backward(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& l
   }
   if (s.switch_alpha > 0) {
     b.fill(aux_value_, 0.0);
-    b.switch_loss(L_, P_, s.switch_alpha, aux_value_, dL_);
+    b.switch_loss(L_, P_, s.switch_alpha, aux_value_, dL_, shard_.get());
     record(2, s.switch_alpha);
   }
   if (s.z_loss > 0) {
     b.fill(aux_value_, 0.0);
-    b.z_loss(P_, lse_, s.z_loss, aux_value_, dL_);
+    b.z_loss(P_, lse_, s.z_loss, aux_value_, dL_, shard_.get());
     record(3, s.z_loss);
   }
   b.gemm(false, true, 1.0, dL_, X, 0.0, dW_r_);  // dW_r = dL X^T
@@ -401,11 +549,12 @@ void MoeLayer::backward(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& l
 void MoeLayer::end_step() {
   ++noise_step_;
   if (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid)
-    b_.bias_update(plan_, spec_.bias_rate, bias_);  // the step's plan, after its gradients
+    b_.bias_update(plan_, spec_.bias_rate, bias_, shard_.get());  // the step's plan, after its gradients
 }
 
 RoutingStats MoeLayer::stats_from_sums(const Tensor& sums) const {
-  const std::vector<double> c = b_.to_host(sums);
+  std::vector<double> c = b_.to_host(sums);
+  if (comm_) comm_->allreduce_sum(c.data(), c.size());  // the batch's sums (collective)
   arma::vec importance(E_), load(E_);
   double kept = 0, routed = 0;
   for (std::size_t e = 0; e < E_; ++e) {
@@ -451,6 +600,11 @@ arma::mat MoeLayer::gate() const {
 }
 
 const RoutingLog& MoeLayer::routing_log() const {
+  flush_log();  // under expert parallelism nothing is pending: backward flushed each step
+  return log_;
+}
+
+void MoeLayer::flush_log() const {
   const SparseLayerSpec& s = spec_;
   for (std::size_t i = 0; i + 1 < pending_soft_.size(); i += 2)  // nothing dropped, no auxiliary losses
     log_.add(routing_stats(arma::vec(b_.to_host(pending_soft_[i])), arma::vec(b_.to_host(pending_soft_[i + 1])), 0.0,
@@ -467,7 +621,6 @@ const RoutingLog& MoeLayer::routing_log() const {
   }
   pending_sums_.clear();
   pending_aux_.clear();
-  return log_;
 }
 
 }  // namespace moe

@@ -18,6 +18,13 @@
 // shared/expert<j>/...), the names of the host implementation. Training noise of step n comes from
 // Rng(noise_seed).stream(n), drawn on the host and uploaded. Each training step's routing sums and
 // auxiliary losses stay on the backend until routing_log() reads them.
+// Expert parallelism (a Communicator of P processes): this process holds experts [first, first + count)
+// of E (expert_placement.hpp) and a copy of the router and the shared experts (registered as replicated:
+// their gradients are this process's tokens' part); its tokens are a shard of the batch of every
+// process's tokens in rank order (token_shard.hpp: capacity, priority, noise and the balancing losses of
+// the whole batch). The kept slots' inputs go to the processes that hold their experts and the outputs
+// come back (the all-to-all of expert_exchange), through host memory for now; combine_slots adds them.
+// Every call is then collective, the routing log is read each step, and per-token routers only.
 #include <armadillo>
 #include <memory>
 #include <string>
@@ -27,6 +34,9 @@
 #include "moe/backend/backend_params.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/core/state.hpp"
+#include "moe/parallel/communicator.hpp"
+#include "moe/sparse/comm_token_shard.hpp"
+#include "moe/sparse/expert_placement.hpp"
 #include "moe/sparse/layer_spec.hpp"
 #include "moe/sparse/routing_log.hpp"
 
@@ -38,7 +48,8 @@ std::unique_ptr<Backend> layer_backend(const SparseLayerSpec& spec);
 
 class MoeLayer {
  public:
-  MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix);
+  MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix,
+           Communicator* expert_parallel = nullptr);
   MoeLayer(const MoeLayer&) = delete;
   MoeLayer& operator=(const MoeLayer&) = delete;
 
@@ -65,9 +76,13 @@ class MoeLayer {
   void end_step();
 
   const RoutingLog& routing_log() const;
+  // Expert parallelism: this process's seconds in collectives during the step just logged.
+  void log_comm_seconds(double seconds) { log_.comm_seconds.push_back(seconds); }
   RoutingStats stats() const;  // the balance of the last forward pass
   arma::mat gate() const;      // E x T combine weight of each expert for each token of the last forward pass
-  std::size_t experts() const { return E_; }
+  std::size_t experts() const { return E_; }  // of the layer, every process's together
+  const ExpertPlacement& placement() const { return placement_; }
+  Communicator* communicator() const { return comm_; }
   const SparseLayerSpec& spec() const { return spec_; }
   // Sparse upcycling: every expert a copy of one FFN (host copies; the caller uploads).
   void copy_into_every_expert(const arma::mat& W1, const arma::mat& b1, const arma::mat& W2, const arma::mat& b2);
@@ -78,11 +93,35 @@ class MoeLayer {
   void forward_soft(const Tensor& X, Tensor& Y) const;
   void backward_soft(const Tensor& X, const Tensor& dY, Tensor& dX, bool log);
   void soft_masses(Tensor& importance, Tensor& load) const;
-  RoutingStats stats_from_sums(const Tensor& sums) const;  // routing_counts' (3E + 2) sums as statistics
+  RoutingStats stats_from_sums(const Tensor& sums) const;  // routing_counts' (3E + 2) sums (the batch's)
+  void flush_log() const;  // the pending steps into log_
+  void backward_pass(const Tensor& X, const Tensor& dY, Tensor& dX, Tensor& loss_sum, bool log);
+  // Expert parallelism: the routed experts of plan_ through the all-to-all, forward and backward.
+  void exchange_forward(const Tensor& X, Tensor& Y) const;
+  void exchange_backward(const Tensor& dY, Tensor& dX);
+  // M's columns (d x sum send) to the processes, send[q] to q; R (d x sum recv) what arrives.
+  void exchange_columns(const Tensor& M, const std::vector<std::size_t>& send, const std::vector<std::size_t>& recv,
+                        Tensor& R) const;
   std::string name(const std::string& what) const { return prefix_ + what; }
 
   SparseLayerSpec spec_;
   Backend& b_;
+  Communicator* comm_ = nullptr;
+  ExpertPlacement placement_;
+  std::size_t E_local_ = 0, first_ = 0;  // the routed experts held here: [first_, first_ + E_local_)
+  mutable std::shared_ptr<CommTokenShard> shard_;  // expert parallelism: this pass's tokens in the batch
+  struct Exchange {
+    std::vector<std::size_t> send_cols, recv_cols;  // P each: columns sent to / received from each process
+    Tensor index;            // i64 A x 1: the token of each kept slot, in the plan's sorted order
+    Tensor order, inverse;   // i64 n x 1: the arrived column of each expert-major column, and back
+    bool in_order = true;    // order is the identity
+    DevicePlan received;     // over the n arrived columns, expert-major, local expert ids, weight 1
+    std::unique_ptr<OpCache> cache;
+    Tensor inputs, arrived, sorted, sorted_out, outs;  // d x A (this process's slots) or d x n (arrived)
+    Tensor douts, dsorted, dsorted_in, dinputs, unused;
+    double expert_tokens = 0;  // columns the experts held here ran on
+  };
+  mutable Exchange ex_;
   BackendParams& params_;
   std::string prefix_;
   std::size_t D_, F_, E_, k_, S_shared_;

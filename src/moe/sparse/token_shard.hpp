@@ -12,15 +12,16 @@
 #include <cstdint>
 #include <vector>
 
+#include "moe/backend/backend.hpp"
+
 namespace moe {
 
-class TokenShard {
+// The backend's ops take it as their ShardSum (the sum below).
+class TokenShard : public ShardSum {
  public:
-  virtual ~TokenShard() = default;
   virtual std::size_t offset() const = 0;        // this shard's first token in the batch
   virtual std::size_t batch_tokens() const = 0;  // tokens of all shards
-  // Replaces x (n values) by its sum over every shard (the same on all of them).
-  virtual void sum(double* x, std::size_t n) const = 0;
+  // ShardSum::sum: replaces x (n values) by its sum over every shard (the same on all of them).
   // claims: k x E, slot-major (claims[s E + e] = this shard's slot-s tokens naming expert e). Returns, in
   // the same layout, how many claims of expert e made by the other shards come before this shard's slot-s
   // claims: all their slot s' < s claims, and the slot-s claims of the shards before this one.
