@@ -8,6 +8,7 @@
 #include "moe/core/gradient_check.hpp"
 #include "moe/models/backend_sparse_net.hpp"
 #include "moe/models/sparse_net.hpp"
+#include "moe/train/optimizer.hpp"
 
 using namespace moe;
 
@@ -184,4 +185,39 @@ TEST_CASE("backend sparse net: upcycled experts that copy the dense FFN reproduc
   CHECK(arma::approx_equal(dense.predict(p.X).output, net.predict(p.X).output, "absdiff", 1e-12));
   ModelSpec wrong = sparse_spec;
   CHECK_THROWS_AS(BackendSparseNet(wrong, make_backend("cpu", "double")).upcycle_from(net), Error);  // 4 experts
+}
+
+TEST_CASE("backend sparse net: the Model interface's steps (host optimiser, end_step) equal the backend's steps") {
+  for (const ModelSpec& spec : cases()) {
+    CAPTURE(spec.sparse.router);
+    BackendSparseNet a(spec, make_backend("cpu", "double")), b(spec, make_backend("cpu", "double"));
+    Rng r1(9), r2(9);
+    a.init(r1);
+    b.init(r2);
+    a.start({"adam", 1e-2});
+    const test::Problem p = test::make_problem(3, spec.outputs, 40, spec.task == Task::classification, 10);
+    ParamList params;
+    b.collect(params);
+    std::unique_ptr<Optimizer> adam = make_optimizer(OptimizerOptions{"adam", 1e-2});
+    for (int step = 0; step < 4; ++step) {
+      a.step(p.X, p.Y);
+      params.zero_grad();
+      b.loss(p.X, p.Y, true);
+      adam->step(params);
+      b.end_step();
+    }
+    a.to_host();
+    ParamList sa, sb;
+    a.collect_state(sa);
+    b.collect_state(sb);
+    for (std::size_t i = 0; i < sa.size(); ++i) {
+      CAPTURE(sa.items()[i].name);
+      // The host Adam and the backend's round differently in the last bits.
+      CHECK(arma::approx_equal(*sa.items()[i].value, *sb.items()[i].value, "absdiff", 1e-13));
+    }
+    const RoutingLog &la = *a.routing_log(), &lb = *b.routing_log();
+    REQUIRE(la.steps() == 4);
+    REQUIRE(lb.steps() == 4);
+    for (std::size_t s = 0; s < 4; ++s) CHECK(la.cv_load[s] == doctest::Approx(lb.cv_load[s]).epsilon(1e-10));
+  }
 }

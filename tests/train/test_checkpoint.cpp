@@ -14,6 +14,7 @@
 #include "moe/core/stop_request.hpp"
 #include "moe/h5/hdf5.hpp"
 #include "moe/io/checkpoint.hpp"
+#include "moe/models/backend_training.hpp"
 #include "moe/sparse/router_registry.hpp"
 #include "moe/sparse/routing_log.hpp"
 #include "moe/train/trainer.hpp"
@@ -112,10 +113,28 @@ std::unique_ptr<Model> fresh_model(ModelSpec spec, const test::Problem& p) {
   return model;
 }
 
-// A model that asks for a stop after its n-th optimiser step (as SIGINT arriving then would).
-class StopAfterSteps final : public Model {
+// A model that asks for a stop after its n-th optimiser step (as SIGINT arriving then would), whether the
+// trainer steps it (end_step) or it steps itself on a compute backend (step, step_on).
+class StopAfterSteps final : public Model, public BackendTraining {
  public:
   StopAfterSteps(Model& inner, std::size_t n) : inner_(inner), n_(n) {}
+  BackendTraining* backend_training() override { return inner_.backend_training() ? this : nullptr; }
+  void start(const BackendOptimizer& o) override { inner_.backend_training()->start(o); }
+  void step(const arma::mat& X, const arma::mat& Y) override {
+    inner_.backend_training()->step(X, Y);
+    count();
+  }
+  void set_data(const arma::mat& X, const arma::mat& Y) override { inner_.backend_training()->set_data(X, Y); }
+  void step_on(const arma::uvec& columns) override {
+    inner_.backend_training()->step_on(columns);
+    count();
+  }
+  void add_loss_sums(double& sum) override { inner_.backend_training()->add_loss_sums(sum); }
+  void to_host() override { inner_.backend_training()->to_host(); }
+  void from_host() override { inner_.backend_training()->from_host(); }
+  void visit_optimizer_state(StateVisitor& v, const std::string& prefix) override {
+    inner_.backend_training()->visit_optimizer_state(v, prefix);
+  }
   const ModelSpec& spec() const override { return inner_.spec(); }
   void init(Rng& rng) override { inner_.init(rng); }
   void collect(ParamList& p) override { inner_.collect(p); }
@@ -131,12 +150,15 @@ class StopAfterSteps final : public Model {
   void end_epoch(std::size_t e) override { inner_.end_epoch(e); }
   void end_step() override {
     inner_.end_step();
-    if (++steps_ == n_) request_stop(SIGINT);
+    count();
   }
   const RoutingLog* routing_log() const override { return inner_.routing_log(); }
   void visit_state(StateVisitor& v, const std::string& prefix) override { inner_.visit_state(v, prefix); }
 
  private:
+  void count() {
+    if (++steps_ == n_) request_stop(SIGINT);
+  }
   Model& inner_;
   std::size_t n_, steps_ = 0;
 };

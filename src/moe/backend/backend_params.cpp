@@ -33,7 +33,7 @@ arma::mat& BackendParams::view(const std::string& name, ParamKind kind, const Te
   require(first + cols <= value.cols(), "backend parameters: " + name + " takes columns beyond its tensor");
   for (const View& v : views_) require(v.name != name, "backend parameters: two entries named " + name);
   View v{name, kind, e, first, cols, arma::mat(value.rows(), cols, arma::fill::zeros),
-         arma::mat(value.rows(), cols, arma::fill::zeros), {}, {}};
+         arma::mat(value.rows(), cols, arma::fill::zeros), {}, {}, {}};
   views_.push_back(std::move(v));
   return views_.back().value;
 }
@@ -69,6 +69,7 @@ void BackendParams::to_host() {
     for (View& w : views_) {
       if (w.entry != e || w.cols == 0) continue;
       w.value = value.cols(w.first, w.first + w.cols - 1);
+      w.synced = w.value;
       w.m = m.cols(w.first, w.first + w.cols - 1);
       w.v = v.cols(w.first, w.first + w.cols - 1);
     }
@@ -96,6 +97,8 @@ void BackendParams::from_host() {
         put(v, w.v, "second moment");
       }
     }
+    for (View& w : views_)
+      if (w.entry == e) w.synced = w.value;
     if (value.n_elem == 0) continue;
     b_.upload(*entry.value, value.memptr());
     if (moments_on_host_) {
@@ -103,6 +106,13 @@ void BackendParams::from_host() {
       b_.upload(entry.v, v.memptr());
     }
   }
+}
+
+bool BackendParams::host_changed() const {
+  for (const View& w : views_)
+    if (arma::size(w.synced) != arma::size(w.value) || !arma::approx_equal(w.synced, w.value, "absdiff", 0.0))
+      return true;
+  return false;
 }
 
 void BackendParams::add_grads_to_host() {

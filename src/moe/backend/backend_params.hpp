@@ -50,6 +50,9 @@ class BackendParams {
   void collect(ParamList& params);
   void to_host();
   void from_host();
+  // Whether a host copy was written since the last to_host / from_host (a model file loaded into the
+  // ParamList, say): the backend's parameters are then stale.
+  bool host_changed() const;
   void add_grads_to_host();
   void zero_grad();  // every registered gradient to 0
   // Each replicated gradient replaced by its sum over the processes (collective; one call for all).
@@ -72,6 +75,7 @@ class BackendParams {
     ParamKind kind;
     std::size_t entry, first, cols;
     arma::mat value, grad, m, v;  // host copies (m, v: for checkpoints)
+    arma::mat synced;             // value as of the last to_host / from_host
   };
   std::size_t entry_of(const Tensor& value) const;
   void download_block(const Tensor& t, const View& view, arma::mat& out) const;

@@ -82,7 +82,7 @@ arma::mat LanguageModel::moe_pass(const arma::mat& X, const arma::mat& C, bool t
 }
 
 void LanguageModel::upload_layer() const {
-  if (!moe_) return;
+  if (!moe_ || (!moe_params_->host_changed() && !moe_->host_changed())) return;
   moe_params_->from_host();
   moe_->from_host();
 }

@@ -116,6 +116,17 @@ arma::mat BackendSparseNet::gather(const arma::mat& part, std::size_t N) const {
   return all;
 }
 
+void BackendSparseNet::refresh() const {
+  if (!params_.host_changed() && !moe_->host_changed()) return;
+  params_.from_host();
+  moe_->from_host();
+}
+
+void BackendSparseNet::end_step() {
+  moe_->end_step();
+  moe_->to_host();  // the bias moved on the backend
+}
+
 void BackendSparseNet::upload_batch(const arma::mat& X, const arma::mat* Y) const {
   require(X.n_rows == d_ && (!Y || (Y->n_rows == m_ && Y->n_cols == X.n_cols)),
           "backend sparse net: a batch of the wrong shape");
@@ -210,6 +221,7 @@ void BackendSparseNet::backward(bool log) {
 }
 
 std::vector<RoutingStats> BackendSparseNet::routing(const arma::mat& X) const {
+  refresh();
   upload_batch(X, nullptr);
   forward(false);
   return {moe_->stats()};  // the batch's under expert parallelism
@@ -245,6 +257,7 @@ double BackendSparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accum
 }
 
 arma::rowvec BackendSparseNet::pointwise_loss(const arma::mat& X, const arma::mat& Y) const {
+  refresh();
   upload_batch(X, &Y);
   forward(false);
   task_loss(nullptr);
@@ -254,6 +267,7 @@ arma::rowvec BackendSparseNet::pointwise_loss(const arma::mat& X, const arma::ma
 }
 
 Prediction BackendSparseNet::predict(const arma::mat& X) const {
+  refresh();
   upload_batch(X, nullptr);
   forward(false);
   Prediction p;

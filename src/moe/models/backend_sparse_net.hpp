@@ -46,6 +46,8 @@ class BackendSparseNet final : public Model, public BackendTraining {
   Prediction predict(const arma::mat& X) const override;
   arma::uword experts() const override { return spec_.experts; }
   BackendTraining* backend_training() override { return this; }
+  // The Model interface's step (after the host optimiser's): the layer's bias update and next noise.
+  void end_step() override;
   const RoutingLog* routing_log() const override { return &moe_->routing_log(); }
   std::vector<RoutingStats> routing(const arma::mat& X) const override;  // evaluation-mode balance on X
   void visit_state(StateVisitor& v, const std::string& prefix) override { moe_->visit_state(v, prefix + "moe/"); }
@@ -74,6 +76,8 @@ class BackendSparseNet final : public Model, public BackendTraining {
   // A part (rows x n, this process's share) placed in the whole batch's rows x N on every process.
   arma::mat gather(const arma::mat& part, std::size_t N) const;
   void upload_batch(const arma::mat& X, const arma::mat* Y) const;  // this process's share of the batch
+  // Before an evaluation: host copies written since the last sync (a loaded model file) go up first.
+  void refresh() const;
   void take_step();  // forward, backward, the copies' gradients summed, the optimiser, the layer's step
   void forward(bool training) const;  // on the batch in X_
   void backward(bool log);  // task loss gradients scaled by 1 / batch_
@@ -83,7 +87,7 @@ class BackendSparseNet final : public Model, public BackendTraining {
   std::unique_ptr<Backend> b_;
   Communicator* comm_ = nullptr;
   mutable std::size_t batch_ = 0;  // the pass's whole batch (every process's columns)
-  BackendParams params_;
+  mutable BackendParams params_;  // mutable: const evaluation calls may upload host copies (refresh)
   std::size_t D_, d_, m_;
   Tensor W_in_, b_in_, W_out_, b_out_, dW_in_, db_in_, dW_out_, db_out_;
   std::unique_ptr<MoeLayer> moe_;  // built after the embedding is registered: the ParamList's order

@@ -160,11 +160,20 @@ void MoeLayer::collect_state(ParamList& params) {
   }
 }
 
-void MoeLayer::to_host() { bias_host_ = arma::mat(b_.to_host(bias_)); }
+void MoeLayer::to_host() {
+  bias_host_ = arma::mat(b_.to_host(bias_));
+  bias_synced_ = bias_host_;
+}
 
 void MoeLayer::from_host() {
   require(bias_host_.n_elem == E_, "checkpoint: the router's bias does not fit this layer");
   b_.upload(bias_, bias_host_.memptr());
+  bias_synced_ = bias_host_;
+}
+
+bool MoeLayer::host_changed() const {
+  return arma::size(bias_synced_) != arma::size(bias_host_) ||
+         !arma::approx_equal(bias_synced_, bias_host_, "absdiff", 0.0);
 }
 
 void MoeLayer::visit_state(StateVisitor& v, const std::string& prefix) {

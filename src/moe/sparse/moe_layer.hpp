@@ -60,6 +60,7 @@ class MoeLayer {
   void collect_state(ParamList& params);
   void to_host();    // the bias into its host copy
   void from_host();  // and back
+  bool host_changed() const;  // the bias's host copy written since the last to_host / from_host
   // Noise seed, step and routing log (checkpoints), under the host layer's names.
   void visit_state(StateVisitor& v, const std::string& prefix);
 
@@ -134,7 +135,7 @@ class MoeLayer {
   ExpertBank experts_, dexperts_;
   std::vector<Tensor> shared_, dshared_;
   Tensor bias_;  // E x 1: the selection bias of loss-free and sigmoid-topk
-  arma::mat bias_host_, bias_grad_;
+  arma::mat bias_host_, bias_grad_, bias_synced_;
   std::uint64_t noise_seed_ = 0, noise_step_ = 0;
   // The pass's tensors (reshaped to the batch; storage reused). Mutable: evaluation passes are const.
   mutable DevicePlan plan_;
