@@ -1,5 +1,7 @@
 #include "moe/sparse/hash_router.hpp"
 
+#include "moe/sparse/backend_router.hpp"
+
 #include <bit>
 
 #include "moe/backend/scalar_functions.hpp"
@@ -37,6 +39,27 @@ Routing HashRouter::route(const arma::mat& X, const RouteContext& context) const
 }
 
 namespace {
+
+// On the backend: each token's expert from its id's hash, weight 1; no parameters, no logits.
+class BackendHash final : public BackendRouter {
+ public:
+  explicit BackendHash(const RouterSetup& s) : b_(s.params.backend()), experts_(s.experts) {}
+  std::size_t k() const override { return 1; }
+  void init(Rng&, double) override {}
+  void route(const Tensor& X, const BackendRouteContext& c, DevicePlan& plan) override {
+    require(c.token_ids && c.token_ids->rows() == X.cols(),
+            "hash routing: the layer was given no token id for each of its " + std::to_string(X.cols()) + " tokens");
+    b_.hash_experts(*c.token_ids, experts_, plan.slot_expert);
+    b_.fill(plan.slot_weight, 1.0);
+  }
+  void backward_weights(const DevicePlan&, const Tensor&, Tensor&, const RouterLossSink&, const ShardSum*) override {}
+  void backward_logits(const Tensor&, const Tensor&, Tensor&) override {}
+
+ private:
+  Backend& b_;
+  std::size_t experts_;
+};
+
 const RouterRegistration registered{{
     .name = "hash",
     .help = "a fixed hash of each token's id picks its expert, weight 1, no parameters (Roller et al. 2021)",
@@ -45,6 +68,9 @@ const RouterRegistration registered{{
     .validate = {},
     .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
       return std::make_unique<HashRouter>(inputs, experts, HashOptions{0, s.capacity_factor});
+    },
+    .make_on_backend = [](const RouterSetup& s) -> std::unique_ptr<BackendRouter> {
+      return std::make_unique<BackendHash>(s);
     },
 }};
 }  // namespace

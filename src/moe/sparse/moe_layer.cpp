@@ -7,7 +7,7 @@
 #include "moe/backend/backend_registry.hpp"
 #include "moe/backend/routing_plan.hpp"
 #include "moe/core/error.hpp"
-#include "moe/sparse/token_noise.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 namespace moe {
 
@@ -24,26 +24,12 @@ MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendPara
   placement_ = comm_ ? ExpertPlacement(experts, std::size_t(comm_->size())) : ExpertPlacement(std::max<std::size_t>(experts, 1), 1);
   E_local_ = comm_ ? placement_.count(std::size_t(comm_->rank())) : experts;
   first_ = comm_ ? placement_.first(std::size_t(comm_->rank())) : 0;
-  const std::string& r = spec_.router;
-  if (r == "topk" || r == "switch") scores_ = Scores::softmax;
-  else if (r == "noisy-topk") scores_ = Scores::noisy;
-  else if (r == "gshard") scores_ = Scores::gshard;
-  else if (r == "expert-choice") scores_ = Scores::expert_choice;
-  else if (r == "balanced") scores_ = Scores::balanced;
-  else if (r == "soft") scores_ = Scores::soft;
-  else if (r == "loss-free") scores_ = Scores::biased_softmax;
-  else if (r == "sigmoid-topk") scores_ = Scores::biased_sigmoid;
-  else if (r == "hash") scores_ = Scores::hash;
-  else fail("the sparse MoE layer has no router " + r);
   D_ = spec_.model_dim, F_ = spec_.ff_dim, E_ = experts, S_shared_ = spec_.shared_experts;
   act_ = parse_ffn_activation(spec_.ffn_activation);
-  require(!comm_ || scores_ == Scores::softmax || scores_ == Scores::noisy || scores_ == Scores::gshard ||
-              scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid || scores_ == Scores::hash,
-          "expert parallelism needs a per-token router, not " + r + ", which routes over the whole batch");
-  k_ = r == "switch" || r == "hash" || r == "balanced" ? 1 : r == "gshard" ? 2 : spec_.top_k;
-  renormalize_ = scores_ == Scores::noisy || scores_ == Scores::gshard ||
-                 (scores_ != Scores::expert_choice && scores_ != Scores::balanced && r != "switch" && r != "hash" &&
-                  spec_.renormalize);
+  const RouterEntry& entry = router_entry(spec_.router);
+  soft_ = !entry.traits.routed;
+  require(!comm_ || !entry.traits.batch_wide_in_training,
+          "expert parallelism needs a per-token router, not " + spec_.router + ", which routes over the whole batch");
   // Parameters, registered in the host layer's order (the ParamList's and the checkpoints' order).
   // Everything but the routed experts is a copy on every process under expert parallelism.
   auto trained = [&](Tensor& w, Tensor& g, std::size_t rows, std::size_t cols, bool replicated = true) {
@@ -51,17 +37,11 @@ MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendPara
     g = b_.zeros(rows, cols);
     params_.add(w, g, replicated && comm_ != nullptr);
   };
-  if (scores_ == Scores::soft) {
-    trained(W_r_, dW_r_, D_, E_ * spec_.slots_per_expert);
-    params_.view(name("router/Phi"), ParamKind::weight, W_r_);
-  } else if (scores_ == Scores::noisy) {
-    trained(W_r_, dW_r_, E_, D_);
-    trained(W_noise_, dW_noise_, E_, D_);
-    params_.view(name("router/W_g"), ParamKind::other, W_r_);
-    params_.view(name("router/W_noise"), ParamKind::other, W_noise_);
-  } else if (scores_ != Scores::hash) {
-    trained(W_r_, dW_r_, E_, D_);
-    params_.view(name("router/W"), ParamKind::other, W_r_);
+  if (soft_) {
+    trained(Phi_, dPhi_, D_, E_ * spec_.slots_per_expert);
+    params_.view(name("router/Phi"), ParamKind::weight, Phi_);
+  } else {  // the router registers its own parameters
+    router_ = entry.make_on_backend(RouterSetup{spec_, D_, E_, params_, name("router/"), comm_ != nullptr});
   }
   trained(experts_.W1, dexperts_.W1, F_, D_ * E_local_, false);
   trained(experts_.b1, dexperts_.b1, F_, E_local_, false);
@@ -91,10 +71,8 @@ MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendPara
   }
   shared_pre_.resize(S_shared_);
   shared_act_.resize(S_shared_);
-  bias_ = b_.zeros(E_, 1);
-  bias_host_.zeros(E_, 1);
   aux_value_ = b_.zeros(1, 1);
-  if (scores_ == Scores::soft) {
+  if (soft_) {
     const std::size_t p = spec_.slots_per_expert, S = E_ * p;
     std::vector<std::int32_t> expert(S);
     std::vector<double> ones(S, 1.0), group(E_ * S, 0.0);
@@ -112,18 +90,11 @@ MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendPara
 
 void MoeLayer::init(Rng& rng) {
   const double scale = spec_.init_scale();
-  auto router_weights = [&](arma::mat& W) {
-    W = scale == 0.0 ? arma::mat(W.n_rows, W.n_cols, arma::fill::zeros)
-                     : rng.normal_matrix(W.n_rows, W.n_cols, scale / std::sqrt(double(D_)));
-  };
-  if (scores_ == Scores::soft) {
+  if (soft_) {
     arma::mat& Phi = params_.host(name("router/Phi"));
     Phi = rng.normal_matrix(D_, Phi.n_cols, scale / std::sqrt(double(D_)));
-  } else if (scores_ == Scores::noisy) {
-    router_weights(params_.host(name("router/W_g")));
-    router_weights(params_.host(name("router/W_noise")));
-  } else if (scores_ != Scores::hash) {
-    router_weights(params_.host(name("router/W")));
+  } else {
+    router_->init(rng, scale);
   }
   auto ffn = [&](const std::string& p) {
     params_.host(p + "W1") = rng.normal_matrix(F_, D_, 1.0 / std::sqrt(double(D_)));
@@ -140,7 +111,6 @@ void MoeLayer::init(Rng& rng) {
     }
   }
   for (std::size_t j = 0; j < S_shared_; ++j) ffn(name("shared/expert" + std::to_string(j) + "/"));
-  bias_host_.zeros();
   noise_seed_ = rng.below(~std::uint64_t(0));
   noise_step_ = 0;
 }
@@ -154,27 +124,18 @@ void MoeLayer::copy_into_every_expert(const arma::mat& W1, const arma::mat& b1, 
 }
 
 void MoeLayer::collect_state(ParamList& params) {
-  if (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid) {
-    bias_grad_.zeros(E_, 1);  // state, not trained: its gradient stays 0
-    params.add(name("router/bias"), bias_host_, bias_grad_, ParamKind::other);
-  }
+  if (router_) router_->collect_state(params);
 }
 
 void MoeLayer::to_host() {
-  bias_host_ = arma::mat(b_.to_host(bias_));
-  bias_synced_ = bias_host_;
+  if (router_) router_->state_to_host();
 }
 
 void MoeLayer::from_host() {
-  require(bias_host_.n_elem == E_, "checkpoint: the router's bias does not fit this layer");
-  b_.upload(bias_, bias_host_.memptr());
-  bias_synced_ = bias_host_;
+  if (router_) router_->state_from_host();
 }
 
-bool MoeLayer::host_changed() const {
-  return arma::size(bias_synced_) != arma::size(bias_host_) ||
-         !arma::approx_equal(bias_synced_, bias_host_, "absdiff", 0.0);
-}
+bool MoeLayer::host_changed() const { return router_ && router_->state_changed(); }
 
 void MoeLayer::visit_state(StateVisitor& v, const std::string& prefix) {
   v.count(prefix + "noise_seed", noise_seed_);
@@ -193,7 +154,7 @@ void MoeLayer::forward(const Tensor& X, bool training, Tensor& Y) const {
                               " features, expected d_model = " + std::to_string(D_));
   const std::size_t T = X.cols();
   if (comm_) shard_ = std::make_shared<CommTokenShard>(*comm_, T);  // collective
-  if (scores_ == Scores::soft) forward_soft(X, Y);
+  if (soft_) forward_soft(X, Y);
   else route_and_run(X, training, Y);
   for (std::size_t j = 0; j < S_shared_; ++j) {  // Y += W2_j act(W1_j X + b1_j) + b2_j
     const Tensor* sw = &shared_[4 * j];
@@ -210,86 +171,21 @@ void MoeLayer::forward(const Tensor& X, bool training, Tensor& Y) const {
 void MoeLayer::route_and_run(const Tensor& X, bool training, Tensor& Y) const {
   Backend& b = b_;
   const std::size_t N = X.cols(), batch = shard_ ? shard_->batch_tokens() : N, offset = shard_ ? shard_->offset() : 0;
-  plan_.tokens = N, plan_.experts = E_, plan_.k = k_;
-  plan_.capacity = training ? expert_capacity(batch, E_, k_, spec_.capacity_factor) : 0;  // evaluation: dropless
+  plan_.tokens = N, plan_.experts = E_, plan_.k = router_->k();
+  plan_.capacity = training ? expert_capacity(batch, E_, plan_.k, spec_.capacity_factor) : 0;  // evaluation: dropless
   plan_.prior_claims.clear();
-  b.reshape(plan_.slot_expert, k_, N, DType::i32);
-  b.reshape(plan_.slot_weight, k_, N);
-  if (scores_ == Scores::hash) {
-    require(ids_.rows() == N, "hash routing: the layer was given " + std::to_string(ids_.rows()) +
-                                  " token ids for " + std::to_string(N) + " tokens");
-    b.hash_experts(ids_, E_, plan_.slot_expert);
-    b.fill(plan_.slot_weight, 1.0);
-  } else {
-    b.reshape(L_, E_, N);
-    b.gemm(false, false, 1.0, W_r_, X, 0.0, L_);  // L = W_r X
-    b.reshape(P_, E_, N);
-    b.reshape(lse_, 1, N);
-    b.softmax_columns(L_, P_, &lse_);  // for the weights, the Switch loss and the z-loss
-    if (scores_ == Scores::softmax) {
-      b.top_k(L_, nullptr, k_, plan_.slot_expert);
-      b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
-    } else if (scores_ == Scores::balanced) {  // training: a balanced assignment; evaluation: greedy top 1
-      if (training && N > 0) {
-        plan_.capacity = expert_capacity(N, E_, 1, 1.0);
-        b.balanced_assignment(L_, plan_.capacity, 1e-4, plan_.slot_expert);
-      } else {
-        plan_.capacity = 0;
-        b.top_k(L_, nullptr, 1, plan_.slot_expert);
-      }
-      b.sigmoid_slot_weights(L_, plan_.slot_expert, false, plan_.slot_weight);  // sigmoid of the logit
-    } else if (scores_ == Scores::expert_choice) {  // the whole batch, in training and evaluation alike
-      const double c = spec_.capacity_factor > 0.0 ? spec_.capacity_factor : double(spec_.top_k);
-      plan_.capacity = std::min(N, expert_capacity(N, E_, 1, c));
-      b.expert_choice(P_, plan_.capacity, plan_);
-    } else if (scores_ == Scores::gshard) {
-      // The top 2, weights normalised over both; in training the second is kept at random.
-      b.reshape(top2_, 2, N, DType::i32);
-      b.top_k(L_, nullptr, 2, top2_);
-      b.copy(top2_, plan_.slot_expert);
-      b.slot_weights(P_, top2_, true, plan_.slot_weight);
-      if (training) {
-        Rng noise = Rng(noise_seed_).stream(noise_step_);
-        const arma::mat draws = token_draws(1, arma::uword(N), &noise, false, arma::uword(offset));
-        b.reshape(u_, 1, N);
-        b.upload(u_, draws.memptr());
-        b.random_second_choice(P_, u_, spec_.gshard_threshold, plan_.slot_expert, plan_.slot_weight);
-      }
-    } else if (scores_ == Scores::noisy) {
-      // H = L + eps softplus(W_noise X) in training (eps of this step's stream), L in evaluation.
-      b.reshape(Nl_, E_, N);
-      b.gemm(false, false, 1.0, W_noise_, X, 0.0, Nl_);
-      b.reshape(eps_, E_, N);
-      if (training) {
-        Rng noise = Rng(noise_seed_).stream(noise_step_);
-        const arma::mat draws = token_draws(arma::uword(E_), arma::uword(N), &noise, true, arma::uword(offset));
-        b.upload(eps_, draws.memptr());
-      } else {
-        b.fill(eps_, 0.0);
-      }
-      b.reshape(Hn_, E_, N);
-      b.noisy_logits(L_, Nl_, eps_, Hn_);
-      b.reshape(Pn_, E_, N);
-      b.softmax_columns(Hn_, Pn_, nullptr);
-      b.top_k(Hn_, nullptr, k_, plan_.slot_expert);
-      b.slot_weights(Pn_, plan_.slot_expert, true, plan_.slot_weight);
-    } else if (scores_ == Scores::biased_softmax) {
-      b.top_k(P_, &bias_, k_, plan_.slot_expert);  // the bias: selection only
-      b.slot_weights(P_, plan_.slot_expert, renormalize_, plan_.slot_weight);
-    } else {
-      b.reshape(S_, E_, N);
-      b.sigmoid(L_, S_);
-      b.top_k(S_, &bias_, k_, plan_.slot_expert);
-      b.sigmoid_slot_weights(L_, plan_.slot_expert, renormalize_, plan_.slot_weight);
-    }
-  }
+  b.reshape(plan_.slot_expert, plan_.k, N, DType::i32);
+  b.reshape(plan_.slot_weight, plan_.k, N);
+  Rng noise = Rng(noise_seed_).stream(noise_step_);  // this step's draws (noise, random second choices)
+  router_->route(X, BackendRouteContext{training, &noise, shard_.get(), &ids_}, plan_);
   if (shard_ && plan_.capacity > 0) {  // the places the other shards' slots claim first
-    std::vector<std::int32_t> se(k_ * N);
+    const std::size_t k = plan_.k;
+    std::vector<std::int32_t> se(k * N);
     if (N > 0) b.download(plan_.slot_expert, se.data());
-    std::vector<std::int64_t> claims(k_ * E_, 0);
+    std::vector<std::int64_t> claims(k * E_, 0);
     for (std::size_t t = 0; t < N; ++t)
-      for (std::size_t s = 0; s < k_; ++s)
-        if (se[t * k_ + s] >= 0) ++claims[s * E_ + std::size_t(se[t * k_ + s])];
+      for (std::size_t s = 0; s < k; ++s)
+        if (se[t * k + s] >= 0) ++claims[s * E_ + std::size_t(se[t * k + s])];
     plan_.prior_claims = shard_->prior_claims(claims, E_);
   }
   b.build_plan(plan_);
@@ -359,7 +255,7 @@ void MoeLayer::exchange_forward(const Tensor& X, Tensor& Y) const {
   b.reshape(ex_.inverse, n, 1, DType::i64);
   if (n > 0) b.upload(ex_.order, order.data()), b.upload(ex_.inverse, inverse.data());
   // The kept slots' inputs in the plan's sorted order (blocks of consecutive experts per owner), out.
-  std::vector<std::int32_t> sorted(k_ * N);
+  std::vector<std::int32_t> sorted(plan_.k * N);
   if (!sorted.empty()) b.download(plan_.sorted_token, sorted.data());
   const std::vector<std::int64_t> index(sorted.begin(), sorted.begin() + std::ptrdiff_t(A));
   b.reshape(ex_.index, A, 1, DType::i64);
@@ -412,9 +308,9 @@ void MoeLayer::exchange_backward(const Tensor& dY, Tensor& dX) {
 
 void MoeLayer::forward_soft(const Tensor& X, Tensor& Y) const {
   Backend& b = b_;
-  const std::size_t S = W_r_.cols(), N = X.cols();
+  const std::size_t S = Phi_.cols(), N = X.cols();
   b.reshape(L_, S, N);
-  b.gemm(true, false, 1.0, W_r_, X, 0.0, L_);  // Phi^T X
+  b.gemm(true, false, 1.0, Phi_, X, 0.0, L_);  // Phi^T X
   b.reshape(dispatch_, S, N);
   b.reshape(combine_, S, N);
   b.softmax_rows(L_, dispatch_);
@@ -430,7 +326,7 @@ void MoeLayer::forward_soft(const Tensor& X, Tensor& Y) const {
 
 void MoeLayer::backward_soft(const Tensor& X, const Tensor& dY, Tensor& dX, bool log) {
   Backend& b = b_;
-  const std::size_t S = W_r_.cols(), N = X.cols();
+  const std::size_t S = Phi_.cols(), N = X.cols();
   b.reshape(dcombine_, S, N);
   b.gemm(true, false, 1.0, outs_, dY, 0.0, dcombine_);  // outs^T dY
   b.reshape(douts_, D_, S);
@@ -444,10 +340,10 @@ void MoeLayer::backward_soft(const Tensor& X, const Tensor& dY, Tensor& dX, bool
   b.reshape(ddispatch_, S, N);
   b.gemm(true, false, 1.0, dslots_, X, 0.0, ddispatch_);  // dslots^T X
   b.softmax_rows_backward(dispatch_, ddispatch_, dL_);
-  b.gemm(false, true, 1.0, X, dL_, 0.0, dW_r_);  // dPhi = X dL^T
+  b.gemm(false, true, 1.0, X, dL_, 0.0, dPhi_);  // dPhi = X dL^T
   b.copy(dY, dX);                                // dX = dY + dslots dispatch + Phi dL
   b.gemm(false, false, 1.0, dslots_, dispatch_, 1.0, dX);
-  b.gemm(false, false, 1.0, W_r_, dL_, 1.0, dX);
+  b.gemm(false, false, 1.0, Phi_, dL_, 1.0, dX);
   if (log) {
     Tensor imp = b.tensor(E_, 1), load = b.tensor(E_, 1);
     soft_masses(imp, load);
@@ -458,7 +354,7 @@ void MoeLayer::backward_soft(const Tensor& X, const Tensor& dY, Tensor& dX, bool
 
 void MoeLayer::soft_masses(Tensor& importance, Tensor& load) const {
   // importance: each expert's combine mass; load: its dispatch mass (p per expert).
-  Tensor row = b_.tensor(W_r_.cols(), 1);
+  Tensor row = b_.tensor(Phi_.cols(), 1);
   b_.sum_columns(combine_, 0.0, row);
   b_.gemm(false, false, 1.0, group_, row, 0.0, importance);
   b_.sum_columns(dispatch_, 0.0, row);
@@ -481,7 +377,7 @@ void MoeLayer::backward_pass(const Tensor& X, const Tensor& dY, Tensor& dX, Tens
   // Routed experts (their gradients accumulate: zeroed first), then the router.
   for (Tensor* t : {&dexperts_.W1, &dexperts_.b1, &dexperts_.W2, &dexperts_.b2}) b.fill(*t, 0.0);
   b.reshape(dX, D_, N);
-  if (scores_ == Scores::soft) {
+  if (soft_) {
     backward_soft(X, dY, dX, log);
   } else {
     b.reshape(dw_, plan_.k, N);
@@ -501,7 +397,7 @@ void MoeLayer::backward_pass(const Tensor& X, const Tensor& dY, Tensor& dX, Tens
     b.sum_columns(dpre_, 0.0, sg[1]);
     b.gemm(true, false, 1.0, sw[0], dpre_, 1.0, dX);  // dX += W1^T dpre
   }
-  if (scores_ == Scores::soft) return;  // no plan, no auxiliary losses
+  if (soft_) return;  // no plan, no auxiliary losses
   // This step's routing sums and auxiliary losses, for the routing log (read back when asked for).
   if (log) {
     pending_sums_.push_back(b.zeros(3 * E_ + 2, 1));
@@ -519,46 +415,28 @@ void MoeLayer::backward_pass(const Tensor& X, const Tensor& dY, Tensor& dX, Tens
     b.importance_loss(plan_, s.w_importance, aux_value_, dw_, shard_.get());
     record(0, s.w_importance);
   }
-  if (scores_ == Scores::hash) return;  // no router weights
+  // The router's backward around the losses on its logits: dL/d slot weights into dL/d logits (with the
+  // router's own loss), the Switch and z-losses added, then the router's parameters and dL/dX.
   b.reshape(dL_, E_, N);
-  b.fill(dL_, 0.0);
-  if (scores_ == Scores::biased_sigmoid || scores_ == Scores::balanced) {
-    b.sigmoid_slot_weights_backward(L_, plan_.slot_expert, renormalize_, dw_, dL_);
-  } else if (scores_ == Scores::noisy) {  // dH from the weights: dL = dH, dN = dH eps sigmoid(N)
-    b.reshape(dN_, E_, N);
-    b.fill(dN_, 0.0);
-    b.slot_weights_backward(Pn_, plan_.slot_expert, true, dw_, dL_);
-    b.noisy_logits_backward(Nl_, eps_, dL_, dN_);
-    if (s.w_load > 0) {
+  router_->backward_weights(plan_, dw_, dL_, RouterLossSink{aux_value_, record}, shard_.get());
+  if (router_->logits()) {
+    if (s.switch_alpha > 0) {
       b.fill(aux_value_, 0.0);
-      b.smooth_load_loss(L_, Nl_, Hn_, eps_, k_, s.w_load, aux_value_, dL_, dN_, shard_.get());
-      record(1, s.w_load);
+      b.switch_loss(*router_->logits(), *router_->probs(), s.switch_alpha, aux_value_, dL_, shard_.get());
+      record(2, s.switch_alpha);
     }
-    b.gemm(false, true, 1.0, dN_, X, 0.0, dW_noise_);  // dW_noise = dN X^T
-    b.gemm(true, false, 1.0, W_noise_, dN_, 1.0, dX);  // dX += W_noise^T dN
-  } else if (scores_ == Scores::gshard) {  // normalised over both of the top 2, kept or not
-    b.slot_weights_backward(P_, top2_, true, dw_, dL_);
-  } else {
-    b.slot_weights_backward(P_, plan_.slot_expert, renormalize_, dw_, dL_);
+    if (s.z_loss > 0) {
+      b.fill(aux_value_, 0.0);
+      b.z_loss(*router_->probs(), *router_->lse(), s.z_loss, aux_value_, dL_, shard_.get());
+      record(3, s.z_loss);
+    }
   }
-  if (s.switch_alpha > 0) {
-    b.fill(aux_value_, 0.0);
-    b.switch_loss(L_, P_, s.switch_alpha, aux_value_, dL_, shard_.get());
-    record(2, s.switch_alpha);
-  }
-  if (s.z_loss > 0) {
-    b.fill(aux_value_, 0.0);
-    b.z_loss(P_, lse_, s.z_loss, aux_value_, dL_, shard_.get());
-    record(3, s.z_loss);
-  }
-  b.gemm(false, true, 1.0, dL_, X, 0.0, dW_r_);  // dW_r = dL X^T
-  b.gemm(true, false, 1.0, W_r_, dL_, 1.0, dX);  // dX += W_r^T dL
+  router_->backward_logits(X, dL_, dX);
 }
 
 void MoeLayer::end_step() {
   ++noise_step_;
-  if (scores_ == Scores::biased_softmax || scores_ == Scores::biased_sigmoid)
-    b_.bias_update(plan_, spec_.bias_rate, bias_, shard_.get());  // the step's plan, after its gradients
+  if (router_) router_->end_step(plan_, shard_.get());  // the step's plan, after its gradients
 }
 
 RoutingStats MoeLayer::stats_from_sums(const Tensor& sums) const {
@@ -578,7 +456,7 @@ RoutingStats MoeLayer::stats_from_sums(const Tensor& sums) const {
 }
 
 RoutingStats MoeLayer::stats() const {
-  if (scores_ == Scores::soft) {
+  if (soft_) {
     Tensor imp = b_.tensor(E_, 1), load = b_.tensor(E_, 1);
     soft_masses(imp, load);
     return routing_stats(arma::vec(b_.to_host(imp)), arma::vec(b_.to_host(load)), 0.0, 0.0);
@@ -589,7 +467,7 @@ RoutingStats MoeLayer::stats() const {
 }
 
 arma::mat MoeLayer::gate() const {
-  if (scores_ == Scores::soft) {  // each expert's combine mass for each token
+  if (soft_) {  // each expert's combine mass for each token
     Tensor gate = b_.tensor(E_, combine_.cols());
     b_.gemm(false, false, 1.0, group_, combine_, 0.0, gate);
     arma::mat G(gate.rows(), gate.cols());

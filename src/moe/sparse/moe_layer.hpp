@@ -37,7 +37,9 @@
 #include "moe/parallel/communicator.hpp"
 #include "moe/sparse/comm_token_shard.hpp"
 #include "moe/sparse/expert_placement.hpp"
+#include "moe/sparse/backend_router.hpp"
 #include "moe/sparse/layer_spec.hpp"
+#include "moe/sparse/router_registry.hpp"
 #include "moe/sparse/routing_log.hpp"
 
 namespace moe {
@@ -66,7 +68,7 @@ class MoeLayer {
 
   // Hash routing: each column's token id for the next forward pass.
   void set_token_ids(const std::vector<std::uint64_t>& ids);
-  bool needs_token_ids() const { return scores_ == Scores::hash; }
+  bool needs_token_ids() const { return router_entry(spec_.router).traits.needs_token_ids; }
 
   // X: D x T. Writes Y (D x T, reshaped). training: capacity, noise and random choices apply.
   void forward(const Tensor& X, bool training, Tensor& Y) const;
@@ -89,7 +91,6 @@ class MoeLayer {
   void copy_into_every_expert(const arma::mat& W1, const arma::mat& b1, const arma::mat& W2, const arma::mat& b2);
 
  private:
-  enum class Scores { softmax, noisy, gshard, expert_choice, balanced, biased_softmax, biased_sigmoid, hash, soft };
   void route_and_run(const Tensor& X, bool training, Tensor& Y) const;
   void forward_soft(const Tensor& X, Tensor& Y) const;
   void backward_soft(const Tensor& X, const Tensor& dY, Tensor& dX, bool log);
@@ -125,24 +126,21 @@ class MoeLayer {
   mutable Exchange ex_;
   BackendParams& params_;
   std::string prefix_;
-  std::size_t D_, F_, E_, k_, S_shared_;
+  std::size_t D_, F_, E_, S_shared_;
   FfnActivation act_;
-  Scores scores_ = Scores::softmax;
-  bool renormalize_ = true;
-  // Parameters and gradients: the router (W_r: E x D; soft: Phi, D x S), noisy-topk's noise weights
-  // (E x D), the routed bank, each shared expert's W1 (F x D), b1, W2 (D x F), b2 at 4 j, 4 j + 1, ...
-  Tensor W_r_, W_noise_, dW_r_, dW_noise_;
+  bool soft_ = false;  // soft MoE: no router, slots (Phi) instead
+  std::unique_ptr<BackendRouter> router_;  // its registry entry's make_on_backend; null for soft MoE
+  // Parameters and gradients (the router's are its own): soft MoE's slots Phi (D x S), the routed bank,
+  // each shared expert's W1 (F x D), b1, W2 (D x F), b2 at 4 j, 4 j + 1, ...
+  Tensor Phi_, dPhi_;
   ExpertBank experts_, dexperts_;
   std::vector<Tensor> shared_, dshared_;
-  Tensor bias_;  // E x 1: the selection bias of loss-free and sigmoid-topk
-  arma::mat bias_host_, bias_grad_, bias_synced_;
   std::uint64_t noise_seed_ = 0, noise_step_ = 0;
   // The pass's tensors (reshaped to the batch; storage reused). Mutable: evaluation passes are const.
   mutable DevicePlan plan_;
   mutable std::unique_ptr<OpCache> ffn_cache_;
-  mutable Tensor L_, P_, lse_, S_, ids_, top2_, u_;
-  mutable Tensor Nl_, eps_, Hn_, Pn_;  // noisy-topk: noise logits, draws, noisy logits, their softmax (E x T)
-  Tensor dL_, dw_, dN_, aux_value_;
+  mutable Tensor L_, ids_;  // soft MoE's logits (S x T); hash routing's token ids (i64 T x 1)
+  Tensor dL_, dw_, aux_value_;
   mutable std::vector<Tensor> shared_pre_, shared_act_;  // per shared expert: F x T
   Tensor dact_, dpre_;
   // Soft MoE: the constant plan of its slots (slot j to expert j / p), the E x S grouping of slots by

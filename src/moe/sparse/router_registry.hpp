@@ -11,6 +11,7 @@
 
 #include "moe/core/registry.hpp"
 #include "moe/sparse/layer_spec.hpp"
+#include "moe/sparse/backend_router.hpp"
 #include "moe/sparse/router.hpp"
 
 namespace moe {
@@ -48,6 +49,8 @@ struct RouterEntry {
   std::function<void(const SparseLayerSpec& spec, arma::uword experts)> validate;
   // Makes the router for d_model inputs and E experts (empty for a router that is not `routed`).
   std::function<std::unique_ptr<Router>(const SparseLayerSpec& spec, arma::uword inputs, arma::uword experts)> make;
+  // The same router on the compute backend (backend_router.hpp), for the layer of sparse/moe_layer.hpp.
+  std::function<std::unique_ptr<BackendRouter>(const RouterSetup& setup)> make_on_backend;
 };
 
 using RouterRegistry = Registry<RouterEntry>;

@@ -1,5 +1,7 @@
 #include "moe/sparse/softmax_topk_router.hpp"
 
+#include "moe/sparse/backend_router.hpp"
+
 #include "moe/core/math.hpp"
 #include "moe/sparse/softmax_weights.hpp"
 #include "moe/backend/topk.hpp"
@@ -42,6 +44,22 @@ arma::mat SoftmaxTopKRouter::backward(const arma::mat& X, const Routing& r, cons
   return W_.backward(X, dZ);
 }
 
+// On the backend: top-k of the logits, weights from their softmax (renormalised over the chosen or raw).
+BackendSoftmaxTopK::BackendSoftmaxTopK(const RouterSetup& setup, std::size_t k, bool renormalize)
+    : logits_(setup, "W"), k_(k), renormalize_(renormalize) {}
+
+void BackendSoftmaxTopK::route(const Tensor& X, const BackendRouteContext&, DevicePlan& plan) {
+  logits_.forward(X);
+  logits_.b.top_k(logits_.L, nullptr, k_, plan.slot_expert);
+  logits_.b.slot_weights(logits_.P, plan.slot_expert, renormalize_, plan.slot_weight);
+}
+
+void BackendSoftmaxTopK::backward_weights(const DevicePlan& plan, const Tensor& dw, Tensor& dlogits,
+                                          const RouterLossSink&, const ShardSum*) {
+  logits_.b.fill(dlogits, 0.0);
+  logits_.b.slot_weights_backward(logits_.P, plan.slot_expert, renormalize_, dw, dlogits);
+}
+
 namespace {
 const RouterRegistration registered{{
     .name = "topk",
@@ -52,6 +70,9 @@ const RouterRegistration registered{{
     .validate = require_top_k_within,
     .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
       return std::make_unique<SoftmaxTopKRouter>(inputs, experts, SoftmaxTopKOptions{s.top_k, s.renormalize, s.capacity_factor});
+    },
+    .make_on_backend = [](const RouterSetup& s) -> std::unique_ptr<BackendRouter> {
+      return std::make_unique<BackendSoftmaxTopK>(s, s.spec.top_k, s.spec.renormalize);
     },
 }};
 }  // namespace

@@ -5,6 +5,7 @@
 // Capacity factor c > 0: each expert takes at most ceil(k T / E * c) slots, first choices first, and the
 // rest are dropped (they pass through the layer's residual); c <= 0: dropless.
 #include "moe/sparse/linear_logits.hpp"
+#include "moe/sparse/backend_router.hpp"
 #include "moe/sparse/router.hpp"
 
 namespace moe {
@@ -36,5 +37,25 @@ class SoftmaxTopKRouter : public Router {
 // Per token, the k largest entries of Z (E x T), best first: T*k expert ids, token-major. Columns are
 // independent (OpenMP over tokens), so the result does not depend on the thread count.
 std::vector<std::int32_t> top_k_per_token(const arma::mat& Z, std::size_t k);
+
+// The backend version (backend_router.hpp), also Switch's (k = 1, raw probability).
+class BackendSoftmaxTopK final : public BackendRouter {
+ public:
+  BackendSoftmaxTopK(const RouterSetup& setup, std::size_t k, bool renormalize);
+  std::size_t k() const override { return k_; }
+  void init(Rng& rng, double scale) override { logits_.init(rng, scale); }
+  void route(const Tensor& X, const BackendRouteContext& context, DevicePlan& plan) override;
+  const Tensor* logits() const override { return &logits_.L; }
+  const Tensor* probs() const override { return &logits_.P; }
+  const Tensor* lse() const override { return &logits_.lse; }
+  void backward_weights(const DevicePlan& plan, const Tensor& dw, Tensor& dlogits, const RouterLossSink& sink,
+                        const ShardSum* shard) override;
+  void backward_logits(const Tensor& X, const Tensor& dlogits, Tensor& dX) override { logits_.backward(X, dlogits, dX); }
+
+ private:
+  RouterLogits logits_;
+  std::size_t k_;
+  bool renormalize_;
+};
 
 }  // namespace moe
