@@ -125,11 +125,8 @@ int main(int argc, char** argv) {
   ep->add_option("--steps", e_case.steps, "timed steps, after one warm-up")->capture_default_str();
   ep->add_option("--seed", e_case.seed, "seed of the tokens and the weights")->capture_default_str();
   ep->add_option("--threads", e_threads, "OpenMP threads per rank (0: all cores)")->capture_default_str();
-  ep->add_option("--device", e_case.device, "where each rank's experts run: cpu or cuda (one GPU per rank)")
-      ->capture_default_str();
-  ep->add_option("--precision", e_case.precision, "cuda: bf16, float or tf32")->capture_default_str();
-  ep->add_option("--gpu-exchange", e_case.gpu_exchange, "cuda: host (MPI moves the tokens) or nccl (GPU to GPU)")
-      ->capture_default_str();
+  ep->add_option("--device", e_case.device, "the compute backend of each rank's layer: cpu")->capture_default_str();
+  ep->add_option("--precision", e_case.precision, "cpu: double (default) or float");
   ep->add_option("--csv", e_csv, "rank 0 writes the row here as CSV");
   ep->add_option("--hdf5", e_hdf5, "rank 0 writes the row here as HDF5 (/expert_parallel/<column>)");
   auto* tr = app.add_subcommand("train", "WORK IN PROGRESS: whole training steps of the sparse network on the "
@@ -176,9 +173,6 @@ int main(int argc, char** argv) {
         moe::MpiSession::abort(1);
       }
       if (comm->rank() != 0) return;
-      if (e_case.device == "cuda")
-        std::printf("device cuda (%s), precision %s, all-to-all %s\n", moe::kernels::cuda_device_name().c_str(),
-                    e_case.precision.c_str(), e_case.gpu_exchange == "nccl" ? "GPU to GPU over NCCL" : "through the host (MPI)");
       std::printf("%5s %7s %7s %5s %5s %4s %2s | %9s %9s %9s %10s %9s %9s\n", "ranks", "threads", "tokens", "d",
                   "d_ff", "E", "k", "step ms", "comm ms", "single ms", "tokens/s", "GF/s/rank", "dense GF/s");
       std::printf("%5zu %7zu %7zu %5zu %5zu %4zu %2zu | %9.2f %9.2f %9.2f %10.0f %9.2f %9.2f\n", r.ranks, r.threads,

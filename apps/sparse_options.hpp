@@ -50,17 +50,12 @@ inline void add_sparse_model_options(CLI::App& app, SparseLayerSpec& s) {
   app.add_option("--switch-alpha", s.switch_alpha, "Sparse: weight of the Switch auxiliary loss E sum f_e P_e "
                                                    "(the paper: 0.01)")
       ->capture_default_str();
-  app.add_option("--sparse-kernel", s.kernel, "Sparse: how the routed experts are computed: fast (row-blocked BLAS "
-                                              "GEMMs under OpenMP, fused activation) or reference (per-expert "
-                                              "Armadillo products, the test oracle); results agree up to rounding")
+  app.add_option("--device", s.device, "Sparse: the compute backend the network trains on (parameters, "
+                                      "gradients and optimiser state stay there): cpu (the CUDA backend is not "
+                                      "written yet)")
       ->capture_default_str();
-  app.add_option("--device", s.device, "Sparse: where the routed experts run: cpu, or cuda (one GPU; the router, "
-                                      "shared experts and the rest of the model stay on the CPU; needs a "
-                                      "-DMOE_CUDA=ON build)")
-      ->capture_default_str();
-  app.add_option("--cuda-precision", s.cuda_precision, "Sparse, --device cuda: float (FP32, no TF32), tf32, or bf16 "
-                                                       "(bf16 values, float accumulation)")
-      ->capture_default_str();
+  app.add_option("--precision", s.precision, "Sparse: what the backend computes in: double (the CPU's default, "
+                                             "the oracle) or float (about twice as fast)");
   app.add_option("--z-loss", s.z_loss, "Sparse: weight of the router z-loss (ST-MoE: 0.001)")->capture_default_str();
 }
 

@@ -6,7 +6,7 @@
 #include "models/problems.hpp"
 #include "moe/backend/backend_registry.hpp"
 #include "moe/core/gradient_check.hpp"
-#include "moe/models/backend_sparse_net.hpp"
+#include "moe/models/sparse_net.hpp"
 #include "moe/models/sparse_net.hpp"
 #include "moe/train/optimizer.hpp"
 
@@ -79,7 +79,7 @@ TEST_CASE("backend sparse net: the same losses and gradients as the Armadillo Sp
   for (const ModelSpec& spec : cases()) {
     CAPTURE(spec.sparse.router);
     SparseNet old(spec);
-    BackendSparseNet net(spec, make_backend("cpu", "double"));
+    SparseNet net(spec, make_backend("cpu", "double"));
     Rng r1(5), r2(5);
     old.init(r1);
     net.init(r2);
@@ -128,7 +128,7 @@ TEST_CASE("backend sparse net: central differences of the whole network in doubl
   for (ModelSpec spec : cases()) {
     CAPTURE(spec.sparse.router);
     spec.sparse.capacity_factor = 0.0;  // a drop decided by a perturbation would break the difference
-    BackendSparseNet net(spec, make_backend("cpu", "double"));
+    SparseNet net(spec, make_backend("cpu", "double"));
     Rng rng(7);
     net.init(rng);
     const test::Problem p = test::make_problem(3, spec.outputs, 20, spec.task == Task::classification, 8);
@@ -143,7 +143,7 @@ TEST_CASE("backend sparse net: central differences of the whole network in doubl
 TEST_CASE("backend sparse net: Adam steps in float stay within float tolerance of double") {
   for (const ModelSpec& spec : cases()) {
     CAPTURE(spec.sparse.router);
-    BackendSparseNet d(spec, make_backend("cpu", "double")), f(spec, make_backend("cpu", "float"));
+    SparseNet d(spec, make_backend("cpu", "double")), f(spec, make_backend("cpu", "float"));
     Rng r1(9), r2(9);
     d.init(r1);
     f.init(r2);
@@ -175,7 +175,7 @@ TEST_CASE("backend sparse net: upcycled experts that copy the dense FFN reproduc
   ModelSpec dense_spec = spec_for("topk"), sparse_spec = spec_for("topk");
   dense_spec.experts = 1;
   dense_spec.sparse.top_k = 1;
-  BackendSparseNet dense(dense_spec, make_backend("cpu", "double")), net(sparse_spec, make_backend("cpu", "double"));
+  SparseNet dense(dense_spec, make_backend("cpu", "double")), net(sparse_spec, make_backend("cpu", "double"));
   Rng r1(11), r2(12);
   dense.init(r1);
   net.init(r2);
@@ -184,13 +184,13 @@ TEST_CASE("backend sparse net: upcycled experts that copy the dense FFN reproduc
   // Renormalised top-k weights sum to 1 and every expert is the dense FFN: the same function.
   CHECK(arma::approx_equal(dense.predict(p.X).output, net.predict(p.X).output, "absdiff", 1e-12));
   ModelSpec wrong = sparse_spec;
-  CHECK_THROWS_AS(BackendSparseNet(wrong, make_backend("cpu", "double")).upcycle_from(net), Error);  // 4 experts
+  CHECK_THROWS_AS(SparseNet(wrong, make_backend("cpu", "double")).upcycle_from(net), Error);  // 4 experts
 }
 
 TEST_CASE("backend sparse net: the Model interface's steps (host optimiser, end_step) equal the backend's steps") {
   for (const ModelSpec& spec : cases()) {
     CAPTURE(spec.sparse.router);
-    BackendSparseNet a(spec, make_backend("cpu", "double")), b(spec, make_backend("cpu", "double"));
+    SparseNet a(spec, make_backend("cpu", "double")), b(spec, make_backend("cpu", "double"));
     Rng r1(9), r2(9);
     a.init(r1);
     b.init(r2);

@@ -26,5 +26,7 @@ using BackendRegistry = Registry<BackendEntry>;
 // The backend `device` in `precision` ("" for its default). Throws moe::Error naming the device or
 // precision when it is unknown, not offered by that device, or cannot run on this machine.
 std::unique_ptr<Backend> make_backend(const std::string& device, const std::string& precision = "");
+// The same checks, without making one.
+void check_backend(const std::string& device, const std::string& precision = "");
 
 }  // namespace moe

@@ -1,11 +1,20 @@
 #pragma once
-// The FFN experts' activation, free of Armadillo so that every backend (reference, fast CPU, CUDA) shares
-// one definition: relu, or the exact gelu x Phi(x) (not the tanh approximation).
+// The FFN experts' activation, free of Armadillo so that every backend (CPU, CUDA) shares one
+// definition: relu, or the exact gelu x Phi(x) (not the tanh approximation).
 #include <cmath>
+#include <string>
+
+#include "moe/core/error.hpp"
 
 namespace moe {
 
 enum class FfnActivation { relu, gelu };
+
+inline FfnActivation parse_ffn_activation(const std::string& name) {  // "relu" | "gelu"
+  if (name == "relu") return FfnActivation::relu;
+  if (name == "gelu") return FfnActivation::gelu;
+  fail("unknown FFN activation '" + name + "' (expected relu or gelu)");
+}
 
 namespace activation_detail {
 inline constexpr double inv_sqrt2 = 0.70710678118654752440;

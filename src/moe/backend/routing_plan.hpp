@@ -19,6 +19,7 @@
 // Everything is a flat std::vector of plain integers or doubles, free of Armadillo, so that the fast CPU
 // and CUDA backends copy or map the arrays directly. A deterministic combine walks the
 // token-major arrays (token t sums its k slots in slot order), so it needs no atomics.
+#include "moe/backend/sparse_ffn_views.hpp"
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -86,5 +87,17 @@ void for_each_kept_slot(const RoutingPlan& plan, F f) {
 // routing does not depend on which other tokens it is evaluated with (expert choice and soft MoE, which
 // route over the batch by design, are the exceptions).
 std::size_t expert_capacity(std::size_t tokens, std::size_t experts, std::size_t k, double factor);
+
+// The plan's arrays as the routed FFN kernels read them (valid while the plan lives).
+inline kernels::PlanView plan_view(const RoutingPlan& plan) {
+  kernels::PlanView v;
+  v.tokens = plan.tokens;
+  v.experts = plan.experts;
+  v.k = plan.k;
+  v.slot_position = plan.slot_position.data();
+  v.expert_offsets = plan.expert_offsets.data();
+  v.sorted_token = plan.sorted_token.data();
+  return v;
+}
 
 }  // namespace moe

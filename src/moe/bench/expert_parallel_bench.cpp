@@ -14,8 +14,8 @@
 #include "moe/core/rng.hpp"
 #include "moe/core/threads.hpp"
 #include "moe/h5/hdf5.hpp"
-#include "moe/parallel/gpu_communicators.hpp"
-#include "moe/sparse/sparse_moe_layer.hpp"
+#include "moe/backend/backend_registry.hpp"
+#include "moe/sparse/moe_layer.hpp"
 
 namespace moe {
 
@@ -41,7 +41,7 @@ SparseLayerSpec layer_spec(const ExpertParallelBenchCase& c) {
   s.ff_dim = c.ff_dim;
   s.capacity_factor = c.capacity_factor;
   s.device = c.device;
-  s.cuda_precision = c.precision;
+  s.precision = c.precision;
   return s;
 }
 
@@ -56,29 +56,41 @@ struct StepTimes {
   double assignments = 0.0;        // kept assignments of this rank's tokens, summed
 };
 
-StepTimes time_steps(SparseMoeLayer& layer, Communicator* comm, const DeviceCommunicator* gpu, const arma::mat& X,
-                     const arma::mat& dY, std::size_t steps) {
-  auto comm_seconds = [&] { return (comm ? comm->seconds() : 0.0) + (gpu ? gpu->seconds() : 0.0); };
+arma::mat download(const Backend& b, const Tensor& t) {
+  arma::mat M(t.rows(), t.cols());
+  if (M.n_elem > 0) b.download(t, M.memptr());
+  return M;
+}
+
+// Training steps of the layer on X (forward, backward from dY, the layer's step), each timed.
+StepTimes time_steps(const SparseLayerSpec& spec, std::size_t experts, std::uint64_t seed, Communicator* comm,
+                     const arma::mat& X, const arma::mat& dY, std::size_t steps) {
+  std::unique_ptr<Backend> b = layer_backend(spec);
+  BackendParams params(*b);
+  MoeLayer layer(spec, experts, params, "", comm);
+  Rng init(seed);
+  layer.init(init);
+  params.from_host();
+  Tensor Xt = b->tensor(X.n_rows, X.n_cols), dYt = b->tensor(dY.n_rows, dY.n_cols), Y, dX, aux = b->zeros(1, 1);
+  if (X.n_elem > 0) b->upload(Xt, X.memptr()), b->upload(dYt, dY.memptr());
   StepTimes out;
-  ParamList params;
-  layer.collect(params, "");
-  Rng noise(3);
   for (std::size_t step = 0; step <= steps; ++step) {
-    params.zero_grad();
     if (comm) {
       double sync = 0.0;  // start together, so each rank's time is its own step, not the others' lag
       comm->allreduce_sum(&sync, 1);
     }
-    const double comm0 = comm_seconds();
+    const double comm0 = comm ? comm->seconds() : 0.0;
     const auto t0 = Clock::now();
-    const MoeForward fwd = layer.forward(X, RouteContext{&noise, true, {}});
-    layer.backward(X, fwd, dY);
+    layer.forward(Xt, true, Y);
+    layer.backward(Xt, dYt, dX, aux, false);
+    layer.end_step();
+    b->synchronize();
     const double seconds = seconds_since(t0);
     if (step == 0) continue;  // warm-up: first-touch of the buffers
     out.step.push_back(seconds);
-    out.comm.push_back(comm_seconds() - comm0);
-    out.assignments += double(fwd.routing.plan.assignments());
-    if (fwd.exchange) out.received += double(arma::accu(fwd.exchange->expert_tokens));
+    out.comm.push_back((comm ? comm->seconds() : 0.0) - comm0);
+    out.assignments += double(layer.kept_assignments());
+    out.received += layer.expert_tokens();
   }
   return out;
 }
@@ -90,11 +102,7 @@ void check_case(const ExpertParallelBenchCase& c, std::size_t ranks) {
           "moe-bench expert-parallel: --tokens, --d-model, --d-ff and --experts must be at least 1");
   require(c.k >= 1 && c.k <= c.experts, "moe-bench expert-parallel: --k must be between 1 and --experts");
   require(c.steps >= 1, "moe-bench expert-parallel: --steps must be at least 1");
-  require(c.device == "cpu" || c.device == "cuda", "moe-bench expert-parallel: --device must be cpu or cuda");
-  require(c.gpu_exchange == "host" || c.gpu_exchange == "nccl",
-          "moe-bench expert-parallel: --gpu-exchange must be host or nccl");
-  require(c.gpu_exchange == "host" || c.device == "cuda", "moe-bench expert-parallel: --gpu-exchange nccl needs --device cuda");
-  layer_spec(c).validate(c.experts);  // e.g. --device cuda in a build without CUDA: before any collective
+  layer_spec(c).validate(c.experts);  // e.g. a device or precision this build lacks: before any collective
   require(ranks <= c.experts, "moe-bench expert-parallel: " + std::to_string(ranks) + " processes for " +
                                   std::to_string(c.experts) + " experts (at most one process per expert)");
 }
@@ -111,19 +119,9 @@ ExpertParallelBenchRow run_expert_parallel_bench(Communicator& comm, const Exper
   Rng data = Rng(c.seed).stream(me);
   const std::size_t T = my_tokens(c, P, me);
   const arma::mat X = data.normal_matrix(c.model_dim, T), dY = data.normal_matrix(c.model_dim, T);
-  // First: this rank's GPU is selected before anything else uses one.
-  const std::unique_ptr<DeviceCommunicator> gpu = c.device == "cuda" ? make_gpu_exchange(comm, c.gpu_exchange) : nullptr;
-  if (P == 1) {  // the single-process layer on the same tokens (first: any warm-up favours the other)
-    SparseMoeLayer single(spec, c.experts);
-    Rng init_single(c.seed);
-    single.init(init_single);
-    row.single_seconds = median(time_steps(single, nullptr, nullptr, X, dY, c.steps).step);
-  }
-  SparseMoeLayer layer(spec, c.experts, &comm);
-  Rng init(c.seed);
-  layer.init(init);
-  layer.use_device_exchange(gpu.get());
-  const StepTimes mine = time_steps(layer, &comm, gpu.get(), X, dY, c.steps);
+  if (P == 1)  // the single-process layer on the same tokens (first: any warm-up favours the other)
+    row.single_seconds = median(time_steps(spec, c.experts, c.seed, nullptr, X, dY, c.steps).step);
+  const StepTimes mine = time_steps(spec, c.experts, c.seed, &comm, X, dY, c.steps);
 
   const std::size_t n = mine.step.size();
   std::vector<double> slowest_step(n), slowest_comm(n);
@@ -142,7 +140,7 @@ ExpertParallelBenchRow run_expert_parallel_bench(Communicator& comm, const Exper
 
   // The machine's dense GEMM rate in this run, at the size of one rank's expert work: f x d by d x (A / P).
   double rate = 0.0;
-  if (me == 0 && c.device == "cpu") {
+  if (me == 0) {
     const auto cols = arma::uword(std::max(1.0, row.assignments / double(P)));
     const arma::mat W = data.normal_matrix(c.ff_dim, c.model_dim), In = data.normal_matrix(c.model_dim, cols);
     arma::mat H;
@@ -161,12 +159,12 @@ ExpertParallelBenchRow run_expert_parallel_bench(Communicator& comm, const Exper
 
 void write_expert_parallel_csv(const std::string& path, const ExpertParallelBenchRow& r) {
   write_file_atomically(path, [&](std::ostream& out) {
-    out << "device,precision,gpu_exchange,ranks,threads_per_rank,tokens,d_model,d_ff,experts,k,capacity_factor,assignments,step_seconds,"
+    out << "device,precision,ranks,threads_per_rank,tokens,d_model,d_ff,experts,k,capacity_factor,assignments,step_seconds,"
            "comm_seconds,single_process_seconds,tokens_per_second,gflops_per_rank,dense_gemm_gflops";
     for (std::size_t p = 0; p < r.ranks; ++p) out << ",rank" << p << "_tokens";
     for (std::size_t p = 0; p < r.ranks; ++p) out << ",rank" << p << "_comm_seconds";
     out << "\n"
-        << r.c.device << ',' << (r.c.device == "cuda" ? r.c.precision : "double") << ',' << r.c.gpu_exchange << ','
+        << r.c.device << ',' << layer_spec(r.c).backend_precision() << ','
         << r.ranks << ',' << r.threads << ',' << r.c.tokens << ',' << r.c.model_dim << ',' << r.c.ff_dim << ','
         << r.c.experts << ',' << r.c.k << ',' << r.c.capacity_factor << ',' << r.assignments << ',' << r.step_seconds
         << ',' << r.comm_seconds << ',' << r.single_seconds << ',' << r.tokens_per_second() << ','
@@ -184,8 +182,7 @@ void write_expert_parallel_hdf5(const std::string& path, const ExpertParallelBen
   file.set_attr("/", "build_flags", build::flags);
   auto scalar = [&](const std::string& name, double v) { file.write("expert_parallel/" + name, arma::vec{v}); };
   file.set_attr("/", "device", r.c.device);
-  file.set_attr("/", "precision", r.c.device == "cuda" ? r.c.precision : std::string("double"));
-  file.set_attr("/", "gpu_exchange", r.c.gpu_exchange);
+  file.set_attr("/", "precision", layer_spec(r.c).backend_precision());
   scalar("ranks", double(r.ranks));
   scalar("threads_per_rank", double(r.threads));
   scalar("tokens", double(r.c.tokens));

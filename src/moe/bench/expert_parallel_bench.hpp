@@ -1,13 +1,11 @@
 #pragma once
-// moe-bench expert-parallel: time per training step (forward + backward) of the expert-parallel sparse
-// MoE layer (sparse_moe_layer.hpp with a Communicator) on P ranks, with the time spent in the all-to-all
+// moe-bench expert-parallel: time per training step (forward, backward and the layer's step) of the
+// expert-parallel sparse MoE layer (sparse/moe_layer.hpp with a Communicator) on P ranks, with the time spent in the all-to-all
 // exchange and the other collectives, each rank's load, and the same run's dense GEMM rate. Run under
 // `mpirun -np P moe-bench expert-parallel ...` for each P; P = 1 also times the layer without a
 // communicator (the single-process layer), the baseline the others are read against.
 // Fixed global batch: the tokens are split evenly over the ranks (strong scaling); for fixed tokens per rank
-// (weak scaling) scale --tokens with P. --device cuda: one GPU per rank (local_gpu), the all-to-all through
-// the host (MPI) or GPU to GPU (--gpu-exchange nccl); the dense GEMM rate is then not measured here
-// (moe-bench sparse --device cuda measures the GPU's).
+// (weak scaling) scale --tokens with P. The layer runs on a compute backend (--device, --precision).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,9 +20,8 @@ struct ExpertParallelBenchCase {
   double capacity_factor = 0.0;  // <= 0: dropless
   std::size_t steps = 5;         // timed steps, after one warm-up
   std::uint64_t seed = 1;
-  std::string device = "cpu";    // cpu | cuda: where each rank's experts run
-  std::string precision = "bf16";  // cuda: bf16 | float | tf32
-  std::string gpu_exchange = "host";  // cuda: host (MPI moves the tokens) | nccl (GPU to GPU)
+  std::string device = "cpu";    // the compute backend each rank's layer runs on
+  std::string precision;         // "": the device's default (cpu: double)
 };
 
 struct ExpertParallelBenchRow {

@@ -18,7 +18,6 @@
 #include "moe/backend/cpu_blas.hpp"
 #include "moe/backend/cpu_sparse_ffn.hpp"
 #include "moe/backend/cuda_sparse_ffn.hpp"
-#include "moe/sparse/routed_ffn.hpp"
 #include "moe/sparse/routing_stats.hpp"
 
 namespace moe {
@@ -208,7 +207,9 @@ SparseBenchRow run_sparse_bench(const SparseBenchCase& c, const SparseBenchOptio
   row.precision = o.precision;
   const RoutingPlan plan = synthetic_routing(c, o.seed);
   row.assignments = plan.assignments();
-  row.max_over_mean_load = routing_stats(plan).max_mean_load;
+  arma::vec load(plan.experts);
+  for (std::size_t e = 0; e < plan.experts; ++e) load[e] = double(plan.expert_count(e));
+  row.max_over_mean_load = routing_stats(arma::vec(plan.experts, arma::fill::zeros), load, 0.0, 0.0).max_mean_load;
   const double gemm = 2.0 * double(c.model_dim) * double(c.ff_dim) * double(row.assignments);
   row.forward_flops = 2.0 * gemm;
   row.training_flops = 6.0 * gemm;

@@ -2,7 +2,7 @@
 
 #include "moe/backend/backend_registry.hpp"
 #include "moe/bench/timing.hpp"
-#include "moe/models/backend_sparse_net.hpp"
+#include "moe/models/sparse_net.hpp"
 
 namespace moe {
 
@@ -17,7 +17,7 @@ TrainBenchRow run_train_bench(const TrainBenchCase& c) {
   spec.sparse.model_dim = c.model_dim;
   spec.sparse.ff_dim = c.ff_dim;
   spec.sparse.top_k = c.k;
-  BackendSparseNet net(spec, make_backend(c.device, c.precision));
+  SparseNet net(spec, make_backend(c.device, c.precision));
   Rng rng(c.seed);
   net.init(rng);
   net.start(BackendOptimizer{c.optimizer, 1e-3});

@@ -16,9 +16,7 @@
 #include "moe/io/model_io.hpp"
 #include "moe/backend/backend_registry.hpp"
 #include "moe/models/meta_pi.hpp"
-#include "moe/models/backend_sparse_net.hpp"
 #include "moe/models/sparse_net.hpp"
-#include "moe/parallel/gpu_communicators.hpp"
 #include "moe/parallel/mpi_communicator.hpp"
 
 namespace moe {
@@ -67,21 +65,14 @@ void upcycle(const TrainJob& job, Model& model, const PreparedData& data) {
   require(std::filesystem::exists(job.upcycle_from), "dense model file '" + job.upcycle_from + "' does not exist");
   h5::File file = h5::File::open(job.upcycle_from);
   SavedModel saved = read_model(file);
-  if (auto* on_backend = dynamic_cast<BackendSparseNet*>(&model)) {  // WORK IN PROGRESS: by parameter names
-    require(saved.feature_names == data.train.feature_names && saved.target_names == data.train.target_names,
-            "--upcycle-from " + job.upcycle_from + " was trained on other features, classes or targets");
-    on_backend->upcycle_from(*saved.model);
-    return;
-  }
-  const auto* dense = dynamic_cast<const SparseNet*>(saved.model.get());
-  require(dense != nullptr, "--upcycle-from " + job.upcycle_from + " holds a '" + saved.model->spec().kind +
+  require(saved.model->spec().kind == "sparse", "--upcycle-from " + job.upcycle_from + " holds a '" + saved.model->spec().kind +
                                 "' model, not a sparse one");
   require(saved.feature_names == data.train.feature_names && saved.target_names == data.train.target_names,
           "--upcycle-from " + job.upcycle_from + " was trained on other features, classes or targets");
   require(arma::approx_equal(saved.standardizer.mean, data.standardizer.mean, "absdiff", 1e-9) &&
               arma::approx_equal(saved.standardizer.scale, data.standardizer.scale, "absdiff", 1e-9),
           "--upcycle-from " + job.upcycle_from + " standardised its inputs differently (another split or data)");
-  static_cast<SparseNet&>(model).upcycle_from(*dense);
+  static_cast<SparseNet&>(model).upcycle_from(*saved.model);  // by parameter names
 }
 
 // Expert parallelism: every rank's load and time in collectives per step (P x steps each, rank 0 writing),
@@ -208,23 +199,9 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   if (primary) { h5::File probe = h5::File::create(job.output); }  // rank 0 alone writes it
 
   std::unique_ptr<Model> model;
-  std::unique_ptr<DeviceCommunicator> gpu_exchange;  // declared before the model: outlives it
   if (comm) {
     spec.validate();
-    // With --device cuda: this rank's GPU, and NCCL between the GPUs when the build has it.
-    // MOE_GPU_EXCHANGE=host keeps the host all-to-all; =nccl insists on NCCL.
-    const char* env = std::getenv("MOE_GPU_EXCHANGE");
-    const std::string how = env ? env : "auto";
-    require(how == "auto" || how == "host" || how == "nccl", "MOE_GPU_EXCHANGE must be auto, host or nccl (got '" + how + "')");
-    if (spec.sparse.device == "cuda") gpu_exchange = make_gpu_exchange(*comm, how);
-    const char* backend = std::getenv("MOE_BACKEND");  // WORK IN PROGRESS: the backend network when set
-    if (backend && *backend) {
-      const std::string b = backend;
-      model = std::make_unique<BackendSparseNet>(spec, make_backend(b.substr(0, b.find('-')), b.substr(b.find('-') + 1)),
-                                                 comm);
-    } else {
-      model = std::make_unique<SparseNet>(spec, comm, gpu_exchange.get());
-    }
+    model = std::make_unique<SparseNet>(spec, layer_backend(spec.sparse), comm);
   } else {
     model = make_model(spec);
   }
@@ -277,27 +254,17 @@ TrainJobResult run_job(const TrainJob& job, Communicator* comm) {
   write_run_info(file, info);
   if (comm) file.set_attr("/", "expert_parallel_ranks", std::int64_t(comm->size()));
   if (comm) {  // rank 0 writes the whole model, gathered from the ranks; the others their own part
-    if (auto* on_backend = dynamic_cast<BackendSparseNet*>(model.get())) {
-      const std::unique_ptr<BackendSparseNet> whole = on_backend->whole();
-      write_model(file, whole ? *whole : *model, data.standardizer, data.train.feature_names, data.train.target_names);
-      print_rank_load(*comm, *model, on_backend->layer().placement());
-    } else {
-      auto& net = static_cast<SparseNet&>(*model);
-      const std::unique_ptr<SparseNet> whole = net.whole();
-      write_model(file, whole ? *whole : net, data.standardizer, data.train.feature_names, data.train.target_names);
-      print_rank_load(*comm, net, net.layer().placement());
-    }
+    auto& net = static_cast<SparseNet&>(*model);
+    const std::unique_ptr<SparseNet> whole = net.whole();
+    write_model(file, whole ? *whole : net, data.standardizer, data.train.feature_names, data.train.target_names);
+    print_rank_load(*comm, net, net.layer().placement());
   } else {
     write_model(file, *model, data.standardizer, data.train.feature_names, data.train.target_names);
   }
   write_data_record(file, data_record(job, data));
   write_history(file, r.train, train_options);
   if (const RoutingLog* log = model->routing_log()) write_routing(file, *log);
-  if (comm) {
-    auto* on_backend = dynamic_cast<BackendSparseNet*>(model.get());
-    write_rank_routing(file, *comm, *model,
-                       on_backend ? on_backend->layer().placement() : static_cast<SparseNet&>(*model).layer().placement());
-  }
+  if (comm) write_rank_routing(file, *comm, *model, static_cast<SparseNet&>(*model).layer().placement());
   file.write("split/train_groups", data.split.train_groups);
   file.write("split/valid_groups", data.split.valid_groups);
   file.write("split/test_groups", data.split.test_groups);

@@ -1,48 +1,10 @@
-#include "moe/sparse/gshard_router.hpp"
-
 #include "moe/sparse/backend_router.hpp"
-#include "moe/sparse/token_noise.hpp"
-
-#include "moe/core/math.hpp"
-#include "moe/sparse/softmax_topk_router.hpp"
-#include "moe/sparse/softmax_weights.hpp"
-#include "moe/sparse/token_noise.hpp"
 #include "moe/sparse/router_registry.hpp"
+#include "moe/core/error.hpp"
+#include "moe/backend/routing_plan.hpp"
+#include "moe/sparse/token_noise.hpp"
 
 namespace moe {
-
-GShardRouter::GShardRouter(arma::uword inputs, arma::uword experts, GShardOptions options)
-    : W_(inputs, experts), options_(options) {
-  require(experts >= 2, "gshard router: needs at least two experts");
-  require(options.threshold > 0.0, "gshard router: the random-routing threshold must be positive");
-}
-
-Routing GShardRouter::route(const arma::mat& X, const RouteContext& context) const {
-  Routing r;
-  const std::size_t T = X.n_cols, E = experts(), k = 2;
-  r.logits = W_.logits(X);
-  r.probs = column_softmax(r.logits, false).prob;
-  std::vector<std::int32_t> chosen = top_k_per_token(r.logits, k);
-  r.norm_expert = chosen;  // both stay in the normaliser even when the second is not kept
-  r.renormalized = true;
-  if (context.training) {
-    const arma::mat u = token_draws(1, arma::uword(T), context.rng, false, shard_offset(context));
-    for (std::size_t t = 0; t < T; ++t) {
-      const double g1 = r.probs(arma::uword(chosen[2 * t]), t), g2 = r.probs(arma::uword(chosen[2 * t + 1]), t);
-      const double keep = std::min(1.0, g2 / (g1 + g2) / options_.threshold);
-      if (!(u[t] < keep)) chosen[2 * t + 1] = -1;
-    }
-  }
-  std::vector<double> w = softmax_slot_weights(r.probs, chosen, r.norm_expert, k, true);
-  r.plan = plan_routes(context, T, E, k, std::move(chosen), std::move(w), options_.capacity_factor);
-  return r;
-}
-
-arma::mat GShardRouter::backward(const arma::mat& X, const Routing& r, const RouterGrad& grad) {
-  arma::mat dZ = softmax_slot_weights_backward(r.probs, r.plan.slot_expert, r.norm_expert, 2, true, grad.dweight);
-  if (!grad.dlogits.is_empty()) dZ += grad.dlogits;
-  return W_.backward(X, dZ);
-}
 
 namespace {
 
@@ -89,13 +51,11 @@ const RouterRegistration registered{{
     .traits = {},
     .flags = {"capacity-factor", "gshard-threshold"},
     .validate = [](const SparseLayerSpec&, arma::uword experts) { require(experts >= 2, "--router gshard needs at least 2 experts"); },
-    .make = [](const SparseLayerSpec& s, arma::uword inputs, arma::uword experts) -> std::unique_ptr<Router> {
-      return std::make_unique<GShardRouter>(inputs, experts, GShardOptions{s.gshard_threshold, s.capacity_factor});
-    },
-    .make_on_backend = [](const RouterSetup& s) -> std::unique_ptr<BackendRouter> {
+    .make = [](const RouterSetup& s) -> std::unique_ptr<BackendRouter> {
       return std::make_unique<BackendGShard>(s);
     },
 }};
+
 }  // namespace
 
 }  // namespace moe

@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "moe/core/error.hpp"
-#include "moe/sparse/ffn_experts.hpp"
-#include "moe/backend/cuda_sparse_ffn.hpp"
+#include "moe/backend/backend_registry.hpp"
+#include "moe/backend/ffn_activation.hpp"
 #include "moe/sparse/router_registry.hpp"
 
 namespace moe {
@@ -23,17 +23,7 @@ void SparseLayerSpec::validate(arma::uword experts) const {
           "--d-model and --d-ff must be between 1 and 65536");
   require(shared_experts <= 64, "--shared-experts must be at most 64 (got " + std::to_string(shared_experts) + ")");
   parse_ffn_activation(ffn_activation);
-  require(kernel == "fast" || kernel == "reference", "unknown --sparse-kernel '" + kernel + "' (expected fast or reference)");
-  require(device == "cpu" || device == "cuda", "unknown --device '" + device + "' (expected cpu or cuda)");
-  require(cuda_precision == "float" || cuda_precision == "tf32" || cuda_precision == "bf16",
-          "unknown --cuda-precision '" + cuda_precision + "' (expected float, tf32 or bf16)");
-  if (device == "cuda") {
-    require(kernels::cuda_built(),
-            "--device cuda: this build has no CUDA backend (configure with -DMOE_CUDA=ON on a machine with the CUDA "
-            "toolkit)");
-    require(kernel == "fast", "--sparse-kernel reference runs on the CPU only (drop it or --device cuda)");
-    require(entry.traits.routed, "--device cuda runs routed layers; --router " + router + " runs on the CPU only");
-  }
+  check_backend(device, backend_precision());  // a registered device that runs here, one of its precisions
   require(std::isfinite(capacity_factor), "--capacity-factor must be a finite number");
   if (entry.validate) entry.validate(*this, experts);
   require(gshard_threshold > 0.0 && std::isfinite(gshard_threshold), "--gshard-threshold must be positive");
@@ -98,8 +88,7 @@ const std::vector<std::string>& sparse_layer_flags() {
   static const std::vector<std::string> flags{
       "router",         "top-k",          "capacity-factor", "no-renormalize", "d-model",          "d-ff",
       "ffn-activation", "shared-experts", "slots-per-expert", "gshard-threshold", "bias-rate", "router-init-scale",
-      "w-importance",   "w-load",         "switch-alpha",    "z-loss",          "sparse-kernel",    "device",
-      "cuda-precision"};
+      "w-importance",   "w-load",         "switch-alpha",    "z-loss",          "device",           "precision"};
   return flags;
 }
 

@@ -33,10 +33,11 @@ struct SparseLayerSpec {
   double w_load = 0.0;             // CV(smooth load)^2, noisy-topk only (Shazeer 2017)
   double switch_alpha = 0.0;       // E sum f_e P_e (Switch; alpha = 0.01 in the paper)
   double z_loss = 0.0;             // mean logsumexp(logits)^2 (ST-MoE; c_z = 0.001)
-  // How the routed experts are computed (not part of the model: not saved, results equal up to rounding).
-  std::string kernel = "fast";     // fast (backend/cpu_sparse_ffn) | reference (per-expert Armadillo)
-  std::string device = "cpu";      // cpu | cuda (routed layers; needs a -DMOE_CUDA=ON build and a GPU)
-  std::string cuda_precision = "float";  // --device cuda: float (FP32) | tf32 | bf16 (float accumulation)
+  // Where and in what the layer (and --model sparse around it) computes: a compute backend of
+  // moe/backend/backend_registry.hpp. Not part of the model: not saved.
+  std::string device = "cpu";      // cpu (the CUDA backend is not written yet)
+  std::string precision;           // cpu: double (the default: the oracle) | float; "": the device's default
+  std::string backend_precision() const { return precision.empty() && device == "cpu" ? "double" : precision; }
 
   bool soft() const;  // the router has no routing plan (soft MoE: the layer mixes tokens into slots)
   double init_scale() const;

@@ -11,10 +11,8 @@
 
 namespace moe {
 
-std::unique_ptr<Backend> layer_backend(const SparseLayerSpec&) {
-  const char* env = std::getenv("MOE_BACKEND");
-  const std::string b = env && *env ? env : "cpu-double";
-  return make_backend(b.substr(0, b.find('-')), b.find('-') == std::string::npos ? "" : b.substr(b.find('-') + 1));
+std::unique_ptr<Backend> layer_backend(const SparseLayerSpec& spec) {
+  return make_backend(spec.device, spec.backend_precision());
 }
 
 MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix,
@@ -41,7 +39,7 @@ MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendPara
     trained(Phi_, dPhi_, D_, E_ * spec_.slots_per_expert);
     params_.view(name("router/Phi"), ParamKind::weight, Phi_);
   } else {  // the router registers its own parameters
-    router_ = entry.make_on_backend(RouterSetup{spec_, D_, E_, params_, name("router/"), comm_ != nullptr});
+    router_ = entry.make(RouterSetup{spec_, D_, E_, params_, name("router/"), comm_ != nullptr});
   }
   trained(experts_.W1, dexperts_.W1, F_, D_ * E_local_, false);
   trained(experts_.b1, dexperts_.b1, F_, E_local_, false);
@@ -437,6 +435,13 @@ void MoeLayer::backward_pass(const Tensor& X, const Tensor& dY, Tensor& dX, Tens
 void MoeLayer::end_step() {
   ++noise_step_;
   if (router_) router_->end_step(plan_, shard_.get());  // the step's plan, after its gradients
+}
+
+std::size_t MoeLayer::kept_assignments() const {
+  if (soft_ || plan_.expert_offsets.empty()) return 0;
+  std::vector<std::int64_t> offsets(E_ + 1);
+  b_.download(plan_.expert_offsets, offsets.data());
+  return std::size_t(offsets[E_]);
 }
 
 RoutingStats MoeLayer::stats_from_sums(const Tensor& sums) const {

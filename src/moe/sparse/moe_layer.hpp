@@ -44,8 +44,7 @@
 
 namespace moe {
 
-// WORK IN PROGRESS: the backend a network's layer runs on; MOE_BACKEND=cpu-float|cpu-double for now (default
-// cpu-double), to become --device and --precision.
+// The backend a network with this layer runs on: --device and --precision (SparseLayerSpec).
 std::unique_ptr<Backend> layer_backend(const SparseLayerSpec& spec);
 
 class MoeLayer {
@@ -85,6 +84,10 @@ class MoeLayer {
   arma::mat gate() const;      // E x T combine weight of each expert for each token of the last forward pass
   std::size_t experts() const { return E_; }  // of the layer, every process's together
   const ExpertPlacement& placement() const { return placement_; }
+  // Of the last pass: the kept (token, expert) pairs of this process's tokens, and (expert parallelism)
+  // the columns the experts held here ran on.
+  std::size_t kept_assignments() const;
+  double expert_tokens() const { return comm_ ? ex_.expert_tokens : double(kept_assignments()); }
   Communicator* communicator() const { return comm_; }
   const SparseLayerSpec& spec() const { return spec_; }
   // Sparse upcycling: every expert a copy of one FFN (host copies; the caller uploads).

@@ -6,12 +6,6 @@ namespace moe {
 
 const RouterEntry& router_entry(const std::string& name) { return RouterRegistry::instance().get(name, "--router"); }
 
-std::unique_ptr<Router> make_router(const SparseLayerSpec& spec, arma::uword inputs, arma::uword experts) {
-  const RouterEntry& entry = router_entry(spec.router);
-  require(bool(entry.make), "--router " + spec.router + " is not a plan-producing router");
-  return entry.make(spec, inputs, experts);
-}
-
 void require_top_k_within(const SparseLayerSpec& spec, arma::uword experts) {
   require(spec.top_k >= 1 && spec.top_k <= experts, "--top-k must be between 1 and --experts (got " +
                                                         std::to_string(spec.top_k) + " of " + std::to_string(experts) + ")");

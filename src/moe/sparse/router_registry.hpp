@@ -12,7 +12,6 @@
 #include "moe/core/registry.hpp"
 #include "moe/sparse/layer_spec.hpp"
 #include "moe/sparse/backend_router.hpp"
-#include "moe/sparse/router.hpp"
 
 namespace moe {
 
@@ -27,14 +26,14 @@ struct RouterTraits {
   // not use one that mixes tokens in evaluation (a position would see the words after it).
   bool batch_wide_in_training = false;
   bool batch_wide_in_evaluation = false;
-  // Routes by RouteContext::token_ids (hash), which the model supplies.
+  // Routes by the tokens' ids (hash: BackendRouteContext::token_ids), which the model supplies.
   bool needs_token_ids = false;
-  // Has clean logits W X (E x T) in Routing::logits, so the Switch loss and the z-loss apply.
+  // Has clean logits W X (E x T) (BackendRouter::logits), so the Switch loss and the z-loss apply.
   bool has_logits = true;
   // The router's weights start at 0 unless --router-init-scale says otherwise (noisy top-k, as Shazeer).
   bool zero_init = false;
-  // Keeps state beside its parameters that it updates after every training step (Router::collect_state,
-  // end_step; the loss-free bias): saved with the model and in checkpoints.
+  // Keeps state beside its parameters that it updates after every training step (BackendRouter::
+  // collect_state, end_step; the loss-free bias): saved with the model and in checkpoints.
   bool keeps_step_state = false;
 };
 
@@ -47,10 +46,9 @@ struct RouterEntry {
   std::vector<std::string> flags;
   // Checks of the settings only this router has (e.g. k against E); throws moe::Error. May be empty.
   std::function<void(const SparseLayerSpec& spec, arma::uword experts)> validate;
-  // Makes the router for d_model inputs and E experts (empty for a router that is not `routed`).
-  std::function<std::unique_ptr<Router>(const SparseLayerSpec& spec, arma::uword inputs, arma::uword experts)> make;
-  // The same router on the compute backend (backend_router.hpp), for the layer of sparse/moe_layer.hpp.
-  std::function<std::unique_ptr<BackendRouter>(const RouterSetup& setup)> make_on_backend;
+  // Makes the router on the compute backend (backend_router.hpp) for the layer of moe_layer.hpp; empty for
+  // a router that is not `routed`.
+  std::function<std::unique_ptr<BackendRouter>(const RouterSetup& setup)> make;
 };
 
 using RouterRegistry = Registry<RouterEntry>;
@@ -58,9 +56,6 @@ using RouterRegistration = Registration<RouterEntry>;
 
 // The entry named `name`; moe::Error "unknown --router ..." when none is.
 const RouterEntry& router_entry(const std::string& name);
-
-// The router the spec names, through its entry's factory (not for a router that is not `routed`).
-std::unique_ptr<Router> make_router(const SparseLayerSpec& spec, arma::uword inputs, arma::uword experts);
 
 // Shared checks of registered routers' settings.
 void require_top_k_within(const SparseLayerSpec& spec, arma::uword experts);

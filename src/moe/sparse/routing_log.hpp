@@ -6,9 +6,14 @@
 
 #include "moe/core/state.hpp"
 #include "moe/sparse/routing_stats.hpp"
-#include "moe/sparse/sparse_moe_layer.hpp"
 
 namespace moe {
+
+// Values of the auxiliary losses of one training step, unweighted, and their weighted sum.
+struct AuxLosses {
+  double importance = 0.0, load = 0.0, switch_aux = 0.0, z = 0.0;
+  double total = 0.0;  // w_importance importance + w_load load + switch_alpha switch_aux + z_loss z
+};
 
 struct RoutingLog {
   std::vector<double> cv_importance, cv_load, max_mean_load, dropped_fraction, dropped_token_fraction;

@@ -14,29 +14,6 @@ double cv(const arma::vec& x) {
 }
 }  // namespace
 
-RoutingStats routing_stats(const RoutingPlan& plan, const TokenShard* shard) {
-  const arma::uword E = plan.experts;
-  // [importance (E), load (E), dropped slots, routed slots, unprocessed tokens, tokens]: summed over shards.
-  arma::vec sums(2 * E + 4, arma::fill::zeros);
-  for (std::size_t i = 0; i < plan.slot_expert.size(); ++i)
-    if (plan.slot_expert[i] >= 0) sums[arma::uword(plan.slot_expert[i])] += plan.slot_weight[i];
-  for (std::size_t e = 0; e < E; ++e) sums[E + e] = double(plan.expert_count(e));
-  std::size_t unprocessed = 0;
-  for (std::size_t t = 0; t < plan.tokens; ++t) {
-    bool kept = false;
-    for (std::size_t j = t * plan.k; j < (t + 1) * plan.k; ++j) kept |= plan.slot_position[j] >= 0;
-    unprocessed += !kept;
-  }
-  sums[2 * E] = double(plan.dropped.size());
-  sums[2 * E + 1] = double(plan.routed_slots());
-  sums[2 * E + 2] = double(unprocessed);
-  sums[2 * E + 3] = double(plan.tokens);
-  sum_over_shards(shard, sums.memptr(), sums.n_elem);
-  const double dropped = sums[2 * E], routed = sums[2 * E + 1], lost = sums[2 * E + 2], tokens = sums[2 * E + 3];
-  return routing_stats(sums.head(E), sums.subvec(E, 2 * E - 1), routed > 0 ? dropped / routed : 0.0,
-                       tokens > 0 ? lost / tokens : 0.0);
-}
-
 RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction,
                            double dropped_token_fraction) {
   RoutingStats s;

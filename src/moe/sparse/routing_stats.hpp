@@ -1,5 +1,5 @@
 #pragma once
-// Per-step balance metrics of a RoutingPlan (what /routing in the HDF5 results will hold).
+// Per-step balance metrics of a routing (what /routing in the HDF5 results holds).
 //   importance  E: sum of the slot weights routed to each expert (dropped slots included)
 //   load        E: slots each expert actually processes (kept)
 //   cv_importance, cv_load: coefficient of variation (population std / mean; 0 for a zero mean)
@@ -9,8 +9,6 @@
 //                    choice, no expert picked them) / all tokens
 #include <armadillo>
 
-#include "moe/backend/routing_plan.hpp"
-#include "moe/sparse/token_shard.hpp"
 
 namespace moe {
 
@@ -20,9 +18,8 @@ struct RoutingStats {
   double dropped_token_fraction = 0.0;
 };
 
-// With a shard (expert parallelism), the statistics of the whole batch (collective).
-RoutingStats routing_stats(const RoutingPlan& plan, const TokenShard* shard = nullptr);
-// The same summary from per-expert importance and load (E each), e.g. of a soft MoE layer.
+// The summary from per-expert importance and load (E each; the backend's routing_counts, or a soft MoE
+// layer's masses).
 RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction,
                            double dropped_token_fraction);
 
