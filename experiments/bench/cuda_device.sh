@@ -1,7 +1,7 @@
 #!/bin/bash
 # On a GPU machine without Armadillo/OpenBLAS (the lent H100/H200 image): unpack the Debian packages
 # carried in .debs/ (scripts: `apt-get download` them here, see experiments/bench/README.md) into a prefix,
-# build moekit with -DMOE_CUDA=ON, run the CUDA test, then the GPU benchmark grid of the sparse layer.
+# build moekit with -DMOE_CUDA=ON, run the CUDA kernels' tests, then the GPU benchmark grid of the routed experts.
 # Usage: bash experiments/bench/cuda_device.sh OUT_DIR [extra moe-bench sparse flags]
 # (BENCH_MODES, BENCH_PRECISIONS: subsets of the grid; BENCH=0: no moe-bench; TORCH=0: no PyTorch loop.)
 set -euo pipefail
@@ -34,14 +34,6 @@ for mode in auto streams grouped padded padded:0 drelu; do
   echo "$mode: $(grep 'test cases' "$out/tests.log" | tail -1)"
 done
 ./build-cuda/tests/moe-tests -tc="fast CPU*" 2>&1 | tail -1
-# The layer on the GPU inside a training run, beside the same run on the CPU.
-for device in cpu cuda; do
-  ./build-cuda/moe-train --data tests/fixtures/vowels_small.csv --features F1,F2 --target Vowel \
-    --filter Vowel=iy,ih,aa,ah --group Speaker --train-groups 8 --test-groups 4 --model sparse --d-model 32 \
-    --d-ff 64 --experts 8 --optimizer adam --batch-size 16 --epochs 5 --seed 3 --lr 0.01 --device $device \
-    -o "/tmp/train-$device.h5" > "/tmp/train-$device.txt" 2>&1 || true
-  { echo "== --device $device"; tail -4 "/tmp/train-$device.txt"; } | tee -a "$out/train.txt"
-done
 for mode in $([ "${BENCH:-1}" = 0 ] || echo ${BENCH_MODES:-auto streams}); do
   for precision in ${BENCH_PRECISIONS:-bf16 float tf32}; do
     echo "== MOE_CUDA_GEMM=${mode%:*}$([ ${mode#*:} = drelu ] && echo ' MOE_CUDA_DRELU=1')" | tee -a "$out/bench.txt"

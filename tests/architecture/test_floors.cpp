@@ -38,12 +38,11 @@ const std::vector<Placement>& floor_table() {
       {"backend", 1},         // the compute backend: tensors, CPU backend, routing plan, FFN kernels, CUDA basics
       {"data", 1},            // tables, readers, datasets, splits, standardiser, generators, fetchers
       {"text", 1},            // tokenizers, vocabulary, corpus files
-      {"parallel", 1},        // communicators (threads, MPI, NCCL, the GPU loopback)
+            {"parallel", 1},        // communicators (one process, threads, MPI)
       {"fit", 2},             // IRLS, weighted least squares, the EM step's interface and options
       {"experts", 2},         // experts
       {"gates", 2},           // gates
-      {"sparse/kernels", 2},  // the expert-parallel GPU exchange, free of Armadillo
-      {"sparse", 2},          // routers, balancing losses, routing plan, the sparse MoE layer
+      {"sparse", 2},          // the sparse MoE layer on the backend, its routers, routing stats, expert parallelism
       {"models", 3},          // Model, mixtures, HME, meta-pi, deep MoE, MLP, sparse net
       {"lm", 3},              // language models and their parts
       {"train", 4},           // trainers, optimisers, metrics, progress

@@ -109,8 +109,8 @@ TEST_CASE("backend ops: wrong shapes, wrong element types and unknown backends a
   CHECK_THROWS_WITH_AS(b->axpy(1.0, foreign, A), "axpy: a tensor of another backend", Error);
   const std::string unknown = "unknown --device 'tpu' (expected " + BackendRegistry::instance().choices() + ")";
   CHECK_THROWS_WITH_AS(make_backend("tpu"), unknown.c_str(), Error);
-  CHECK_THROWS_WITH_AS(make_backend("cpu", "bf16"), "--device cpu computes in float or double, not bf16", Error);
-  CHECK_THROWS_WITH_AS(make_backend("cpu", "half"), "unknown precision 'half' (expected double, float or bf16)", Error);
+  CHECK_THROWS_WITH_AS(make_backend("cpu", "bf16"), "--device cpu computes in float or double, not --precision bf16", Error);
+  CHECK_THROWS_WITH_AS(make_backend("cpu", "half"), "--device cpu computes in float or double, not --precision half", Error);
   DevicePlan plan;
   plan.tokens = 2, plan.experts = 3, plan.k = 1;
   plan.slot_expert = b->zeros(1, 2, DType::i32);

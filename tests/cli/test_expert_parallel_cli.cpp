@@ -39,8 +39,8 @@ namespace {
 // `mpirun -np ` with what every run here needs: root allowed (CI runs as root), one OpenMP thread per rank,
 // and, in the sanitizer build, no leak report: OpenMPI unloads its plugins (dlclose) at MPI_Finalize, so
 // LeakSanitizer sees their one-off allocations from an unknown module that no suppression can name.
-// ASan's and UBSan's other reports still fail the test; our code's leaks are checked by the one-process
-// tests of the same paths (tests/sparse/test_expert_parallel_self.cpp).
+// ASan's and UBSan's other reports still fail the test; our code's leaks are checked by the thread-rank
+// tests of the same paths (tests/sparse/test_moe_layer_parallel.cpp).
 std::string mpirun(const std::string& prefix = "") {
   return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
          "ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0\" " + prefix + std::string(MOE_MPIEXEC) +
@@ -102,16 +102,11 @@ TEST_CASE("cli moe-train --expert-parallel refuses other models, checkpoints and
   r = run_command(mpirun() + "2 " + base + " --model sparse --router expert-choice --experts 2");
   CHECK(r.status != 0);
   CHECK(r.err.find("per-token router") != std::string::npos);
-  // The GPU exchange switch takes auto, host or nccl.
-  r = run_command(mpirun("MOE_GPU_EXCHANGE=gpu ") + "1 " + base + " --model sparse --experts 2");
+  // The layer's settings are refused before the run, not by MPI_Abort inside it.
+  r = run_command(mpirun() + "1 " + base + " --model sparse --experts 2 --device cuda");
   CHECK(r.status != 0);
-  CHECK(r.err.find("MOE_GPU_EXCHANGE must be auto, host or nccl (got 'gpu')") != std::string::npos);
-  if (!kernels::cuda_built()) {  // the layer's settings are refused before the run, not by MPI_Abort inside it
-    r = run_command(mpirun() + "1 " + base + " --model sparse --experts 2 --device cuda");
-    CHECK(r.status != 0);
-    CHECK(r.err.find("moe-train: error: --device cuda: this build has no CUDA backend") != std::string::npos);
-    CHECK(r.err.find("MPI_ABORT") == std::string::npos);
-  }
+  CHECK(r.err.find("moe-train: error: unknown --device 'cuda' (expected cpu)") != std::string::npos);
+  CHECK(r.err.find("MPI_ABORT") == std::string::npos);
   CHECK(!std::filesystem::exists(dir / "x.h5"));
   // An error on one rank alone (here: rank 1 cannot write its temporary results file) ends every rank with
   // it, instead of leaving rank 0 waiting in a collective: a clear line, a non-zero exit, no results file.
@@ -148,27 +143,19 @@ TEST_CASE("cli moe-bench expert-parallel: a small run on 2 ranks writes its row,
   std::ifstream in(csv);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(test::count_lines(text) == 2);
-  CHECK(text.rfind("device,precision,gpu_exchange,ranks,", 0) == 0);
-  CHECK(text.find("\ncpu,double,host,2,") != std::string::npos);
+  CHECK(text.rfind("device,precision,ranks,", 0) == 0);
+  CHECK(text.find("\ncpu,double,2,") != std::string::npos);
 }
 
-TEST_CASE("cli moe-bench expert-parallel refuses an unknown device, an unknown exchange and NCCL on the CPU") {
+TEST_CASE("cli moe-bench expert-parallel refuses an unknown device or precision before any collective") {
   const std::string base = mpirun() + "1 " + MOE_BENCH_BIN + " expert-parallel --tokens 64 --d-model 8 --d-ff 16 "
                                                              "--experts 4 --steps 1 ";
-  auto r = run_command(base + "--device tpu");
+  auto r = run_command(base + "--device cuda");
   CHECK(r.status != 0);
-  CHECK(r.err.find("--device must be cpu or cuda") != std::string::npos);
-  r = run_command(base + "--device cuda --gpu-exchange shm");
+  CHECK(r.err.find("moe-bench: error: unknown --device 'cuda' (expected cpu)") != std::string::npos);
+  CHECK(r.err.find("MPI_ABORT") == std::string::npos);
+  r = run_command(base + "--precision bf16");
   CHECK(r.status != 0);
-  CHECK(r.err.find("--gpu-exchange must be host or nccl") != std::string::npos);
-  if (!kernels::cuda_built()) {
-    r = run_command(base + "--device cuda");
-    CHECK(r.status != 0);
-    CHECK(r.err.find("moe-bench: error: --device cuda: this build has no CUDA backend") != std::string::npos);
-    CHECK(r.err.find("MPI_ABORT") == std::string::npos);
-  }
-  r = run_command(base + "--gpu-exchange nccl");
-  CHECK(r.status != 0);
-  CHECK(r.err.find("--gpu-exchange nccl needs --device cuda") != std::string::npos);
+  CHECK(r.err.find("--device cpu computes in float or double, not --precision bf16") != std::string::npos);
 }
 #endif

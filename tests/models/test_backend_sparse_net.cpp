@@ -1,13 +1,13 @@
-// WORK IN PROGRESS (branch backend-net): the sparse network on the compute backend against the Armadillo
-// SparseNet (same draws, same losses and gradients in double), central differences of the whole network
-// in double, and one training step in float against double.
+// The sparse network on the compute backend: central differences of the whole network in double for every
+// router setting, Adam steps in float against double, the Model interface's steps against the backend's,
+// and upcycling.
 #include <doctest/doctest.h>
 
 #include "models/problems.hpp"
 #include "moe/backend/backend_registry.hpp"
 #include "moe/core/gradient_check.hpp"
 #include "moe/models/sparse_net.hpp"
-#include "moe/models/sparse_net.hpp"
+#include "moe/sparse/router_registry.hpp"
 #include "moe/train/optimizer.hpp"
 
 using namespace moe;
@@ -75,55 +75,6 @@ std::vector<ModelSpec> cases() {
 
 }  // namespace
 
-TEST_CASE("backend sparse net: the same losses and gradients as the Armadillo SparseNet, in double") {
-  for (const ModelSpec& spec : cases()) {
-    CAPTURE(spec.sparse.router);
-    SparseNet old(spec);
-    SparseNet net(spec, make_backend("cpu", "double"));
-    Rng r1(5), r2(5);
-    old.init(r1);
-    net.init(r2);
-    const test::Problem p = test::make_problem(3, spec.outputs, 30, spec.task == Task::classification, 6);
-    ParamList a, b;
-    old.collect(a);
-    net.collect(b);
-    REQUIRE(a.size() == b.size());
-    const double la = old.loss(p.X, p.Y, true), lb = net.loss(p.X, p.Y, true);
-    CHECK(lb == doctest::Approx(la).epsilon(1e-12));
-    for (const Param& q : a) {
-      CAPTURE(q.name);
-      const Param* other = b.find(q.name);
-      REQUIRE(other != nullptr);
-      CHECK(arma::approx_equal(*q.value, *other->value, "absdiff", 0.0));
-      CHECK(arma::approx_equal(*q.grad, *other->grad, "reldiff", 1e-10));
-    }
-    // The step's routing log: balance, drops and auxiliary losses.
-    const RoutingLog &ra = *old.routing_log(), &rb = *net.routing_log();
-    REQUIRE(ra.steps() == 1);
-    REQUIRE(rb.steps() == 1);
-    CHECK(rb.cv_importance[0] == doctest::Approx(ra.cv_importance[0]).epsilon(1e-12));
-    CHECK(rb.cv_load[0] == doctest::Approx(ra.cv_load[0]).epsilon(1e-12));
-    CHECK(rb.max_mean_load[0] == doctest::Approx(ra.max_mean_load[0]).epsilon(1e-12));
-    CHECK(rb.dropped_fraction[0] == doctest::Approx(ra.dropped_fraction[0]).epsilon(1e-12));
-    CHECK(rb.dropped_token_fraction[0] == doctest::Approx(ra.dropped_token_fraction[0]).epsilon(1e-12));
-    CHECK(rb.importance_loss[0] == doctest::Approx(ra.importance_loss[0]).epsilon(1e-12));
-    CHECK(rb.switch_loss[0] == doctest::Approx(ra.switch_loss[0]).epsilon(1e-12));
-    CHECK(rb.z_loss[0] == doctest::Approx(ra.z_loss[0]).epsilon(1e-12));
-    CHECK(rb.aux_total[0] == doctest::Approx(ra.aux_total[0]).epsilon(1e-12));
-    CHECK(arma::approx_equal(ra.importance[0], rb.importance[0], "absdiff", 1e-12));
-    CHECK(arma::approx_equal(ra.load[0], rb.load[0], "absdiff", 1e-12));  // soft: dispatch mass, not counts
-    // Evaluation-mode balance on the data.
-    const RoutingStats sa = old.routing(p.X).at(0), sb = net.routing(p.X).at(0);
-    CHECK(arma::approx_equal(sa.importance, sb.importance, "absdiff", 1e-12));
-    CHECK(arma::approx_equal(sa.load, sb.load, "absdiff", 1e-12));
-    CHECK(sb.dropped_fraction == doctest::Approx(sa.dropped_fraction).epsilon(1e-12));
-    const Prediction pa = old.predict(p.X), pb = net.predict(p.X);
-    CHECK(arma::approx_equal(pa.output, pb.output, "absdiff", 1e-12));
-    CHECK(arma::approx_equal(pa.gate, pb.gate, "absdiff", 1e-12));
-    CHECK(arma::approx_equal(old.pointwise_loss(p.X, p.Y), net.pointwise_loss(p.X, p.Y), "absdiff", 1e-12));
-  }
-}
-
 TEST_CASE("backend sparse net: central differences of the whole network in double") {
   for (ModelSpec spec : cases()) {
     CAPTURE(spec.sparse.router);
@@ -137,6 +88,23 @@ TEST_CASE("backend sparse net: central differences of the whole network in doubl
     const GradientCheck check = check_gradient(params, [&](bool g) { return net.loss(p.X, p.Y, g); }, 1e-5, 1e-4);
     CHECK(check.max_relative_error < 1e-6);
     CHECK(arma::abs(check.analytic).max() > 1e-2);
+  }
+}
+
+TEST_CASE("sparse net conformance: every registered router's whole network against central differences") {
+  for (const RouterEntry& entry : RouterRegistry::instance().entries()) {
+    CAPTURE(entry.name);
+    ModelSpec spec = spec_for(entry.name);
+    spec.sparse.top_k = 2;
+    if (entry.traits.has_logits) spec.sparse.z_loss = 0.01;
+    SparseNet net(spec, make_backend("cpu", "double"));
+    Rng rng(3);
+    net.init(rng);
+    const test::Problem p = test::make_problem(3, spec.outputs, 16, true, 4);
+    ParamList params;
+    net.collect(params);
+    const GradientCheck check = check_gradient(params, [&](bool g) { return net.loss(p.X, p.Y, g); }, 1e-5, 1e-4);
+    CHECK(check.max_relative_error < 1e-6);
   }
 }
 
@@ -187,22 +155,28 @@ TEST_CASE("backend sparse net: upcycled experts that copy the dense FFN reproduc
   CHECK_THROWS_AS(SparseNet(wrong, make_backend("cpu", "double")).upcycle_from(net), Error);  // 4 experts
 }
 
-TEST_CASE("backend sparse net: the Model interface's steps (host optimiser, end_step) equal the backend's steps") {
+TEST_CASE("backend sparse net: the Model interface's steps (host optimiser, end_step) equal the backend's steps, with --l2") {
   for (const ModelSpec& spec : cases()) {
     CAPTURE(spec.sparse.router);
     SparseNet a(spec, make_backend("cpu", "double")), b(spec, make_backend("cpu", "double"));
     Rng r1(9), r2(9);
     a.init(r1);
     b.init(r2);
-    a.start({"adam", 1e-2});
+    const double l2 = 0.05;
+    BackendOptimizer o{"adam", 1e-2};
+    o.l2 = l2;
+    a.start(o);
     const test::Problem p = test::make_problem(3, spec.outputs, 40, spec.task == Task::classification, 10);
     ParamList params;
     b.collect(params);
     std::unique_ptr<Optimizer> adam = make_optimizer(OptimizerOptions{"adam", 1e-2});
     for (int step = 0; step < 4; ++step) {
       a.step(p.X, p.Y);
+      double backend_loss = 0.0;
+      a.add_loss_sums(backend_loss);
       params.zero_grad();
-      b.loss(p.X, p.Y, true);
+      const double host_loss = b.loss(p.X, p.Y, true) + params.l2_penalty(l2, true);  // as the trainer does
+      CHECK(backend_loss / 40.0 == doctest::Approx(host_loss).epsilon(1e-12));
       adam->step(params);
       b.end_step();
     }

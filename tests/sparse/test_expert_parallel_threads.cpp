@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "expert_parallel_threads.hpp"
+#include "moe/parallel/thread_group.hpp"
 #include "moe/core/error.hpp"
 
 using namespace moe;
@@ -68,23 +68,6 @@ TEST_CASE("thread group: a rank that returns while another waits in a collective
                          comm.allreduce_sum(&x, 1);
                        }),
                        "thread group: a rank returned while the others waited in a collective", moe::Error);
-}
-
-TEST_CASE("expert-parallel layer on 2 and 4 thread ranks equals the one-process layer (host all-to-all)") {
-  for (const std::string router : {"topk", "switch", "noisy-topk"}) {
-    CAPTURE(router);
-    test::ThreadRanksCase c;
-    c.spec.router = router;
-    c.spec.model_dim = 6;
-    c.spec.ff_dim = 9;
-    c.spec.top_k = router == "switch" ? 1 : 2;
-    c.spec.capacity_factor = 0.9;  // some slots dropped
-    c.spec.w_importance = 0.1;
-    for (const auto& sizes : {std::vector<arma::uword>{23, 40}, std::vector<arma::uword>{17, 0, 30, 12}}) {
-      c.tokens_per_rank = sizes;
-      test::check_thread_ranks(c);
-    }
-  }
 }
 
 TEST_CASE("thread-group alltoallv: counts the sender and the receiver disagree on are an error naming both") {

@@ -1,5 +1,5 @@
-// The fast CPU backend of the routed sparse MoE layer (backend/cpu_sparse_ffn) against the reference
-// (per-expert Armadillo products, routed_ffn.cpp) on hand-made routing plans: random top-k with and
+// The fast CPU kernel of the routed experts (backend/cpu_sparse_ffn) against the reference (per-token
+// Armadillo products, routing_cases.hpp) on hand-made routing plans: random top-k with and
 // without dropped slots, empty experts, every token on one expert, k = E, one expert, no tokens. In double
 // the two agree to rounding; in float the fast kernel stays within 1e-5 (relative, over each output
 // array) of the double reference. Outputs start poisoned (NaN), so an element left unwritten fails; the
@@ -10,8 +10,8 @@
 #include <limits>
 
 #include "moe/core/rng.hpp"
+#include "moe/backend/cpu_sparse_ffn.hpp"
 #include "moe/core/threads.hpp"
-#include "moe/sparse/routed_ffn.hpp"
 #include "sparse/routing_cases.hpp"
 
 using namespace moe;
@@ -52,29 +52,17 @@ std::vector<PlanCase> plan_cases() {
   return cases;
 }
 
-// A bank with random weights and random nonzero biases (init leaves the biases at 0).
-void init_bank(FfnExperts& bank) {
-  Rng rng(11);
-  bank.init(rng);
-  ParamList params;
-  bank.collect(params, "");
-  for (const Param& p : params)
-    if (p.name.find("/b") != std::string::npos) *p.value = rng.normal_matrix(p.value->n_rows, p.value->n_cols);
-}
-
-// Everything one backend produces for one plan.
-struct Result {
-  arma::vec Y, dX, dweight, dW1, db1, dW2, db2;
-};
+using Result = moe::test::FfnResult;
+using moe::test::HostBank;
 
 constexpr double grad_start = 0.25;  // gradients start here; backends add to them
 
 // The fast kernel in element type T on copies of the bank's (double) weights, with poisoned outputs.
 // overwrite: the gradients start poisoned too (NaN) and must come out as this call's gradients.
 template <class T>
-Result run_fast(const RoutingPlan& plan, const FfnExperts& bank, const arma::mat& X, const arma::mat& dY,
+Result run_fast(const RoutingPlan& plan, const HostBank& bank, const arma::mat& X, const arma::mat& dY,
                 kernels::GradMode mode = kernels::GradMode::accumulate) {
-  const kernels::ExpertWeights<double> w64 = bank.weights();
+  const kernels::ExpertWeights<double> w64 = bank.weights();  // cast to T below
   const std::size_t d = w64.d, f = w64.f, E = w64.experts, A = plan.assignments(), T_ = plan.tokens;
   std::vector<T> W1 = cast<T>(w64.W1, f * d * E), b1 = cast<T>(w64.b1, f * E), W2 = cast<T>(w64.W2, d * f * E),
                  b2 = cast<T>(w64.b2, d * E), x = cast<T>(X.memptr(), d * T_), dy = cast<T>(dY.memptr(), d * T_),
@@ -92,8 +80,8 @@ Result run_fast(const RoutingPlan& plan, const FfnExperts& bank, const arma::mat
     std::fill(p, p + (d + f) * A, nan);
   }
   const kernels::PlanView view = plan_view(plan);
-  kernels::sparse_ffn_forward<T>(view, weight.data(), w, bank.activation(), x.data(), true, Y.data(), ws);
-  kernels::sparse_ffn_backward<T>(view, weight.data(), w, bank.activation(), dy.data(), true, dX.data(),
+  kernels::sparse_ffn_forward<T>(view, weight.data(), w, bank.activation, x.data(), true, Y.data(), ws);
+  kernels::sparse_ffn_backward<T>(view, weight.data(), w, bank.activation, dy.data(), true, dX.data(),
                                   {gW1.data(), gb1.data(), gW2.data(), gb2.data()}, dweight.data(), ws, mode);
   Result r;
   r.Y = as_vec(Y.data(), Y.size());
@@ -109,25 +97,6 @@ Result run_fast(const RoutingPlan& plan, const FfnExperts& bank, const arma::mat
   return r;
 }
 
-Result run_layer_backend(RoutedKernel kernel, const RoutingPlan& plan, const PlanCase& c, const arma::mat& X,
-                         const arma::mat& dY) {
-  FfnExperts bank(c.d, c.f, c.experts, c.activation);
-  init_bank(bank);
-  ParamList params;
-  bank.collect(params, "");
-  params.zero_grad();
-  RoutedFfnState state;
-  Result r;
-  r.Y = arma::vectorise(routed_ffn_forward(kernel, plan, bank, X, state));
-  r.dX = arma::vectorise(routed_ffn_backward(kernel, plan, bank, state, dY, r.dweight));
-  const kernels::ExpertGrads<double> g = bank.grads();
-  r.dW1 = as_vec(g.W1, c.f * c.d * c.experts);
-  r.db1 = as_vec(g.b1, c.f * c.experts);
-  r.dW2 = as_vec(g.W2, c.d * c.f * c.experts);
-  r.db2 = as_vec(g.b2, c.d * c.experts);
-  return r;
-}
-
 void check_close(const Result& got, const Result& want, double tol) {
   CHECK(relative_error(got.Y, want.Y) < tol);
   CHECK(relative_error(got.dX, want.dX) < tol);
@@ -140,7 +109,7 @@ void check_close(const Result& got, const Result& want, double tol) {
 
 }  // namespace
 
-TEST_CASE("fast CPU sparse kernel matches the reference (double to rounding, float within 1e-5)") {
+TEST_CASE("fast CPU sparse kernel matches the per-token reference (double to rounding, float within 1e-5)") {
   set_threads(0);
   for (const PlanCase& c : plan_cases()) {
     CAPTURE(c.name);
@@ -148,14 +117,12 @@ TEST_CASE("fast CPU sparse kernel matches the reference (double to rounding, flo
     const RoutingPlan plan = random_plan(c, rng);
     if (c.capacity_factor > 0.0 && c.tokens > 0 && c.name.rfind("random", 0) != 0) CHECK(!plan.dropped.empty());
     const arma::mat X = rng.normal_matrix(c.d, c.tokens), dY = rng.normal_matrix(c.d, c.tokens);
-    const Result ref = run_layer_backend(RoutedKernel::reference, plan, c, X, dY);
+    Rng init(11);
+    const HostBank bank = moe::test::random_bank(c.d, c.f, c.experts, c.activation, init);
+    const Result ref = moe::test::reference_ffn(plan, bank, X, dY);
     // The reference itself: a dropped or empty slot has no gradient, a kept one does.
     for (std::size_t slot = 0; slot < plan.slot_position.size(); ++slot)
       if (plan.slot_position[slot] < 0) CHECK(ref.dweight[slot] == 0.0);
-    check_close(run_layer_backend(RoutedKernel::fast, plan, c, X, dY), ref, 1e-12);
-
-    FfnExperts bank(c.d, c.f, c.experts, c.activation);
-    init_bank(bank);
     check_close(run_fast<double>(plan, bank, X, dY), ref, 1e-12);
     check_close(run_fast<float>(plan, bank, X, dY), ref, 1e-5);
     check_close(run_fast<float>(plan, bank, X, dY, kernels::GradMode::overwrite), ref, 1e-5);
@@ -173,9 +140,8 @@ TEST_CASE("fast CPU sparse kernel gives the same bits with 1 and 2 threads") {
     if (t % 5 != 0 && expert[t * 2] != 0 && expert[t * 2 + 1] != 0) expert[t * 2] = 0;
   plan = make_plan(c.tokens, c.experts, c.k, expert, plan.slot_weight, 0);
   const arma::mat X = rng.normal_matrix(c.d, c.tokens), dY = rng.normal_matrix(c.d, c.tokens);
-  FfnExperts bank(c.d, c.f, c.experts, c.activation);
   Rng init(11);
-  bank.init(init);
+  const HostBank bank = moe::test::random_bank(c.d, c.f, c.experts, c.activation, init);
   set_threads(1);
   const Result one = run_fast<float>(plan, bank, X, dY);
   set_threads(2);

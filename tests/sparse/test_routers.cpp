@@ -1,235 +1,308 @@
-// Every router on hand-made logits (W = identity, X = the logits): ties, k = E, all tokens wanting one
-// expert, capacity overflow, empty experts; every plan validated.
+// The routers of the registry on the CPU double backend, fed hand-made logits (W = identity, X = the
+// logits, d = E): each router's defining behaviour, ties, capacity, randomness fixed by the seed and
+// independent of the thread count, and the registry's entries. (Their gradients: the whole network's
+// central differences in tests/models/test_backend_sparse_net.cpp.)
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
-#include "sparse/sparse_test_util.hpp"
-
-#include "moe/core/error.hpp"
-#include "moe/core/math.hpp"
-#include "moe/sparse/expert_choice_router.hpp"
-#include "moe/sparse/gshard_router.hpp"
-#include "moe/sparse/hash_router.hpp"
-#include "moe/sparse/noisy_topk_router.hpp"
-#include "moe/sparse/routing_stats.hpp"
-#include "moe/sparse/softmax_topk_router.hpp"
-#include "moe/sparse/switch_router.hpp"
+#include "moe/backend/backend_registry.hpp"
+#include "moe/backend/routing_plan.hpp"
+#include "moe/core/threads.hpp"
+#include "moe/sparse/moe_layer.hpp"
+#include "moe/sparse/router_registry.hpp"
 
 using namespace moe;
-using moe::test::identity_router;
-using moe::test::token_experts;
-using Ids = std::vector<std::int32_t>;
 
 namespace {
-// Columns are tokens: E x T logits.
-const arma::mat tie_logits = {{1.0, 0.0, 2.0}, {1.0, 0.0, 2.0}, {0.5, 0.0, 2.0}, {1.0, 0.0, -1.0}};
+
+struct Routed {
+  std::vector<std::int32_t> expert;    // k x T
+  std::vector<double> weight;          // k x T
+  std::vector<std::int64_t> position;  // k x T, -1: dropped or empty
+  std::vector<std::int64_t> offsets;   // E + 1
+  std::size_t k = 0;
+  std::size_t count(std::size_t e) const { return std::size_t(offsets[e + 1] - offsets[e]); }
+};
+
+// A registry router on E inputs whose weights make its clean logits X itself.
+struct RouterRig {
+  std::unique_ptr<Backend> b = make_backend("cpu", "double");
+  BackendParams params{*b};
+  SparseLayerSpec spec;
+  std::size_t E;
+  std::unique_ptr<BackendRouter> router;
+
+  RouterRig(SparseLayerSpec s, std::size_t experts) : spec(std::move(s)), E(experts) {
+    spec.model_dim = E;
+    router = router_entry(spec.router).make(RouterSetup{spec, E, E, params, "router/", false});
+    Rng init(1);
+    router->init(init, 1.0);
+    ParamList list;
+    params.collect(list);
+    for (const Param& p : list) {
+      if (p.name == "router/W" || p.name == "router/W_g") *p.value = arma::eye(E, E);
+      if (p.name == "router/W_noise") p.value->zeros();
+    }
+    params.from_host();
+  }
+
+  // Routes the columns of Z (E x T) as one batch; capacity from spec.capacity_factor in training.
+  Routed route(const arma::mat& Z, bool training, std::uint64_t noise_seed = 5,
+               const std::vector<std::int64_t>& ids = {}) {
+    const std::size_t T = Z.n_cols;
+    Tensor X = b->tensor(E, T), token_ids = b->tensor(ids.size(), 1, DType::i64);
+    if (T > 0) b->upload(X, Z.memptr());
+    if (!ids.empty()) b->upload(token_ids, ids.data());
+    DevicePlan plan;
+    plan.tokens = T, plan.experts = E, plan.k = router->k();
+    plan.capacity = training ? expert_capacity(T, E, plan.k, spec.capacity_factor) : 0;
+    plan.slot_expert = b->tensor(plan.k, T, DType::i32);
+    plan.slot_weight = b->tensor(plan.k, T);
+    Rng noise(noise_seed);
+    router->route(X, BackendRouteContext{training, &noise, nullptr, ids.empty() ? nullptr : &token_ids}, plan);
+    b->build_plan(plan);
+    Routed r;
+    r.k = plan.k;
+    r.expert.resize(plan.k * T);
+    r.position.resize(plan.k * T);
+    r.offsets.resize(E + 1);
+    if (T > 0) b->download(plan.slot_expert, r.expert.data()), b->download(plan.slot_position, r.position.data());
+    b->download(plan.expert_offsets, r.offsets.data());
+    r.weight = T > 0 ? b->to_host(plan.slot_weight) : std::vector<double>{};
+    if (router_entry(spec.router).traits.keeps_step_state) router->end_step(plan, nullptr);
+    return r;
+  }
+};
+
+SparseLayerSpec spec_of(const std::string& router, std::size_t k = 2, double capacity_factor = 0.0) {
+  SparseLayerSpec s;
+  s.router = router, s.top_k = k, s.capacity_factor = capacity_factor;
+  return s;
+}
+
+arma::vec softmax(const arma::vec& z) {
+  const arma::vec e = arma::exp(z - z.max());
+  return e / arma::accu(e);
+}
+
+// A layer of E experts with its parameters drawn by init(seed), run in evaluation mode on X.
+struct LayerRig {
+  std::unique_ptr<Backend> b = make_backend("cpu", "double");
+  BackendParams params{*b};
+  MoeLayer layer;
+  LayerRig(const SparseLayerSpec& s, std::size_t E, std::uint64_t seed) : layer(s, E, params, "") {
+    Rng rng(seed);
+    layer.init(rng);
+    params.from_host();
+  }
+  arma::mat forward(const arma::mat& X) {
+    Tensor Xt = b->tensor(X.n_rows, X.n_cols), Y;
+    b->upload(Xt, X.memptr());
+    layer.forward(Xt, false, Y);
+    return arma::mat(b->to_host(Y).data(), X.n_rows, X.n_cols);
+  }
+  // FFN_e(X) of expert e, by Armadillo products (relu).
+  arma::mat expert(std::size_t e, const arma::mat& X) {
+    const std::string p = "expert" + std::to_string(e) + "/";
+    arma::mat pre = params.host(p + "W1") * X;
+    pre.each_col() += params.host(p + "b1");
+    arma::mat out = params.host(p + "W2") * arma::mat(arma::clamp(pre, 0.0, arma::datum::inf));
+    out.each_col() += params.host(p + "b2");
+    return out;
+  }
+};
+
 }  // namespace
 
-TEST_CASE("sparse top-k router: ties go to the lower expert and weights renormalise over the top k") {
-  SoftmaxTopKRouter router(4, 4, {2, true, 0.0});
-  identity_router(router);
-  const Routing r = router.route(tie_logits, {});
-  validate(r.plan);
-  CHECK(token_experts(r.plan, 0) == Ids{0, 1});  // three-way tie at 1.0: experts 0 and 1
-  CHECK(token_experts(r.plan, 1) == Ids{0, 1});  // all equal
-  CHECK(token_experts(r.plan, 2) == Ids{0, 1});
-  for (std::size_t t = 0; t < 3; ++t) {
-    CHECK(r.plan.slot_weight[2 * t] == doctest::Approx(0.5));
-    CHECK(r.plan.slot_weight[2 * t + 1] == doctest::Approx(0.5));
+TEST_CASE("routers: every registry entry is complete, and the routers the docs name are there") {
+  for (const RouterEntry& e : RouterRegistry::instance().entries()) {
+    CAPTURE(e.name);
+    CHECK(!e.help.empty());
+    CHECK(bool(e.make) == e.traits.routed);  // soft MoE alone has no router: the layer mixes tokens itself
+    for (const std::string& f : e.flags)
+      CHECK(std::find(sparse_layer_flags().begin(), sparse_layer_flags().end(), f) != sparse_layer_flags().end());
   }
-  CHECK(r.plan.expert_count(2) == 0);  // empty experts
-  CHECK(r.plan.expert_count(3) == 0);
-  // Without renormalising, the weight is the full softmax probability.
-  SoftmaxTopKRouter raw(4, 4, {2, false, 0.0});
-  identity_router(raw);
-  const Routing q = raw.route(tie_logits, {});
-  CHECK(q.plan.slot_weight[2] == doctest::Approx(0.25));  // token 1: uniform over 4
+  for (const char* name : {"topk", "switch", "gshard", "noisy-topk", "hash", "expert-choice", "balanced", "soft",
+                           "loss-free", "sigmoid-topk"})
+    CHECK(RouterRegistry::instance().find(name) != nullptr);
 }
 
-TEST_CASE("sparse top-k router: k equal to the number of experts routes every token everywhere") {
-  const arma::mat Z = {{3.0, -1.0}, {0.0, 2.0}, {1.0, 2.0}};
-  SoftmaxTopKRouter router(3, 3, {3, true, 0.0});
-  identity_router(router);
-  const Routing r = router.route(Z, {});
-  validate(r.plan);
-  CHECK(token_experts(r.plan, 0) == Ids{0, 2, 1});
-  CHECK(token_experts(r.plan, 1) == Ids{1, 2, 0});  // tie 2, 2: lower id first
-  const arma::mat P = softmax_cols(Z);
-  for (std::size_t t = 0; t < 2; ++t)
-    for (std::size_t s = 0; s < 3; ++s)
-      CHECK(r.plan.slot_weight[3 * t + s] == doctest::Approx(P(arma::uword(r.plan.slot_expert[3 * t + s]), t)));
-  for (std::size_t e = 0; e < 3; ++e) CHECK(r.plan.expert_count(e) == 2);
-  CHECK_THROWS_AS(SoftmaxTopKRouter(3, 3, {4, true, 0.0}), Error);
-  CHECK_THROWS_AS(SoftmaxTopKRouter(3, 3, {0, true, 0.0}), Error);
+TEST_CASE("routers: top-k takes the k largest logits, ties to the lower expert, weights renormalised") {
+  RouterRig rig(spec_of("topk", 2), 4);
+  arma::mat Z = {{1.0, 0.0}, {3.0, 2.0}, {1.0, 2.0}, {0.5, -1.0}};  // token 0: 1 > 0 = 2 tie; token 1: 1 = 2 tie
+  const Routed r = rig.route(Z, true);
+  CHECK(r.expert == std::vector<std::int32_t>{1, 0, 1, 2});
+  const arma::vec p0 = softmax(Z.col(0)), p1 = softmax(Z.col(1));
+  CHECK(r.weight[0] == doctest::Approx(p0[1] / (p0[1] + p0[0])).epsilon(1e-14));
+  CHECK(r.weight[0] + r.weight[1] == doctest::Approx(1.0).epsilon(1e-14));
+  CHECK(r.weight[2] == doctest::Approx(0.5).epsilon(1e-14));
+  // k = E: every token on every expert.
+  RouterRig all(spec_of("topk", 4), 4);
+  const Routed a = all.route(Z, true);
+  for (std::size_t e = 0; e < 4; ++e) CHECK(a.count(e) == 2);
+  (void)p1;
 }
 
-TEST_CASE("sparse top-k router: all tokens wanting one expert overflow its capacity") {
-  const arma::uword T = 8, E = 4;
-  arma::mat Z(E, T, arma::fill::zeros);
-  Z.row(2).fill(5.0);
+TEST_CASE("routers: every token wanting one expert overflows its capacity and leaves the others empty") {
+  for (const std::string router : {"topk", "switch", "loss-free", "sigmoid-topk", "noisy-topk"}) {
+    CAPTURE(router);
+    RouterRig rig(spec_of(router, 1, 1.0), 4);
+    arma::mat Z = Rng(2).normal_matrix(4, 40, 0.1);
+    Z.row(3) += 5.0;
+    const Routed r = rig.route(Z, true);
+    CHECK(r.count(3) == expert_capacity(40, 4, 1, 1.0));  // 10 places, the first 10 tokens
+    for (std::size_t t = 0; t < 40; ++t) CHECK((r.position[t] >= 0) == (t < 10));
+    for (std::size_t e = 0; e < 3; ++e) CHECK(r.count(e) == 0);
+  }
+}
+
+TEST_CASE("routers: switch weighs its one expert by the raw softmax probability") {
+  RouterRig rig(spec_of("switch", 1), 3);
+  const arma::mat Z = Rng(4).normal_matrix(3, 6);
+  const Routed r = rig.route(Z, true);
+  for (std::size_t t = 0; t < 6; ++t) {
+    const arma::vec p = softmax(Z.col(t));
+    CHECK(r.expert[t] == std::int32_t(p.index_max()));
+    CHECK(r.weight[t] == doctest::Approx(p.max()).epsilon(1e-14));
+  }
+}
+
+TEST_CASE("routers: noisy top-k starts at zero, adds noise only in training, fixed by the seed") {
+  SparseLayerSpec s = spec_of("noisy-topk", 2);
+  CHECK(s.init_scale() == 0.0);  // Shazeer's zero start
+  RouterRig rig(s, 6);
+  const arma::mat Z = Rng(6).normal_matrix(6, 300);
+  // W_noise = 0: the noise scale is softplus(0) = log 2, so training moves some choices; evaluation does not.
+  const Routed eval = rig.route(Z, false), a = rig.route(Z, true, 5), b = rig.route(Z, true, 5), c = rig.route(Z, true, 6);
+  std::size_t moved = 0;
+  for (std::size_t t = 0; t < 300; ++t) {
+    arma::uvec order = arma::sort_index(Z.col(t), "descend");
+    CHECK(eval.expert[2 * t] == std::int32_t(order[0]));
+    moved += a.expert[2 * t] != eval.expert[2 * t];
+  }
+  CHECK(moved > 30);
+  CHECK(a.expert == b.expert);
+  CHECK(a.expert != c.expert);
+}
+
+TEST_CASE("routers: gshard keeps the second expert with probability min(1, w2 / threshold)") {
+  SparseLayerSpec s = spec_of("gshard");
+  s.gshard_threshold = 0.5;
+  RouterRig rig(s, 4);
+  const std::size_t T = 4000;
+  arma::mat Z(4, T, arma::fill::zeros);
   Z.row(0).fill(1.0);
-  SoftmaxTopKRouter router(E, E, {2, true, 1.0});  // capacity ceil(2 * 8 / 4) = 4
-  identity_router(router);
-  const Routing r = router.route(Z, {});
-  validate(r.plan);
-  CHECK(r.plan.capacity == 4);
-  CHECK(r.plan.expert_count(2) == 4);  // tokens 0..3 on their first choice
-  CHECK(r.plan.expert_count(0) == 4);  // tokens 0..3 on their second choice
-  CHECK(r.plan.dropped.size() == 8);   // tokens 4..7 lose both
-  CHECK(r.plan.sorted_token[0] == 0);
-  const RoutingStats s = routing_stats(r.plan);
-  CHECK(s.dropped_fraction == doctest::Approx(0.5));
-  // Dropless: everything kept, expert 2 takes all 8.
-  SoftmaxTopKRouter dropless(E, E, {2, true, 0.0});
-  identity_router(dropless);
-  const Routing d = dropless.route(Z, {});
-  validate(d.plan);
-  CHECK(d.plan.dropped.empty());
-  CHECK(d.plan.expert_count(2) == 8);
-  CHECK(routing_stats(d.plan).max_mean_load == doctest::Approx(2.0));
+  Z.row(1).fill(0.2);  // w2 = p1 / (p0 + p1) for every token
+  const Routed r = rig.route(Z, true);
+  const double p = std::exp(0.2) / (std::exp(1.0) + std::exp(0.2)), keep = std::min(1.0, p / 0.5);
+  double kept = 0;
+  for (std::size_t t = 0; t < T; ++t) {
+    CHECK(r.expert[2 * t] == 0);
+    kept += r.expert[2 * t + 1] == 1;
+  }
+  CHECK(std::abs(kept / double(T) - keep) < 4.0 * std::sqrt(keep * (1 - keep) / double(T)));
+  const Routed eval = rig.route(Z, false);  // evaluation keeps both
+  for (std::size_t t = 0; t < T; ++t) CHECK(eval.expert[2 * t + 1] == 1);
 }
 
-TEST_CASE("sparse top-k router: non-finite logits and wrong shapes are refused") {
-  SoftmaxTopKRouter router(3, 3, {1, true, 0.0});
-  identity_router(router);
-  arma::mat Z(3, 2, arma::fill::zeros);
-  Z(1, 1) = arma::datum::nan;
-  CHECK_THROWS_AS(router.route(Z, {}), Error);
-  CHECK_THROWS_AS(router.route(arma::mat(4, 2, arma::fill::zeros), {}), Error);
-  // Extreme but finite logits: weights stay finite.
-  const Routing r = router.route(arma::mat{{1e300, -1e300}, {-1e300, 0.0}, {0.0, 1e300}}, {});
-  validate(r.plan);
-  CHECK(r.plan.slot_weight == std::vector<double>{1.0, 1.0});
+TEST_CASE("routers: hash routes each id to a fixed expert with weight 1") {
+  RouterRig rig(spec_of("hash"), 5);
+  const std::vector<std::int64_t> ids = {7, 3, 7, 11, 3, 12345};
+  const Routed r = rig.route(arma::mat(5, 6, arma::fill::zeros), true, 5, ids);
+  CHECK(r.expert[0] == r.expert[2]);
+  CHECK(r.expert[1] == r.expert[4]);
+  for (const double w : r.weight) CHECK(w == 1.0);
+  const Routed again = rig.route(arma::mat(5, 6, arma::fill::randn), false, 9, ids);  // logits play no part
+  CHECK(again.expert == r.expert);
 }
 
-TEST_CASE("sparse switch router: top-1 with the raw probability and capacity one per expert share") {
-  const arma::uword T = 6, E = 3;
-  arma::mat Z(E, T, arma::fill::zeros);
-  Z(1, 0) = 2.0;  // token 0 prefers expert 1; every other token ties and goes to expert 0
-  SwitchRouter router(E, E, 1.0);  // capacity ceil(6 / 3) = 2
-  identity_router(router);
-  const Routing r = router.route(Z, {});
-  validate(r.plan);
-  CHECK(router.kind() == "switch");
-  CHECK(r.plan.k == 1);
-  CHECK(r.plan.slot_weight[0] == doctest::Approx(std::exp(2.0) / (std::exp(2.0) + 2.0)));
-  CHECK(r.plan.slot_weight[1] == doctest::Approx(1.0 / 3.0));
-  CHECK(r.plan.expert_count(0) == 2);  // tokens 1, 2 kept; 3, 4, 5 dropped
-  CHECK(r.plan.expert_count(2) == 0);  // empty expert
-  CHECK(r.plan.dropped == std::vector<std::int64_t>{3, 4, 5});
+TEST_CASE("routers: expert choice gives each expert exactly its capacity of the batch's tokens") {
+  SparseLayerSpec s = spec_of("expert-choice", 2, 1.5);
+  RouterRig rig(s, 4);
+  const arma::mat Z = Rng(8).normal_matrix(4, 30);
+  const Routed r = rig.route(Z, true);
+  const std::size_t c = expert_capacity(30, 4, 1, 1.5);
+  for (std::size_t e = 0; e < 4; ++e) CHECK(r.count(e) == c);
 }
 
-TEST_CASE("sparse noisy top-k router: starts at zero, noise only in training, fixed by the seed") {
-  const arma::uword d = 5, E = 6, T = 40;
-  NoisyTopKRouter router(d, E, {2, 0.0});
-  Rng init(1);
-  router.init(init, 0.0);
-  ParamList params;
-  router.collect(params, "r/");
-  CHECK(params.values().is_zero());  // W_g and W_noise start at zero (Shazeer 2017)
-  const arma::mat X = Rng(2).normal_matrix(d, T);
-  // Outside training: H = 0 for every expert, a full tie: experts 0 and 1 with weight 1/2.
-  const Routing eval = router.route(X, {nullptr, false, {}});
-  validate(eval.plan);
-  for (std::size_t t = 0; t < T; ++t) CHECK(token_experts(eval.plan, t) == Ids{0, 1});
-  CHECK(eval.plan.slot_weight[0] == doctest::Approx(0.5));
-  // Training: H = eps * softplus(0) spreads tokens over experts; same seed, same plan.
-  Rng a(7), b(7), c(8);
-  const Routing ra = router.route(X, {&a, true, {}}), rb = router.route(X, {&b, true, {}}),
-                rc = router.route(X, {&c, true, {}});
-  validate(ra.plan);
-  CHECK(moe::test::same_plan(ra.plan, rb.plan));
-  CHECK(!moe::test::same_plan(ra.plan, rc.plan));
-  CHECK(arma::approx_equal(ra.noisy_logits, ra.noise * std::log(2.0), "absdiff", 1e-12));
-  for (std::size_t e = 0; e < E; ++e) CHECK(ra.plan.expert_count(e) > 0);
-  CHECK_THROWS_AS(router.route(X, {nullptr, true, {}}), Error);  // training needs an Rng
+TEST_CASE("routers: balanced assignment fills every expert evenly in training, argmax in evaluation") {
+  RouterRig rig(spec_of("balanced"), 4);
+  arma::mat Z = Rng(3).normal_matrix(4, 40, 0.3);
+  Z.row(2) += 2.0;  // every token prefers expert 2
+  const Routed train = rig.route(Z, true);
+  for (std::size_t e = 0; e < 4; ++e) CHECK(train.count(e) == 10);
+  CHECK(train.weight[0] == doctest::Approx(1.0 / (1.0 + std::exp(-Z(arma::uword(train.expert[0]), 0)))).epsilon(1e-14));
+  const Routed eval = rig.route(Z, false);
+  CHECK(eval.count(2) == 40);
 }
 
-TEST_CASE("sparse gshard router: second expert kept at random with probability 2 w2") {
-  const arma::uword T = 4000, E = 4;
-  arma::mat Z(E, T, arma::fill::zeros);
-  Z.row(1).fill(std::log(3.0));  // g1 = 3/6 on expert 1, g2 = 1/6 on expert 0: w1 = 3/4, w2 = 1/4
-  GShardRouter router(E, E, {0.5, 0.0});
-  identity_router(router);
-  const Routing eval = router.route(Z, {nullptr, false, {}});
-  validate(eval.plan);
-  CHECK(token_experts(eval.plan, 0) == Ids{1, 0});  // tie among 0, 2, 3: expert 0 second
-  CHECK(eval.plan.slot_weight[0] == doctest::Approx(0.75));
-  CHECK(eval.plan.slot_weight[1] == doctest::Approx(0.25));
-  Rng rng(3);
-  const Routing train = router.route(Z, {&rng, true, {}});
-  validate(train.plan);
-  const double kept = double(train.plan.expert_count(0)) / double(T);
-  CHECK(kept == doctest::Approx(0.5).epsilon(0.1));  // keep probability 2 * 1/4
-  for (std::size_t t = 0; t < T; ++t) CHECK(train.plan.slot_weight[2 * t] == doctest::Approx(0.75));  // not renormalised again
-  // Capacity: all first choices on expert 1, capacity ceil(2 * 4000 / 4 * 0.25) = 500.
-  GShardRouter tight(E, E, {0.5, 0.25});
-  identity_router(tight);
-  Rng draws(4);
-  const Routing c = tight.route(Z, {&draws, true, {}});
-  validate(c.plan);
-  CHECK(c.plan.expert_count(1) == 500);
-  CHECK(c.plan.expert_count(0) == 500);  // about 2000 second choices kept, 500 places
-  CHECK(c.plan.expert_count(2) == 0);
-  // Capacity is a training constraint: evaluation is dropless, so a token's routing never depends on the
-  // batch it is evaluated with.
-  const Routing e = tight.route(Z, {nullptr, false, {}});
-  CHECK(e.plan.capacity == 0);
-  CHECK(e.plan.expert_count(1) == T);
-  CHECK(e.plan.dropped.empty());
-  CHECK_THROWS_AS(GShardRouter(3, 1), Error);
+TEST_CASE("routers: the loss-free bias selects but does not weigh, and its sign updates balance the load") {
+  SparseLayerSpec s = spec_of("loss-free", 1);
+  s.bias_rate = 0.05;
+  RouterRig rig(s, 4);
+  arma::mat Z = Rng(5).normal_matrix(4, 64, 1.0);
+  Z.row(0) += 1.5;  // expert 0 is most tokens' favourite
+  const Routed first = rig.route(Z, true);  // bias 0; the step moves the bias against expert 0
+  CHECK(first.count(0) > 40);
+  Routed r = first;
+  double later = 0;  // expert 0's mean load over steps 21 to 60
+  for (int step = 1; step <= 60; ++step) {
+    r = rig.route(Z, true);
+    if (step > 20) later += double(r.count(0)) / 40.0;
+  }
+  CHECK(later < 24.0);  // near the even share of 16
+  // The weight is still the softmax probability of the chosen expert, not biased.
+  for (std::size_t t = 0; t < 64; ++t) {
+    const arma::vec p = softmax(Z.col(t));
+    CHECK(r.weight[t] == doctest::Approx(1.0).epsilon(1e-14));  // top-1 renormalised over itself
+    (void)p;
+  }
+  SparseLayerSpec raw = s;
+  raw.renormalize = false;
+  RouterRig unnormalised(raw, 4);
+  const Routed u = unnormalised.route(Z, true);
+  for (std::size_t t = 0; t < 64; ++t)
+    CHECK(u.weight[t] == doctest::Approx(softmax(Z.col(t))[arma::uword(u.expert[t])]).epsilon(1e-14));
 }
 
-TEST_CASE("sparse hash router: a fixed hash of the token id or of a feature") {
-  const arma::uword d = 2, E = 8, T = 4000;
-  HashRouter router(d, E);
-  const arma::mat X = Rng(5).normal_matrix(d, T);
-  std::vector<std::uint64_t> ids(T);
-  for (std::size_t t = 0; t < T; ++t) ids[t] = t % 100;  // a vocabulary of 100 ids
-  const Routing r = router.route(X, {nullptr, true, ids});
-  validate(r.plan);
-  for (std::size_t t = 100; t < T; ++t) CHECK(r.plan.slot_expert[t] == r.plan.slot_expert[t - 100]);
-  CHECK(r.plan.slot_expert[7] == std::int32_t(HashRouter::hash(7) % E));
-  for (std::size_t e = 0; e < E; ++e) CHECK(r.plan.expert_count(e) > 0);
-  CHECK(r.plan.slot_weight == std::vector<double>(T, 1.0));
-  // Without ids: the feature's value decides, so equal values share an expert.
-  arma::mat Y = X;
-  Y(0, 1) = Y(0, 0);
-  const Routing f = router.route(Y, {});
-  CHECK(f.plan.slot_expert[0] == f.plan.slot_expert[1]);
-  CHECK(router.backward(X, r, {}).is_zero());
-  const std::vector<std::uint64_t> too_few(3, 1);
-  CHECK_THROWS_AS(router.route(X, {nullptr, true, too_few}), Error);
+TEST_CASE("routers: the same seed gives the same plan with 1 and 2 threads") {
+  for (const std::string router : {"noisy-topk", "gshard", "topk", "balanced"}) {
+    CAPTURE(router);
+    const arma::mat Z = Rng(9).normal_matrix(8, 3000);
+    set_threads(1);
+    RouterRig one(spec_of(router, 2, 1.0), 8);
+    const Routed a = one.route(Z, true);
+    set_threads(2);
+    RouterRig two(spec_of(router, 2, 1.0), 8);
+    const Routed b = two.route(Z, true);
+    set_threads(0);
+    CHECK(a.expert == b.expert);
+    CHECK(a.position == b.position);
+    CHECK(a.weight == b.weight);
+  }
 }
 
-TEST_CASE("sparse expert choice router: each expert takes exactly its capacity, ties to the lower token") {
-  const arma::uword T = 6, E = 3;
-  arma::mat Z(E, T, arma::fill::zeros);
-  Z.row(0).fill(4.0);  // every token wants expert 0
-  Z(1, 5) = 4.0;       // token 5 is split between 0 and 1
-  ExpertChoiceRouter router(E, E, 1.0);  // C = ceil(6 / 3) = 2
-  identity_router(router);
-  const Routing r = router.route(Z, {});
-  validate(r.plan);
-  CHECK(router.tokens_per_expert(T) == 2);
-  for (std::size_t e = 0; e < E; ++e) CHECK(r.plan.expert_count(e) == 2);
-  // Expert 0: all scores equal except token 5 (lower): tokens 0, 1. Expert 1: token 5, then token 0 (tie
-  // among 0..4 to the lowest). Expert 2: tokens 0, 1 (ties).
-  CHECK(r.plan.sorted_token == Ids{0, 1, 0, 5, 0, 1});
-  CHECK(r.plan.k == 3);  // token 0 got all three experts
-  CHECK(token_experts(r.plan, 0) == Ids{0, 1, 2});
-  CHECK(token_experts(r.plan, 3) == Ids{-1, -1, -1});  // a token may get no expert
-  CHECK(r.plan.dropped.empty());
-  const arma::mat P = softmax_cols(Z);
-  CHECK(r.plan.slot_weight[0] == doctest::Approx(P(0, 0)));
-  CHECK(routing_stats(r.plan).max_mean_load == doctest::Approx(1.0));
-  CHECK(routing_stats(r.plan).dropped_fraction == 0.0);
-  CHECK(routing_stats(r.plan).dropped_token_fraction == doctest::Approx(0.5));  // tokens 2, 3, 4: no expert
-  // Capacity factor E: every expert takes every token.
-  ExpertChoiceRouter all(E, E, 3.0);
-  identity_router(all);
-  const Routing a = all.route(Z, {});
-  validate(a.plan);
-  CHECK(a.plan.assignments() == E * T);
+TEST_CASE("sparse layer: the output is every expert run densely, weighted by the combine matrix") {
+  SparseLayerSpec s = spec_of("topk", 2, 0.0);
+  s.model_dim = 5, s.ff_dim = 7, s.router_init_scale = 1.0;
+  LayerRig rig(s, 3, 4);
+  const arma::mat X = Rng(5).normal_matrix(5, 9), Y = rig.forward(X);
+  const arma::mat G = rig.layer.gate();  // E x T combine weights
+  arma::mat want = X;
+  for (std::size_t e = 0; e < 3; ++e) want += rig.expert(e, X).each_row() % G.row(arma::uword(e));
+  CHECK(arma::approx_equal(Y, want, "absdiff", 1e-12));
+  for (arma::uword t = 0; t < 9; ++t) CHECK(arma::accu(G.col(t) > 0.0) == 2);
+}
+
+TEST_CASE("soft MoE with Phi = 0 dispatches the token mean to every slot and combines them uniformly") {
+  SparseLayerSpec s = spec_of("soft");
+  s.model_dim = 4, s.ff_dim = 6, s.slots_per_expert = 2, s.router_init_scale = 0.0;
+  LayerRig rig(s, 3, 2);
+  const arma::mat X = Rng(3).normal_matrix(4, 5), Y = rig.forward(X);
+  const arma::vec mean = arma::mean(X, 1);
+  arma::vec mix(4, arma::fill::zeros);
+  for (std::size_t e = 0; e < 3; ++e) mix += rig.expert(e, mean) / 3.0;  // each expert's 2 of the 6 slots
+  for (arma::uword t = 0; t < 5; ++t) CHECK(arma::approx_equal(Y.col(t), X.col(t) + mix, "absdiff", 1e-12));
 }

@@ -1,5 +1,7 @@
 #include "moe/backend/backend_params.hpp"
 
+#include <cmath>
+
 #include "moe/core/error.hpp"
 
 namespace moe {
@@ -17,7 +19,7 @@ arma::mat download_all(const Backend& b, const Tensor& t) {
 void BackendParams::add(Tensor& value, Tensor& grad, bool replicated) {
   require(value.backend() == &b_ && grad.backend() == &b_ && value.rows() == grad.rows() && value.cols() == grad.cols(),
           "backend parameters: a parameter and its gradient must be tensors of this backend of one shape");
-  Entry e{&value, &grad, replicated, b_.zeros(value.rows(), value.cols()), b_.zeros(value.rows(), value.cols())};
+  Entry e{&value, &grad, replicated, false, b_.zeros(value.rows(), value.cols()), b_.zeros(value.rows(), value.cols())};
   entries_.push_back(std::move(e));
 }
 
@@ -32,6 +34,7 @@ arma::mat& BackendParams::view(const std::string& name, ParamKind kind, const Te
   const std::size_t e = entry_of(value);
   require(first + cols <= value.cols(), "backend parameters: " + name + " takes columns beyond its tensor");
   for (const View& v : views_) require(v.name != name, "backend parameters: two entries named " + name);
+  entries_[e].weight = entries_[e].weight || kind == ParamKind::weight;
   View v{name, kind, e, first, cols, arma::mat(value.rows(), cols, arma::fill::zeros),
          arma::mat(value.rows(), cols, arma::fill::zeros), {}, {}, {}};
   views_.push_back(std::move(v));
@@ -146,13 +149,23 @@ void BackendParams::sum_replicated_gradients(const ShardSum& processes) {
 void BackendParams::start(const BackendOptimizer& optimizer) {
   require(optimizer.name == "adam" || optimizer.name == "momentum" || optimizer.name == "sgd",
           "the compute backend has no optimiser " + optimizer.name);
+  require(std::isfinite(optimizer.l2) && optimizer.l2 >= 0.0, "--l2 must be a finite number >= 0");
   opt_ = optimizer;
+}
+
+void BackendParams::add_l2_penalty(Tensor& acc, double scale) {
+  if (opt_.l2 == 0.0) return;
+  Tensor sumsq = b_.zeros(1, 1);
+  for (const Entry& e : entries_)
+    if (e.weight) b_.sum_squares(*e.value, sumsq);
+  b_.axpy(scale * opt_.l2 / 2.0, sumsq, acc);
 }
 
 void BackendParams::step() {
   ++steps_;
   has_moments_ = true;
   for (Entry& e : entries_) {
+    if (opt_.l2 != 0.0 && e.weight) b_.axpy(opt_.l2, *e.value, *e.grad);  // d/dW (l2 / 2) |W|^2
     if (opt_.name == "adam")
       b_.adam(*e.value, *e.grad, e.m, e.v, AdamStep{opt_.learning_rate, opt_.beta1, opt_.beta2, opt_.epsilon, steps_},
               nullptr);

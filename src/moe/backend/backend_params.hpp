@@ -26,6 +26,7 @@ namespace moe {
 struct BackendOptimizer {
   std::string name = "adam";  // adam | momentum | sgd
   double learning_rate = 1e-3, momentum = 0.9, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
+  double l2 = 0.0;  // --l2: (l2 / 2) |W|^2 on the weight entries (ParamKind::weight), in loss and gradient
 };
 
 class BackendParams {
@@ -59,7 +60,9 @@ class BackendParams {
   void sum_replicated_gradients(const ShardSum& processes);
 
   void start(const BackendOptimizer& optimizer);
-  void step();  // one optimiser step on every registered tensor from its gradient
+  void step();  // one optimiser step on every registered tensor from its gradient (plus l2 W on weights)
+  // The L2 penalty (l2 / 2) sum |W|^2 over the weight tensors, times scale, added to acc (1 x 1).
+  void add_l2_penalty(Tensor& acc, double scale);
   long steps() const { return steps_; }
   void visit_state(StateVisitor& v, const std::string& prefix);  // the host copies of the moments
 
@@ -68,6 +71,7 @@ class BackendParams {
     Tensor* value;
     Tensor* grad;
     bool replicated;
+    bool weight = false;  // its views are ParamKind::weight: --l2 applies
     Tensor m, v;  // Adam's moments; m is the momentum's velocity
   };
   struct View {

@@ -56,12 +56,6 @@ struct StepTimes {
   double assignments = 0.0;        // kept assignments of this rank's tokens, summed
 };
 
-arma::mat download(const Backend& b, const Tensor& t) {
-  arma::mat M(t.rows(), t.cols());
-  if (M.n_elem > 0) b.download(t, M.memptr());
-  return M;
-}
-
 // Training steps of the layer on X (forward, backward from dY, the layer's step), each timed.
 StepTimes time_steps(const SparseLayerSpec& spec, std::size_t experts, std::uint64_t seed, Communicator* comm,
                      const arma::mat& X, const arma::mat& dY, std::size_t steps) {

@@ -1,5 +1,5 @@
 #pragma once
-// WORK IN PROGRESS (branch backend-net) - moe-bench train: whole training steps of the sparse network on
+// moe-bench train: whole training steps of the sparse network on
 // the compute backend (embedding, router, routed experts, output layer, loss, optimiser), median ms per
 // step over --steps after a warm-up, beside the same-run rate of the backend's dense GEMMs of the step's
 // FLOPs.

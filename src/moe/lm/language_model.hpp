@@ -6,9 +6,10 @@
 // Evaluation runs over blocks of columns, so a V x N matrix never exists for a whole corpus.
 // With --moe-layer, a sparse MoE FFN layer (residual) sits between the encoder and a softmax head:
 // C' = MoE(C), hash routing by the id of the last context token; its auxiliary losses join the loss.
-// The layer runs on the compute backend (sparse/moe_layer.hpp); WORK IN PROGRESS: the rest of the model
-// stays on the host in double and the host optimiser trains all of it, so each pass uploads the layer's
-// parameters and C, and downloads C' and the gradients.
+// The layer runs on the compute backend (sparse/moe_layer.hpp, --device/--precision); the rest of the
+// model is still host code in double, trained by the host optimiser with the layer's parameters, so each
+// pass uploads the layer's parameters and C and downloads C' and the gradients (the Transformer on the
+// backend is to replace this model's MoE use).
 #include "moe/lm/context_encoder.hpp"
 #include "moe/lm/output_head.hpp"
 #include "moe/models/model.hpp"

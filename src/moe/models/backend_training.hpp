@@ -1,5 +1,5 @@
 #pragma once
-// WORK IN PROGRESS (branch backend-net): a model that trains on a compute backend takes whole optimiser
+// A model that trains on a compute backend takes whole optimiser
 // steps itself (forward, backward and the update in the backend's memory); the trainer hands it batches
 // and reads its loss once an epoch. Its collect_state() matrices are host copies, refreshed by to_host()
 // and written back by from_host().

@@ -216,6 +216,7 @@ void SparseNet::backward(bool log) {
   b.reshape(dH1_, D_, N);
   b.gemm(true, false, 1.0, W_out_, dZ_, 0.0, dH1_);
   moe_->backward(H0_, dH1_, dH0_, loss_sum, log);  // its auxiliary losses x N join the sum
+  params_.add_l2_penalty(loss_sum, double(N));      // --l2, as the host trainer adds it to each batch's loss
   b.gemm(false, true, 1.0, dH0_, X_, 0.0, dW_in_);  // dW_in = dH0 X^T
   b.sum_columns(dH0_, 0.0, db_in_);
 }

@@ -1,8 +1,7 @@
 #pragma once
 // P ranks as threads of one process: the host collectives of communicator.hpp by copying between the
-// ranks' buffers at a barrier. The expert-parallel layer runs at P > 1 this way without MPI (tests), and
-// the GPU loopback (gpu_communicators.hpp) meets at the same barrier. If one rank throws, the
-// group is aborted: the others' waits throw too instead of hanging.
+// ranks' buffers at a barrier. The expert-parallel layer runs at P > 1 this way without MPI (tests). If one
+// rank throws, the group is aborted: the others' waits throw too instead of hanging.
 #include <algorithm>
 #include <condition_variable>
 #include <cstddef>

@@ -296,6 +296,7 @@ TrainJobResult run_train_job(const TrainJob& job) {
   require(job.model.kind == "sparse", "--expert-parallel needs --model sparse (got '" + job.model.kind + "')");
   require(job.checkpoint_every == 0 && !job.resume && job.checkpoint.empty(),
           "--expert-parallel runs take no checkpoints (--checkpoint-every, --checkpoint, --resume)");
+  require(job.train.l2 == 0.0, "--l2 does not apply with --expert-parallel (each process holds only its experts)");
   // The layer's settings (--device cuda without CUDA, an unknown router, ...) fail here, one line on each
   // rank, rather than inside the run, where an error ends the job through MPI_Abort.
   job.model.sparse.validate(job.model.experts);

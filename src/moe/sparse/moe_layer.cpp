@@ -168,7 +168,7 @@ void MoeLayer::forward(const Tensor& X, bool training, Tensor& Y) const {
 
 void MoeLayer::route_and_run(const Tensor& X, bool training, Tensor& Y) const {
   Backend& b = b_;
-  const std::size_t N = X.cols(), batch = shard_ ? shard_->batch_tokens() : N, offset = shard_ ? shard_->offset() : 0;
+  const std::size_t N = X.cols(), batch = shard_ ? shard_->batch_tokens() : N;
   plan_.tokens = N, plan_.experts = E_, plan_.k = router_->k();
   plan_.capacity = training ? expert_capacity(batch, E_, plan_.k, spec_.capacity_factor) : 0;  // evaluation: dropless
   plan_.prior_claims.clear();
@@ -447,17 +447,7 @@ std::size_t MoeLayer::kept_assignments() const {
 RoutingStats MoeLayer::stats_from_sums(const Tensor& sums) const {
   std::vector<double> c = b_.to_host(sums);
   if (comm_) comm_->allreduce_sum(c.data(), c.size());  // the batch's sums (collective)
-  arma::vec importance(E_), load(E_);
-  double kept = 0, routed = 0;
-  for (std::size_t e = 0; e < E_; ++e) {
-    load[e] = c[e];
-    importance[e] = c[2 * E_ + e];
-    kept += c[e];
-    routed += c[E_ + e];
-  }
-  const double tokens = c[3 * E_ + 1];
-  return routing_stats(importance, load, routed > 0 ? (routed - kept) / routed : 0.0,
-                       tokens > 0 ? c[3 * E_] / tokens : 0.0);
+  return routing_stats_from_counts(c, E_);
 }
 
 RoutingStats MoeLayer::stats() const {
@@ -514,5 +504,22 @@ void MoeLayer::flush_log() const {
   pending_sums_.clear();
   pending_aux_.clear();
 }
+
+namespace {
+// Soft MoE is computed by the layer itself (forward_soft), so its registry entry lives here.
+const RouterRegistration registered{{
+    .name = "soft",
+    .help = "Soft MoE (Puigcerver et al. 2023): each expert's --slots-per-expert slots take softmax-weighted "
+            "mixtures of all tokens; no routing plan, nothing dropped",
+    .traits = {.routed = false, .batch_wide_in_training = true, .batch_wide_in_evaluation = true, .has_logits = false},
+    .flags = {"slots-per-expert"},
+    .validate =
+        [](const SparseLayerSpec& s, arma::uword) {
+          require(s.slots_per_expert >= 1 && s.slots_per_expert <= 65536,
+                  "--slots-per-expert must be between 1 and 65536 (got " + std::to_string(s.slots_per_expert) + ")");
+        },
+    .make = {},
+}};
+}  // namespace
 
 }  // namespace moe

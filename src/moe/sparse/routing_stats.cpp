@@ -28,4 +28,18 @@ RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_
   return s;
 }
 
+RoutingStats routing_stats_from_counts(const std::vector<double>& c, std::size_t E) {
+  arma::vec importance(E), load(E);
+  double kept = 0, routed = 0;
+  for (std::size_t e = 0; e < E; ++e) {
+    load[e] = c[e];
+    importance[e] = c[2 * E + e];
+    kept += c[e];
+    routed += c[E + e];
+  }
+  const double tokens = c[3 * E + 1];
+  return routing_stats(importance, load, routed > 0 ? (routed - kept) / routed : 0.0,
+                       tokens > 0 ? c[3 * E] / tokens : 0.0);
+}
+
 }  // namespace moe

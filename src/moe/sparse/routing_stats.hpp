@@ -8,6 +8,7 @@
 //   dropped_token_fraction: tokens that no routed expert processes (all their slots dropped, or, with expert
 //                    choice, no expert picked them) / all tokens
 #include <armadillo>
+#include <vector>
 
 
 namespace moe {
@@ -22,5 +23,8 @@ struct RoutingStats {
 // layer's masses).
 RoutingStats routing_stats(arma::vec importance, arma::vec load, double dropped_fraction,
                            double dropped_token_fraction);
+// The same from the backend's routing_counts ((3 E + 2) sums: per expert the kept slots, the routed slots
+// and their weights; then the tokens with no kept slot, and the tokens).
+RoutingStats routing_stats_from_counts(const std::vector<double>& counts, std::size_t experts);
 
 }  // namespace moe

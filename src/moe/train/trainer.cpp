@@ -108,13 +108,12 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   std::unique_ptr<OnlineHmeRls> online =
       use_online ? std::make_unique<OnlineHmeRls>(*tree, X.n_rows, options.online) : nullptr;
   auto opt = (use_em || use_online) ? nullptr : make_optimizer(options.optimizer);
-  // A model on a compute backend steps itself, its optimiser state in the backend's memory (WORK IN
-  // PROGRESS: no --l2 there yet).
+  // A model on a compute backend steps itself, its optimiser state (and --l2) in the backend's memory.
   BackendTraining* on_backend = opt ? model.backend_training() : nullptr;
   if (on_backend) {
-    require(options.l2 == 0.0, "--l2 is not supported on the compute backend yet");
     const OptimizerOptions& o = options.optimizer;
-    on_backend->start({o.name, o.learning_rate, o.name == "adam" ? 0.0 : o.momentum, o.beta1, o.beta2, o.epsilon});
+    on_backend->start({o.name, o.learning_rate, o.name == "adam" ? 0.0 : o.momentum, o.beta1, o.beta2, o.epsilon,
+                       options.l2});
     on_backend->set_data(X, Y);  // once: minibatches are gathered on the backend
   }
   const bool has_valid = valid_X.n_cols > 0;

@@ -1,20 +1,18 @@
-// Balanced assignment: the auction against brute force on small problems, capacities respected with
-// ties and with every token wanting one expert, and the router's training and test-time routing.
+// Balanced assignment's auction (backend/auction.hpp) against brute force on small problems, capacities
+// respected with ties and with every token wanting one expert, and against greedy assignment on a large one.
+// (The balanced router itself: test_routers.cpp.)
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <functional>
 #include <tuple>
 
-#include "sparse/sparse_test_util.hpp"
-
 #include "moe/core/error.hpp"
 #include "moe/backend/auction.hpp"
-#include "moe/sparse/balanced_router.hpp"
-#include "moe/sparse/routing_stats.hpp"
+#include "moe/core/rng.hpp"
+#include <armadillo>
 
 using namespace moe;
-using moe::test::identity_router;
 
 namespace {
 
@@ -77,24 +75,6 @@ TEST_CASE("sparse auction: ties and every token wanting one expert") {
   check_capacity(one, E, C);
   CHECK(std::count(one.begin(), one.end(), 1) == 3);  // expert 1 full, the rest spread
   CHECK_THROWS_AS(auction_assignment(A, 2, 1e-3), Error);  // 4 x 2 places for 10 tokens
-}
-
-TEST_CASE("sparse balanced router: balanced in training, argmax at test time") {
-  const arma::uword E = 4, T = 40;
-  arma::mat Z = Rng(3).normal_matrix(E, T, 0.3);
-  Z.row(2) += 2.0;  // every token prefers expert 2
-  BalancedRouter router(E, E);
-  identity_router(router);
-  const Routing train = router.route(Z, {nullptr, true, {}});
-  validate(train.plan);
-  for (std::size_t e = 0; e < E; ++e) CHECK(train.plan.expert_count(e) == 10);
-  CHECK(train.plan.dropped.empty());
-  CHECK(train.plan.slot_weight[0] ==
-        doctest::Approx(1.0 / (1.0 + std::exp(-Z(arma::uword(train.plan.slot_expert[0]), 0)))));
-  const Routing test = router.route(Z, {nullptr, false, {}});
-  validate(test.plan);
-  CHECK(test.plan.expert_count(2) == T);
-  CHECK(routing_stats(test.plan).max_mean_load == doctest::Approx(4.0));
 }
 
 TEST_CASE("sparse auction: at least as good as greedy capacitated assignment on a large problem") {

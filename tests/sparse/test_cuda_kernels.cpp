@@ -1,4 +1,4 @@
-// The CUDA backend of the routed sparse layer against the CPU reference (routed_ffn.cpp, double), on
+// The CUDA kernels of the routed experts against the per-token reference (routing_cases.hpp, double), on
 // edge-case plans: the plan the GPU builds must equal make_plan's exactly (order included); outputs and
 // gradients within 1e-4 (float, no TF32) and 1e-2 (bf16, and tf32), relative over each array, with every
 // GPU buffer poisoned (NaN) before the run, gradients included. (Without the inputs on the element type's
@@ -15,8 +15,6 @@
 #include "moe/core/error.hpp"
 #include "moe/core/rng.hpp"
 #include "moe/backend/cuda_sparse_ffn.hpp"
-#include "moe/sparse/routed_ffn.hpp"
-#include "moe/sparse/sparse_moe_layer.hpp"
 #include "sparse/routing_cases.hpp"
 
 using namespace moe;
@@ -67,22 +65,16 @@ void run_case(const GpuCase& c, const std::string& precision, double tol) {
     for (double& x : M) x = mantissa < 23 ? round_mantissa(x, mantissa) : double(float(x));
     return M;
   };
-  FfnExperts bank(c.d, c.f, c.experts, c.activation);
-  bank.init(rng);
-  ParamList params;
-  bank.collect(params, "");
-  for (const Param& p : params) {
-    *p.value = round(*p.value + 0.05 * rng.normal_matrix(p.value->n_rows, p.value->n_cols));  // nonzero biases
-    p.grad->zeros();
+  moe::test::HostBank bank = moe::test::random_bank(c.d, c.f, c.experts, c.activation, rng);
+  for (std::vector<double>* v : {&bank.W1, &bank.b1, &bank.W2, &bank.b2}) {
+    arma::mat M(v->data(), arma::uword(v->size()), 1, false, true);
+    M = round(M);
   }
   for (double& w : plan.slot_weight) w = double(float(w));
   for (double& w : plan.sorted_weight) w = double(float(w));
   const arma::mat X = round(rng.normal_matrix(c.d, c.tokens)), dY = rng.normal_matrix(c.d, c.tokens);
   const arma::mat dYf = round(dY);  // dY goes up as float
-  RoutedFfnState state;
-  const arma::mat Y = routed_ffn_forward(RoutedKernel::reference, plan, bank, X, state);
-  arma::vec dweight;
-  const arma::mat dX = routed_ffn_backward(RoutedKernel::reference, plan, bank, state, dYf, dweight);
+  const moe::test::FfnResult ref = moe::test::reference_ffn(plan, bank, X, dYf);
 
   kernels::CudaFfnProblem p;
   p.tokens = c.tokens, p.experts = c.experts, p.k = c.k, p.d = c.d, p.f = c.f, p.activation = c.activation;
@@ -100,19 +92,18 @@ void run_case(const GpuCase& c, const std::string& precision, double tol) {
   CHECK(r.expert_offsets == plan.expert_offsets);
   CHECK(r.slot_position == plan.slot_position);
   CHECK(std::vector<std::int32_t>(r.sorted_token) == plan.sorted_token);
-  CHECK(relative_error(r.Y, arma::vectorise(Y)) < tol);
-  CHECK(relative_error(r.dX, arma::vectorise(dX)) < tol);
-  CHECK(relative_error(r.dweight, dweight) < tol);
-  const kernels::ExpertGrads<double> g = bank.grads();
-  CHECK(relative_error(r.dW1, as_vec(g.W1, c.f * c.d * c.experts)) < tol);
-  CHECK(relative_error(r.db1, as_vec(g.b1, c.f * c.experts)) < tol);
-  CHECK(relative_error(r.dW2, as_vec(g.W2, c.d * c.f * c.experts)) < tol);
-  CHECK(relative_error(r.db2, as_vec(g.b2, c.d * c.experts)) < tol);
+  CHECK(relative_error(r.Y, ref.Y) < tol);
+  CHECK(relative_error(r.dX, ref.dX) < tol);
+  CHECK(relative_error(r.dweight, ref.dweight) < tol);
+  CHECK(relative_error(r.dW1, ref.dW1) < tol);
+  CHECK(relative_error(r.db1, ref.db1) < tol);
+  CHECK(relative_error(r.dW2, ref.dW2) < tol);
+  CHECK(relative_error(r.db2, ref.db2) < tol);
 }
 
 }  // namespace
 
-TEST_CASE("CUDA sparse backend matches the CPU reference (float 1e-4, bf16 1e-2), or says it is not there") {
+TEST_CASE("CUDA sparse kernels match the per-token reference (float 1e-4, bf16 1e-2), or say they are not there") {
   if (!kernels::cuda_built() || kernels::cuda_device_count() == 0) {
     kernels::CudaFfnProblem p;
     if (!kernels::cuda_built())
@@ -128,44 +119,4 @@ TEST_CASE("CUDA sparse backend matches the CPU reference (float 1e-4, bf16 1e-2)
     run_case(c, "tf32", 1e-2);
     run_case(c, "bf16", 1e-2);
   }
-}
-
-TEST_CASE("sparse layer with --device cuda matches the CPU layer (float), or is refused without CUDA") {
-  SparseLayerSpec spec;
-  spec.router = "topk";
-  spec.top_k = 2;
-  spec.model_dim = 24;
-  spec.ff_dim = 40;
-  spec.capacity_factor = 0.8;  // training batch: some slots dropped
-  spec.ffn_activation = "gelu";
-  spec.w_importance = 0.3;
-  spec.device = "cuda";
-  if (!kernels::cuda_built()) {
-    CHECK_THROWS_WITH_AS(spec.validate(6), doctest::Contains("this build has no CUDA backend"), moe::Error);
-    return;
-  }
-  if (kernels::cuda_device_count() == 0) {
-    MESSAGE("no CUDA device here: skipped");
-    return;
-  }
-  SparseLayerSpec cpu_spec = spec;
-  cpu_spec.device = "cpu";
-  SparseMoeLayer gpu_layer(spec, 6), cpu_layer(cpu_spec, 6);
-  Rng a(4), b(4);
-  gpu_layer.init(a);
-  cpu_layer.init(b);
-  ParamList gpu_params, cpu_params;
-  gpu_layer.collect(gpu_params, "");
-  cpu_layer.collect(cpu_params, "");
-  gpu_params.zero_grad(), cpu_params.zero_grad();
-  Rng data(9), noise1(1), noise2(1);
-  const arma::mat X = data.normal_matrix(24, 200), dY = data.normal_matrix(24, 200);
-  const MoeForward fg = gpu_layer.forward(X, RouteContext{&noise1, true, {}});
-  const MoeForward fc = cpu_layer.forward(X, RouteContext{&noise2, true, {}});
-  REQUIRE(!fc.routing.plan.dropped.empty());
-  CHECK(arma::norm(fg.Y - fc.Y) / arma::norm(fc.Y) < 1e-5);
-  const arma::mat dXg = gpu_layer.backward(X, fg, dY), dXc = cpu_layer.backward(X, fc, dY);
-  CHECK(arma::norm(dXg - dXc) / arma::norm(dXc) < 1e-4);
-  const arma::vec gg = gpu_params.grads(), gc = cpu_params.grads();
-  CHECK(arma::norm(gg - gc) / arma::norm(gc) < 1e-4);
 }
