@@ -6,6 +6,7 @@
 #include "models/problems.hpp"
 #include "moe/backend/backend_registry.hpp"
 #include "moe/core/gradient_check.hpp"
+#include "moe/core/threads.hpp"
 #include "moe/models/sparse_net.hpp"
 #include "moe/sparse/router_registry.hpp"
 #include "moe/train/optimizer.hpp"
@@ -193,5 +194,28 @@ TEST_CASE("backend sparse net: the Model interface's steps (host optimiser, end_
     REQUIRE(la.steps() == 4);
     REQUIRE(lb.steps() == 4);
     for (std::size_t s = 0; s < 4; ++s) CHECK(la.cv_load[s] == doctest::Approx(lb.cv_load[s]).epsilon(1e-10));
+  }
+}
+
+TEST_CASE("backend sparse net: training steps give the same bits with 1 and 2 threads (float)") {
+  for (ModelSpec spec : cases()) {
+    CAPTURE(spec.sparse.router);
+    spec.sparse.model_dim = 32, spec.sparse.ff_dim = 48;  // large enough for the ops to split their work
+    const test::Problem p = test::make_problem(3, spec.outputs, 4000, spec.task == Task::classification, 12);
+    std::vector<arma::vec> values;
+    for (const int threads : {1, 2}) {
+      set_threads(threads);
+      SparseNet net(spec, make_backend("cpu", "float"));
+      Rng rng(9);
+      net.init(rng);
+      net.start({"adam", 1e-2});
+      for (int step = 0; step < 3; ++step) net.step(p.X, p.Y);
+      net.to_host();
+      ParamList params;
+      net.collect_state(params);
+      values.push_back(params.values());
+    }
+    set_threads(0);
+    CHECK(arma::approx_equal(values[0], values[1], "absdiff", 0.0));
   }
 }
