@@ -145,16 +145,28 @@ TEST_CASE("routers: top-k takes the k largest logits, ties to the lower expert, 
   (void)p1;
 }
 
+// Every registered per-token router that reads logits (a new one is checked without editing this file).
+std::vector<std::string> per_token_logit_routers() {
+  std::vector<std::string> out;
+  for (const RouterEntry& e : RouterRegistry::instance().entries())
+    if (e.traits.routed && !e.traits.batch_wide_in_training && e.traits.has_logits) out.push_back(e.name);
+  return out;
+}
+
 TEST_CASE("routers: every token wanting one expert overflows its capacity and leaves the others empty") {
-  for (const std::string router : {"topk", "switch", "loss-free", "sigmoid-topk", "noisy-topk"}) {
+  const std::vector<std::string> routers = per_token_logit_routers();
+  CHECK(routers.size() >= 6);
+  for (const std::string& router : routers) {
     CAPTURE(router);
     RouterRig rig(spec_of(router, 1, 1.0), 4);
     arma::mat Z = Rng(2).normal_matrix(4, 40, 0.1);
     Z.row(3) += 5.0;
     const Routed r = rig.route(Z, true);
-    CHECK(r.count(3) == expert_capacity(40, 4, 1, 1.0));  // 10 places, the first 10 tokens
-    for (std::size_t t = 0; t < 40; ++t) CHECK((r.position[t] >= 0) == (t < 10));
-    for (std::size_t e = 0; e < 3; ++e) CHECK(r.count(e) == 0);
+    const std::size_t C = expert_capacity(40, 4, r.k, 1.0);
+    CHECK(r.count(3) == C);  // the first C tokens' first slots
+    for (std::size_t t = 0; t < 40; ++t) CHECK((r.position[t * r.k] >= 0) == (t < C));
+    if (r.k == 1)
+      for (std::size_t e = 0; e < 3; ++e) CHECK(r.count(e) == 0);
   }
 }
 
@@ -267,16 +279,21 @@ TEST_CASE("routers: the loss-free bias selects but does not weigh, and its sign 
     CHECK(u.weight[t] == doctest::Approx(softmax(Z.col(t))[arma::uword(u.expert[t])]).epsilon(1e-14));
 }
 
-TEST_CASE("routers: the same seed gives the same plan with 1 and 2 threads") {
-  for (const std::string router : {"noisy-topk", "gshard", "topk", "balanced"}) {
+TEST_CASE("routers: the same seed gives the same plan with 1 and 2 threads, every registered router") {
+  std::vector<std::int64_t> ids(3000);
+  for (std::size_t t = 0; t < ids.size(); ++t) ids[t] = std::int64_t(t * 7919);
+  for (const RouterEntry& entry : RouterRegistry::instance().entries()) {
+    if (!entry.traits.routed) continue;
+    const std::string& router = entry.name;
     CAPTURE(router);
     const arma::mat Z = Rng(9).normal_matrix(8, 3000);
+    const std::vector<std::int64_t> token_ids = entry.traits.needs_token_ids ? ids : std::vector<std::int64_t>{};
     set_threads(1);
     RouterRig one(spec_of(router, 2, 1.0), 8);
-    const Routed a = one.route(Z, true);
+    const Routed a = one.route(Z, true, 5, token_ids);
     set_threads(2);
     RouterRig two(spec_of(router, 2, 1.0), 8);
-    const Routed b = two.route(Z, true);
+    const Routed b = two.route(Z, true, 5, token_ids);
     set_threads(0);
     CHECK(a.expert == b.expert);
     CHECK(a.position == b.position);

@@ -2,7 +2,8 @@
 // The routers of the sparse MoE layer, one registry entry each (moe/core/registry.hpp). A router's file
 // registers it beside its code with its name, one-line help, traits, the router flags it reads, its own
 // checks and its factory; the layer, the models, the command line (choices, help, "does not apply",
-// --list) and the conformance tests (tests/sparse/test_router_conformance.cpp) read the entry.
+// --list) and the conformance tests (tests/sparse/test_routers.cpp, tests/models/test_backend_sparse_net.cpp)
+// read the entry.
 #include <armadillo>
 #include <functional>
 #include <memory>
