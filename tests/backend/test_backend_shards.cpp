@@ -4,6 +4,7 @@
 // claims likewise. Shards of 5, 0 and 7 tokens (an empty shard still takes part in every sum).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -20,15 +21,6 @@ namespace {
 
 constexpr std::size_t E = 4, K = 2;
 const std::vector<std::size_t> shard_tokens = {5, 0, 7};
-
-class CommShardSum final : public ShardSum {
- public:
-  explicit CommShardSum(Communicator& comm) : comm_(comm) {}
-  void sum(double* x, std::size_t n) const override { comm_.allreduce_sum(x, n); }
-
- private:
-  Communicator& comm_;
-};
 
 // What one run of the ops gives: loss values, then gradients and other per-token outputs, column-major
 // with E (or k) values per token, and per-expert outputs.
@@ -127,7 +119,7 @@ TEST_CASE("backend oracle: sharded balancing losses, bias update and capacity eq
   ThreadGroup group(P);
   group.run([&](int rank) {
     ThreadGroupCommunicator comm(group, rank);
-    CommShardSum sum(comm);
+    CommunicatorSum sum(comm);
     CommTokenShard shard(comm, shard_tokens[std::size_t(rank)]);
     parts[std::size_t(rank)] = run_ops(shard.offset(), shard_tokens[std::size_t(rank)], &sum, &shard);
   });
@@ -153,6 +145,9 @@ TEST_CASE("backend oracle: sharded balancing losses, bias update and capacity eq
       for (std::size_t e = 0; e < E; ++e) CHECK(part.per_expert[j][e] == whole.per_expert[j][e]);
     first += shard_tokens[r];
   }
+  double moved = 0;
+  for (const double b : whole.per_expert[0]) moved = std::max(moved, std::abs(b));
+  CHECK(moved > 0.0);  // a bias that moved, to be matched
   // The capacity drops something, and the sharded plan drops the same slots.
   double kept = 0;
   for (const double k : whole.per_token[4]) kept += k;

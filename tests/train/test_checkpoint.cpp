@@ -90,6 +90,20 @@ std::vector<Case> cases() {
     c.options.batch_size = 12;
     out.push_back(c);
   }
+  {  // the backend's momentum state ("velocity"), --l2, and early stopping's best weights through from_host
+    Case c{"sparse, topk, minibatch momentum, l2, patience", {}, base};
+    c.spec.kind = "sparse";
+    c.spec.experts = 4;
+    c.spec.sparse.model_dim = 5;
+    c.spec.sparse.ff_dim = 6;
+    c.spec.sparse.capacity_factor = 1.0;
+    c.options.optimizer.name = "momentum";
+    c.options.optimizer.learning_rate = 0.02;
+    c.options.batch_size = 12;
+    c.options.l2 = 0.01;
+    c.options.patience = 100;
+    out.push_back(c);
+  }
   {
     Case c{"mlp, full batch momentum", {}, base};
     c.spec.kind = "mlp";

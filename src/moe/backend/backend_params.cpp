@@ -6,15 +6,22 @@
 
 namespace moe {
 
-namespace {
-
-arma::mat download_all(const Backend& b, const Tensor& t) {
+arma::mat download_matrix(const Backend& b, const Tensor& t) {
   arma::mat M(t.rows(), t.cols());
   if (M.n_elem > 0) b.download(t, M.memptr());
   return M;
 }
 
-}  // namespace
+void upload_matrix(Backend& b, Tensor& t, const arma::mat& M) {
+  b.reshape(t, M.n_rows, M.n_cols);
+  if (M.n_elem > 0) b.upload(t, M.memptr());
+}
+
+void BackendParams::allocate(Tensor& value, Tensor& grad, std::size_t rows, std::size_t cols, bool replicated) {
+  value = b_.tensor(rows, cols);
+  grad = b_.zeros(rows, cols);
+  add(value, grad, replicated);
+}
 
 void BackendParams::add(Tensor& value, Tensor& grad, bool replicated) {
   require(value.backend() == &b_ && grad.backend() == &b_ && value.rows() == grad.rows() && value.cols() == grad.cols(),
@@ -51,24 +58,11 @@ void BackendParams::collect(ParamList& params) {
   for (View& v : views_) params.add(v.name, v.value, v.grad, v.kind);
 }
 
-void BackendParams::download_block(const Tensor& t, const View& view, arma::mat& out) const {
-  out = download_all(b_, t).cols(view.first, view.first + view.cols - 1);
-}
-
-void BackendParams::upload_block(Tensor& t, const View& view, const arma::mat& in) {
-  require(in.n_rows == t.rows() && in.n_cols == view.cols,
-          "backend parameters: " + view.name + " is " + std::to_string(in.n_rows) + " x " + std::to_string(in.n_cols) +
-              ", expected " + std::to_string(t.rows()) + " x " + std::to_string(view.cols));
-  arma::mat all = download_all(b_, t);
-  all.cols(view.first, view.first + view.cols - 1) = in;
-  if (all.n_elem > 0) b_.upload(t, all.memptr());
-}
-
 void BackendParams::to_host() {
   // One download per tensor, cut into its views.
   for (std::size_t e = 0; e < entries_.size(); ++e) {
-    const arma::mat value = download_all(b_, *entries_[e].value), m = download_all(b_, entries_[e].m),
-                    v = download_all(b_, entries_[e].v);
+    const arma::mat value = download_matrix(b_, *entries_[e].value), m = download_matrix(b_, entries_[e].m),
+                    v = download_matrix(b_, entries_[e].v);
     for (View& w : views_) {
       if (w.entry != e || w.cols == 0) continue;
       w.value = value.cols(w.first, w.first + w.cols - 1);
@@ -77,14 +71,13 @@ void BackendParams::to_host() {
       w.v = v.cols(w.first, w.first + w.cols - 1);
     }
   }
-  moments_on_host_ = true;
 }
 
 void BackendParams::from_host() {
   for (std::size_t e = 0; e < entries_.size(); ++e) {
     Entry& entry = entries_[e];
-    arma::mat value = download_all(b_, *entry.value), m, v;
-    if (moments_on_host_) m = download_all(b_, entry.m), v = download_all(b_, entry.v);
+    arma::mat value = download_matrix(b_, *entry.value), m, v;
+    if (moments_on_host_) m = download_matrix(b_, entry.m), v = download_matrix(b_, entry.v);
     for (const View& w : views_) {
       if (w.entry != e || w.cols == 0) continue;
       auto put = [&](arma::mat& all, const arma::mat& block, const char* what) {
@@ -109,6 +102,7 @@ void BackendParams::from_host() {
       b_.upload(entry.v, v.memptr());
     }
   }
+  moments_on_host_ = false;  // uploaded once; later calls upload parameters only
 }
 
 bool BackendParams::host_changed() const {
@@ -120,7 +114,7 @@ bool BackendParams::host_changed() const {
 
 void BackendParams::add_grads_to_host() {
   for (std::size_t e = 0; e < entries_.size(); ++e) {
-    const arma::mat g = download_all(b_, *entries_[e].grad);
+    const arma::mat g = download_matrix(b_, *entries_[e].grad);
     for (View& w : views_)
       if (w.entry == e && w.cols > 0) w.grad += g.cols(w.first, w.first + w.cols - 1);
   }
@@ -149,6 +143,11 @@ void BackendParams::sum_replicated_gradients(const ShardSum& processes) {
 void BackendParams::start(const BackendOptimizer& optimizer) {
   require(optimizer.name == "adam" || optimizer.name == "momentum" || optimizer.name == "sgd",
           "the compute backend has no optimiser " + optimizer.name);
+  // A fresh optimiser, as the host trainer makes one per run (a checkpoint restores its state after this).
+  steps_ = 0;
+  has_moments_ = false;
+  moments_on_host_ = false;
+  for (Entry& e : entries_) b_.fill(e.m, 0.0), b_.fill(e.v, 0.0);
   require(std::isfinite(optimizer.l2) && optimizer.l2 >= 0.0, "--l2 must be a finite number >= 0");
   opt_ = optimizer;
 }
@@ -188,6 +187,7 @@ void BackendParams::visit_state(StateVisitor& v, const std::string& prefix) {
   }
   if (!v.loading()) return;
   require(m.empty() || m.size() == views_.size(), "checkpoint: the optimiser state does not fit this network");
+  require(opt_.name != "adam" || s.size() == m.size(), "checkpoint: the optimiser's moments do not match");
   has_moments_ = !m.empty();
   if (m.empty()) {  // no step taken yet: zero moments
     moments_on_host_ = false;
@@ -196,7 +196,7 @@ void BackendParams::visit_state(StateVisitor& v, const std::string& prefix) {
   }
   for (std::size_t i = 0; i < views_.size(); ++i) {
     views_[i].m = m[i];
-    views_[i].v = opt_.name == "adam" ? s.at(i) : arma::mat(arma::size(m[i]), arma::fill::zeros);
+    views_[i].v = opt_.name == "adam" ? s[i] : arma::mat(arma::size(m[i]), arma::fill::zeros);
   }
   moments_on_host_ = true;
 }

@@ -6,7 +6,8 @@
 // each a block of columns of one registered tensor (expert e's W1 is columns [e d, (e + 1) d) of the bank's
 // W1), so names, model files and checkpoints are those of the host implementation:
 //   collect     host copies of every entry and zero gradient matrices, in registration order
-//   to_host     parameters and moments copied out (before saving); from_host writes them back
+//   to_host     parameters and moments copied out (before saving); from_host writes the parameters back,
+//               and the moments once after a checkpoint was loaded
 //   add_grads_to_host  the gradients added to the host gradients (the Model interface's loss path)
 //   step        one Adam / momentum step on every tensor, all on the backend
 //   visit_state the optimiser's state as train/optimizer.hpp writes it (Adam: t, m, v; momentum:
@@ -22,6 +23,10 @@
 
 namespace moe {
 
+// A tensor's values as a host matrix, and a host matrix into a tensor (reshaped to it).
+arma::mat download_matrix(const Backend& b, const Tensor& t);
+void upload_matrix(Backend& b, Tensor& t, const arma::mat& M);
+
 // The optimiser run on the backend (train/optimizer.hpp's options; that floor is above this one).
 struct BackendOptimizer {
   std::string name = "adam";  // adam | momentum | sgd
@@ -36,6 +41,8 @@ class BackendParams {
   BackendParams& operator=(const BackendParams&) = delete;
   Backend& backend() const { return b_; }
 
+  // value and grad (owned by the caller, outliving this object) made rows x cols and added.
+  void allocate(Tensor& value, Tensor& grad, std::size_t rows, std::size_t cols, bool replicated = false);
   // A trained tensor and its gradient (same shape), owned by the caller and outliving this object.
   // replicated (expert parallelism): every process holds a copy and its gradient is this process's
   // tokens' part, to be summed over the processes before the step (sum_replicated_gradients).
@@ -82,15 +89,13 @@ class BackendParams {
     arma::mat synced;             // value as of the last to_host / from_host
   };
   std::size_t entry_of(const Tensor& value) const;
-  void download_block(const Tensor& t, const View& view, arma::mat& out) const;
-  void upload_block(Tensor& t, const View& view, const arma::mat& in);
 
   Backend& b_;
   BackendOptimizer opt_;
   long steps_ = 0;
   std::deque<Entry> entries_;
   std::deque<View> views_;  // a deque: the ParamList keeps pointers to their matrices
-  bool moments_on_host_ = false;  // to_host ran or a checkpoint was loaded: from_host writes the moments
+  bool moments_on_host_ = false;  // a checkpoint was loaded: the next from_host writes the moments
   bool has_moments_ = false;      // a step was taken (here or before the checkpoint this resumed)
 };
 

@@ -72,19 +72,14 @@ std::vector<std::uint64_t> LanguageModel::last_tokens(const arma::mat& X) const 
 
 arma::mat LanguageModel::moe_pass(const arma::mat& X, const arma::mat& C, bool training) const {
   Backend& b = *backend_;
-  b.reshape(C_, C.n_rows, C.n_cols);
-  if (C.n_elem > 0) b.upload(C_, C.memptr());
+  upload_matrix(b, C_, C);
   if (moe_->needs_token_ids()) moe_->set_token_ids(last_tokens(X));
   moe_->forward(C_, training, Y_);
-  arma::mat Y(C.n_rows, C.n_cols);
-  if (Y.n_elem > 0) b.download(Y_, Y.memptr());
-  return Y;
+  return download_matrix(b, Y_);
 }
 
 void LanguageModel::upload_layer() const {
-  if (!moe_ || (!moe_params_->host_changed() && !moe_->host_changed())) return;
-  moe_params_->from_host();
-  moe_->from_host();
+  if (moe_) upload_if_changed(*moe_params_, *moe_);
 }
 
 arma::mat LanguageModel::context(const arma::mat& X) const {
@@ -133,16 +128,13 @@ double LanguageModel::loss(const arma::mat& X, const arma::mat& Y, bool accumula
   upload_layer();
   const arma::mat C1 = moe_pass(X, cache.C, true);
   const arma::rowvec l = head_.loss(C1, Y, 1.0 / n, &dC);
-  b.reshape(dY_, dC.n_rows, dC.n_cols);
-  if (dC.n_elem > 0) b.upload(dY_, dC.memptr());
+  upload_matrix(b, dY_, dC);
   b.fill(aux_, 0.0);
   moe_->backward(C_, dY_, dC_, aux_, accumulate_grad);  // aux_: the weighted auxiliary losses x N
   const double aux = b.scalar(aux_) / n;
   if (!accumulate_grad) return arma::accu(l) / n + aux;
-  arma::mat dX(dC.n_rows, dC.n_cols);
-  if (dX.n_elem > 0) b.download(dC_, dX.memptr());
   moe_params_->add_grads_to_host();
-  encoder_.backward(X, cache, dX);
+  encoder_.backward(X, cache, download_matrix(b, dC_));
   return arma::accu(l) / n + aux;
 }
 

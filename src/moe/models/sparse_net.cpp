@@ -10,20 +10,9 @@ namespace moe {
 
 namespace {
 
-void upload_matrix(Backend& b, Tensor& t, const arma::mat& M) {
-  b.reshape(t, M.n_rows, M.n_cols);
-  if (M.n_elem > 0) b.upload(t, M.memptr());
-}
-
 // Columns [first, first + n) of M (n may be 0).
 arma::mat column_block(const arma::mat& M, std::size_t first, std::size_t n) {
   return n == 0 ? arma::mat(M.n_rows, 0) : arma::mat(M.cols(first, first + n - 1));
-}
-
-arma::mat download_matrix(const Backend& b, const Tensor& t) {
-  arma::mat M(t.rows(), t.cols());
-  if (M.n_elem > 0) b.download(t, M.memptr());
-  return M;
 }
 
 }  // namespace
@@ -34,9 +23,7 @@ SparseNet::SparseNet(const ModelSpec& spec, std::unique_ptr<Backend> backend,
   spec_.validate();
   D_ = spec_.sparse.model_dim, d_ = spec_.inputs, m_ = spec_.outputs;
   auto trained = [&](Tensor& w, Tensor& g, std::size_t rows, std::size_t cols) {
-    w = b_->tensor(rows, cols);
-    g = b_->zeros(rows, cols);
-    params_.add(w, g, comm_ != nullptr);  // a copy on every process under expert parallelism
+    params_.allocate(w, g, rows, cols, comm_ != nullptr);  // a copy on every process under expert parallelism
   };
   // Registered in SparseNet's order: embedding, the layer, output.
   trained(W_in_, dW_in_, D_, d_);
@@ -116,11 +103,7 @@ arma::mat SparseNet::gather(const arma::mat& part, std::size_t N) const {
   return all;
 }
 
-void SparseNet::refresh() const {
-  if (!params_.host_changed() && !moe_->host_changed()) return;
-  params_.from_host();
-  moe_->from_host();
-}
+void SparseNet::refresh() const { upload_if_changed(params_, *moe_); }
 
 void SparseNet::end_step() {
   moe_->end_step();
@@ -175,6 +158,8 @@ void SparseNet::take_step() {
   const double comm0 = comm_ ? comm_->seconds() : 0.0;
   forward(true);
   backward(true);
+  // --l2, in the step's loss as the host trainer adds it to each batch's (its gradient: params_.step()).
+  params_.add_l2_penalty(step_loss_[step_losses_ - 1], double(X_.cols()));
   if (comm_) {
     params_.sum_replicated_gradients(CommunicatorSum(*comm_));
     moe_->log_comm_seconds(comm_->seconds() - comm0);
@@ -216,7 +201,6 @@ void SparseNet::backward(bool log) {
   b.reshape(dH1_, D_, N);
   b.gemm(true, false, 1.0, W_out_, dZ_, 0.0, dH1_);
   moe_->backward(H0_, dH1_, dH0_, loss_sum, log);  // its auxiliary losses x N join the sum
-  params_.add_l2_penalty(loss_sum, double(N));      // --l2, as the host trainer adds it to each batch's loss
   b.gemm(false, true, 1.0, dH0_, X_, 0.0, dW_in_);  // dW_in = dH0 X^T
   b.sum_columns(dH0_, 0.0, db_in_);
 }
@@ -244,7 +228,7 @@ void SparseNet::add_loss_sums(double& sum) {
 }
 
 double SparseNet::loss(const arma::mat& X, const arma::mat& Y, bool accumulate_grad) {
-  from_host();
+  refresh();  // host copies the caller changed (a host optimiser's step, a gradient check's perturbation)
   upload_batch(X, &Y);
   forward(true);
   backward(accumulate_grad);  // a gradient call is a step of the log, as SparseNet's

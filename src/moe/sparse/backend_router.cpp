@@ -8,9 +8,7 @@ namespace moe {
 
 RouterLogits::RouterLogits(const RouterSetup& setup, const std::string& name)
     : b(setup.params.backend()), params_(setup.params), name_(setup.prefix + name) {
-  W = b.tensor(setup.experts, setup.inputs);
-  dW = b.zeros(setup.experts, setup.inputs);
-  params_.add(W, dW, setup.replicated);
+  params_.allocate(W, dW, setup.experts, setup.inputs, setup.replicated);
   params_.view(name_, ParamKind::other, W);
 }
 
@@ -40,6 +38,8 @@ SelectionBias::SelectionBias(const RouterSetup& setup)
   host_.zeros(setup.experts, 1);
   synced_ = host_;
 }
+
+void SelectionBias::reset() { host_.zeros(); }
 
 void SelectionBias::collect_state(ParamList& params) {
   grad_.zeros(arma::size(host_));  // state, not trained: its gradient stays 0

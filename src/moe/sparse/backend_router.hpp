@@ -92,6 +92,7 @@ class RouterLogits {
 class SelectionBias {
  public:
   SelectionBias(const RouterSetup& setup);
+  void reset();  // the host copy to 0 (a fresh init; the caller uploads)
   void collect_state(ParamList& params);
   void end_step(const DevicePlan& plan, const ShardSum* shard);
   void to_host();

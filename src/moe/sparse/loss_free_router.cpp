@@ -13,7 +13,10 @@ class BackendLossFree final : public BackendRouter {
   explicit BackendLossFree(const RouterSetup& s)
       : logits_(s, "W"), bias_(s), k_(s.spec.top_k), renormalize_(s.spec.renormalize) {}
   std::size_t k() const override { return k_; }
-  void init(Rng& rng, double scale) override { logits_.init(rng, scale); }
+  void init(Rng& rng, double scale) override {
+    logits_.init(rng, scale);
+    bias_.reset();
+  }
   void route(const Tensor& X, const BackendRouteContext&, DevicePlan& plan) override {
     logits_.forward(X);
     logits_.b.top_k(logits_.P, &bias_.bias, k_, plan.slot_expert);

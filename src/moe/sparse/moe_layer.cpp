@@ -15,6 +15,12 @@ std::unique_ptr<Backend> layer_backend(const SparseLayerSpec& spec) {
   return make_backend(spec.device, spec.backend_precision());
 }
 
+void upload_if_changed(BackendParams& params, MoeLayer& layer) {
+  if (!params.host_changed() && !layer.host_changed()) return;
+  params.from_host();
+  layer.from_host();
+}
+
 MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix,
                    Communicator* expert_parallel)
     : spec_(spec), b_(params.backend()), comm_(expert_parallel), params_(params), prefix_(prefix) {
@@ -31,9 +37,7 @@ MoeLayer::MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendPara
   // Parameters, registered in the host layer's order (the ParamList's and the checkpoints' order).
   // Everything but the routed experts is a copy on every process under expert parallelism.
   auto trained = [&](Tensor& w, Tensor& g, std::size_t rows, std::size_t cols, bool replicated = true) {
-    w = b_.tensor(rows, cols);
-    g = b_.zeros(rows, cols);
-    params_.add(w, g, replicated && comm_ != nullptr);
+    params_.allocate(w, g, rows, cols, replicated && comm_ != nullptr);
   };
   if (soft_) {
     trained(Phi_, dPhi_, D_, E_ * spec_.slots_per_expert);
@@ -465,9 +469,7 @@ arma::mat MoeLayer::gate() const {
   if (soft_) {  // each expert's combine mass for each token
     Tensor gate = b_.tensor(E_, combine_.cols());
     b_.gemm(false, false, 1.0, group_, combine_, 0.0, gate);
-    arma::mat G(gate.rows(), gate.cols());
-    if (G.n_elem > 0) b_.download(gate, G.memptr());
-    return G;
+    return download_matrix(b_, gate);
   }
   // The kept slots' weights (evaluation is dropless: every routed slot).
   const std::size_t k = plan_.k, N = plan_.tokens;

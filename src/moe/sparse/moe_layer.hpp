@@ -47,6 +47,13 @@ namespace moe {
 // The backend a network with this layer runs on: --device and --precision (SparseLayerSpec).
 std::unique_ptr<Backend> layer_backend(const SparseLayerSpec& spec);
 
+class MoeLayer;
+// Host copies changed since the last sync (a model file loaded, a host optimiser's step) go up to the
+// backend: the network's parameters and the layer's state.
+void upload_if_changed(BackendParams& params, MoeLayer& layer);
+
+// Not re-entrant: even the const calls (evaluation passes) reuse the layer's tensors and plan, and
+// end_step uses the plan of the last forward pass (a training step's forward, backward, then end_step).
 class MoeLayer {
  public:
   MoeLayer(const SparseLayerSpec& spec, std::size_t experts, BackendParams& params, const std::string& prefix,

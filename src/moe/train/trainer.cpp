@@ -162,9 +162,9 @@ TrainResult train(Model& model, const arma::mat& X, const arma::mat& Y, const ar
   auto honour_stop = [&] {
     const int signal_number = stop_signal();
     if (signal_number == 0) return;
-    if (on_backend) {
+    if (on_backend && checkpoint) {
       on_backend->add_loss_sums(loop.loss_sum);  // the epoch's loss so far goes into the checkpoint
-      if (checkpoint) on_backend->to_host();
+      on_backend->to_host();
     }
     if (checkpoint) checkpoint->save(visit_all);
     throw Stopped(signal_number, stop_message(signal_number, loop, checkpoint));
